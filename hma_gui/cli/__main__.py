@@ -1,0 +1,3 @@
+from hma_gui.cli.main import run
+
+run()

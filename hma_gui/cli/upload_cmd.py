@@ -1,0 +1,325 @@
+"""``upload``, ``resume``, ``retry-failed`` and ``status``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from hma_gui.cli.context import CliContext
+from hma_gui.cli.exit_status import ExitStatus
+from hma_gui.cli.progress_line import ProgressLine
+from hma_gui.core.ingest_plan import Plan, PlanOptions, plan
+from hma_gui.core.job_store import Counters, Job, JobState
+from hma_gui.core.key_convention import AUTO_SCOPE
+from hma_gui.core.rate_meter import format_bytes
+from hma_gui.core.upload_runner import JobOutcome, RunReport, UploadRunner
+from hma_gui.core.uploader import UploadConfig, Uploader
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """--scope, --include, --exclude: shared by upload, check-duplicates and watch."""
+    parser.add_argument(
+        "--scope",
+        default=AUTO_SCOPE,
+        help="scope of the files (mba, policy, …) or 'auto' to read it from the folder names",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        metavar="EXT",
+        help="only these extensions (repeat or comma-separate: --include csv,pdf)",
+    )
+    parser.add_argument("--exclude", action="append", metavar="EXT", help="never these extensions")
+
+
+def register(commands: Any) -> None:
+    upload = commands.add_parser(
+        "upload",
+        help="upload files and folders to S3 by the key convention",
+        description="Discover files, build their S3 keys, queue them durably and upload them.",
+    )
+    upload.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    add_selection_options(upload)
+    upload.add_argument("--dry-run", action="store_true", help="list source → s3://bucket/key only")
+    upload.add_argument("--concurrency", type=int, metavar="N", help="parallel uploads")
+    upload.add_argument("--json", action="store_true", help="machine-readable result")
+    upload.set_defaults(handler=cmd_upload)
+
+    resume = commands.add_parser(
+        "resume", help="finish unfinished jobs (after a crash, Ctrl-C or a dead endpoint)"
+    )
+    resume.add_argument("--concurrency", type=int, metavar="N")
+    resume.add_argument("--json", action="store_true")
+    resume.set_defaults(handler=cmd_resume)
+
+    retry = commands.add_parser("retry-failed", help="queue every failed job again and run them")
+    retry.add_argument("--concurrency", type=int, metavar="N")
+    retry.add_argument("--json", action="store_true")
+    retry.set_defaults(handler=cmd_retry_failed)
+
+    status = commands.add_parser("status", help="counters and unfinished or failed jobs")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--limit", type=int, default=20, help="jobs listed per state")
+    status.set_defaults(handler=cmd_status)
+
+
+# --------------------------------------------------------------------- upload
+
+
+def plan_options(ctx: CliContext) -> PlanOptions:
+    args = ctx.args
+    return PlanOptions.from_settings(
+        ctx.settings(), scope=args.scope, include=args.include, exclude=args.exclude
+    )
+
+
+def cmd_upload(ctx: CliContext) -> int:
+    settings = ctx.settings()
+    options = plan_options(ctx)
+    if options.scope != AUTO_SCOPE:
+        settings.scope(options.scope)  # unknown scope: a usage error, before any work
+    planned = plan(ctx.args.paths, settings, options)
+    if ctx.args.dry_run:
+        return _print_dry_run(ctx, planned)
+    store = ctx.store()
+    batch = store.new_batch("cli upload: " + " ".join(ctx.args.paths)[:200])
+    store.enqueue(planned.jobs, batch)
+    return run_queue(ctx, batch_id=batch, discovery=planned)
+
+
+def _print_dry_run(ctx: CliContext, planned: Plan) -> int:
+    if ctx.json_output:
+        ctx.emit_json(
+            {
+                "dry_run": True,
+                "jobs": [_new_job_dict(j) for j in planned.jobs],
+                "filtered": planned.stats.filtered,
+            }
+        )
+    else:
+        for job in planned.jobs:
+            if job.state is JobState.QUEUED:
+                ctx.out(f"{job.source} → s3://{job.bucket}/{job.key}")
+            else:
+                ctx.out(f"{job.source} ✗ {job.error}")
+        total = sum(j.size for j in planned.queued)
+        ctx.out(
+            f"dry run: {len(planned.queued)} files ({format_bytes(total)}) would be uploaded, "
+            f"{len(planned.failed)} cannot be, {planned.stats.filtered} filtered out; "
+            "nothing was uploaded"
+        )
+    return ExitStatus.SOME_FAILED if planned.failed else ExitStatus.OK
+
+
+def _new_job_dict(job: Any) -> dict[str, Any]:
+    return {
+        "source": job.source,
+        "bucket": job.bucket,
+        "key": job.key,
+        "size": job.size,
+        "state": job.state.value,
+        "error": job.error,
+    }
+
+
+# --------------------------------------------------------------------- run
+
+
+def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None = None) -> int:
+    """Upload the queued jobs of `batch_id` (all when None) and print the summary."""
+    settings = ctx.settings()
+    store = ctx.store()
+    concurrency = getattr(ctx.args, "concurrency", None) or settings.concurrency
+    if concurrency < 1:
+        ctx.err("hma-ingest: --concurrency must be at least 1")
+        return ExitStatus.ERROR
+    uploader = Uploader(
+        ctx.s3(),
+        UploadConfig.from_settings(settings),
+        endpoint=settings.effective_endpoint(),
+    )
+    runner = UploadRunner(
+        store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=_printer(ctx)
+    )
+    interrupted = False
+    try:
+        if ctx.interactive:
+            with ProgressLine(
+                ctx.stderr, lambda: (store.counters(batch_id), runner.progress.inflight_bytes())
+            ):
+                report = runner.run()
+        else:
+            report = runner.run()
+    except KeyboardInterrupt:
+        interrupted = True
+        report = RunReport(store.counters(batch_id), 0.0, "interrupted", True)
+    finally:
+        uploader.close()
+    return _summarize(ctx, report, batch_id, discovery, interrupted)
+
+
+def _printer(ctx: CliContext) -> Any:
+    if ctx.interactive or ctx.json_output:
+        return None
+
+    def show(outcome: JobOutcome) -> None:
+        job = outcome.job
+        if outcome.state is JobState.DONE:
+            ctx.out(f"uploaded {job.source} → s3://{job.bucket}/{job.key}")
+        elif outcome.state is JobState.FAILED:
+            ctx.out(f"FAILED {job.source}: {outcome.error}")
+
+    return show
+
+
+def _summarize(
+    ctx: CliContext,
+    report: RunReport,
+    batch_id: int | None,
+    discovery: Plan | None,
+    interrupted: bool,
+) -> int:
+    store = ctx.store()
+    counters = store.counters(batch_id)
+    failed = store.jobs(state=JobState.FAILED, batch_id=batch_id) if batch_id is not None else []
+    if batch_id is None:
+        failed = store.jobs(state=JobState.FAILED)
+    if ctx.json_output:
+        jobs = store.jobs(batch_id=batch_id) if batch_id is not None else failed
+        ctx.emit_json(
+            {
+                **_counters_dict(counters),
+                "seconds": round(report.seconds, 3),
+                "stopped": report.stop_reason,
+                "interrupted": interrupted,
+                "filtered": discovery.stats.filtered if discovery else 0,
+                "jobs": [_job_dict(j) for j in jobs],
+            }
+        )
+    else:
+        for job in failed[:50]:
+            ctx.err(f"failed: {job.source}: {job.error}")
+        if len(failed) > 50:
+            ctx.err(f"… and {len(failed) - 50} more failures (hma-ingest status)")
+        left = counters.queued + counters.running
+        tail = f", {left} not started" if left else ""
+        filtered = (
+            f" ({discovery.stats.filtered} filtered out)"
+            if discovery and discovery.stats.filtered
+            else ""
+        )
+        ctx.out(
+            f"{counters.done} uploaded, {counters.skipped} skipped, {counters.failed} failed"
+            f"{tail}{filtered} — {format_bytes(counters.bytes_done)} in {report.seconds:.1f} s"
+        )
+        if report.stop_reason and not interrupted:
+            ctx.err(f"hma-ingest: stopped: {report.stop_reason}")
+        if interrupted or left:
+            ctx.err("hma-ingest: unfinished jobs are kept; run `hma-ingest resume` to finish them")
+        if ctx.sandboxed:
+            _list_sandbox_objects(ctx)
+    if interrupted:
+        return ExitStatus.INTERRUPTED
+    if report.stop_reason:
+        return ExitStatus.ERROR
+    return ExitStatus.SOME_FAILED if counters.failed or counters.pending else ExitStatus.OK
+
+
+def _list_sandbox_objects(ctx: CliContext) -> None:
+    client = ctx.s3()
+    settings = ctx.settings()
+    ctx.out("in the sandbox:")
+    for bucket in sorted({s.bucket for s in settings.scopes.values()}):
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                ctx.out(f"  s3://{bucket}/{obj['Key']}  {format_bytes(obj['Size'])}")
+
+
+def _counters_dict(counters: Counters) -> dict[str, int]:
+    return {
+        "uploaded": counters.done,
+        "skipped": counters.skipped,
+        "failed": counters.failed,
+        "queued": counters.queued,
+        "running": counters.running,
+        "bytes_total": counters.bytes_total,
+        "bytes_done": counters.bytes_done,
+    }
+
+
+def _job_dict(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "source": job.source,
+        "bucket": job.bucket,
+        "key": job.key,
+        "size": job.size,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "error": job.error,
+        "etag": job.etag,
+        "md5": job.md5,
+    }
+
+
+# --------------------------------------------------------------------- resume & co
+
+
+def cmd_resume(ctx: CliContext) -> int:
+    store = ctx.store()
+    orphans = store.recover_orphans()
+    again = store.retry_failed(only_retryable=True)
+    queued = store.counters().queued
+    if not ctx.json_output:
+        ctx.out(
+            f"resuming {queued} jobs ({orphans} interrupted, {again} failed on a temporary error)"
+        )
+    return run_queue(ctx, batch_id=None)
+
+
+def cmd_retry_failed(ctx: CliContext) -> int:
+    store = ctx.store()
+    store.recover_orphans()
+    again = store.retry_failed()
+    if not ctx.json_output:
+        ctx.out(f"retrying {again} failed jobs")
+    return run_queue(ctx, batch_id=None)
+
+
+def cmd_status(ctx: CliContext) -> int:
+    store = ctx.store()
+    store.recover_orphans()
+    counters = store.counters()
+    limit = max(0, ctx.args.limit)
+    lists = {
+        state: store.jobs(state=state, limit=limit)
+        for state in (JobState.RUNNING, JobState.QUEUED, JobState.FAILED)
+    }
+    if ctx.json_output:
+        ctx.emit_json(
+            {
+                **_counters_dict(counters),
+                "store": str(store.path),
+                "jobs": {s.value: [_job_dict(j) for j in js] for s, js in lists.items()},
+            }
+        )
+        return ExitStatus.OK
+    ctx.out(
+        f"{counters.queued} queued, {counters.running} running, {counters.done} uploaded, "
+        f"{counters.skipped} skipped, {counters.failed} failed — "
+        f"{format_bytes(counters.bytes_done)} of {format_bytes(counters.bytes_total)}"
+    )
+    for state, jobs in lists.items():
+        for job in jobs:
+            target = job.uri or "(no target)"
+            error = f": {job.error}" if job.error else ""
+            ctx.out(f"  {state.value:8} {_short(job.source)} → {target}{error}")
+    ctx.out(f"job store: {store.path}")
+    return ExitStatus.OK
+
+
+def _short(path: str, width: int = 60) -> str:
+    if len(path) <= width:
+        return path
+    return "…" + path[-(width - 1) :]

@@ -1,0 +1,101 @@
+"""Which files are picked up: extension include/exclude, temporary and hidden names."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# Names that are never a finished member file: OS litter, editor locks, partial downloads.
+TEMPORARY_PATTERNS: tuple[str, ...] = (
+    ".DS_Store",
+    "Thumbs.db",
+    "desktop.ini",
+    "~$*",
+    "*.tmp",
+    "*.temp",
+    "*.part",
+    "*.partial",
+    "*.crdownload",
+    "*.swp",
+    "*~",
+)
+
+
+def normalize_extensions(values: Iterable[str]) -> list[str]:
+    """``["CSV", ".pdf", "csv, txt"]`` → ``["csv", "pdf", "txt"]`` (order kept, no repeats)."""
+    result: list[str] = []
+    for value in values:
+        for piece in str(value).split(","):
+            ext = piece.strip().lstrip("*").lstrip(".").lower()
+            if ext and ext not in result:
+                result.append(ext)
+    return result
+
+
+def extension_of(name: str) -> str:
+    """Lower-case extension without the dot; ``""`` for none. ``a.tar.gz`` → ``gz``."""
+    base = name.rsplit("/", 1)[-1]
+    if "." not in base.lstrip("."):
+        return ""
+    return base.rsplit(".", 1)[1].lower()
+
+
+def is_temporary(name: str) -> bool:
+    """True for names that are scratch files: ``~$x.xlsx``, ``x.part``, ``.DS_Store``…"""
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in TEMPORARY_PATTERNS)
+
+
+def is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+@dataclass(frozen=True)
+class FileFilter:
+    """Decides from a name alone whether a file is wanted.
+
+    `include` empty means every extension. `exclude` wins over `include`.
+    Hidden names (dotfiles and dot-folders) and temporary names are skipped
+    unless `skip_hidden` / `skip_temporary` are turned off.
+    """
+
+    include: tuple[str, ...] = field(default_factory=tuple)
+    exclude: tuple[str, ...] = field(default_factory=tuple)
+    skip_hidden: bool = True
+    skip_temporary: bool = True
+
+    @classmethod
+    def build(
+        cls,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        *,
+        skip_hidden: bool = True,
+        skip_temporary: bool = True,
+    ) -> FileFilter:
+        return cls(
+            tuple(normalize_extensions(include)),
+            tuple(normalize_extensions(exclude)),
+            skip_hidden,
+            skip_temporary,
+        )
+
+    def wants_dir(self, name: str) -> bool:
+        return not (self.skip_hidden and is_hidden(name))
+
+    def rejects(self, name: str) -> str | None:
+        """Why a file name is not wanted, or None when it is."""
+        if self.skip_hidden and is_hidden(name):
+            return "hidden file"
+        if self.skip_temporary and is_temporary(name):
+            return "temporary file"
+        ext = extension_of(name)
+        if ext in self.exclude:
+            return f"excluded extension .{ext}"
+        if self.include and ext not in self.include:
+            return f"extension .{ext or '(none)'} not included"
+        return None
+
+    def wants(self, name: str) -> bool:
+        return self.rejects(name) is None

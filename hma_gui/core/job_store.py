@@ -1,0 +1,502 @@
+"""The durable job store: the upload queue's memory (SQLite in WAL mode).
+
+One row per job. A job moves ``queued → running → done | failed | skipped``;
+``failed`` and ``running`` jobs go back to ``queued`` on retry, resume or
+crash recovery. Every write is one short transaction, so a killed process
+loses at most the job it was running, and that job is found again at start-up
+(`recover_orphans`).
+
+Counters are queries: triggers keep a ``counts`` table per (batch, state) up to
+date, so reading them costs the same with 10 or 100,000 jobs. Every write also
+bumps a revision number stored on the rows it touched, so a view can fetch
+only what changed since it last looked (`changed_since`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from hma_gui.core.job_store_schema import SCHEMA_VERSION, migrate
+from hma_gui.core.processes import process_alive
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.SKIPPED)
+
+
+PENDING = (JobState.QUEUED, JobState.RUNNING)
+
+_COLUMNS = (
+    "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
+    " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
+    " finished_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    batch_id: int
+    source: str
+    root: str | None
+    size: int
+    mtime_ns: int | None
+    md5: str | None
+    scope: str | None
+    bucket: str | None
+    key: str | None
+    state: JobState
+    attempts: int
+    error: str | None
+    retryable: bool
+    etag: str | None
+    decision: str | None
+    owner: str | None
+    rev: int
+    created_at: float
+    updated_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def uri(self) -> str | None:
+        return f"s3://{self.bucket}/{self.key}" if self.bucket and self.key else None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Job:
+        values = list(row)
+        values[10] = JobState(values[10])
+        values[13] = bool(values[13])
+        return cls(*values)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """What discovery and planning hand to `JobStore.enqueue`."""
+
+    source: str
+    size: int
+    mtime_ns: int | None = None
+    root: str | None = None
+    scope: str | None = None
+    bucket: str | None = None
+    key: str | None = None
+    md5: str | None = None
+    state: JobState = JobState.QUEUED
+    error: str | None = None
+    decision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    queued: int = 0
+    running: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    bytes_total: int = 0  # bytes of every job that is or was to be uploaded (not skipped)
+    bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
+    bytes_failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.running + self.done + self.failed + self.skipped
+
+    @property
+    def pending(self) -> int:
+        return self.queued + self.running
+
+    @property
+    def processed(self) -> int:
+        return self.done
+
+
+def process_identity() -> str:
+    """``host:pid:start`` of this process; `start` tells a reused pid apart."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_process_start(os.getpid())}"
+
+
+def _process_start(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_is_alive(owner: str) -> bool | None:
+    """True/False for a process on this host, None when it ran elsewhere."""
+    try:
+        host, pid_text, start = owner.rsplit(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return None
+    if not process_alive(pid):
+        return False
+    return not start or _process_start(pid) in ("", start)
+
+
+class JobStore:
+    """Thread-safe access to ``jobs.db``. Share one instance across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        with self._write() as cur:
+            migrate(cur)
+        self.identity = process_identity()
+
+    # ------------------------------------------------------------- plumbing
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    @staticmethod
+    def _next_rev(cur: sqlite3.Cursor) -> int:
+        row = cur.execute(
+            "UPDATE meta SET value = value + 1 WHERE name = 'rev' RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
+
+    # ------------------------------------------------------------- batches
+
+    def new_batch(self, label: str = "") -> int:
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO batches(created_at, label) VALUES (?, ?)", (time.time(), label)
+            )
+            return int(cur.lastrowid or 0)
+
+    # ------------------------------------------------------------- enqueue
+
+    def enqueue(self, jobs: Iterable[NewJob], batch_id: int = 0) -> list[tuple[int, bool]]:
+        """Add jobs in one transaction; return ``(job id, created)`` for each.
+
+        A job for the same source and target that is still queued or running is
+        not duplicated: its id comes back with ``created=False`` (a queued one
+        moves into `batch_id`). A failed one for the same target is queued again.
+        """
+        now = time.time()
+        result: list[tuple[int, bool]] = []
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            for job in jobs:
+                result.append(self._enqueue_one(cur, job, batch_id, rev, now))
+        return result
+
+    def _enqueue_one(
+        self, cur: sqlite3.Cursor, job: NewJob, batch_id: int, rev: int, now: float
+    ) -> tuple[int, bool]:
+        if job.state is JobState.QUEUED and job.bucket is not None:
+            existing = cur.execute(
+                "SELECT id, state FROM jobs WHERE source = ? AND bucket = ? AND key = ?"
+                " AND state IN ('queued', 'running', 'failed') ORDER BY id DESC LIMIT 1",
+                (job.source, job.bucket, job.key),
+            ).fetchone()
+            if existing is not None:
+                job_id, state = int(existing[0]), JobState(existing[1])
+                if state is not JobState.RUNNING:
+                    cur.execute(
+                        "UPDATE jobs SET state = 'queued', batch_id = ?, size = ?, mtime_ns = ?,"
+                        " md5 = COALESCE(?, md5), error = NULL, decision = COALESCE(?, decision),"
+                        " rev = ?, updated_at = ? WHERE id = ?",
+                        (batch_id, job.size, job.mtime_ns, job.md5, job.decision, rev, now, job_id),
+                    )
+                return job_id, False
+        finished = now if job.state.finished else None
+        cur.execute(
+            "INSERT INTO jobs(batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
+            " state, error, retryable, decision, rev, created_at, updated_at, finished_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+            (
+                batch_id, job.source, job.root, job.size, job.mtime_ns, job.md5, job.scope,
+                job.bucket, job.key, job.state.value, job.error, job.decision, rev, now, now,
+                finished,
+            ),
+        )  # fmt: skip
+        return int(cur.lastrowid or 0), True
+
+    # ------------------------------------------------------------- run
+
+    def claim(self, limit: int = 1, batch_id: int | None = None) -> list[Job]:
+        """Atomically move up to `limit` queued jobs to running for this process."""
+        now = time.time()
+        where = "state = 'queued'" + (" AND batch_id = ?" if batch_id is not None else "")
+        params: list[object] = [batch_id] if batch_id is not None else []
+        with self._write() as cur:
+            ids = [
+                row[0]
+                for row in cur.execute(
+                    f"SELECT id FROM jobs WHERE {where} ORDER BY id LIMIT ?",  # noqa: S608
+                    [*params, limit],
+                ).fetchall()
+            ]
+            if not ids:
+                return []
+            rev = self._next_rev(cur)
+            marks = ",".join("?" * len(ids))
+            rows = cur.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner = ?,"  # noqa: S608 - placeholders only
+                " error = NULL, rev = ?, updated_at = ?, started_at = ?"
+                f" WHERE id IN ({marks}) RETURNING {_COLUMNS}",
+                [self.identity, rev, now, now, *ids],
+            ).fetchall()
+        return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
+
+    def mark_done(
+        self, job_id: int, *, etag: str, md5: str | None, size: int | None = None,
+        mtime_ns: int | None = None,
+    ) -> None:  # fmt: skip
+        """Record a finished upload, and add it to the ledger of uploaded files."""
+        now = time.time()
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            row = cur.execute(
+                "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
+                " size = COALESCE(?, size), mtime_ns = COALESCE(?, mtime_ns), error = NULL,"
+                " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?"
+                " RETURNING source, bucket, key, size, mtime_ns, md5",
+                (etag, md5, size, mtime_ns, rev, now, now, job_id),
+            ).fetchone()
+            if row is not None:
+                cur.execute(
+                    "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
+                    " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
+                    " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
+                    " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
+                    (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
+                )
+
+    def mark_failed(self, job_id: int, error: str, *, retryable: bool) -> None:
+        self._finish(job_id, JobState.FAILED, error, retryable)
+
+    def mark_skipped(self, job_id: int, reason: str) -> None:
+        self._finish(job_id, JobState.SKIPPED, reason, False)
+
+    def _finish(self, job_id: int, state: JobState, error: str, retryable: bool) -> None:
+        now = time.time()
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET state = ?, error = ?, retryable = ?, owner = NULL, rev = ?,"
+                " updated_at = ?, finished_at = ? WHERE id = ?",
+                (state.value, error, int(retryable), rev, now, now, job_id),
+            )
+
+    def release(self, job_ids: Iterable[int]) -> int:
+        """Running → queued (a cancel or pause mid-upload): the job stays resumable."""
+        return self._requeue_where("state = 'running'", list(job_ids))
+
+    def retry(self, job_ids: Iterable[int]) -> int:
+        """Failed (or skipped) → queued, for the given jobs."""
+        return self._requeue_where("state IN ('failed', 'skipped')", list(job_ids))
+
+    def retry_failed(self, *, only_retryable: bool = False, batch_id: int | None = None) -> int:
+        where = "state = 'failed' AND bucket IS NOT NULL"
+        params: list[object] = []
+        if only_retryable:
+            where += " AND retryable = 1"
+        if batch_id is not None:
+            where += " AND batch_id = ?"
+            params.append(batch_id)
+        return self._requeue_where(where, None, params)
+
+    def _requeue_where(
+        self, where: str, job_ids: list[int] | None, params: Sequence[object] = ()
+    ) -> int:
+        now = time.time()
+        args: list[object] = []
+        if job_ids is not None:
+            if not job_ids:
+                return 0
+            where += f" AND id IN ({','.join('?' * len(job_ids))})"
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            args = [rev, now, *params, *(job_ids or [])]
+            cur.execute(
+                "UPDATE jobs SET state = 'queued', owner = NULL, rev = ?, updated_at = ?,"  # noqa: S608 - fixed clauses, values bound
+                f" finished_at = NULL WHERE {where}",
+                args,
+            )
+            return cur.rowcount
+
+    def recover_orphans(self) -> int:
+        """Jobs left running by a process that is gone go back to queued."""
+        rows = self._read("SELECT id, owner FROM jobs WHERE state = 'running'")
+        dead = [
+            int(job_id)
+            for job_id, owner in rows
+            if owner != self.identity and owner_is_alive(str(owner or "")) is False
+        ]
+        return self.release(dead)
+
+    def retarget(self, job_id: int, *, key: str, decision: str | None) -> None:
+        """Change where a queued job goes (duplicate review: keep both)."""
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET key = ?, decision = ?, rev = ?, updated_at = ? WHERE id = ?",
+                (key, decision, rev, time.time(), job_id),
+            )
+
+    def set_decision(self, job_id: int, decision: str | None) -> None:
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET decision = ?, rev = ?, updated_at = ? WHERE id = ?",
+                (decision, rev, time.time(), job_id),
+            )
+
+    def remove(self, job_ids: Iterable[int]) -> int:
+        """Delete jobs that are not running."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        with self._write() as cur:
+            self._next_rev(cur)
+            cur.execute(
+                f"DELETE FROM jobs WHERE state != 'running' AND id IN ({','.join('?' * len(ids))})",  # noqa: S608
+                ids,
+            )
+            return cur.rowcount
+
+    def clear_finished(self) -> int:
+        """Delete done and skipped jobs (the ledger of uploaded files keeps them)."""
+        with self._write() as cur:
+            self._next_rev(cur)
+            cur.execute("DELETE FROM jobs WHERE state IN ('done', 'skipped')")
+            return cur.rowcount
+
+    # ------------------------------------------------------------- queries
+
+    def get(self, job_id: int) -> Job | None:
+        rows = self._read(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))  # noqa: S608
+        return Job.from_row(rows[0]) if rows else None
+
+    def jobs(
+        self,
+        *,
+        state: JobState | None = None,
+        batch_id: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Job]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state.value)
+        if batch_id is not None:
+            clauses.append("batch_id = ?")
+            params.append(batch_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608
+        rows = self._read(sql, [*params, -1 if limit is None else limit, offset])
+        return [Job.from_row(r) for r in rows]
+
+    def current_rev(self) -> int:
+        return int(self._read("SELECT value FROM meta WHERE name = 'rev'")[0][0])
+
+    def changed_since(self, rev: int) -> tuple[list[Job], int]:
+        """Jobs written after `rev`, and the revision to ask from next time.
+
+        Deleted jobs do not appear: compare `ids()` when `removed_since` says so.
+        """
+        with self._lock:
+            now_rev = self.current_rev()
+            rows = self._read(
+                f"SELECT {_COLUMNS} FROM jobs WHERE rev > ? ORDER BY id",  # noqa: S608
+                (rev,),
+            )
+        return [Job.from_row(r) for r in rows], now_rev
+
+    def ids(self) -> list[int]:
+        return [int(r[0]) for r in self._read("SELECT id FROM jobs ORDER BY id")]
+
+    def counters(self, batch_id: int | None = None) -> Counters:
+        where, params = ("WHERE batch_id = ?", (batch_id,)) if batch_id is not None else ("", ())
+        rows = self._read(
+            f"SELECT state, SUM(n), SUM(bytes) FROM counts {where} GROUP BY state",  # noqa: S608
+            params,
+        )
+        n: dict[str, int] = {}
+        b: dict[str, int] = {}
+        for state, count, nbytes in rows:
+            n[str(state)] = int(count or 0)
+            b[str(state)] = int(nbytes or 0)
+        return Counters(
+            queued=n.get("queued", 0),
+            running=n.get("running", 0),
+            done=n.get("done", 0),
+            failed=n.get("failed", 0),
+            skipped=n.get("skipped", 0),
+            bytes_total=sum(b.get(s, 0) for s in ("queued", "running", "done", "failed")),
+            bytes_done=b.get("done", 0),
+            bytes_failed=b.get("failed", 0),
+        )
+
+    def uploaded_record(self, bucket: str, key: str) -> tuple[str, int, int | None, str] | None:
+        """(source, size, mtime_ns, md5) of the last upload to bucket/key, if any."""
+        rows = self._read(
+            "SELECT source, size, mtime_ns, md5 FROM uploaded WHERE bucket = ? AND key = ?",
+            (bucket, key),
+        )
+        if not rows:
+            return None
+        source, size, mtime_ns, md5 = rows[0]
+        return str(source), int(size), mtime_ns, str(md5)

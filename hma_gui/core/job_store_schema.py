@@ -1,0 +1,118 @@
+"""The job store's schema and its migrations (``PRAGMA user_version`` tracks the level)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from hma_gui.core.errors import HmaError
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta(name, value) VALUES ('rev', 0);
+
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    created_at REAL NOT NULL,
+    label TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    root TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER,
+    md5 TEXT,
+    scope TEXT,
+    bucket TEXT,
+    key TEXT,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'skipped')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    decision TEXT,
+    owner TEXT,
+    rev INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, batch_id, id);
+CREATE INDEX IF NOT EXISTS jobs_rev ON jobs(rev);
+CREATE INDEX IF NOT EXISTS jobs_target ON jobs(source, bucket, key);
+
+-- What was uploaded, kept when jobs are cleared: the watcher's catch-up reads it.
+CREATE TABLE IF NOT EXISTS uploaded (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    source TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER,
+    md5 TEXT,
+    etag TEXT,
+    uploaded_at REAL NOT NULL,
+    PRIMARY KEY (bucket, key)
+);
+CREATE INDEX IF NOT EXISTS uploaded_source ON uploaded(source);
+
+-- Counters per (batch, state), kept by triggers: O(1) to read at any queue size.
+CREATE TABLE IF NOT EXISTS counts (
+    batch_id INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (batch_id, state)
+);
+
+CREATE TRIGGER IF NOT EXISTS jobs_count_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO counts(batch_id, state, n, bytes) VALUES (NEW.batch_id, NEW.state, 1, NEW.size)
+    ON CONFLICT(batch_id, state) DO UPDATE SET n = n + 1, bytes = bytes + NEW.size;
+END;
+
+CREATE TRIGGER IF NOT EXISTS jobs_count_delete AFTER DELETE ON jobs BEGIN
+    UPDATE counts SET n = n - 1, bytes = bytes - OLD.size
+    WHERE batch_id = OLD.batch_id AND state = OLD.state;
+END;
+
+CREATE TRIGGER IF NOT EXISTS jobs_count_update AFTER UPDATE OF state, size, batch_id ON jobs
+WHEN OLD.state != NEW.state OR OLD.size != NEW.size OR OLD.batch_id != NEW.batch_id
+BEGIN
+    UPDATE counts SET n = n - 1, bytes = bytes - OLD.size
+    WHERE batch_id = OLD.batch_id AND state = OLD.state;
+    INSERT INTO counts(batch_id, state, n, bytes) VALUES (NEW.batch_id, NEW.state, 1, NEW.size)
+    ON CONFLICT(batch_id, state) DO UPDATE SET n = n + 1, bytes = bytes + NEW.size;
+END;
+"""
+
+
+def migrate(cur: sqlite3.Cursor) -> None:
+    """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
+    version = int(cur.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise HmaError(
+            f"the job store was written by a newer HMA Ingest (schema {version}); "
+            f"this version understands up to {SCHEMA_VERSION}"
+        )
+    if version < 1:
+        for statement in _split(_V1):
+            cur.execute(statement)
+    cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _split(script: str) -> list[str]:
+    """Statements of a script, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines():
+        if line.strip().startswith("--") or not line.strip():
+            continue
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return statements

@@ -1,0 +1,148 @@
+"""Logging for every face of the app: a rotating file, the console, a bounded memory buffer.
+
+`setup_logging()` is called once at start-up. A `RedactingFilter` sits on
+every handler it installs, so a secret that slips into a message (a password in
+a URL, an AWS secret key, a session token, an Authorization header) is masked
+before it is written anywhere.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from hma_gui.core import app_dirs
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+MASK = "***"
+
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # scheme://user:password@host
+    (re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)", re.I), MASK),
+    # password=..., secret: ..., token=...
+    (
+        re.compile(
+            r"(?P<keep>\b(?:[a-z_]*password|passwd|pwd|[a-z_]*secret[a-z_]*|[a-z_]*token)"
+            r"\b[\"']?\s*[=:]\s*[\"']?)[^\s\"',;&]+",
+            re.I,
+        ),
+        MASK,
+    ),
+    # Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=...
+    (re.compile(r"(?P<keep>Signature=)[0-9a-f]{16,}", re.I), MASK),
+    (re.compile(r"(?P<keep>X-Amz-Security-Token[\"']?\s*[=:]\s*[\"']?)[^\s\"'&]+", re.I), MASK),
+    # bare AWS secret access keys: 40 base64 characters mixing cases and digits
+    (
+        re.compile(
+            r"(?P<keep>)(?<![A-Za-z0-9/+=])"
+            r"(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])"
+            r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+        MASK,
+    ),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, mask in _SECRET_PATTERNS:
+        text = pattern.sub(_masker(mask), text)
+    return text
+
+
+def _masker(mask: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return match.group("keep") + mask
+
+    return replace
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in the final message (arguments merged) and in tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class MemoryLogHandler(logging.Handler):
+    """Keeps the last `capacity` formatted records for a log panel to poll."""
+
+    def __init__(self, capacity: int = 5000) -> None:
+        super().__init__()
+        self._records: collections.deque[tuple[int, int, str]] = collections.deque(maxlen=capacity)
+        self._lock_records = threading.Lock()
+        self._seq = 0
+        self.setFormatter(logging.Formatter(LOG_FORMAT, "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # noqa: BLE001 - logging must never raise into the caller
+            self.handleError(record)
+            return
+        with self._lock_records:
+            self._seq += 1
+            self._records.append((self._seq, record.levelno, line))
+
+    def since(self, seq: int) -> list[tuple[int, int, str]]:
+        """Records with a sequence number above `seq`: (seq, level, text)."""
+        with self._lock_records:
+            return [r for r in self._records if r[0] > seq]
+
+
+_installed: list[logging.Handler] = []
+_memory: MemoryLogHandler | None = None
+
+
+def setup_logging(
+    *, level: int = logging.INFO, console: bool = True, log_file: bool = True
+) -> MemoryLogHandler:
+    """Install the app's handlers once (idempotent); return the memory handler."""
+    global _memory
+    root = logging.getLogger()
+    for handler in _installed:
+        root.removeHandler(handler)
+    _installed.clear()
+    redactor = RedactingFilter()
+    _memory = _memory or MemoryLogHandler()
+    handlers: list[logging.Handler] = [_memory]
+    if log_file:
+        try:
+            path = app_dirs.ensure_dir(app_dirs.log_dir()) / "hma-ingest.log"
+            file_handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+            )
+            file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+            handlers.append(file_handler)
+        except OSError as exc:  # a read-only home must not stop the app
+            print(f"hma-ingest: cannot write the log file: {exc}", file=sys.stderr)
+    if console and sys.stderr is not None:  # windowed frozen apps have no stderr
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        stream.setLevel(logging.WARNING)
+        handlers.append(stream)
+    for handler in handlers:
+        handler.addFilter(redactor)
+        root.addHandler(handler)
+        _installed.append(handler)
+    root.setLevel(level)
+    for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "werkzeug", "watchdog"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return _memory
+
+
+def log_file_path() -> Path:
+    return app_dirs.log_dir() / "hma-ingest.log"

@@ -1,0 +1,202 @@
+"""Running upload jobs: one job (`process_job`) and a thread-pool runner for the CLI.
+
+The GUI runs `process_job` from its own `QThreadPool`; the CLI and the
+watcher use `UploadRunner`. Both share a `RunGuard`, which stops a run at the
+first authentication error (every other request would fail alike) and fails
+fast once the endpoint has been unreachable several times in a row, instead of
+spending minutes of retries per file on a dead endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hma_gui.core.errors import AuthError, Cancelled, HmaError, SourceFileError, UploadError
+from hma_gui.core.job_store import Counters, Job, JobState, JobStore
+from hma_gui.core.progress import ByteProgress, CancelToken
+from hma_gui.core.s3_client import is_connection_error
+from hma_gui.core.uploader import Uploader
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE_LIMIT = 3  # consecutive "cannot connect" failures before failing fast
+CHANGED_FILE_TRIES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    job: Job
+    state: JobState
+    error: str | None = None
+    etag: str | None = None
+
+
+class RunGuard:
+    """Shared judgement of a run: stop on bad credentials, fail fast on a dead endpoint."""
+
+    def __init__(self, cancel: CancelToken, unreachable_limit: int = UNREACHABLE_LIMIT) -> None:
+        self._cancel = cancel
+        self._limit = unreachable_limit
+        self._lock = threading.Lock()
+        self._unreachable = 0
+        self._unreachable_reason: str | None = None
+        self.stop_reason: str | None = None
+
+    def fail_fast_reason(self) -> str | None:
+        with self._lock:
+            if self._unreachable >= self._limit:
+                return self._unreachable_reason
+            return None
+
+    def record(self, error: HmaError | None) -> None:
+        with self._lock:
+            if error is None:
+                self._unreachable = 0
+                return
+            if isinstance(error, AuthError):
+                self.stop_reason = str(error)
+                self._cancel.cancel(str(error))
+            elif isinstance(error, UploadError) and is_connection_error(error):
+                self._unreachable += 1
+                self._unreachable_reason = str(error)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._unreachable = 0
+            self.stop_reason = None
+
+
+def process_job(
+    job: Job,
+    *,
+    store: JobStore,
+    uploader: Uploader,
+    progress: ByteProgress,
+    cancel: CancelToken,
+    guard: RunGuard | None = None,
+) -> JobOutcome:
+    """Upload one claimed (running) job and record the result in the store."""
+    if job.bucket is None or job.key is None:
+        store.mark_failed(job.id, job.error or "no S3 target", retryable=False)
+        return JobOutcome(job, JobState.FAILED, job.error)
+    fast_fail = guard.fail_fast_reason() if guard else None
+    if fast_fail:
+        message = f"{fast_fail} (not attempted)"
+        store.mark_failed(job.id, message, retryable=True)
+        return JobOutcome(job, JobState.FAILED, message)
+    sink = progress.sink(job.id, job.size)
+    error: HmaError | None = None
+    try:
+        for attempt in range(1, CHANGED_FILE_TRIES + 1):
+            try:
+                result = uploader.upload(
+                    Path(job.source), job.bucket, job.key, progress=sink, cancel=cancel
+                )
+                break
+            except SourceFileError as exc:
+                if not exc.retryable or attempt == CHANGED_FILE_TRIES:
+                    raise
+                sink(-job.size)  # start the bar again
+                cancel.wait(0.5)
+    except Cancelled:
+        store.release([job.id])
+        return JobOutcome(job, JobState.QUEUED, "cancelled")
+    except (SourceFileError, UploadError) as exc:
+        error = exc
+        retryable = getattr(exc, "retryable", False)
+        store.mark_failed(job.id, str(exc), retryable=retryable)
+        logger.warning("failed: %s -> s3://%s/%s: %s", job.source, job.bucket, job.key, exc)
+        return JobOutcome(job, JobState.FAILED, str(exc))
+    except Exception as exc:
+        logger.exception("unexpected error uploading %s", job.source)
+        store.mark_failed(job.id, f"unexpected error: {exc}", retryable=False)
+        return JobOutcome(job, JobState.FAILED, str(exc))
+    finally:
+        progress.finish(job.id)
+        if guard is not None:
+            guard.record(error)
+    store.mark_done(
+        job.id, etag=result.etag, md5=result.md5, size=result.size, mtime_ns=result.mtime_ns
+    )
+    logger.info("uploaded %s -> s3://%s/%s", job.source, job.bucket, job.key)
+    return JobOutcome(job, JobState.DONE, etag=result.etag)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    counters: Counters
+    seconds: float
+    stop_reason: str | None
+    cancelled: bool
+
+
+class UploadRunner:
+    """Drains queued jobs (of one batch, or all) with `concurrency` threads."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        uploader: Uploader,
+        *,
+        concurrency: int,
+        batch_id: int | None = None,
+        progress: ByteProgress | None = None,
+        cancel: CancelToken | None = None,
+        on_outcome: Callable[[JobOutcome], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.uploader = uploader
+        self.concurrency = max(1, concurrency)
+        self.batch_id = batch_id
+        self.progress = progress or ByteProgress()
+        self.cancel = cancel or CancelToken()
+        self.guard = RunGuard(self.cancel)
+        self._on_outcome = on_outcome
+
+    def run(self) -> RunReport:
+        started = time.monotonic()
+        threads = [
+            threading.Thread(target=self._work, name=f"upload-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)  # wakes up for KeyboardInterrupt in the main thread
+        except KeyboardInterrupt:
+            self.cancel.cancel("interrupted")
+            for thread in threads:
+                thread.join()  # each worker puts its job back in the queue
+            raise
+        return RunReport(
+            counters=self.store.counters(self.batch_id),
+            seconds=time.monotonic() - started,
+            stop_reason=self.guard.stop_reason,
+            cancelled=self.cancel.cancelled,
+        )
+
+    def _work(self) -> None:
+        while not self.cancel.cancelled:
+            claimed = self.store.claim(1, self.batch_id)
+            if not claimed:
+                return
+            outcome = process_job(
+                claimed[0],
+                store=self.store,
+                uploader=self.uploader,
+                progress=self.progress,
+                cancel=self.cancel,
+                guard=self.guard,
+            )
+            if self._on_outcome is not None:
+                try:
+                    self._on_outcome(outcome)
+                except Exception:  # a reporting bug must not stop uploads
+                    logger.exception("outcome callback failed")

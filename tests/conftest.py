@@ -1,0 +1,169 @@
+"""Shared fixtures: an isolated environment for every test, and a real S3 endpoint.
+
+The S3 endpoint is moto's server in its own process on 127.0.0.1, reached over
+HTTP exactly as AWS would be. Each test gets its own buckets on it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+_SCRUBBED_PREFIXES = ("HMA_", "AWS_")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No developer settings, credentials or .env leak into a test."""
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith(_SCRUBBED_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HMA_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("HMA_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.chdir(home)
+    return home
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback test server
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@dataclass
+class MotoServer:
+    endpoint: str
+    process: subprocess.Popen[bytes]
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+
+
+def start_moto_server(port: int | None = None) -> MotoServer:
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{endpoint}/moto-api/")
+    except OSError:
+        process.kill()
+        raise
+    return MotoServer(endpoint, process)
+
+
+def stop_moto_server(server: MotoServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = start_moto_server()
+    yield server
+    stop_moto_server(server)
+
+
+def s3_client_for(endpoint: str) -> object:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@dataclass
+class S3Env:
+    """A test's view of the S3 endpoint: its buckets, a client to read them back."""
+
+    endpoint: str
+    client: object  # mypy_boto3_s3.S3Client
+    mba_bucket: str
+    policy_bucket: str
+
+    def keys(self, bucket: str) -> list[str]:
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")  # type: ignore[attr-defined]
+        for page in paginator.paginate(Bucket=bucket):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    def read(self, bucket: str, key: str) -> bytes:
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]  # type: ignore[attr-defined]
+        return bytes(body.read())
+
+    def head(self, bucket: str, key: str) -> dict[str, object]:
+        return dict(self.client.head_object(Bucket=bucket, Key=key))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def s3_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> S3Env:
+    """Settings pointed at the moto server, with fresh scope buckets for this test."""
+    suffix = uuid.uuid4().hex[:10]
+    mba, policy = f"mba-{suffix}", f"policy-{suffix}"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setenv("HMA_MBA_BUCKET", mba)
+    monkeypatch.setenv("HMA_POLICY_BUCKET", policy)
+    client = s3_client_for(moto_server.endpoint)
+    for bucket in (mba, policy):
+        client.create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+    return S3Env(moto_server.endpoint, client, mba, policy)
+
+
+def require_tool(name: str) -> str:
+    """Path of an external program; a missing one fails in CI and skips elsewhere."""
+    import shutil
+
+    path = shutil.which(name) or (
+        f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None
+    )
+    if path:
+        return path
+    message = f"{name} is not installed (.ci/run installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
