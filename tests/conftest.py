@@ -21,6 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 _SCRUBBED_PREFIXES = ("HMA_", "AWS_")
@@ -39,6 +40,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    # Subprocesses (`python -m hma_gui.cli`) import this checkout, whatever is installed.
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
     monkeypatch.chdir(home)
     return home
 
@@ -67,7 +70,7 @@ class MotoServer:
     process: subprocess.Popen[bytes]
 
     def reset(self) -> None:
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")  # noqa: S310
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
 
 
