@@ -129,7 +129,7 @@ class JobTableModel(QAbstractTableModel):
         job = self._jobs[row]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(job, column)
+            return self.text(job, column)
         if role == FILTER_ROLE:
             return f"{job.state.value}\t{job.source}\t{job.key or ''}"
         if role == Qt.ItemDataRole.DecorationRole and column == Column.STATE:
@@ -137,7 +137,7 @@ class JobTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job, column)
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._foreground(job, column)
+            return self.color(job, column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if column in (Column.SIZE, Column.ATTEMPTS) else _LEFT
         if role == PROGRESS_ROLE:
@@ -148,7 +148,8 @@ class JobTableModel(QAbstractTableModel):
             return job.state.value
         return None
 
-    def _display(self, job: Job, column: int) -> Any:
+    def text(self, job: Job, column: int) -> str:
+        """The text of a cell (the delegate paints it without going through `data`)."""
         if column == Column.STATE:
             return theme.STATE_LABELS[job.state]
         if column == Column.SOURCE:
@@ -164,7 +165,7 @@ class JobTableModel(QAbstractTableModel):
             return str(job.attempts) if job.attempts else ""
         if column == Column.MESSAGE:
             return job.error or ""
-        return None
+        return ""
 
     def _tooltip(self, job: Job, column: int) -> str | None:
         if column == Column.SOURCE:
@@ -177,15 +178,14 @@ class JobTableModel(QAbstractTableModel):
             return f"{job.size:,} bytes"
         return None
 
-    def _foreground(self, job: Job, column: int) -> QColor | None:
+    def color(self, job: Job, column: int) -> QColor | None:
+        """The text colour of a cell, or None for the default."""
         if column == Column.MESSAGE:
             if job.state is JobState.FAILED:
                 return self._danger
             if job.state is JobState.SKIPPED:
                 return self._warning
-        if column in (Column.SIZE, Column.ATTEMPTS, Column.TARGET) and not job.key:
-            return self._muted
-        if column in (Column.SIZE, Column.ATTEMPTS):
+        if column in (Column.SIZE, Column.ATTEMPTS) or (column == Column.TARGET and not job.key):
             return self._muted
         return None
 

@@ -6,16 +6,12 @@ from collections.abc import Callable
 
 from PySide6.QtCore import (
     QEvent,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QPoint,
-    QRectF,
-    QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -25,9 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -36,9 +29,8 @@ from PySide6.QtWidgets import (
 from hma_gui.core.job_store import Counters, Job, JobState
 from hma_gui.ui import icons, theme
 from hma_gui.ui.job_actions import JobActions, copy_uris, reveal_in_file_manager
-from hma_gui.ui.job_model import JOB_ROLE, PROGRESS_ROLE, Column, JobFilterProxy, JobTableModel
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from hma_gui.ui.job_delegate import JobDelegate
+from hma_gui.ui.job_model import JOB_ROLE, Column, JobFilterProxy, JobTableModel
 
 FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("All", ()),
@@ -48,42 +40,6 @@ FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("Failed", (JobState.FAILED,)),
     ("Skipped", (JobState.SKIPPED,)),
 )
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """A slim rounded bar with the percentage beside it."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        fraction = index.data(PROGRESS_ROLE)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if selected:
-            painter.fillRect(option.rect, option.palette.highlight())
-        if fraction is None:
-            return
-        job: Job = index.data(JOB_ROLE)
-        rect = QRectF(option.rect).adjusted(8, 0, -8, 0)
-        text_width = 40.0
-        bar = QRectF(rect.left(), rect.center().y() - 3, rect.width() - text_width - 6, 6)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#e8edf4"))
-        painter.drawRoundedRect(bar, 3, 3)
-        if fraction > 0:
-            filled = QRectF(bar.left(), bar.top(), max(6.0, bar.width() * min(fraction, 1.0)), 6)
-            painter.setBrush(QColor(theme.STATE_COLORS[job.state]))
-            painter.drawRoundedRect(filled, 3, 3)
-        pen = QPen(QColor("#ffffff" if selected else theme.TEXT_SECONDARY))
-        painter.setPen(pen)
-        painter.drawText(
-            QRectF(bar.right() + 6, rect.top(), text_width, rect.height()),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            f"{fraction * 100:.0f} %",
-        )
-        painter.restore()
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
-        return QSize(140, 28)
 
 
 class JobTable(QWidget):
@@ -151,7 +107,7 @@ class JobTable(QWidget):
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.view))
+        self.view.setItemDelegate(JobDelegate(self.proxy, model, self.view))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(lambda index: self._reveal())

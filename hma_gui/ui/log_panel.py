@@ -1,16 +1,27 @@
 """The log tab: the bounded in-memory log, polled every 250 ms, coloured by level.
 
 The records were redacted by `logging_setup`'s filter before they reached the
-memory handler, so nothing secret arrives here.
+memory handler, so nothing secret arrives here. Lines are appended as plain
+text and coloured by a highlighter (HTML would be parsed on the main thread),
+and only while the tab is visible: a hidden log just keeps its last lines.
 """
 
 from __future__ import annotations
 
-import html
+import collections
 import logging
 
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFontDatabase
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontDatabase,
+    QShowEvent,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,13 +36,33 @@ from hma_gui.core.logging_setup import MemoryLogHandler
 from hma_gui.ui import icons, theme
 
 MAX_LINES = 5000
-_COLORS = {
-    logging.DEBUG: theme.TEXT_MUTED,
-    logging.INFO: theme.TEXT,
-    logging.WARNING: theme.WARNING,
-    logging.ERROR: theme.DANGER,
-    logging.CRITICAL: theme.DANGER,
-}
+_LEVEL_WORDS = (
+    (" CRITICAL ", theme.DANGER, True),
+    (" ERROR ", theme.DANGER, True),
+    (" WARNING ", theme.WARNING, False),
+    (" DEBUG ", theme.TEXT_MUTED, False),
+)
+
+
+class _LevelHighlighter(QSyntaxHighlighter):
+    """Colours a line by the level word the log format puts after the time."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+        self._formats = []
+        for word, color, bold in _LEVEL_WORDS:
+            fmt = QTextCharFormat()
+            fmt.setForeground(QColor(color))
+            if bold:
+                fmt.setFontWeight(QFont.Weight.DemiBold)
+            self._formats.append((word, fmt))
+
+    def highlightBlock(self, text: str) -> None:
+        head = text[:20]
+        for word, fmt in self._formats:
+            if word in head:
+                self.setFormat(0, len(text), fmt)
+                return
 
 
 class LogPanel(QWidget):
@@ -42,13 +73,15 @@ class LogPanel(QWidget):
         self._handler = handler
         self._seq = 0
         self._problems = 0
-        self._records: list[tuple[int, str]] = []
+        self._records: collections.deque[tuple[int, str]] = collections.deque(maxlen=MAX_LINES)
+        self._stale = False  # lines arrived while hidden
         self.text = QPlainTextEdit()
         self.text.setObjectName("logView")
         self.text.setReadOnly(True)
         self.text.setMaximumBlockCount(MAX_LINES)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._highlighter = _LevelHighlighter(self.text.document())
         self.problems_only = QCheckBox("Warnings and errors only")
         self.problems_only.toggled.connect(self._refill)
         open_folder = QPushButton(icons.icon("folder-open"), "Open log folder")
@@ -82,14 +115,18 @@ class LogPanel(QWidget):
             if level >= logging.WARNING:
                 self._problems += 1
             if self._shown(level):
-                lines.append(_html(level, text))
-        del self._records[:-MAX_LINES]
+                lines.append(text)
         if lines:
-            self.text.appendHtml("<br>".join(lines))
+            if self.isVisible():
+                self.text.appendPlainText("\n".join(lines))
+            else:
+                self._stale = True
         if self._problems != problems_before:
             self.problems.emit(self._problems)
 
     def plain_text(self) -> str:
+        if self._stale:
+            self._refill()
         return self.text.toPlainText()
 
     def clear(self) -> None:
@@ -101,21 +138,18 @@ class LogPanel(QWidget):
     def stop(self) -> None:
         self._timer.stop()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._refill()
+
     def _shown(self, level: int) -> bool:
         return level >= logging.WARNING or not self.problems_only.isChecked()
 
     def _refill(self) -> None:
-        self.text.clear()
-        lines = [_html(level, text) for level, text in self._records if self._shown(level)]
-        if lines:
-            self.text.appendHtml("<br>".join(lines))
+        self._stale = False
+        self.text.setPlainText("\n".join(t for level, t in self._records if self._shown(level)))
+        self.text.moveCursor(self.text.textCursor().MoveOperation.End)
 
     def _open_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(app_dirs.ensure_dir(app_dirs.log_dir()))))
-
-
-def _html(level: int, text: str) -> str:
-    color = _COLORS.get(level, theme.TEXT)
-    weight = "600" if level >= logging.ERROR else "400"
-    body = html.escape(text).replace("\n", "<br>")
-    return f'<span style="color:{color}; font-weight:{weight}; white-space:pre">{body}</span>'

@@ -23,9 +23,9 @@ def drop_on(widget: QWidget, mime: QMimeData) -> tuple[bool, Qt.DropAction, bool
     point = QPointF(widget.width() / 2, widget.height() / 2)
     actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction | Qt.DropAction.LinkAction
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(point, actions, mime, buttons, mods)
+    enter = QDragEnterEvent(point.toPoint(), actions, mime, buttons, mods)
     QApplication.sendEvent(widget, enter)
-    move = QDragMoveEvent(point, actions, mime, buttons, mods)
+    move = QDragMoveEvent(point.toPoint(), actions, mime, buttons, mods)
     QApplication.sendEvent(widget, move)
     drop = QDropEvent(point, actions, mime, buttons, mods)
     QApplication.sendEvent(widget, drop)
