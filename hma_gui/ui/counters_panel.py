@@ -63,8 +63,8 @@ class CounterTile(QFrame):
         top.addWidget(self.label)
         top.addStretch()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.setSpacing(2)
+        layout.setContentsMargins(12, 6, 12, 6)
+        layout.setSpacing(0)
         layout.addLayout(top)
         layout.addWidget(self.value)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -123,6 +123,7 @@ class CountersPanel(QFrame):
         self.setProperty("role", "card")
         self._meter = RateMeter(window_seconds=5.0)
         self.figures: Figures | None = None
+        self.running = True  # the queue's mode: rate and ETA only while it runs
 
         self.title = QLabel("Queue")
         self.title.setProperty("role", "cardTitle")
@@ -174,8 +175,8 @@ class CountersPanel(QFrame):
         body.setColumnStretch(1, 2)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 16)
-        layout.setSpacing(12)
+        layout.setContentsMargins(18, 12, 18, 14)
+        layout.setSpacing(10)
         layout.addLayout(header)
         layout.addLayout(body)
 
@@ -189,6 +190,9 @@ class CountersPanel(QFrame):
         self.tiles[key].set_value(f"{value:,}")
 
     def set_mode(self, text: str, state: str) -> None:
+        self.running = state == "running"
+        if self.mode_label.text() == text and self.mode_label.property("state") == state:
+            return
         self.mode_label.setText(text)
         self.mode_label.setProperty("state", state)
         self.mode_label.style().unpolish(self.mode_label)
@@ -216,9 +220,11 @@ class CountersPanel(QFrame):
             self.percent_label.setText("")
         else:
             parts = [f"{format_bytes(bytes_done)} of {format_bytes(to_upload)}"]
-            if counters.pending:
+            if counters.pending and self.running:
                 parts.append(f"{format_bytes(rate)}/s")
                 parts.append(f"ETA {format_duration(eta)}")
+            elif counters.pending:
+                parts.append(f"{counters.pending:,} waiting")
             self.bytes_label.setText("  ·  ".join(parts))
             self.percent_label.setText(f"{figures.fraction * 100:.0f} %")
         self.chart.add_sample(snapshot.at, rate)

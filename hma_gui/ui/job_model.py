@@ -153,7 +153,7 @@ class JobTableModel(QAbstractTableModel):
         if column == Column.STATE:
             return theme.STATE_LABELS[job.state]
         if column == Column.SOURCE:
-            return job.source
+            return shown_path(job)
         if column == Column.TARGET:
             return job.key or "—"
         if column == Column.SIZE:
@@ -333,6 +333,18 @@ class JobTableModel(QAbstractTableModel):
         last_column = len(Column) - 1
         for first, last in _runs(sorted(rows)):
             self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
+
+
+def shown_path(job: Job) -> str:
+    """The source as the user dropped it: from the dropped folder down (full path in tooltips)."""
+    root, source = job.root, job.source
+    if not root or root == source:
+        return source
+    trimmed = root.rstrip("/\\")
+    cut = max(trimmed.rfind("/"), trimmed.rfind("\\"))  # the dropped folder's parent
+    if cut > 0 and source.startswith(trimmed[: cut + 1]) and len(source) > cut + 1:
+        return source[cut + 1 :]
+    return source
 
 
 def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:

@@ -123,12 +123,12 @@ class JobTable(QWidget):
         header.setStretchLastSection(True)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for column, width in (
-            (Column.STATE, 116),
-            (Column.SOURCE, 300),
-            (Column.TARGET, 260),
-            (Column.SIZE, 84),
-            (Column.PROGRESS, 140),
-            (Column.ATTEMPTS, 52),
+            (Column.STATE, 108),
+            (Column.SOURCE, 280),
+            (Column.TARGET, 250),
+            (Column.SIZE, 90),
+            (Column.PROGRESS, 122),
+            (Column.ATTEMPTS, 60),
         ):
             self.view.setColumnWidth(column, width)
         self.view.setSortingEnabled(True)

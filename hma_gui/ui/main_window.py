@@ -322,14 +322,21 @@ class MainWindow(QMainWindow):
         self.model.set_inflight(snapshot.inflight)
         self.counters.show_snapshot(snapshot)
         self.table.show_counts(snapshot.counters)
-        self._update_buttons()
+        self._show_mode(self.session.queue.mode)
 
     def _show_mode(self, mode: QueueMode) -> None:
         text, state = _MODE_TEXT[mode]
+        counters = self.last_snapshot.counters if self.last_snapshot else None
+        if mode is QueueMode.RUNNING and not (counters and counters.pending):
+            text = "Ready"  # running, with nothing to do: the next drop starts at once
         self.counters.set_mode(text, state)
         paused = mode is QueueMode.PAUSED
-        self.pause_button.setText("Resume" if paused else "Pause")
-        self.pause_button.setIcon(icons.icon("play" if paused else "pause", theme.TEXT_SECONDARY))
+        label = "Resume" if paused else "Pause"
+        if self.pause_button.text() != label:
+            self.pause_button.setText(label)
+            self.pause_button.setIcon(
+                icons.icon("play" if paused else "pause", theme.TEXT_SECONDARY)
+            )
         self._update_buttons()
 
     def _update_buttons(self) -> None:

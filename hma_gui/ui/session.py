@@ -9,6 +9,7 @@ uploads can start.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from hma_gui.ui.tasks import Pools, run_task
 from hma_gui.ui.upload_queue import UploadQueue
 
 logger = logging.getLogger(__name__)
+
+# Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
+SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
 
 
 def store_path(sandboxed: bool) -> Path:
@@ -56,12 +60,20 @@ class Session(QObject):
     start_failed = Signal(str)
     settings_changed = Signal(object)  # the effective Settings
 
-    def __init__(self, base_settings: Settings, *, sandbox: bool = False) -> None:
+    def __init__(
+        self,
+        base_settings: Settings,
+        *,
+        sandbox: bool = False,
+        sandbox_starter: SandboxStarter = start_sandbox,
+    ) -> None:
         super().__init__()
         self.base_settings = base_settings
         self.sandboxed = sandbox or base_settings.sandbox
         self.settings = base_settings
         self.sandbox: Sandbox | None = None
+        self._sandbox_starter = sandbox_starter
+        self._sandbox_endpoint = ""
         self.store = JobStore(store_path(self.sandboxed))
         self.progress = ByteProgress()
         self.pools = Pools(base_settings.concurrency)
@@ -80,7 +92,7 @@ class Session(QObject):
         settings = self.settings
         return Connection(
             self.sandboxed,
-            self.sandbox.endpoint if self.sandbox else settings.effective_endpoint(),
+            self._sandbox_endpoint if self.sandboxed else settings.effective_endpoint(),
             None if self.sandboxed else settings.region,
             None if self.sandboxed else settings.aws_profile,
         )
@@ -91,15 +103,22 @@ class Session(QObject):
         """Start the sandbox (if any) and build the uploader, in the background."""
         base = self.base_settings
         if self.sandboxed:
-            run_task(self.pools.store, lambda: _start_sandbox(base), self._sandbox_up, self._fail)
+            starter = self._sandbox_starter
+            run_task(
+                self.pools.store,
+                lambda: _start_sandbox(starter, base),
+                self._sandbox_up,
+                self._fail,
+            )
         else:
             run_task(
                 self.pools.store, lambda: _build_uploader(base), self._uploader_built, self._fail
             )
 
     def _sandbox_up(self, result: tuple[Sandbox, Settings, Uploader]) -> None:
-        sandbox, _, uploader = result
-        settings = sandbox_settings(self.base_settings, sandbox.endpoint)  # may have changed
+        sandbox, started, uploader = result
+        self._sandbox_endpoint = started.s3_endpoint_url or sandbox.endpoint
+        settings = sandbox_settings(self.base_settings, self._sandbox_endpoint)  # may have changed
         if self._closed:
             uploader.close()
             sandbox.stop()
@@ -129,7 +148,7 @@ class Session(QObject):
             return
         effective = base
         if self.sandbox is not None:
-            effective = sandbox_settings(base, self.sandbox.endpoint)
+            effective = sandbox_settings(base, self._sandbox_endpoint)
         self.settings = effective
         self.queue.set_concurrency(effective.concurrency)
         self.settings_changed.emit(effective)
@@ -165,8 +184,10 @@ def _build_uploader(settings: Settings) -> Uploader:
     )
 
 
-def _start_sandbox(settings: Settings) -> tuple[Sandbox, Settings, Uploader]:
-    sandbox, sandboxed = start_sandbox(settings)
+def _start_sandbox(
+    starter: SandboxStarter, settings: Settings
+) -> tuple[Sandbox, Settings, Uploader]:
+    sandbox, sandboxed = starter(settings)
     try:
         return sandbox, sandboxed, _build_uploader(sandboxed)
     except BaseException:

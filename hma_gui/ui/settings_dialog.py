@@ -58,6 +58,38 @@ RESUME_CHOICES = (
     ("keep", "Keep them queued until I press Start"),
 )
 TAB_SCOPES, TAB_CONNECTION, TAB_UPLOADS = range(3)
+LABELS = {
+    "aws_profile": "AWS profile",
+    "region": "Region",
+    "s3_endpoint_url": "S3 endpoint",
+    "sse": "Encryption",
+    "sse_kms_key_id": "KMS key id",
+    "concurrency": "Parallel uploads",
+    "include": "Include extensions",
+    "exclude": "Exclude extensions",
+    "resume_on_start": "Unfinished uploads at start",
+}
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """The model's complaints in the dialog's words: "Parallel uploads: must be ≥ 1 (got 0)"."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        got = error.get("input")
+        shown = f" (got {got!r})" if loc and not isinstance(got, dict | list) else ""
+        if loc[:1] == ["scopes"] and len(loc) >= 3:
+            where = f"Scope {loc[1]}, {loc[2]}"
+        elif loc[:1] == ["scopes"] and len(loc) == 2:
+            where = f"Scope {loc[1]}"
+        elif loc:
+            where = LABELS.get(loc[0], loc[0])
+        else:
+            lines.append(message)
+            continue
+        lines.append(f"{where}: {message}{shown}")
+    return lines or [describe_validation_error(exc)]
 
 
 def aws_profiles() -> list[str]:
@@ -327,7 +359,7 @@ class SettingsDialog(QDialog):
             try:
                 Settings(**values)
             except ValidationError as exc:
-                problems.append(describe_validation_error(exc))
+                problems.extend(describe_errors(exc))
                 for error in exc.errors():
                     if error["loc"]:
                         bad.add(str(error["loc"][0]))

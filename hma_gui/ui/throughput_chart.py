@@ -12,6 +12,7 @@ from hma_gui.core.rate_meter import format_bytes
 from hma_gui.ui import theme
 
 MiB = 1024 * 1024
+MIN_SPAN = 30
 
 
 class ThroughputChart(QWidget):
@@ -89,10 +90,11 @@ class ThroughputChart(QWidget):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
             f"{format_bytes(scale)}/s",
         )
-        if len(self._points) < 2:
+        if len(self._points) < 2 or peak <= 0:  # nothing moved yet: an empty grid
             painter.end()
             return
-        step = plot.width() / (self._window - 1)
+        # until the window has filled, a short history spreads over at least MIN_SPAN seconds
+        step = plot.width() / (max(len(self._points), MIN_SPAN) - 1)
         start_x = plot.right() - step * (len(self._points) - 1)
         line = QPainterPath()
         for index, value in enumerate(self._points):

@@ -223,7 +223,10 @@ class UploadQueue(QObject):
             reason, self._halt_reason = self._halt_reason, None
             logger.warning("uploads paused: %s", reason)
             self.mode_changed.emit(self._mode)
-            self.halted.emit(f"Uploads paused: {reason}")
+            short = reason.split(": ", 1)[0]  # "cannot reach <endpoint>"; the rest is in the log
+            self.halted.emit(
+                f"Uploads paused: {short}. The queue is kept; press Resume when it is back."
+            )
         if self.active_workers:
             return
         run = self._run

@@ -26,7 +26,9 @@ def test_a_bad_value_is_named_and_cannot_be_saved(qtbot: QtBot) -> None:
     assert d.save_button.isEnabled()
     d.concurrency.setValue(0)
     assert not d.save_button.isEnabled()
-    assert "concurrency" in d.error_label.text()
+    assert "Parallel uploads: Input should be greater than or equal to 1 (got 0)" in (
+        d.error_label.text()
+    )
     assert not d.error_label.isHidden()
     assert d.concurrency.property("invalid") is True
     d.save()  # even if called, nothing is written
@@ -40,14 +42,15 @@ def test_a_bad_value_is_named_and_cannot_be_saved(qtbot: QtBot) -> None:
 def test_bad_bucket_endpoint_and_kms_are_each_reported(qtbot: QtBot) -> None:
     d = dialog(qtbot)
     d.scopes.item(0, 1).setText("Not_A_Bucket")
-    assert "not a valid S3 bucket name" in d.error_label.text()
+    assert "Scope mba, bucket: 'Not_A_Bucket' is not a valid S3 bucket name" in d.error_label.text()
     assert d.scopes.property("invalid") is True
     d.scopes.item(0, 1).setText("good-bucket")
     d.endpoint.setText("ftp://nope")
-    assert "not an http(s) URL" in d.error_label.text()
+    assert "S3 endpoint: 'ftp://nope' is not an http(s) URL" in d.error_label.text()
     d.endpoint.setText("")
     d.kms_key.setText("arn:aws:kms:eu-west-1:1:key/x")  # set while SSE is AES256
-    assert "sse_kms_key_id" in d.error_label.text()
+    assert "sse_kms_key_id is set but sse is not 'aws:kms'" in d.error_label.text()
+    assert d.kms_key.property("invalid") is True
     assert not d.save_button.isEnabled()
     d.sse.setCurrentIndex(d.sse.findData("aws:kms"))
     assert d.save_button.isEnabled()
