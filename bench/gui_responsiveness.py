@@ -104,7 +104,7 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     from hma_gui.core.logging_setup import setup_logging
     from hma_gui.core.settings import load_settings
     from hma_gui.ui.app import create_application
-    from hma_gui.ui.job_model import Column
+    from hma_gui.ui.job_columns import Column
     from hma_gui.ui.main_window import MainWindow
     from hma_gui.ui.session import Session
 

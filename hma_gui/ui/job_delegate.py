@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from hma_gui.core.job_store import JobState
 from hma_gui.ui import icons, theme
-from hma_gui.ui.job_model import Column, JobFilterProxy, JobTableModel
+from hma_gui.ui.job_columns import Column
+from hma_gui.ui.job_model import JobFilterProxy, JobTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 from hma_gui.core.job_store import Counters, Job, JobState
 from hma_gui.ui import icons, theme
 from hma_gui.ui.job_actions import JobActions, copy_uris, reveal_in_file_manager
+from hma_gui.ui.job_columns import Column
 from hma_gui.ui.job_delegate import JobDelegate
-from hma_gui.ui.job_model import JOB_ROLE, Column, JobFilterProxy, JobTableModel
+from hma_gui.ui.job_model import JOB_ROLE, JobFilterProxy, JobTableModel
 
 FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("All", ()),

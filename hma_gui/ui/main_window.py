@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         if snapshot.full:
             self.model.reset_jobs(snapshot.changed)
         else:
-            self.model.apply_changes(snapshot.changed)
+            self.model.queue_changes(snapshot.changed)
             self.model.maybe_resort()
         self.model.set_inflight(snapshot.inflight)
         self.counters.show_snapshot(snapshot)

@@ -113,7 +113,7 @@ def harness_factory(qtbot: QtBot) -> Iterator[Callable[..., Harness]]:
             if snapshot.full:
                 model.reset_jobs(snapshot.changed)
             else:
-                model.apply_changes(snapshot.changed)
+                model.queue_changes(snapshot.changed)
             model.set_inflight(snapshot.inflight)
 
         feed.snapshot.connect(on_snapshot)

@@ -9,13 +9,8 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core.job_store import Job, JobState
-from hma_gui.ui.job_model import (
-    JOB_ROLE,
-    PROGRESS_ROLE,
-    Column,
-    JobFilterProxy,
-    JobTableModel,
-)
+from hma_gui.ui.job_columns import Column
+from hma_gui.ui.job_model import JOB_ROLE, PROGRESS_ROLE, JobFilterProxy, JobTableModel
 
 pytestmark = pytest.mark.gui
 
@@ -128,3 +123,46 @@ def test_removed_rows_leave_the_model(qtbot: QtBot) -> None:
     assert model.row_of(8) == 4
     model.apply_changes([job(8, JobState.DONE)])
     assert model.job_at(4).state is JobState.DONE
+
+
+def test_new_and_changed_jobs_respect_the_filter(qtbot: QtBot) -> None:
+    model = JobTableModel()
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+    model.reset_jobs([job(1), job(2, JobState.DONE)])
+    proxy.set_states([JobState.QUEUED])
+    assert [j.id for j in model.jobs] == [1]
+    model.apply_changes([job(3), job(4, JobState.FAILED)])
+    assert [j.id for j in model.jobs] == [1, 3]
+    assert model.total == 4
+    model.apply_changes([job(4, JobState.QUEUED), job(1, JobState.RUNNING)])
+    assert [j.id for j in model.jobs] == [3, 4]  # 4 joins in queue order, 1 leaves
+    proxy.set_states([])
+    assert [j.id for j in model.jobs] == [1, 2, 3, 4]
+    assert proxy.rowCount() == 4
+
+
+def test_many_scattered_changes_are_one_repaint(qtbot: QtBot) -> None:
+    model = JobTableModel()
+    model.reset_jobs([job(n) for n in range(1, 1001)])
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: changed.append((a.row(), b.row())))
+    model.apply_changes([job(n, JobState.DONE) for n in range(1, 1001, 3)])
+    assert changed == [(0, 999)]
+
+
+def test_queued_changes_are_applied_in_slices_between_events(qtbot: QtBot) -> None:
+    from hma_gui.ui.job_model import CHUNK_ROWS
+
+    model = JobTableModel()
+    model.queue_changes([job(n) for n in range(1, 2 * CHUNK_ROWS + 2)])
+    assert model.rowCount() == CHUNK_ROWS  # the first slice at once, the rest later
+    model.queue_changes([job(1, JobState.DONE)])  # after the earlier ones, in order
+    qtbot.waitUntil(lambda: model.pending_changes == 0)
+    assert model.rowCount() == 2 * CHUNK_ROWS + 1
+    assert model.job_at(0).state is JobState.DONE
+    model.queue_changes([job(n) for n in range(5000, 5000 + CHUNK_ROWS + 1)])
+    model.reset_jobs([job(1)])  # a reload drops what was still waiting
+    assert model.pending_changes == 0
+    qtbot.wait(10)
+    assert model.rowCount() == 1

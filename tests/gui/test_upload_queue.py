@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core.job_store import JobState
-from hma_gui.ui.job_model import Column
+from hma_gui.ui.job_columns import Column
 from hma_gui.ui.upload_queue import QueueMode
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
