@@ -29,8 +29,8 @@ def test_byte_progress_clamps_and_rewinds() -> None:
 def test_rate_meter_and_eta() -> None:
     meter = RateMeter(window_seconds=10)
     assert meter.rate() == 0 and meter.eta(100) is None
-    meter.add(0, now=0.0)
-    meter.add(10 * 1024 * 1024, now=2.0)
+    meter.add(100, now=0.0)
+    meter.add(100 + 10 * 1024 * 1024, now=2.0)
     assert meter.rate() == 5 * 1024 * 1024
     assert meter.eta(10 * 1024 * 1024) == 2.0
     meter.add(5, now=3.0)  # a counter that went back does not give a negative rate
