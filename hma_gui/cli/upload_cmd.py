@@ -133,13 +133,9 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     if concurrency < 1:
         ctx.err("hma-ingest: --concurrency must be at least 1")
         return ExitStatus.ERROR
-    uploader = Uploader(
-        ctx.s3(),
-        UploadConfig.from_settings(settings),
-        endpoint=settings.effective_endpoint(),
-    )
+    uploader = make_uploader(ctx)
     runner = UploadRunner(
-        store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=_printer(ctx)
+        store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=outcome_printer(ctx)
     )
     interrupted = False
     try:
@@ -158,8 +154,18 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     return _summarize(ctx, report, batch_id, discovery, interrupted)
 
 
-def _printer(ctx: CliContext) -> Any:
-    if ctx.interactive or ctx.json_output:
+def make_uploader(ctx: CliContext) -> Uploader:
+    settings = ctx.settings()
+    return Uploader(
+        ctx.s3(),
+        UploadConfig.from_settings(settings),
+        endpoint=settings.effective_endpoint(),
+    )
+
+
+def outcome_printer(ctx: CliContext, *, always: bool = False) -> Any:
+    """One line per finished file, unless a progress bar or JSON output is shown."""
+    if not always and (ctx.interactive or ctx.json_output):
         return None
 
     def show(outcome: JobOutcome) -> None:

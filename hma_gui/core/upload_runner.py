@@ -148,6 +148,7 @@ class UploadRunner:
         progress: ByteProgress | None = None,
         cancel: CancelToken | None = None,
         on_outcome: Callable[[JobOutcome], None] | None = None,
+        keep_running: bool = False,
     ) -> None:
         self.store = store
         self.uploader = uploader
@@ -157,6 +158,12 @@ class UploadRunner:
         self.cancel = cancel or CancelToken()
         self.guard = RunGuard(self.cancel)
         self._on_outcome = on_outcome
+        self._keep_running = keep_running  # a watcher's runner waits for work until cancelled
+        self._work_arrived = threading.Event()
+
+    def wake(self) -> None:
+        """New jobs were queued: idle workers of a `keep_running` runner look at once."""
+        self._work_arrived.set()
 
     def run(self) -> RunReport:
         started = time.monotonic()
@@ -186,7 +193,11 @@ class UploadRunner:
         while not self.cancel.cancelled:
             claimed = self.store.claim(1, self.batch_id)
             if not claimed:
-                return
+                if not self._keep_running:
+                    return
+                self._work_arrived.wait(0.5)
+                self._work_arrived.clear()
+                continue
             outcome = process_job(
                 claimed[0],
                 store=self.store,
