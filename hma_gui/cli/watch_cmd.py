@@ -85,6 +85,7 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
     stop = stop or threading.Event()
     terminated = threading.Event()
     worker = threading.Thread(target=runner.run, name="watch-uploads", daemon=True)
+
     def on_sigterm() -> None:
         terminated.set()
         stop.set()
