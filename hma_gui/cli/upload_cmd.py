@@ -11,7 +11,7 @@ from hma_gui.cli.progress_line import ProgressLine
 from hma_gui.core.ingest_plan import Plan, PlanOptions, plan
 from hma_gui.core.job_store import Counters, Job, JobState
 from hma_gui.core.key_convention import AUTO_SCOPE
-from hma_gui.core.rate_meter import format_bytes
+from hma_gui.core.rate_meter import format_bytes, format_seconds
 from hma_gui.core.upload_runner import JobOutcome, RunReport, UploadRunner
 from hma_gui.core.uploader import UploadConfig, Uploader
 
@@ -216,7 +216,8 @@ def _summarize(
         )
         ctx.out(
             f"{counters.done} uploaded, {counters.skipped} skipped, {counters.failed} failed"
-            f"{tail}{filtered} — {format_bytes(counters.bytes_done)} in {report.seconds:.1f} s"
+            f"{tail}{filtered} — {format_bytes(counters.bytes_done)}"
+            f" in {format_seconds(report.seconds)}"
         )
         if report.stop_reason and not interrupted:
             ctx.err(f"hma-ingest: stopped: {report.stop_reason}")
