@@ -35,6 +35,7 @@ class FaultProxy:
         self._fail_left = 0
         self._fail_status = 503
         self.requests: Counter[str] = Counter()
+        self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
         self.port = 0
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -51,6 +52,22 @@ class FaultProxy:
     def fail_next(self, count: int, status: int = 503) -> None:
         with self._lock:
             self._fail_left, self._fail_status = count, status
+
+    def puts(self, bucket: str) -> Counter[str]:
+        """How many PUT requests each key of `bucket` received (parts count as one upload)."""
+        from urllib.parse import unquote
+
+        counts: Counter[str] = Counter()
+        with self._lock:
+            log = list(self.log)
+        for method, path in log:
+            route, _, query = path.partition("?")
+            if route.startswith(f"/{bucket}/") and (
+                (method == "PUT" and "partNumber=" not in query)
+                or (method == "POST" and "uploadId=" in query)
+            ):
+                counts[unquote(route[len(bucket) + 2 :])] += 1
+        return counts
 
     def failures_left(self) -> int:
         with self._lock:
@@ -106,6 +123,7 @@ class FaultProxy:
                 query = urlsplit(self.path).query
                 with proxy._lock:
                     proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
+                    proxy.log.append((self.command, self.path))
                 proxy._wait_if_held()
                 status = proxy._take_failure()
                 if status is not None:

@@ -33,7 +33,14 @@ def test_a_job_goes_from_queued_to_done(store: JobStore) -> None:
     assert done is not None
     assert (done.state, done.etag, done.error, done.owner) == (JobState.DONE, "abc", None, None)
     assert done.finished_at is not None and done.started_at is not None
-    assert store.uploaded_record("b", "mba/csv/a.csv") == ("/data/mba/a.csv", 100, None, "abc")
+    record = store.uploaded_record("b", "mba/csv/a.csv")
+    assert record is not None
+    assert (record.source, record.size, record.md5, record.etag) == (
+        "/data/mba/a.csv",
+        100,
+        "abc",
+        "abc",
+    )
 
 
 def test_enqueuing_a_pending_file_twice_makes_one_job(store: JobStore) -> None:

@@ -11,7 +11,7 @@ from hma_gui.cli.progress_line import ProgressLine
 from hma_gui.core.ingest_plan import Plan, PlanOptions, plan
 from hma_gui.core.job_store import Counters, Job, JobState
 from hma_gui.core.key_convention import AUTO_SCOPE
-from hma_gui.core.rate_meter import format_bytes
+from hma_gui.core.rate_meter import format_bytes, format_seconds
 from hma_gui.core.upload_runner import JobOutcome, RunReport, UploadRunner
 from hma_gui.core.uploader import UploadConfig, Uploader
 
@@ -133,13 +133,9 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     if concurrency < 1:
         ctx.err("hma-ingest: --concurrency must be at least 1")
         return ExitStatus.ERROR
-    uploader = Uploader(
-        ctx.s3(),
-        UploadConfig.from_settings(settings),
-        endpoint=settings.effective_endpoint(),
-    )
+    uploader = make_uploader(ctx)
     runner = UploadRunner(
-        store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=_printer(ctx)
+        store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=outcome_printer(ctx)
     )
     interrupted = False
     try:
@@ -158,8 +154,18 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     return _summarize(ctx, report, batch_id, discovery, interrupted)
 
 
-def _printer(ctx: CliContext) -> Any:
-    if ctx.interactive or ctx.json_output:
+def make_uploader(ctx: CliContext) -> Uploader:
+    settings = ctx.settings()
+    return Uploader(
+        ctx.s3(),
+        UploadConfig.from_settings(settings),
+        endpoint=settings.effective_endpoint(),
+    )
+
+
+def outcome_printer(ctx: CliContext, *, always: bool = False) -> Any:
+    """One line per finished file, unless a progress bar or JSON output is shown."""
+    if not always and (ctx.interactive or ctx.json_output):
         return None
 
     def show(outcome: JobOutcome) -> None:
@@ -210,7 +216,8 @@ def _summarize(
         )
         ctx.out(
             f"{counters.done} uploaded, {counters.skipped} skipped, {counters.failed} failed"
-            f"{tail}{filtered} — {format_bytes(counters.bytes_done)} in {report.seconds:.1f} s"
+            f"{tail}{filtered} — {format_bytes(counters.bytes_done)}"
+            f" in {format_seconds(report.seconds)}"
         )
         if report.stop_reason and not interrupted:
             ctx.err(f"hma-ingest: stopped: {report.stop_reason}")

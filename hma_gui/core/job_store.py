@@ -106,6 +106,20 @@ class NewJob:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadedRecord:
+    """A row of the ledger of uploaded files (kept when jobs are cleared)."""
+
+    bucket: str
+    key: str
+    source: str
+    size: int
+    mtime_ns: int | None
+    md5: str | None
+    etag: str | None
+    uploaded_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Counters:
     queued: int = 0
     running: int = 0
@@ -490,13 +504,28 @@ class JobStore:
             bytes_failed=b.get("failed", 0),
         )
 
-    def uploaded_record(self, bucket: str, key: str) -> tuple[str, int, int | None, str] | None:
-        """(source, size, mtime_ns, md5) of the last upload to bucket/key, if any."""
+    def uploaded_record(self, bucket: str, key: str) -> UploadedRecord | None:
+        """What was last uploaded to ``bucket/key`` by this store, if anything."""
         rows = self._read(
-            "SELECT source, size, mtime_ns, md5 FROM uploaded WHERE bucket = ? AND key = ?",
+            "SELECT bucket, key, source, size, mtime_ns, md5, etag, uploaded_at FROM uploaded"
+            " WHERE bucket = ? AND key = ?",
             (bucket, key),
         )
-        if not rows:
-            return None
-        source, size, mtime_ns, md5 = rows[0]
-        return str(source), int(size), mtime_ns, str(md5)
+        return UploadedRecord(*rows[0]) if rows else None
+
+    def note_unchanged(self, bucket: str, key: str, mtime_ns: int) -> None:
+        """The file was touched but its content is what was uploaded: remember the new mtime."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE uploaded SET mtime_ns = ? WHERE bucket = ? AND key = ?",
+                (mtime_ns, bucket, key),
+            )
+
+    def pending_job(self, source: str, bucket: str, key: str) -> Job | None:
+        """The queued or running job for this file and target, if there is one."""
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM jobs WHERE source = ? AND bucket = ? AND key = ?"  # noqa: S608
+            " AND state IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+            (source, bucket, key),
+        )
+        return Job.from_row(rows[0]) if rows else None

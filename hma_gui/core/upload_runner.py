@@ -148,6 +148,7 @@ class UploadRunner:
         progress: ByteProgress | None = None,
         cancel: CancelToken | None = None,
         on_outcome: Callable[[JobOutcome], None] | None = None,
+        keep_running: bool = False,
     ) -> None:
         self.store = store
         self.uploader = uploader
@@ -157,6 +158,15 @@ class UploadRunner:
         self.cancel = cancel or CancelToken()
         self.guard = RunGuard(self.cancel)
         self._on_outcome = on_outcome
+        self._keep_running = keep_running  # a watcher's runner waits for work until cancelled
+        self._work_arrived = threading.Event()
+        self._active = 0
+        self._active_lock = threading.Lock()
+        self._all_done = threading.Event()
+
+    def wake(self) -> None:
+        """New jobs were queued: idle workers of a `keep_running` runner look at once."""
+        self._work_arrived.set()
 
     def run(self) -> RunReport:
         started = time.monotonic()
@@ -164,16 +174,19 @@ class UploadRunner:
             threading.Thread(target=self._work, name=f"upload-{n}", daemon=True)
             for n in range(self.concurrency)
         ]
+        self._active = len(threads)
+        self._all_done.clear()
         for thread in threads:
             thread.start()
+        # Wait on our own event, not Thread.join: a KeyboardInterrupt that lands inside
+        # join() can make CPython believe a running thread has stopped.
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)  # wakes up for KeyboardInterrupt in the main thread
+            while not self._all_done.wait(0.2):
+                pass
         except KeyboardInterrupt:
             self.cancel.cancel("interrupted")
-            for thread in threads:
-                thread.join()  # each worker puts its job back in the queue
+            while not self._all_done.wait(0.2):
+                pass  # each worker puts its job back in the queue
             raise
         return RunReport(
             counters=self.store.counters(self.batch_id),
@@ -183,10 +196,23 @@ class UploadRunner:
         )
 
     def _work(self) -> None:
+        try:
+            self._drain()
+        finally:
+            with self._active_lock:
+                self._active -= 1
+                if self._active == 0:
+                    self._all_done.set()
+
+    def _drain(self) -> None:
         while not self.cancel.cancelled:
             claimed = self.store.claim(1, self.batch_id)
             if not claimed:
-                return
+                if not self._keep_running:
+                    return
+                self._work_arrived.wait(0.5)
+                self._work_arrived.clear()
+                continue
             outcome = process_job(
                 claimed[0],
                 store=self.store,

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 from hma_gui.core.job_store import Job, JobState
+from hma_gui.core.logging_setup import redact
 from hma_gui.core.rate_meter import format_bytes
 from hma_gui.ui import theme
 
@@ -72,6 +74,12 @@ def shown_path(job: Job) -> str:
     return source
 
 
+@lru_cache(maxsize=4096)
+def shown_error(error: str | None) -> str:
+    """An error as shown: secrets masked (a password in an endpoint URL, a key in a message)."""
+    return redact(error) if error else ""
+
+
 def cell_text(job: Job, column: int, inflight: Inflight) -> str:
     if column == Column.STATE:
         return theme.STATE_LABELS[job.state]
@@ -87,7 +95,7 @@ def cell_text(job: Job, column: int, inflight: Inflight) -> str:
     if column == Column.ATTEMPTS:
         return str(job.attempts) if job.attempts else ""
     if column == Column.MESSAGE:
-        return job.error or ""
+        return shown_error(job.error)
     return ""
 
 
@@ -107,9 +115,9 @@ def cell_tooltip(job: Job, column: int) -> str | None:
     if column == Column.SOURCE:
         return job.source
     if column == Column.TARGET:
-        return job.uri or job.error
+        return job.uri or shown_error(job.error)
     if column == Column.MESSAGE and job.error:
-        return job.error
+        return shown_error(job.error)
     if column == Column.SIZE:
         return f"{job.size:,} bytes"
     return None

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from hma_gui import APP_NAME
 from hma_gui.core import app_dirs
-from hma_gui.core.logging_setup import MemoryLogHandler
+from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.core.settings import Settings
 from hma_gui.ui import icons, theme
 from hma_gui.ui.banner import Banner
@@ -355,7 +355,9 @@ class MainWindow(QMainWindow):
         )
 
     def _on_halted(self, reason: str) -> None:
-        self.banner.show_message("warning", reason, [("Resume", self.start_queue)], topic="halted")
+        self.banner.show_message(
+            "warning", redact(reason), [("Resume", self.start_queue)], topic="halted"
+        )
 
     def _on_ready(self) -> None:
         self.banner.clear("connect")
@@ -365,7 +367,7 @@ class MainWindow(QMainWindow):
         what = "start the sandbox" if self.session.sandboxed else "connect to S3"
         self.banner.show_message(
             "error",
-            f"Cannot {what}: {message}",
+            f"Cannot {what}: {redact(message)}",
             [("Settings…", self.open_settings)],
             topic="connect",
         )

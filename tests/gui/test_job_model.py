@@ -166,3 +166,12 @@ def test_queued_changes_are_applied_in_slices_between_events(qtbot: QtBot) -> No
     assert model.pending_changes == 0
     qtbot.wait(10)
     assert model.rowCount() == 1
+
+
+def test_secrets_in_error_messages_are_masked(qtbot: QtBot) -> None:
+    model = JobTableModel()
+    error = "cannot reach http://admin:hunter2@s3.internal:9000: connection refused"
+    model.reset_jobs([job(1, JobState.FAILED, error=error)])
+    shown = model.index(0, Column.MESSAGE).data()
+    assert "hunter2" not in shown and "cannot reach http://admin:***@s3.internal" in shown
+    assert "hunter2" not in model.index(0, Column.MESSAGE).data(Qt.ItemDataRole.ToolTipRole)
