@@ -9,7 +9,6 @@ from PySide6.QtCore import (
     QObject,
     QPoint,
     Qt,
-    Signal,
 )
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -45,8 +44,6 @@ FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
 
 class JobTable(QWidget):
     """Filter chips + search + the table. Context menu: retry, remove, reveal, copy URI."""
-
-    retry_requested = Signal()  # for the queue: there is work again
 
     def __init__(
         self, model: JobTableModel, actions: JobActions, parent: QWidget | None = None

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -42,13 +41,13 @@ from PySide6.QtWidgets import (
 )
 
 from hma_gui import APP_NAME
-from hma_gui.core import app_dirs
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.core.settings import Settings
-from hma_gui.ui import icons, theme
+from hma_gui.ui import icons, theme, window_state
 from hma_gui.ui.banner import Banner
 from hma_gui.ui.counters_panel import CountersPanel
 from hma_gui.ui.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
+from hma_gui.ui.header_bar import HeaderBar
 from hma_gui.ui.intake import IntakeSummary
 from hma_gui.ui.job_actions import JobActions
 from hma_gui.ui.job_model import JobTableModel
@@ -90,7 +89,12 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(20, 14, 20, 12)
         layout.setSpacing(12)
-        layout.addLayout(self._build_header())
+        self.header = HeaderBar(session.sandboxed)
+        self.header.settings_button.clicked.connect(self.open_settings)
+        self.header_actions = self.header.actions_layout  # later features add buttons here
+        self.connection_label = self.header.connection_label
+        self.sandbox_badge = self.header.sandbox_badge
+        layout.addWidget(self.header)
         self.banner = Banner()
         layout.addWidget(self.banner)
 
@@ -124,44 +128,10 @@ class MainWindow(QMainWindow):
 
         self._build_shortcuts()
         self._connect()
-        self._restore_geometry()
+        window_state.restore(self, self.table.view.horizontalHeader())
         self._show_connection()
 
     # ------------------------------------------------------------- layout
-
-    def _build_header(self) -> QHBoxLayout:
-        logo = QLabel()
-        logo.setPixmap(icons.app_icon().pixmap(34, 34))
-        title = QLabel(APP_NAME)
-        title.setObjectName("appTitle")
-        self.connection_label = QLabel()
-        self.connection_label.setObjectName("connectionLabel")
-        titles = QVBoxLayout()
-        titles.setSpacing(0)
-        titles.addWidget(title)
-        titles.addWidget(self.connection_label)
-        self.sandbox_badge = QLabel("SANDBOX")
-        self.sandbox_badge.setObjectName("sandboxBadge")
-        self.sandbox_badge.setToolTip(
-            "Uploads go to a private S3 endpoint on this computer (127.0.0.1), "
-            "not to AWS. Its objects are kept in memory while the app runs."
-        )
-        self.sandbox_badge.setVisible(self.session.sandboxed)
-        self.header_actions = QHBoxLayout()  # later features add their buttons here
-        self.header_actions.setSpacing(8)
-        self.settings_button = QPushButton(icons.icon("sliders"), "Settings")
-        self.settings_button.setToolTip("Settings (Ctrl+,)")
-        self.settings_button.clicked.connect(self.open_settings)
-        header = QHBoxLayout()
-        header.setSpacing(12)
-        header.addWidget(logo)
-        header.addLayout(titles)
-        header.addSpacing(6)
-        header.addWidget(self.sandbox_badge, 0, Qt.AlignmentFlag.AlignVCenter)
-        header.addStretch()
-        header.addLayout(self.header_actions)
-        header.addWidget(self.settings_button)
-        return header
 
     def _build_queue_controls(self) -> None:
         self.start_button = QPushButton(icons.icon("play", "#ffffff"), "Start")
@@ -377,7 +347,7 @@ class MainWindow(QMainWindow):
         self._show_connection()
 
     def _show_connection(self) -> None:
-        self.connection_label.setText(self.session.connection().describe())
+        self.header.set_connection(self.session.connection().describe())
 
     def _on_scan_busy(self, busy: bool) -> None:
         self.scan_label.setText("Scanning…" if busy else "")
@@ -410,35 +380,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- geometry & close
 
-    def _window_settings(self) -> QSettings:
-        path = app_dirs.config_dir() / "window.ini"
-        return QSettings(str(path), QSettings.Format.IniFormat)
-
-    def _restore_geometry(self) -> None:
-        stored = self._window_settings()
-        geometry = stored.value("geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1240, 820)
-        header = stored.value("table_header")
-        if isinstance(header, QByteArray) and not header.isEmpty():
-            self.table.view.horizontalHeader().restoreState(header)
-
-    def _save_geometry(self) -> None:
-        try:
-            app_dirs.ensure_dir(app_dirs.config_dir())
-        except OSError:
-            return
-        stored = self._window_settings()
-        stored.setValue("geometry", self.saveGeometry())
-        stored.setValue("table_header", self.table.view.horizontalHeader().saveState())
-        stored.sync()
-
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closed:
             self._closed = True
-            self._save_geometry()
+            window_state.save(self, self.table.view.horizontalHeader())
             self.hide()
             self.feed.stop()
             self.log_panel.stop()

@@ -155,3 +155,16 @@ def test_settings_saved_in_the_dialog_apply_to_the_running_session(
     assert window.session.queue.concurrency == 3
     assert window.session.pools.uploads.maxThreadCount() == 3
     assert window.concurrency.value() == 3
+
+
+def test_window_geometry_and_columns_are_remembered(qtbot: QtBot, open_window) -> None:
+    first = open_window()
+    first.resize(1111, 777)
+    first.table.view.setColumnWidth(1, 333)
+    first.close()
+    second = open_window()
+    # the offscreen screen is 800 x 800: restoreGeometry fits the window to it (and the
+    # minimum width), so the height tells that the saved geometry was used
+    assert abs(second.height() - 777) <= 8
+    assert (second.width(), second.height()) != (1240, 820)  # not the default size
+    assert second.table.view.columnWidth(1) == 333
