@@ -16,6 +16,11 @@ Targets: longest stall ≤ 50 ms, peak RSS ≤ 400 MB. The script prints the med
 of `--runs` runs and, with ``--record``, appends them to bench/RESULTS.md.
 
     .venv/bin/python bench/gui_responsiveness.py --runs 3 --record
+
+Diagnostics (environment variables of a run): BENCH_PROFILE=1 times the main
+thread's slots, BENCH_WATCHDOG=1 prints each late heartbeat with the main
+thread's CPU time in it (≈ 0: it was waiting for the GIL or a CPU, not working)
+and the feed's slow reads, BENCH_SWITCH sets `sys.setswitchinterval`.
 """
 
 from __future__ import annotations
@@ -104,6 +109,7 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     from hma_gui.core.logging_setup import setup_logging
     from hma_gui.core.settings import load_settings
     from hma_gui.ui.app import create_application
+    from hma_gui.ui.intake import BATCH_SIZE, YIELD_SECONDS
     from hma_gui.ui.job_columns import Column
     from hma_gui.ui.main_window import MainWindow
     from hma_gui.ui.session import Session
@@ -126,12 +132,34 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
     heartbeat.setInterval(10)
 
+    cpu_last = [time.thread_time()]
+
     def beat() -> None:
         now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000)
+        cpu = time.thread_time()
+        gap = (now - last[0]) * 1000
+        gaps.append(gap)
+        if os.environ.get("BENCH_WATCHDOG") and gap > 60:
+            print(f"gap {gap:.0f} ms, main-thread CPU {(cpu - cpu_last[0]) * 1000:.0f} ms",
+                  file=sys.stderr)  # fmt: skip
         last[0] = now
+        cpu_last[0] = cpu
 
     heartbeat.timeout.connect(beat)
+    heartbeat.timeout.connect(lambda: MEASURING.__setitem__(0, heartbeat.isActive()))
+    if os.environ.get("BENCH_WATCHDOG"):
+        _watchdog(last)
+        original = session.store.changed_page
+
+        def timed_changed_page(*args):  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            result = original(*args)
+            took = (time.perf_counter() - t0) * 1000
+            if took > 30:
+                print(f"  feed read {len(result[0])} rows in {took:.0f} ms", file=sys.stderr)
+            return result
+
+        session.store.changed_page = timed_changed_page  # type: ignore[method-assign]
 
     def wait_until(condition, timeout: float = 600.0) -> None:  # type: ignore[no-untyped-def]
         """Run the app's event loop until `condition()` holds (checked every 20 ms)."""
@@ -170,6 +198,7 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     idle_until = time.perf_counter() + args.idle_seconds
     wait_until(lambda: time.perf_counter() >= idle_until)
     heartbeat.stop()
+    MEASURING[0] = False
     idle_gaps = list(gaps)
     gaps.clear()
 
@@ -186,10 +215,12 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     drop(Path(args.tree))
     wait_until(lambda: summaries and window.model.rowCount() >= rows_before + args.files)
     scan_seconds = time.perf_counter() - started
-    done_at_scan = session.store.counters().done
+    snapshot = window.last_snapshot
+    done_at_scan = snapshot.counters.done if snapshot else 0
     upload_until = time.perf_counter() + args.upload_seconds
     wait_until(lambda: time.perf_counter() >= upload_until)
     heartbeat.stop()
+    MEASURING[0] = False
     drop_gaps = list(gaps)
     uploaded = session.store.counters().done - done_at_scan
 
@@ -210,9 +241,10 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
                     key=f"mba/csv/s{n:06d}.csv",
                 )
             )
-            if len(chunk) == 5000:
+            if len(chunk) == BATCH_SIZE:  # as a drop enqueues: batches, a pause between
                 session.store.enqueue(chunk, batch)
                 chunk = []
+                time.sleep(YIELD_SECONDS)
         session.store.enqueue(chunk, batch)
 
     gaps.clear()
@@ -222,6 +254,7 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     filler.start()
     wait_until(lambda: not filler.is_alive() and window.model.rowCount() >= args.model_jobs)
     heartbeat.stop()
+    MEASURING[0] = False
     fill_gaps = list(gaps)
     rows = window.model.rowCount()
 
@@ -265,6 +298,29 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
 
 
 SLOW: dict[str, list[float]] = {}
+MEASURING = [False]
+
+
+def _watchdog(last: list[float]) -> None:
+    """BENCH_WATCHDOG=1: print where the main thread is whenever the heartbeat is late."""
+    import atexit
+    import collections
+    import traceback
+
+    main_id = threading.main_thread().ident
+    seen: collections.Counter[str] = collections.Counter()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.005)
+            if MEASURING[0] and time.perf_counter() - last[0] > 0.06:
+                frame = sys._current_frames().get(main_id)  # type: ignore[arg-type]
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-4:]
+                    seen[" < ".join(f"{f.name}:{f.lineno}" for f in reversed(stack))] += 1
+
+    threading.Thread(target=watch, daemon=True).start()
+    atexit.register(lambda: [print(n, where, file=sys.stderr) for where, n in seen.most_common(12)])
 
 
 def _instrument(window) -> None:  # type: ignore[no-untyped-def]
@@ -316,6 +372,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--upload-seconds", type=float, default=15.0)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="scheduling priority of the benchmark, moto and the app (-10 as root: less noise "
+        "from other processes on a shared machine)",
+    )
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
     parser.add_argument("--one-run", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", help=argparse.SUPPRESS)
@@ -325,6 +388,8 @@ def main() -> int:
         print(json.dumps(one_run(args)))
         return 0
 
+    if args.nice:
+        os.nice(args.nice)  # inherited by moto's server and every run
     OUT.mkdir(parents=True, exist_ok=True)
     tree = make_tree(OUT / f"gui-tree-{args.files}", args.files)
     warmup = make_tree(OUT / "gui-warmup-1000", 1000)
@@ -427,16 +492,18 @@ def record(
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     if "## Desktop app" not in text:
         text = text.rstrip("\n") + "\n\n## Desktop app\n"
+    nice = f" --nice {args.nice}" if args.nice else ""
     command = (
         f".venv/bin/python bench/gui_responsiveness.py --runs {args.runs} --files {args.files} "
-        f"--concurrency {args.concurrency} --record"
+        f"--concurrency {args.concurrency}{nice} --record"
     )
     lines = [
         "",
         f"### {date.today().isoformat()} — `{command}`",
         "",
         f"Offscreen window, moto's server on 127.0.0.1, {os.cpu_count()} CPUs shared with other "
-        f"work; {args.concurrency} upload threads; median and worst of {len(results)} runs, "
+        f"work{' (run at nice ' + str(args.nice) + ')' if args.nice else ''}; "
+        f"{args.concurrency} upload threads; median and worst of {len(results)} runs, "
         "each a fresh process and job store.",
         "",
         "| measure | median | worst | target |",

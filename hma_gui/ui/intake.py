@@ -29,8 +29,14 @@ from hma_gui.ui.tasks import run_task
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 500
 BATCH_SECONDS = 0.25
+# Planning keys is pure Python, and an enqueue is hundreds of short SQLite statements
+# that release and at once retake the GIL: either way a waiting thread rarely gets it
+# (CPython's "convoy effect"), and the window would wait for the whole walk. So the
+# scan sleeps YIELD_SECONDS after every WORK_SECONDS of work, and after each batch.
+WORK_SECONDS = 0.008
+YIELD_SECONDS = 0.002
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class Intake(QObject):
         stats = DiscoveryStats()
         buffer: list[NewJob] = []
         queued = failed = 0
-        last_flush = time.monotonic()
+        last_flush = last_yield = time.monotonic()
         for job in iter_planned_jobs(paths, settings, options, stats=stats, cancel=cancel):
             buffer.append(job)
             if job.state is JobState.FAILED:
@@ -115,6 +121,10 @@ class Intake(QObject):
             if len(buffer) >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
                 self._flush(buffer, batch_id, stats)
                 buffer, last_flush = [], now
+                last_yield = time.monotonic()
+            elif now - last_yield >= WORK_SECONDS:
+                time.sleep(YIELD_SECONDS)  # let the window have the GIL
+                last_yield = time.monotonic()
         self._flush(buffer, batch_id, stats)
         return IntakeSummary(
             paths, batch_id, queued, failed, stats.filtered, time.monotonic() - started,
@@ -125,6 +135,7 @@ class Intake(QObject):
         if jobs:
             self._store.enqueue(jobs, batch_id)
             self.enqueued.emit(len(jobs))
+            time.sleep(YIELD_SECONDS)
         self.progress.emit(stats.files + stats.problems)
 
     def _done(self, summary: IntakeSummary) -> None:

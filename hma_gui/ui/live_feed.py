@@ -1,11 +1,12 @@
 """The live feed: a timer that reads the job store and the byte board off the main thread.
 
-Every `INTERVAL_MS` a poll runs on the feed pool: ``changed_since(rev)`` (only
-the rows written since the last look), ``counters()`` (O(1)) and the
-`ByteProgress` snapshot. The result comes back as one `FeedSnapshot` on the
-main thread, where the table, the counters and the chart take what they need.
-A poll never overlaps the previous one, so a slow disk delays the view; it
-never queues work up.
+Every `INTERVAL_MS` a poll runs on the feed pool: ``changed_page(cursor)`` (the
+rows written since the last look, at most `PAGE_ROWS` of them), ``counters()``
+(O(1)) and the `ByteProgress` snapshot. The result comes back as one
+`FeedSnapshot` on the main thread, where the table, the counters and the chart
+take what they need. When more rows are waiting the next poll follows at once;
+reading in pages keeps each read short, so the feed thread never holds the GIL
+for long while the window waits. A poll never overlaps the previous one.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from hma_gui.core.job_store import Counters, Job, JobStore
+from hma_gui.core.job_store import START, Counters, Job, JobStore
 from hma_gui.core.progress import ByteProgress
 from hma_gui.ui.tasks import run_task
 
 logger = logging.getLogger(__name__)
 
 INTERVAL_MS = 200
+PAGE_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,8 @@ class FeedSnapshot:
     inflight: dict[int, tuple[int, int]]
     moved_total: int  # bytes sent since the app started, never decreasing
     at: float  # time.monotonic() of the poll
-    full: bool = False  # `changed` is every job: replace the table
-    rev: int = 0
+    full: bool = False  # a reload starts: `changed` replaces the table (more pages follow)
+    more: bool = False  # more changed rows are waiting for the next poll
 
     @property
     def inflight_bytes(self) -> int:
@@ -42,7 +44,8 @@ class FeedSnapshot:
 
 @dataclass
 class _Cursor:
-    rev: int = -1  # -1: the next poll reads everything
+    after: tuple[int, int] = START  # START: the next polls read everything
+    reload: bool = True  # the next page starts a reload
     generation: int = 0
     busy: bool = False
     again: bool = False
@@ -81,13 +84,10 @@ class LiveFeed(QObject):
         self._stopped = True
         self._timer.stop()
 
-    @property
-    def rev(self) -> int:
-        return self._cursor.rev
-
     def reload(self) -> None:
-        """Read every job again on the next poll (after rows were deleted)."""
-        self._cursor.rev = -1
+        """Read every job again from the next poll on (after rows were deleted)."""
+        self._cursor.after = START
+        self._cursor.reload = True
         self._cursor.generation += 1
         self.poll()
 
@@ -99,16 +99,13 @@ class LiveFeed(QObject):
             cursor.again = True  # poll once more as soon as this one is back
             return
         cursor.busy = True
-        rev, generation = cursor.rev, cursor.generation
+        after, full, generation = cursor.after, cursor.reload, cursor.generation
         store, progress = self._store, self._progress
+        position: list[tuple[int, int]] = []
 
         def read() -> FeedSnapshot:
-            if rev < 0:
-                now_rev = store.current_rev()
-                changed, full = store.jobs(), True
-            else:
-                changed, now_rev = store.changed_since(rev)
-                full = False
+            changed, next_after, more = store.changed_page(after, PAGE_ROWS)
+            position.append(next_after)
             return FeedSnapshot(
                 counters=store.counters(),
                 changed=changed,
@@ -116,7 +113,7 @@ class LiveFeed(QObject):
                 moved_total=progress.moved_total(),
                 at=time.monotonic(),
                 full=full,
-                rev=now_rev,
+                more=more,
             )
 
         def done(result: FeedSnapshot) -> None:
@@ -124,10 +121,10 @@ class LiveFeed(QObject):
             if generation != cursor.generation:  # a reload was asked meanwhile: read again
                 self.poll()
                 return
-            cursor.rev = result.rev
+            cursor.after, cursor.reload = position[0], False
             if not self._stopped:
                 self.snapshot.emit(result)
-            if cursor.again:
+            if cursor.again or result.more:
                 cursor.again = False
                 self.poll()
 

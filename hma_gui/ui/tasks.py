@@ -9,6 +9,9 @@ scanning, the live feed and quick store writes never wait for each other.
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +61,7 @@ class _Task(QRunnable):
         self._signals = signals
 
     def run(self) -> None:
+        lower_thread_priority()
         try:
             result = self._fn()
         except BaseException as exc:  # noqa: BLE001 - delivered to on_error on the main thread
@@ -77,6 +81,29 @@ def run_task(
     _pending.add(signals)
     pool.start(_Task(fn, signals))
     return signals
+
+
+BACKGROUND_NICE = 5
+_lowered: set[int] = set()
+
+
+def lower_thread_priority() -> None:
+    """Make the calling worker thread yield the CPU to the window's thread (Linux).
+
+    On a busy machine the main thread competes for the CPU with every worker of its
+    own process; a worker a few nice levels down leaves the CPU to the window first.
+    Linux only: there a thread id names one thread (elsewhere it could name a process).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    if tid in _lowered:
+        return
+    _lowered.add(tid)
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE)
+    except OSError as exc:  # not allowed here: run at normal priority
+        logger.debug("cannot lower the priority of a worker thread: %s", exc)
 
 
 class Pools:

@@ -28,6 +28,7 @@ from hma_gui.core.job_store import JobStore
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.upload_runner import RunGuard, process_job
 from hma_gui.core.uploader import Uploader
+from hma_gui.ui.tasks import lower_thread_priority
 
 logger = logging.getLogger(__name__)
 
@@ -260,4 +261,5 @@ class _Worker(QRunnable):
         self._run = run
 
     def run(self) -> None:
+        lower_thread_priority()
         self._queue._work(self._run)
