@@ -9,6 +9,7 @@ spending minutes of retries per file on a dead endpoint.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -136,7 +137,14 @@ class RunReport:
 
 
 class UploadRunner:
-    """Drains queued jobs (of one batch, or all) with `concurrency` threads."""
+    """Drains queued jobs (of one batch, or all) with `concurrency` threads.
+
+    Jobs are claimed from the store `claim_batch` at a time (one transaction for
+    several jobs) into a small shared buffer the workers take from. A claimed job
+    waits there for milliseconds at most; jobs still there when the run stops
+    (cancel, Ctrl-C, a fatal error) are handed back with `JobStore.unclaim`, and
+    after a crash `recover_orphans` finds them like any other running job.
+    """
 
     def __init__(
         self,
@@ -148,6 +156,7 @@ class UploadRunner:
         progress: ByteProgress | None = None,
         cancel: CancelToken | None = None,
         on_outcome: Callable[[JobOutcome], None] | None = None,
+        claim_batch: int | None = None,
     ) -> None:
         self.store = store
         self.uploader = uploader
@@ -157,6 +166,9 @@ class UploadRunner:
         self.cancel = cancel or CancelToken()
         self.guard = RunGuard(self.cancel)
         self._on_outcome = on_outcome
+        self.claim_batch = max(1, claim_batch or self.concurrency)
+        self._claimed: collections.deque[Job] = collections.deque()
+        self._claim_lock = threading.Lock()
 
     def run(self) -> RunReport:
         started = time.monotonic()
@@ -175,6 +187,8 @@ class UploadRunner:
             for thread in threads:
                 thread.join()  # each worker puts its job back in the queue
             raise
+        finally:
+            self._unclaim_waiting()
         return RunReport(
             counters=self.store.counters(self.batch_id),
             seconds=time.monotonic() - started,
@@ -182,13 +196,28 @@ class UploadRunner:
             cancelled=self.cancel.cancelled,
         )
 
+    def _next_job(self) -> Job | None:
+        with self._claim_lock:
+            if self.cancel.cancelled:
+                return None  # what is waiting is handed back by `run`
+            if not self._claimed:
+                self._claimed.extend(self.store.claim(self.claim_batch, self.batch_id))
+            return self._claimed.popleft() if self._claimed else None
+
+    def _unclaim_waiting(self) -> None:
+        with self._claim_lock:
+            waiting = [job.id for job in self._claimed]
+            self._claimed.clear()
+        if waiting:
+            self.store.unclaim(waiting)
+
     def _work(self) -> None:
         while not self.cancel.cancelled:
-            claimed = self.store.claim(1, self.batch_id)
-            if not claimed:
+            job = self._next_job()
+            if job is None:
                 return
             outcome = process_job(
-                claimed[0],
+                job,
                 store=self.store,
                 uploader=self.uploader,
                 progress=self.progress,
