@@ -101,3 +101,19 @@ def test_a_stop_hands_back_claimed_jobs_that_never_started(s3_env: Any, tmp_path
     assert report.counters.running == 0
     assert all(job.attempts == 0 and job.owner is None for job in queued)
     assert s3_env.keys(s3_env.mba_bucket) == [done[0].key]
+
+
+@pytest.mark.integration
+def test_a_run_logs_one_summary_line_not_one_line_per_file(
+    s3_env: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = JobStore(tmp_path / "jobs.db")
+    batch = _queue(store, tmp_path, s3_env.mba_bucket, 6)
+    settings = load_settings()
+    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
+    with caplog.at_level("INFO", logger="hma_gui"):
+        UploadRunner(store, uploader, concurrency=2, batch_id=batch).run()
+    uploader.close()
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("hma_gui")]
+    assert len(lines) == 1
+    assert "6 uploaded, 0 failed, 0 skipped, 0 not started" in lines[0]

@@ -124,7 +124,9 @@ def process_job(
     store.mark_done(
         job.id, etag=result.etag, md5=result.md5, size=result.size, mtime_ns=result.mtime_ns
     )
-    logger.info("uploaded %s -> s3://%s/%s", job.source, job.bucket, job.key)
+    # Successes are in the job store and the ledger; the log keeps problems and run
+    # summaries (a line per file cost 4 % of the CPU of a 2,000-file upload).
+    logger.debug("uploaded %s -> s3://%s/%s", job.source, job.bucket, job.key)
     return JobOutcome(job, JobState.DONE, etag=result.etag)
 
 
@@ -189,12 +191,23 @@ class UploadRunner:
             raise
         finally:
             self._unclaim_waiting()
-        return RunReport(
+        report = RunReport(
             counters=self.store.counters(self.batch_id),
             seconds=time.monotonic() - started,
             stop_reason=self.guard.stop_reason,
             cancelled=self.cancel.cancelled,
         )
+        counters = report.counters
+        logger.info(
+            "upload run finished in %.1f s: %d uploaded, %d failed, %d skipped, %d not started%s",
+            report.seconds,
+            counters.done,
+            counters.failed,
+            counters.skipped,
+            counters.pending,
+            f" ({report.stop_reason})" if report.stop_reason else "",
+        )
+        return report
 
     def _next_job(self) -> Job | None:
         with self._claim_lock:
