@@ -75,7 +75,10 @@ def test_a_tree_lands_byte_for_byte_with_md5_metadata_and_sse(
     )
 
 
-def test_a_20_mib_file_goes_multipart_with_a_verified_etag(s3_env: S3Env, tmp_path: Path) -> None:
+def test_a_20_mib_file_goes_multipart_with_a_verified_etag(
+    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HMA_MULTIPART_THRESHOLD", "16MiB")
     data = os.urandom(20 * MiB)
     path = write(tmp_path / "mba/csv/big.csv", data)
     result = run_cli("upload", str(path), "--json")

@@ -357,6 +357,21 @@ class JobStore:
         """Running → queued (a cancel or pause mid-upload): the job stays resumable."""
         return self._requeue_where("state = 'running'", list(job_ids))
 
+    def unclaim(self, job_ids: Iterable[int]) -> int:
+        """Running → queued for jobs claimed but never started: their attempt is not counted."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), owner = NULL,"  # noqa: S608 - placeholders only
+                " rev = ?, updated_at = ?, started_at = NULL WHERE state = 'running' AND owner = ?"
+                f" AND id IN ({','.join('?' * len(ids))})",
+                [rev, time.time(), self.identity, *ids],
+            )
+            return cur.rowcount
+
     def retry(self, job_ids: Iterable[int]) -> int:
         """Failed (or skipped) → queued, for the given jobs."""
         return self._requeue_where("state IN ('failed', 'skipped')", list(job_ids))
