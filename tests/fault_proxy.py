@@ -3,7 +3,8 @@
 * ``fail_next(n, status)`` answers the next `n` requests with an S3-style error;
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
   on the same port;
-* ``requests`` counts what reached the proxy, by method and query.
+* ``requests`` counts what reached the proxy, by method and query;
+* ``hold()`` keeps requests waiting (``held`` counts them) until ``release()``.
 
 It forwards everything else unchanged, so the client under test talks real
 HTTP to a real S3 implementation behind it.
@@ -39,6 +40,9 @@ class FaultProxy:
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
+        self._open = threading.Event()
+        self._open.set()
+        self.held = 0
         self.up()
 
     @property
@@ -68,6 +72,22 @@ class FaultProxy:
     def failures_left(self) -> int:
         with self._lock:
             return self._fail_left
+
+    def hold(self) -> None:
+        """Requests from now on wait (up to a minute) until `release()`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def _wait_if_held(self) -> None:
+        if self._open.is_set():
+            return
+        with self._lock:
+            self.held += 1
+        self._open.wait(60)
+        with self._lock:
+            self.held -= 1
 
     def _take_failure(self) -> int | None:
         with self._lock:
@@ -104,6 +124,7 @@ class FaultProxy:
                 with proxy._lock:
                     proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
                     proxy.log.append((self.command, self.path))
+                proxy._wait_if_held()
                 status = proxy._take_failure()
                 if status is not None:
                     payload = _ERROR_BODY.format(code=_CODES.get(status, "Error")).encode()
@@ -152,4 +173,5 @@ class FaultProxy:
             self._thread.join()
 
     def close(self) -> None:
+        self.release()
         self.down()

@@ -43,6 +43,7 @@ class JobState(StrEnum):
 
 
 PENDING = (JobState.QUEUED, JobState.RUNNING)
+START = (-1, -1)  # a `changed_page` cursor before every job
 
 _COLUMNS = (
     "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
@@ -493,6 +494,27 @@ class JobStore:
                 (rev,),
             )
         return [Job.from_row(r) for r in rows], now_rev
+
+    def changed_page(
+        self, after: tuple[int, int] = START, limit: int = 2000
+    ) -> tuple[list[Job], tuple[int, int], bool]:
+        """Up to `limit` jobs written after the cursor `after`, in write order.
+
+        Returns the jobs, the cursor to continue from, and whether more are
+        waiting. From `START` it pages through every job. A reader that pages
+        keeps each read short, so it never holds the store (or the GIL) long.
+        Deleted jobs do not appear.
+        """
+        rev, job_id = after
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM jobs WHERE (rev, id) > (?, ?)"  # noqa: S608
+            " ORDER BY rev, id LIMIT ?",
+            (rev, job_id, limit + 1),
+        )
+        more = len(rows) > limit
+        jobs = [Job.from_row(r) for r in rows[:limit]]
+        cursor = (jobs[-1].rev, jobs[-1].id) if jobs else after
+        return jobs, cursor, more
 
     def ids(self) -> list[int]:
         return [int(r[0]) for r in self._read("SELECT id FROM jobs ORDER BY id")]
