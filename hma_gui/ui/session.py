@@ -66,6 +66,7 @@ class Session(QObject):
         *,
         sandbox: bool = False,
         sandbox_starter: SandboxStarter = start_sandbox,
+        store_file: Path | None = None,  # default: `store_path()`; the self-test keeps its own
     ) -> None:
         super().__init__()
         self.base_settings = base_settings
@@ -74,7 +75,7 @@ class Session(QObject):
         self.sandbox: Sandbox | None = None
         self._sandbox_starter = sandbox_starter
         self._sandbox_endpoint = ""
-        self.store = JobStore(store_path(self.sandboxed))
+        self.store = JobStore(store_file or store_path(self.sandboxed))
         self.progress = ByteProgress()
         self.pools = Pools(base_settings.concurrency)
         self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
