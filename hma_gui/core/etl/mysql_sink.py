@@ -1,0 +1,374 @@
+"""The production target: MySQL/MariaDB (RDS) through PyMySQL.
+
+How a file is loaded (measured, see ``bench/etl_strategies.py`` and
+``bench/RESULTS.md``): the validated rows are written as CSV chunks of
+`CHUNK_ROWS` to a private temporary directory while parsing goes on, and a
+loader thread streams each finished chunk into a ``TEMPORARY`` staging table
+with ``LOAD DATA LOCAL INFILE``. When the file ends, one
+``INSERT … SELECT … ORDER BY _line ON DUPLICATE KEY UPDATE col = VALUES(col)``
+merges the staging table into the real table and the ``etl_runs`` row is
+finished, in one transaction. This beat batched ``executemany`` upserts
+overlapped with parsing by ~2x: PyMySQL escapes and formats every value in
+Python under the GIL that the parser needs, while ``LOAD DATA`` moves bytes
+and the server parses them on its own core.
+
+Why it is atomic: the staging table is private to the load connection and the
+real table is touched by one statement inside one transaction. A crash, a
+killed connection or a cancel before the commit leaves the table exactly as
+it was (InnoDB rolls the statement back; the temporary table disappears with
+the connection).
+
+``LOAD DATA LOCAL`` is enabled only on the per-file load connection, never on
+the connection that reads and audits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import queue
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hma_gui.core.etl import audit
+from hma_gui.core.etl.database import (
+    AuditFinish,
+    AuditStart,
+    DatabaseError,
+    DbConfig,
+    DbErrorKind,
+    EtlRunRecord,
+)
+from hma_gui.core.etl.ddl import (
+    AUDIT_TABLE,
+    STAGING_PREFIX,
+    create_all,
+    ident,
+    merge_from_staging,
+    staging_table,
+)
+from hma_gui.core.etl.mysql_connection import Connection, connect, is_lost, translate
+from hma_gui.core.etl.schema import SCHEMA_VERSION, TABLES, Table
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 50_000
+LOOKUP_CHUNK = 1000
+NULL_TOKEN = "NULL"  # noqa: S105 - unquoted NULL in an enclosed-field file reads as SQL NULL
+LOAD_FORMAT = (
+    "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
+    "ESCAPED BY '' LINES TERMINATED BY '\\n'"
+)
+T = TypeVar("T")
+
+
+class MySqlDatabase:
+    def __init__(self, config: DbConfig) -> None:
+        self.config = config
+        self._conn: Connection = connect(config)
+        self._lock_name = f"hma_etl.{config.database}"[:64]
+        self._locked = False
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _run(self, work: Callable[[Any], T]) -> T:
+        """Run `work(cursor)` on the control connection, reconnecting once if it was lost."""
+        for attempt in (1, 2):
+            try:
+                with self._conn.cursor() as cursor:
+                    return work(cursor)
+            except Exception as exc:  # noqa: BLE001 - translated below
+                if attempt == 1 and is_lost(exc):
+                    logger.warning("MySQL connection lost (%s); reconnecting", exc)
+                    self._reconnect()
+                    continue
+                raise translate(exc, self.config) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reconnect(self) -> None:
+        try:
+            self._conn.close()
+        except Exception:
+            logger.debug("closing a lost connection failed", exc_info=True)
+        self._conn = connect(self.config)
+        if self._locked:
+            self._locked = False
+            self.acquire_run_lock()
+
+    # ------------------------------------------------------------------ schema
+
+    def init_schema(self) -> list[str]:
+        def work(cursor: Any) -> list[str]:
+            before = self._tables(cursor)
+            for statement in create_all("mysql"):
+                cursor.execute(statement)
+            select, insert = audit.version_rows("mysql")
+            cursor.execute(select)
+            if SCHEMA_VERSION not in [row[0] for row in cursor.fetchall()]:
+                cursor.execute(insert, audit.version_params())
+            return sorted(self._tables(cursor) - before)
+
+        return self._run(work)
+
+    @staticmethod
+    def _tables(cursor: Any) -> set[str]:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+    # ------------------------------------------------------------------ run lock
+
+    def acquire_run_lock(self) -> None:
+        def work(cursor: Any) -> Any:
+            cursor.execute("SELECT GET_LOCK(%s, 0)", (self._lock_name,))
+            return cursor.fetchone()[0]
+
+        if self._run(work) != 1:
+            raise DatabaseError(
+                f"another ETL run is loading into {self.config.display}; wait for it to finish",
+                DbErrorKind.BUSY,
+            )
+        self._locked = True
+
+    def release_run_lock(self) -> None:
+        if self._locked:
+            self._locked = False
+            try:
+                with self._conn.cursor() as cursor:
+                    cursor.execute("SELECT RELEASE_LOCK(%s)", (self._lock_name,))
+            except Exception:
+                logger.debug("releasing the ETL lock failed", exc_info=True)
+
+    # ------------------------------------------------------------------ audit
+
+    def loaded_before(self, bucket: str, key: str, etag: str) -> bool:
+        def work(cursor: Any) -> bool:
+            cursor.execute(audit.loaded_before("mysql"), (bucket, etag, key))
+            return cursor.fetchone() is not None
+
+        return self._run(work)
+
+    def audit_start(self, start: AuditStart) -> int:
+        def work(cursor: Any) -> int:
+            cursor.execute(audit.insert_start("mysql"), audit.start_params(start))
+            return int(cursor.lastrowid)
+
+        return self._run(work)
+
+    def audit_finish(self, audit_id: int, finish: AuditFinish) -> None:
+        self._run(
+            lambda c: c.execute(audit.update_finish("mysql"), audit.finish_params(audit_id, finish))
+        )
+
+    def audit_record(self, start: AuditStart, finish: AuditFinish) -> int:
+        audit_id = self.audit_start(start)
+        self.audit_finish(audit_id, finish)
+        return audit_id
+
+    def close_stale_runs(self, reason: str) -> int:
+        stamp = audit.timestamp(audit.now())
+        return int(self._run(lambda c: c.execute(audit.close_stale("mysql"), (reason, stamp))))
+
+    def history(self, limit: int = 100) -> list[EtlRunRecord]:
+        def work(cursor: Any) -> list[EtlRunRecord]:
+            cursor.execute(audit.history("mysql"), (limit,))
+            return [audit.record_from_row(row) for row in cursor.fetchall()]
+
+        return self._run(work)
+
+    # ------------------------------------------------------------------ data
+
+    def existing_keys(self, table: str, column: str, values: Iterable[str]) -> set[str]:
+        pending = list(values)
+
+        def work(cursor: Any) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(pending), LOOKUP_CHUNK):
+                chunk = pending[start : start + LOOKUP_CHUNK]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT {ident(column, 'mysql')} FROM {ident(table, 'mysql')} "
+                    f"WHERE {ident(column, 'mysql')} IN ({marks})",
+                    chunk,
+                )
+                found.update(row[0] for row in cursor.fetchall())
+            return found
+
+        return self._run(work)
+
+    def begin_load(self, table: Table, columns: Sequence[str]) -> MySqlStagingLoad:
+        return MySqlStagingLoad(self.config, table, columns)
+
+    def row_counts(self) -> dict[str, int]:
+        def work(cursor: Any) -> dict[str, int]:
+            counts = {}
+            for name in [t.name for t in TABLES] + [AUDIT_TABLE]:
+                cursor.execute(f"SELECT COUNT(*) FROM {ident(name, 'mysql')}")
+                counts[name] = int(cursor.fetchone()[0])
+            return counts
+
+        return self._run(work)
+
+    def close(self) -> None:
+        self.release_run_lock()
+        try:
+            self._conn.close()
+        except Exception:
+            logger.debug("closing the MySQL connection failed", exc_info=True)
+
+
+class MySqlStagingLoad:
+    """One file: CSV chunks → LOAD DATA into a temporary table (thread) → one merge."""
+
+    def __init__(self, config: DbConfig, table: Table, columns: Sequence[str]) -> None:
+        self._config = config
+        self._table = table
+        self._columns = list(columns)
+        self._conn: Connection | None = connect(config, local_infile=True)
+        self._dir = Path(tempfile.mkdtemp(prefix="hma-etl-"))
+        self._chunks: queue.Queue[Path | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._handle: Any = None
+        self._writer: Any = None
+        self._rows_in_chunk = 0
+        self._chunk_no = 0
+        self._staged = 0
+        names = ", ".join(ident(c, "mysql") for c in ["_line", *self._columns])
+        self._load_sql = (
+            f"LOAD DATA LOCAL INFILE %s INTO TABLE {ident(STAGING_PREFIX + table.name, 'mysql')} "
+            f"{LOAD_FORMAT} ({names})"
+        )
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {STAGING_PREFIX}{table.name}")
+                cursor.execute(staging_table(table, self._columns))
+        except Exception as exc:  # noqa: BLE001
+            self._close_connection()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise translate(exc, config) from None
+        self._thread = threading.Thread(
+            target=self._load_chunks, name="etl-mysql-load", daemon=True
+        )
+        self._thread.start()
+
+    # ------------------------------------------------------------------ producer side
+
+    def write(self, rows: Sequence[tuple[int, list[str | None]]]) -> None:
+        self._raise_loader_error()
+        if self._writer is None:
+            self._chunk_no += 1
+            path = self._dir / f"chunk-{self._chunk_no:06d}.csv"
+            self._handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._writer = csv.writer(self._handle, lineterminator="\n")
+        null = NULL_TOKEN
+        self._writer.writerows(
+            [line, *[null if v is None else v for v in values]] for line, values in rows
+        )
+        self._rows_in_chunk += len(rows)
+        if self._rows_in_chunk >= CHUNK_ROWS:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._handle is None:
+            return
+        self._handle.close()
+        path = Path(self._handle.name)
+        self._handle = self._writer = None
+        self._rows_in_chunk = 0
+        while not self._stop.is_set():
+            try:
+                self._chunks.put(path, timeout=0.5)
+                return
+            except queue.Full:
+                self._raise_loader_error()
+        path.unlink(missing_ok=True)
+
+    def _raise_loader_error(self) -> None:
+        if self._error is not None:
+            raise translate(self._error, self._config) from None
+
+    # ------------------------------------------------------------------ loader thread
+
+    def _load_chunks(self) -> None:
+        assert self._conn is not None
+        while True:
+            path = self._chunks.get()
+            if path is None:
+                return
+            try:
+                if self._error is None and not self._stop.is_set():
+                    with self._conn.cursor() as cursor:
+                        loaded = cursor.execute(self._load_sql, (str(path),))
+                        cursor.execute("SELECT @@warning_count")
+                        warnings = int((cursor.fetchone() or (0,))[0])
+                        if warnings:
+                            cursor.execute("SHOW WARNINGS LIMIT 3")
+                            shown = "; ".join(str(w[2]) for w in cursor.fetchall())
+                            raise DatabaseError(f"LOAD DATA reported {warnings} warnings: {shown}")
+                    self._staged += loaded
+            except BaseException as exc:  # noqa: BLE001 - handed to the producer
+                self._error = exc
+            finally:
+                path.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ end of file
+
+    def commit(self, audit_id: int, finish: AuditFinish) -> None:
+        try:
+            self._hand_over()
+            self._chunks.put(None)
+            self._thread.join()
+            self._raise_loader_error()
+            assert self._conn is not None
+            expected = finish.rows_loaded
+            if self._staged != expected:
+                raise DatabaseError(f"staged {self._staged} rows but validated {expected}")
+            with self._conn.cursor() as cursor:
+                cursor.execute("START TRANSACTION")
+                cursor.execute(merge_from_staging(self._table, self._columns))
+                cursor.execute(audit.update_finish("mysql"), audit.finish_params(audit_id, finish))
+            self._conn.commit()
+        except Exception as exc:  # noqa: BLE001
+            self.abort()
+            raise translate(exc, self._config) from None
+        self._cleanup()
+
+    def abort(self) -> None:
+        self._stop.set()
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = self._writer = None
+        if self._thread.is_alive():
+            while True:  # drain so that the sentinel fits, then wait for the current chunk
+                try:
+                    self._chunks.put_nowait(None)
+                    break
+                except queue.Full:
+                    with contextlib.suppress(queue.Empty):
+                        self._chunks.get_nowait()
+            self._thread.join(timeout=60)
+        if self._conn is not None:
+            try:
+                self._conn.rollback()
+            except Exception:
+                logger.debug("rollback failed", exc_info=True)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._close_connection()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                logger.debug("closing the load connection failed", exc_info=True)
