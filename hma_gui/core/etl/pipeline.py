@@ -231,7 +231,7 @@ class EtlRunner:
             counts = job.run(lambda b, r: progress.file_progress(source, b, r), cancel)
         except (FileRejected, CsvSyntaxError) as exc:
             self._reject_file(result, report, str(exc))
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt):
             result.status = FileStatus.CANCELLED
             result.error = "cancelled; the table is unchanged"
         except (DatabaseError, ObjectChanged, HmaError) as exc:
