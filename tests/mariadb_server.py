@@ -63,7 +63,7 @@ class MariaDbServer:
         install = find_binary("mariadb-install-db")
         if not mariadbd or not install:
             raise FileNotFoundError("mariadbd / mariadb-install-db not installed")
-        datadir = base / "mariadb"
+        datadir = (base / "mariadb").resolve()
         datadir.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [

@@ -184,6 +184,7 @@ def test_bom_crlf_quoted_commas_and_newlines_load(s3_env: S3Env, target: Target)
         "Q-3,Bad,XXX,2024,10,20\r\n"
         "\r\n"
         "Q-4,  Spaces  ,EPO,2024, 10 , 20 \r\n"
+        "Q-5,back\\slash \\N\tand\x1fsepa\x1erators,POS,2024,1,2\r\n"
     )
     upload_csv(s3_env, "plan_details.csv", b"\xef\xbb\xbf" + text.encode("utf-8"))
 
@@ -191,12 +192,17 @@ def test_bom_crlf_quoted_commas_and_newlines_load(s3_env: S3Env, target: Target)
 
     item = result.files[0]
     assert (item.status, item.encoding) == (FileStatus.SUCCEEDED, "utf-8")
-    assert (item.rows_read, item.rows_loaded, item.rows_rejected) == (4, 3, 1)
+    assert (item.rows_read, item.rows_loaded, item.rows_rejected) == (5, 4, 1)
     assert problems_of(result, item.source.key) == [
         (5, "plan_type", "must be one of HMO, PPO, EPO, POS, HDHP")
     ]  # line 5: Q-2's quoted newline makes it span lines 3 and 4
     names = dict(target.query("SELECT plan_id, plan_name FROM plans"))
-    assert names == {"Q-1": 'Gold, Plus "Premier"', "Q-2": "Two\r\nLine Name", "Q-4": "Spaces"}
+    assert names == {
+        "Q-1": 'Gold, Plus "Premier"',
+        "Q-2": "Two\r\nLine Name",
+        "Q-4": "Spaces",
+        "Q-5": "back\\slash \\N\tand\x1fsepa\x1erators",
+    }
 
 
 def test_cp1252_file_is_read_as_cp1252_and_said_so(s3_env: S3Env, target: Target) -> None:

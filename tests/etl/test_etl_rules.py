@@ -16,7 +16,7 @@ from hma_gui.core.errors import ConfigError
 from hma_gui.core.etl import DbConfig, DbErrorKind
 from hma_gui.core.etl.audit import PendingAudit
 from hma_gui.core.etl.coercion import BadValue, converter
-from hma_gui.core.etl.csv_reader import read_records
+from hma_gui.core.etl.csv_reader import read_batches
 from hma_gui.core.etl.database import AuditFinish
 from hma_gui.core.etl.ddl import create_all
 from hma_gui.core.etl.mysql_connection import translate
@@ -197,14 +197,18 @@ def test_row_validator_collects_every_problem_of_a_row() -> None:
     assert validator.raw_key_of([" M-1X ", "", "1999", "OUT"]) == "M-1X|1999|OUT"
 
 
-def test_csv_records_carry_their_start_line() -> None:
-    data = b'a,b\r\n1,"x\r\ny"\r\n\r\n,\r\n2,z\r\n3,"un""quoted"\n'
-    records = list(read_records(io.BytesIO(data), "utf-8-sig"))  # type: ignore[arg-type]
+@pytest.mark.parametrize("size", [1, 2, 100])
+def test_csv_records_carry_their_start_line(size: int) -> None:
+    data = b'a,b\r\n1,"x\r\ny"\r\n\r\n,\r\n2,z\r\n3,"un""quoted"\n4,\n5,w\n'
+    batches = list(read_batches(io.BytesIO(data), "utf-8-sig", size))  # type: ignore[arg-type]
+    assert batches[0] == ([1], [["a", "b"]])
+    records = [(n, r) for lines, rows in batches[1:] for n, r in zip(lines, rows, strict=True)]
     assert records == [
-        (1, ["a", "b"]),
         (2, ["1", "x\r\ny"]),
         (6, ["2", "z"]),
         (7, ["3", 'un"quoted']),
+        (8, ["4", ""]),
+        (9, ["5", "w"]),
     ]
 
 

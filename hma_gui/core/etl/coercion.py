@@ -37,7 +37,11 @@ from hma_gui.core.etl.schema import (
 Converter = Callable[[str], "str | None"]
 
 NULL_TOKENS = frozenset({"", "NULL", "N/A"})
-CACHE_LIMIT = 65_536
+ZIP_RE = re.compile(r"[0-9]{5}(?:-[0-9]{4})?")
+#: one @, no spaces, and a dot in the domain with a character on each side
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]*[^@\s.]\.[^@\s.][^@\s]*")
+EMAIL_REASON = "not an e-mail address (one @ and a dot in the domain)"
+CACHE_LIMIT = 131_072  # per column: a century of dates in three spellings fits
 
 
 class BadValue(ValueError):
@@ -129,7 +133,7 @@ def _text_parser(length: int, rule: object) -> Callable[[str], str]:
 
         return one_of
     if isinstance(rule, ZipCode):
-        zip_re = re.compile(r"\d{5}(?:-\d{4})?")
+        zip_re = ZIP_RE
 
         def zip_code(text: str) -> str:
             if zip_re.fullmatch(text) is None:
@@ -140,15 +144,8 @@ def _text_parser(length: int, rule: object) -> Callable[[str], str]:
     if isinstance(rule, Email):
 
         def email(text: str) -> str:
-            local, at, domain = text.partition("@")
-            if (
-                not at
-                or not local
-                or "@" in domain
-                or "." not in domain.strip(".")
-                or any(ch.isspace() for ch in text)
-            ):
-                raise BadValue("not an e-mail address (one @ and a dot in the domain)")
+            if EMAIL_RE.fullmatch(text) is None:
+                raise BadValue(EMAIL_REASON)
             if len(text) > length:
                 raise too_long(text)
             return text
@@ -165,9 +162,9 @@ def _text_parser(length: int, rule: object) -> Callable[[str], str]:
 
 # ----------------------------------------------------------------------------- numbers
 
-_INT_RE = re.compile(r"[+-]?\d+")
+_INT_RE = re.compile(r"[+-]?[0-9]+")
 _MONEY_RE = re.compile(
-    r"(?P<open>\()?(?P<sign>[+-])?\$?(?P<int>\d{1,3}(?:,\d{3})+|\d*)(?:\.(?P<frac>\d*))?"
+    r"(?P<open>\()?(?P<sign>[+-])?\$?(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.(?P<frac>[0-9]*))?"
     r"(?P<pct>%)?(?P<close>\))?"
 )
 
@@ -233,9 +230,9 @@ def _check_between(value: Decimal | int, rule: Between | None) -> None:
 
 # ----------------------------------------------------------------------------- dates
 
-_ISO_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_US_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_ISO_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_US_RE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_COMPACT_RE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 DATE_FORMATS = "YYYY-MM-DD, MM/DD/YYYY or YYYYMMDD"
 
 

@@ -181,8 +181,8 @@ class EtlRunRecord:
 class FileLoad(Protocol):
     """One file's rows on their way into one table: all committed together, or none."""
 
-    def write(self, rows: Sequence[tuple[int, list[str | None]]]) -> None:
-        """Good rows as ``(line, values in the load's column order)``, in file order."""
+    def write(self, lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
+        """Good rows, in file order: their source lines and their values column by column."""
 
     def commit(self, audit_id: int, finish: AuditFinish) -> None:
         """Upsert the rows and record `finish` in ``etl_runs`` in one transaction."""

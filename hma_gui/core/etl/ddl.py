@@ -102,8 +102,10 @@ def staging_table(table: Table, columns: Sequence[str]) -> str:
     return f"CREATE TEMPORARY TABLE {name} (\n{body}\n) {MYSQL_TABLE_OPTIONS}"
 
 
-def merge_from_staging(table: Table, columns: Sequence[str]) -> str:
-    """One set-based upsert, in file order so that the last row of a key wins.
+def merge_from_staging(table: Table, columns: Sequence[str], *, ranged: bool = False) -> str:
+    """A set-based upsert, in file order so that the last row of a key wins.
+
+    `ranged`: only the staged lines ``BETWEEN %s AND %s`` (one chunk).
 
     MariaDB spelling (``VALUES(col)``): MySQL 8's ``AS new`` alias is a syntax
     error on MariaDB, while ``VALUES()`` works on both (deprecated, not removed,
@@ -118,7 +120,8 @@ def merge_from_staging(table: Table, columns: Sequence[str]) -> str:
         updates = [f"{first} = {first}"]
     return (
         f"INSERT INTO {ident(table.name, 'mysql')} ({names}) "
-        f"SELECT {names} FROM {ident(STAGING_PREFIX + table.name, 'mysql')} ORDER BY `_line` "
+        f"SELECT {names} FROM {ident(STAGING_PREFIX + table.name, 'mysql')} "
+        f"{'WHERE `_line` BETWEEN %s AND %s ' if ranged else ''}ORDER BY `_line` "
         f"ON DUPLICATE KEY UPDATE {', '.join(updates)}"
     )
 

@@ -19,19 +19,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hma_gui.core.etl.csv_reader import ENCODINGS, encoding_label, read_records
+from hma_gui.core.etl.csv_reader import ENCODINGS, encoding_label, read_batches
 from hma_gui.core.etl.database import AuditFinish, EtlDatabase, FileLoad
 from hma_gui.core.etl.parent_keys import ParentKeys
 from hma_gui.core.etl.rejects import FileRejects, RejectsReport
 from hma_gui.core.etl.s3_source import ObjectStream, SourceObject
 from hma_gui.core.etl.schema import Table
-from hma_gui.core.etl.validation import (
-    FileRejected,
-    Problem,
-    RowRejected,
-    RowValidator,
-    map_header,
-)
+from hma_gui.core.etl.validation import Batch, FileRejected, Problem, RowValidator, map_header
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3_client import S3Client
 
@@ -49,7 +43,7 @@ class FileCounts:
     encoding: str = "utf-8"
     etag: str = ""
     notes: list[str] = field(default_factory=list)
-    keys: set[str] = field(default_factory=set)
+    keys: set[object] = field(default_factory=set)
 
 
 ProgressCallback = Callable[[int, int], None]  # (bytes read, rows read)
@@ -112,11 +106,11 @@ class FileJob:
         stream = ObjectStream(self._client, self._source)
         load: FileLoad | None = None
         try:
-            records = read_records(stream, encoding)
-            first = next(records, None)
+            batches = read_batches(stream, encoding, self._batch_rows)
+            first = next(batches, None)
             if first is None:
                 raise FileRejected("the file is empty (no header row)")
-            mapping = map_header(self._table, first[1])
+            mapping = map_header(self._table, first[1][0])
             mapping.check()
             validator = RowValidator(mapping, today=self._today)
             counts = FileCounts(encoding=encoding_label(encoding))
@@ -124,17 +118,11 @@ class FileJob:
                 counts.notes.append("ignored unknown columns: " + ", ".join(mapping.unknown))
             if self._audit_id is not None:
                 load = self._db.begin_load(self._table, validator.columns)
-            batch: list[tuple[int, list[str]]] = []
-            for record in records:
-                batch.append(record)
-                if len(batch) >= self._batch_rows:
-                    self._flush(batch, validator, counts, rejects, load)
-                    batch = []
-                    progress(stream.position, counts.read)
-                    cancel.raise_if_cancelled()
-            self._flush(batch, validator, counts, rejects, load)
+            for lines, rows in batches:
+                self._flush(validator.validate_batch(lines, rows), validator, counts, rejects, load)
+                progress(stream.position, counts.read)
+                cancel.raise_if_cancelled()
             progress(stream.position, counts.read)
-            cancel.raise_if_cancelled()
             counts.etag = stream.etag
             if load is not None and self._audit_id is not None:
                 load.commit(self._audit_id, self.finish(counts, "succeeded"))
@@ -158,65 +146,38 @@ class FileJob:
 
     def _flush(
         self,
-        batch: list[tuple[int, list[str]]],
+        batch: Batch,
         validator: RowValidator,
         counts: FileCounts,
         rejects: FileRejects,
         load: FileLoad | None,
     ) -> None:
-        if not batch:
-            return
-        good: list[tuple[int, list[str | None]]] = []
-        validate = validator.validate
-        for line, fields in batch:
-            try:
-                good.append((line, validate(fields)))
-            except RowRejected as rejected:
-                counts.rejected += 1
-                row_key = validator.raw_key_of(fields)
-                for problem in rejected.problems:
-                    rejects.add(line, row_key, problem.column, problem.value, problem.reason)
-        counts.read += len(batch)
-        if validator.references and good:
-            good = self._check_references(good, validator, counts, rejects)
+        if validator.references and len(batch):
+            self._check_references(batch, validator)
+        counts.read += len(batch) + len(batch.rejected)
+        counts.rejected += len(batch.rejected)
+        for line, row_key, problems in batch.rejected:
+            for problem in problems:
+                rejects.add(line, row_key, problem.column, problem.value, problem.reason)
         seen = counts.keys
-        key_of = validator.key_of
         before = len(seen)
-        for _, values in good:
-            seen.add(key_of(values))
-        counts.superseded += len(good) - (len(seen) - before)
-        counts.loaded += len(good)
-        if load is not None and good:
-            load.write(good)
+        seen.update(validator.keys(batch))
+        counts.superseded += len(batch) - (len(seen) - before)
+        counts.loaded += len(batch)
+        if load is not None and len(batch):
+            load.write(batch.lines, batch.columns)
 
-    def _check_references(
-        self,
-        good: list[tuple[int, list[str | None]]],
-        validator: RowValidator,
-        counts: FileCounts,
-        rejects: FileRejects,
-    ) -> list[tuple[int, list[str | None]]]:
+    def _check_references(self, batch: Batch, validator: RowValidator) -> None:
         problems: dict[int, list[Problem]] = {}
         for index, parent, parent_column, name in validator.references:
-            wanted = {v[index] for _, v in good if v[index] is not None}
+            column = batch.columns[index]
+            wanted = set(column)
+            wanted.discard(None)
             missing = self._parents.missing(parent, parent_column, wanted)  # type: ignore[arg-type]
             if not missing:
                 continue
-            for position, (_, values_) in enumerate(good):
-                value = values_[index]
+            for position, value in enumerate(column):
                 if value in missing:
                     reason = f"{name} {value} does not exist in {parent}"
                     problems.setdefault(position, []).append(Problem(name, str(value), reason))
-        if not problems:
-            return good
-        kept = []
-        for position, (line, values) in enumerate(good):
-            found = problems.get(position)
-            if found is None:
-                kept.append((line, values))
-                continue
-            counts.rejected += 1
-            row_key = validator.key_of(values)
-            for problem in found:
-                rejects.add(line, row_key, problem.column, problem.value, problem.reason)
-        return kept
+        batch.drop(problems, lambda i: validator.key_text(batch, i))

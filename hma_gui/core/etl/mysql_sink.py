@@ -25,7 +25,6 @@ the connection that reads and audits.
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
 import queue
 import shutil
@@ -59,10 +58,15 @@ logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
 LOOKUP_CHUNK = 1000
-NULL_TOKEN = "NULL"  # noqa: S105 - unquoted NULL in an enclosed-field file reads as SQL NULL
+# Chunks separate fields with US (0x1F) and rows with RS (0x1E), the ASCII separators
+# that CSV data practically never contains: a batch then needs no quoting at all, just
+# two joins. A batch whose values do contain them, or a backslash, is escaped.
+FIELD_SEP, ROW_SEP, ESCAPE = "\x1f", "\x1e", "\\"
 LOAD_FORMAT = (
-    "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
-    "ESCAPED BY '' LINES TERMINATED BY '\\n'"
+    "CHARACTER SET utf8mb4 FIELDS TERMINATED BY 0x1f ESCAPED BY '\\\\' LINES TERMINATED BY 0x1e"
+)
+_ESCAPES = str.maketrans(
+    {ESCAPE: ESCAPE * 2, FIELD_SEP: ESCAPE + FIELD_SEP, ROW_SEP: ESCAPE + ROW_SEP}
 )
 T = TypeVar("T")
 
@@ -223,8 +227,54 @@ class MySqlDatabase:
             logger.debug("closing the MySQL connection failed", exc_info=True)
 
 
+def chunk_text(lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> str:
+    """A batch in the chunk format: fields joined by US, rows ended by RS; NULL is empty."""
+    texts = [column if None not in column else [v or "" for v in column] for column in columns]
+    rows = len(lines)
+    body = ROW_SEP.join(map(FIELD_SEP.join, zip(map(str, lines), *texts, strict=True)))
+    clean = (
+        ESCAPE not in body
+        and body.count(FIELD_SEP) == rows * len(columns)
+        and body.count(ROW_SEP) == rows - 1
+    )
+    if not clean:
+        escaped = [[v.translate(_ESCAPES) for v in column] for column in texts]  # type: ignore[union-attr]
+        body = ROW_SEP.join(map(FIELD_SEP.join, zip(map(str, lines), *escaped, strict=True)))
+    return body + ROW_SEP if rows else ""
+
+
+def load_statement(table: Table, columns: Sequence[str]) -> str:
+    """LOAD DATA of one chunk into the staging table.
+
+    The validation never produces an empty string (empty cells are NULL), so
+    an empty field in a chunk means NULL: nullable columns go through a user
+    variable and ``NULLIF``; the others load directly.
+    """
+    targets = ["`_line`"]
+    sets = []
+    for name in columns:
+        column = table.column(name)
+        if column.required or column.default is not None:
+            targets.append(ident(name, "mysql"))
+        else:
+            variable = f"@v_{name}"
+            targets.append(variable)
+            sets.append(f"{ident(name, 'mysql')} = NULLIF({variable}, '')")
+    staging = ident(STAGING_PREFIX + table.name, "mysql")
+    tail = f" SET {', '.join(sets)}" if sets else ""
+    return (
+        f"LOAD DATA LOCAL INFILE %s INTO TABLE {staging} {LOAD_FORMAT} ({', '.join(targets)}){tail}"
+    )
+
+
 class MySqlStagingLoad:
-    """One file: CSV chunks → LOAD DATA into a temporary table (thread) → one merge."""
+    """One file: chunks → LOAD DATA into a temporary table → merged chunk by chunk.
+
+    The load connection opens one transaction before the first merge; every
+    chunk is staged and merged by the loader thread while the next chunk is
+    being parsed and validated; `commit` merges the last chunk, finishes the
+    audit row and commits. Nothing is visible to others before that commit.
+    """
 
     def __init__(self, config: DbConfig, table: Table, columns: Sequence[str]) -> None:
         self._config = config
@@ -232,23 +282,21 @@ class MySqlStagingLoad:
         self._columns = list(columns)
         self._conn: Connection | None = connect(config, local_infile=True)
         self._dir = Path(tempfile.mkdtemp(prefix="hma-etl-"))
-        self._chunks: queue.Queue[Path | None] = queue.Queue(maxsize=2)
+        self._chunks: queue.Queue[tuple[Path, int, int] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._handle: Any = None
-        self._writer: Any = None
+        self._first_line = self._last_line = 0
         self._rows_in_chunk = 0
         self._chunk_no = 0
         self._staged = 0
-        names = ", ".join(ident(c, "mysql") for c in ["_line", *self._columns])
-        self._load_sql = (
-            f"LOAD DATA LOCAL INFILE %s INTO TABLE {ident(STAGING_PREFIX + table.name, 'mysql')} "
-            f"{LOAD_FORMAT} ({names})"
-        )
+        self._load_sql = load_statement(table, self._columns)
+        self._merge_sql = merge_from_staging(table, self._columns, ranged=True)
         try:
             with self._conn.cursor() as cursor:
                 cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {STAGING_PREFIX}{table.name}")
                 cursor.execute(staging_table(table, self._columns))
+                cursor.execute("START TRANSACTION")
         except Exception as exc:  # noqa: BLE001
             self._close_connection()
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -260,18 +308,18 @@ class MySqlStagingLoad:
 
     # ------------------------------------------------------------------ producer side
 
-    def write(self, rows: Sequence[tuple[int, list[str | None]]]) -> None:
+    def write(self, lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
         self._raise_loader_error()
-        if self._writer is None:
+        if not lines:
+            return
+        if self._handle is None:
             self._chunk_no += 1
-            path = self._dir / f"chunk-{self._chunk_no:06d}.csv"
+            path = self._dir / f"chunk-{self._chunk_no:06d}.txt"
             self._handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-            self._writer = csv.writer(self._handle, lineterminator="\n")
-        null = NULL_TOKEN
-        self._writer.writerows(
-            [line, *[null if v is None else v for v in values]] for line, values in rows
-        )
-        self._rows_in_chunk += len(rows)
+            self._first_line = lines[0]
+        self._handle.write(chunk_text(lines, columns))
+        self._last_line = lines[-1]
+        self._rows_in_chunk += len(lines)
         if self._rows_in_chunk >= CHUNK_ROWS:
             self._hand_over()
 
@@ -279,16 +327,16 @@ class MySqlStagingLoad:
         if self._handle is None:
             return
         self._handle.close()
-        path = Path(self._handle.name)
-        self._handle = self._writer = None
+        item = (Path(self._handle.name), self._first_line, self._last_line)
+        self._handle = None
         self._rows_in_chunk = 0
         while not self._stop.is_set():
             try:
-                self._chunks.put(path, timeout=0.5)
+                self._chunks.put(item, timeout=0.5)
                 return
             except queue.Full:
                 self._raise_loader_error()
-        path.unlink(missing_ok=True)
+        item[0].unlink(missing_ok=True)
 
     def _raise_loader_error(self) -> None:
         if self._error is not None:
@@ -299,24 +347,29 @@ class MySqlStagingLoad:
     def _load_chunks(self) -> None:
         assert self._conn is not None
         while True:
-            path = self._chunks.get()
-            if path is None:
+            item = self._chunks.get()
+            if item is None:
                 return
+            path, first, last = item
             try:
                 if self._error is None and not self._stop.is_set():
                     with self._conn.cursor() as cursor:
-                        loaded = cursor.execute(self._load_sql, (str(path),))
-                        cursor.execute("SELECT @@warning_count")
-                        warnings = int((cursor.fetchone() or (0,))[0])
-                        if warnings:
-                            cursor.execute("SHOW WARNINGS LIMIT 3")
-                            shown = "; ".join(str(w[2]) for w in cursor.fetchall())
-                            raise DatabaseError(f"LOAD DATA reported {warnings} warnings: {shown}")
-                    self._staged += loaded
+                        self._staged += self._stage(cursor, path)
+                        cursor.execute(self._merge_sql, (first, last))
             except BaseException as exc:  # noqa: BLE001 - handed to the producer
                 self._error = exc
             finally:
                 path.unlink(missing_ok=True)
+
+    def _stage(self, cursor: Any, path: Path) -> int:
+        loaded = int(cursor.execute(self._load_sql, (str(path),)))
+        cursor.execute("SELECT @@warning_count")
+        warnings = int((cursor.fetchone() or (0,))[0])
+        if warnings:
+            cursor.execute("SHOW WARNINGS LIMIT 3")
+            shown = "; ".join(str(w[2]) for w in cursor.fetchall())
+            raise DatabaseError(f"LOAD DATA reported {warnings} warnings: {shown}")
+        return loaded
 
     # ------------------------------------------------------------------ end of file
 
@@ -327,12 +380,11 @@ class MySqlStagingLoad:
             self._thread.join()
             self._raise_loader_error()
             assert self._conn is not None
-            expected = finish.rows_loaded
-            if self._staged != expected:
-                raise DatabaseError(f"staged {self._staged} rows but validated {expected}")
+            if self._staged != finish.rows_loaded:
+                raise DatabaseError(
+                    f"staged {self._staged} rows but validated {finish.rows_loaded}"
+                )
             with self._conn.cursor() as cursor:
-                cursor.execute("START TRANSACTION")
-                cursor.execute(merge_from_staging(self._table, self._columns))
                 cursor.execute(audit.update_finish("mysql"), audit.finish_params(audit_id, finish))
             self._conn.commit()
         except Exception as exc:  # noqa: BLE001
@@ -344,7 +396,7 @@ class MySqlStagingLoad:
         self._stop.set()
         if self._handle is not None:
             self._handle.close()
-            self._handle = self._writer = None
+            self._handle = None
         if self._thread.is_alive():
             while True:  # drain so that the sentinel fits, then wait for the current chunk
                 try:

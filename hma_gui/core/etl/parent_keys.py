@@ -41,9 +41,9 @@ class ParentKeys:
             self._remember(absent, ask - found)
         return missing
 
-    def add_run_keys(self, table: str, keys: set[str]) -> None:
+    def add_run_keys(self, table: str, keys: Iterable[object]) -> None:
         """Keys of `table` that this (dry) run would have loaded."""
-        self._run.setdefault(table, set()).update(keys)
+        self._run.setdefault(table, set()).update(k for k in keys if isinstance(k, str))
 
     def table_changed(self, table: str) -> None:
         self._absent.pop(table, None)

@@ -168,9 +168,9 @@ class SqliteLoad:
         self._conn.execute("BEGIN IMMEDIATE")
         self._open = True
 
-    def write(self, rows: Sequence[tuple[int, list[str | None]]]) -> None:
+    def write(self, lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
         try:
-            self._conn.executemany(self._sql, [values for _, values in rows])
+            self._conn.executemany(self._sql, zip(*columns, strict=True))
         except sqlite3.Error as exc:
             raise DatabaseError(f"SQLite write failed: {exc}") from exc
 

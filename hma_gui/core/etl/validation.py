@@ -11,10 +11,14 @@ in batches (`parent_keys.py`), because they need the database.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress, repeat
+from operator import is_, itemgetter
+from typing import TypeVar
 
-from hma_gui.core.etl.coercion import BadValue, Converter, converter
+from hma_gui.core.etl.column_convert import ColumnConverter, column_converter
 from hma_gui.core.etl.schema import Column, Date, Table, header_names, normalize_header
 
 
@@ -88,11 +92,46 @@ def map_header(table: Table, header: list[str]) -> HeaderMapping:
     return HeaderMapping(table, header, positions, unknown, missing, ambiguous)
 
 
-_Step = tuple[int, Converter, bool, "str | None", str]
+T = TypeVar("T")
+
+_Step = tuple[int, ColumnConverter, bool, "str | None", str]
+
+
+@dataclass
+class Batch:
+    """Validated rows of one batch: good ones column by column, rejected ones with reasons."""
+
+    lines: list[int]
+    #: good rows, one sequence per output column (`RowValidator.columns` order)
+    columns: list[Sequence[str | None]]
+    #: (line, row key as written, problems), in line order
+    rejected: list[tuple[int, str, list[Problem]]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def drop(self, problems: dict[int, list[Problem]], key_of: Callable[[int], str]) -> None:
+        """Move the rows at these positions (of the good rows) to `rejected`."""
+        if not problems:
+            return
+        for index in sorted(problems):
+            self.rejected.append((self.lines[index], key_of(index), problems[index]))
+        self.rejected.sort(key=lambda item: item[0])
+        keep = [i for i in range(len(self.lines)) if i not in problems]
+        self.lines = _pick(self.lines, keep)  # type: ignore[assignment]
+        self.columns = [_pick(column, keep) for column in self.columns]
+
+
+def _pick(values: Sequence[T], keep: list[int]) -> Sequence[T]:
+    if not keep:
+        return []
+    if len(keep) == 1:
+        return [values[keep[0]]]
+    return itemgetter(*keep)(values)  # type: ignore[no-any-return]
 
 
 class RowValidator:
-    """Validates records of one file (compiled once per file from its `HeaderMapping`)."""
+    """Validates the records of one file (compiled once per file from its `HeaderMapping`)."""
 
     def __init__(self, mapping: HeaderMapping, *, today: dt.date | None = None) -> None:
         table = mapping.table
@@ -106,7 +145,7 @@ class RowValidator:
             column = table.column(name)
             position = mapping.positions.get(name, -1)
             steps.append(
-                (position, converter(column, today), column.required, column.default, name)
+                (position, column_converter(column, today), column.required, column.default, name)
             )
         self._steps = steps
         self._at_least = [
@@ -122,48 +161,73 @@ class RowValidator:
         ]
 
     def validate(self, fields: list[str]) -> list[str | None]:
-        """The row's canonical values (in `columns` order), or raise `RowRejected`."""
-        if len(fields) != self.width:
-            raise RowRejected(
-                [Problem("", "", f"has {len(fields)} fields, the header has {self.width}")]
-            )
-        values: list[str | None] = []
-        problems: list[Problem] | None = None
-        for position, convert, required, default, name in self._steps:
-            raw = fields[position] if position >= 0 else ""
-            try:
-                value = convert(raw)
-            except BadValue as exc:
-                problems = problems or []
-                problems.append(Problem(name, raw, str(exc)))
-                values.append(None)
-                continue
-            if value is None:
-                if default is not None:
-                    value = default
-                elif required:
-                    problems = problems or []
-                    problems.append(Problem(name, raw, "required value is missing"))
-            values.append(value)
-        for index, other, other_name, numeric in self._at_least:
-            value, floor = values[index], values[other]
-            if value is None or floor is None:
-                continue
-            if (Decimal(value) < Decimal(floor)) if numeric else (value < floor):
-                problems = problems or []
-                raw = fields[self._steps[index][0]]
-                problems.append(
-                    Problem(self.columns[index], raw, f"must be ≥ {other_name} ({floor})")
-                )
-        if problems:
-            raise RowRejected(problems)
-        return values
+        """One row's canonical values (in `columns` order), or raise `RowRejected`."""
+        batch = self.validate_batch([0], [fields])
+        if batch.rejected:
+            raise RowRejected(batch.rejected[0][2])
+        return [column[0] for column in batch.columns]
 
-    def key_of(self, values: list[str | None]) -> str:
-        """The row's table key as one string (for duplicate detection and reports)."""
+    def validate_batch(self, lines: Sequence[int], rows: list[list[str]]) -> Batch:
+        count = len(rows)
+        width = self.width
+        misshapen: dict[int, list[Problem]] = {}
+        if set(map(len, rows)) - {width}:
+            for index, row in enumerate(rows):
+                if len(row) != width:
+                    reason = f"has {len(row)} fields, the header has {width}"
+                    misshapen[index] = [Problem("", "", reason)]
+            blank = [""] * width
+            rows = [blank if i in misshapen else row for i, row in enumerate(rows)]
+        used = {step[0] for step in self._steps if step[0] >= 0}
+        raw: list[list[str]] = [[row[i] for row in rows] if i in used else [] for i in range(width)]
+        problems: dict[int, list[Problem]] = {}
+        columns: list[list[str | None]] = []
+        for position, convert, required, default, name in self._steps:
+            if position < 0:
+                values: list[str | None] = [default] * count
+                errors: dict[int, str] = {}
+            else:
+                values, errors = convert(raw[position])
+                for index, reason in errors.items():
+                    problems.setdefault(index, []).append(
+                        Problem(name, raw[position][index], reason)
+                    )
+            if None in values:
+                if default is not None:
+                    values = [default if v is None else v for v in values]
+                elif required:
+                    for index in compress(range(count), map(is_, values, repeat(None))):
+                        if index not in errors:
+                            cell = raw[position][index] if position >= 0 else ""
+                            problems.setdefault(index, []).append(
+                                Problem(name, cell, "required value is missing")
+                            )
+            columns.append(values)
+        for index, other, other_name, numeric in self._at_least:
+            upper, lower = columns[index], columns[other]
+            for at in compress(range(count), upper):
+                value, floor = upper[at], lower[at]
+                if floor is None or value is None:
+                    continue
+                if (Decimal(value) < Decimal(floor)) if numeric else (value < floor):
+                    cell = raw[self._steps[index][0]][at]
+                    problems.setdefault(at, []).append(
+                        Problem(self.columns[index], cell, f"must be ≥ {other_name} ({floor})")
+                    )
+        problems.update(misshapen)
+        batch = Batch(list(lines), columns)  # type: ignore[arg-type]
+        original = rows
+        batch.drop(problems, lambda i: self.raw_key_of(original[i]))
+        return batch
+
+    def keys(self, batch: Batch) -> Iterable[str | tuple[str | None, ...] | None]:
+        """The table key of each good row (a value, or a tuple for composite keys)."""
         if len(self.key_indexes) == 1:
-            return str(values[self.key_indexes[0]])
-        return "|".join(str(values[i]) for i in self.key_indexes)
+            return batch.columns[self.key_indexes[0]]
+        return zip(*(batch.columns[i] for i in self.key_indexes), strict=True)
+
+    def key_text(self, batch: Batch, index: int) -> str:
+        return "|".join(str(batch.columns[k][index]) for k in self.key_indexes)
 
     def raw_key_of(self, fields: list[str]) -> str:
         """Best-effort key of a rejected record, as written in the file."""
