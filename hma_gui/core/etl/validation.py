@@ -220,11 +220,12 @@ class RowValidator:
         batch.drop(problems, lambda i: self.raw_key_of(original[i]))
         return batch
 
-    def keys(self, batch: Batch) -> Iterable[str | tuple[str | None, ...] | None]:
-        """The table key of each good row (a value, or a tuple for composite keys)."""
+    def keys(self, batch: Batch) -> Iterable[str | None]:
+        """The table key of each good row; composite keys joined into one compact string."""
         if len(self.key_indexes) == 1:
             return batch.columns[self.key_indexes[0]]
-        return zip(*(batch.columns[i] for i in self.key_indexes), strict=True)
+        parts = zip(*(batch.columns[i] for i in self.key_indexes), strict=True)
+        return map("\x1f".join, parts)  # key values are never None
 
     def key_text(self, batch: Batch, index: int) -> str:
         return "|".join(str(batch.columns[k][index]) for k in self.key_indexes)
