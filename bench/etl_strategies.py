@@ -29,6 +29,7 @@ from hma_gui.core.etl.ddl import merge_from_staging, upsert_rows
 from hma_gui.core.etl.mysql_connection import connect, translate
 from hma_gui.core.etl.mysql_sink import MySqlDatabase, MySqlStagingLoad
 from hma_gui.core.etl.schema import Table
+from hma_gui.core.etl.validation import Batch
 from hma_gui.core.settings import Settings
 
 
@@ -92,10 +93,10 @@ class ExecutemanyLoad:
                 except BaseException as exc:
                     self._error = exc
 
-    def write(self, lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
+    def write(self, batch: Batch) -> None:
         if self._error is not None:
             raise translate(self._error, self._config)
-        self._queue.put(list(zip(*columns, strict=True)))
+        self._queue.put(list(batch.value_rows()))
 
     def commit(self, audit_id: int, finish: AuditFinish) -> None:
         self._queue.put(None)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import compress
+from operator import not_
 
 from hma_gui.core.etl.coercion import (
     CACHE_LIMIT,
@@ -93,39 +94,52 @@ class CachedColumn:
 
 
 class TextColumn:
+    """Free text and identifiers: most cells are already in canonical form; prove it in C.
+
+    A cell is canonical when the scalar converter would return it unchanged: at
+    most `length` characters, no surrounding whitespace, matching the rule (an
+    upper-case-only rule when the column is upper-cased). First the whole
+    column, joined by newlines, is checked with one regex call; if a cell
+    spoils that, each cell is checked with the one-cell regex (a C ``map``), and
+    only the cells that fail go through the scalar converter.
+    """
+
     def __init__(self, scalar: Converter, length: int, regex: re.Pattern[str] | None, upper: bool):
         self._scalar = scalar
-        self._length = length
-        self._regex = regex
-        self._upper = upper
+        bounded = rf"(?=[^\n]{{1,{length}}}(?:\n|\Z))"
+        piece = f"(?:{regex.pattern})" if regex else r"\S(?:[^\n]*\S)?"
+        cell = f"(?:{bounded}{piece})?"
+        self._column = re.compile(rf"{cell}(?:\n{cell})*")
+        self._cell = re.compile(cell)
+        # Upper-casing changes nothing only if the rule admits no lower-case letter.
+        self._trusted = not upper or (regex is not None and _upper_case_only(regex.pattern))
 
     def __call__(self, raw: Sequence[str]) -> tuple[list[str | None], Errors]:
-        text = list(map(str.strip, raw))
-        if self._upper:
-            text = list(map(str.upper, text))
-        values: list[str | None] = text  # type: ignore[assignment]
-        present = text
-        if not NULL_SPELLINGS.isdisjoint(text):
-            values = [None if v in NULL_SPELLINGS else v for v in text]
-            present = [v for v in text if v not in NULL_SPELLINGS]
-        too_long = bool(present) and max(map(len, present)) > self._length
-        regex = self._regex
-        mismatch = regex is not None and None in map(regex.fullmatch, present)
-        if not (too_long or mismatch):
-            return values, {}
-        length = self._length
-        suspicious = [
-            v is not None and (len(v) > length or (regex is not None and not regex.fullmatch(v)))
-            for v in values
-        ]
+        values: list[str | None] = list(raw)
         errors: Errors = {}
-        for index in compress(range(len(values)), suspicious):
+        if not self._trusted:
+            suspects: Iterable[int] = range(len(raw))
+        else:
+            joined = "\n".join(raw)
+            if joined.count("\n") == len(raw) - 1 and self._column.fullmatch(joined):
+                suspects = ()
+            else:
+                canonical = map(self._cell.fullmatch, raw)
+                suspects = list(compress(range(len(raw)), map(not_, canonical)))
+        for index in suspects:
             try:
                 values[index] = self._scalar(raw[index])
             except BadValue as exc:
                 errors[index] = str(exc)
                 values[index] = None
+        if not NULL_SPELLINGS.isdisjoint(values):
+            values = [None if v in NULL_SPELLINGS else v for v in values]
         return values, errors
+
+
+def _upper_case_only(pattern: str) -> bool:
+    """True for rules like ``[A-Z0-9-]{2,20}`` that cannot match a lower-case letter."""
+    return not re.search(r"a-z|\\w|\\S|\.|\[\^|\(\?i", pattern)
 
 
 ColumnConverter = CachedColumn | TextColumn

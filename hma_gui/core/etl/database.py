@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from hma_gui.core import app_dirs
@@ -34,6 +34,9 @@ from hma_gui.core.etl.ddl import Dialect
 from hma_gui.core.etl.schema import Table
 from hma_gui.core.s3_client import is_loopback
 from hma_gui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from hma_gui.core.etl.validation import Batch
 
 SQLITE_FILENAME = "mba.db"
 DEFAULT_MYSQL_PORT = 3306
@@ -181,8 +184,8 @@ class EtlRunRecord:
 class FileLoad(Protocol):
     """One file's rows on their way into one table: all committed together, or none."""
 
-    def write(self, lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
-        """Good rows, in file order: their source lines and their values column by column."""
+    def write(self, batch: Batch) -> None:
+        """The good rows of a validated batch (batches arrive in file order)."""
 
     def commit(self, audit_id: int, finish: AuditFinish) -> None:
         """Upsert the rows and record `finish` in ``etl_runs`` in one transaction."""

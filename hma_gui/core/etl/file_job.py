@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress
 
 from hma_gui.core.etl.csv_reader import ENCODINGS, encoding_label, read_batches
 from hma_gui.core.etl.database import AuditFinish, EtlDatabase, FileLoad
@@ -165,19 +166,20 @@ class FileJob:
         counts.superseded += len(batch) - (len(seen) - before)
         counts.loaded += len(batch)
         if load is not None and len(batch):
-            load.write(batch.lines, batch.columns)
+            load.write(batch)
 
     def _check_references(self, batch: Batch, validator: RowValidator) -> None:
         problems: dict[int, list[Problem]] = {}
         for index, parent, parent_column, name in validator.references:
             column = batch.columns[index]
-            wanted = set(column)
+            wanted = set(batch.select(column))
             wanted.discard(None)
             missing = self._parents.missing(parent, parent_column, wanted)  # type: ignore[arg-type]
             if not missing:
                 continue
-            for position, value in enumerate(column):
-                if value in missing:
+            for position in compress(range(len(column)), map(missing.__contains__, column)):
+                if batch.keep is None or batch.keep[position]:
+                    value = column[position]
                     reason = f"{name} {value} does not exist in {parent}"
                     problems.setdefault(position, []).append(Problem(name, str(value), reason))
         batch.drop(problems, lambda i: validator.key_text(batch, i))

@@ -53,6 +53,7 @@ from hma_gui.core.etl.ddl import (
 )
 from hma_gui.core.etl.mysql_connection import Connection, connect, is_lost, translate
 from hma_gui.core.etl.schema import SCHEMA_VERSION, TABLES, Table
+from hma_gui.core.etl.validation import Batch
 
 logger = logging.getLogger(__name__)
 
@@ -227,19 +228,26 @@ class MySqlDatabase:
             logger.debug("closing the MySQL connection failed", exc_info=True)
 
 
-def chunk_text(lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> str:
-    """A batch in the chunk format: fields joined by US, rows ended by RS; NULL is empty."""
-    texts = [column if None not in column else [v or "" for v in column] for column in columns]
-    rows = len(lines)
-    body = ROW_SEP.join(map(FIELD_SEP.join, zip(map(str, lines), *texts, strict=True)))
+def chunk_text(batch: Batch) -> str:
+    """A batch's good rows in the chunk format: fields joined by US, rows ended by RS.
+
+    NULL is written as an empty field (the validation never yields an empty string).
+    """
+    texts = [c if None not in c else [v or "" for v in c] for c in batch.columns]
+    rows = len(batch)
+    body = ROW_SEP.join(
+        map(FIELD_SEP.join, batch.select(zip(map(str, batch.lines), *texts, strict=True)))
+    )
     clean = (
         ESCAPE not in body
-        and body.count(FIELD_SEP) == rows * len(columns)
+        and body.count(FIELD_SEP) == rows * len(texts)
         and body.count(ROW_SEP) == rows - 1
     )
     if not clean:
-        escaped = [[v.translate(_ESCAPES) for v in column] for column in texts]  # type: ignore[union-attr]
-        body = ROW_SEP.join(map(FIELD_SEP.join, zip(map(str, lines), *escaped, strict=True)))
+        escaped = [[(v or "").translate(_ESCAPES) for v in column] for column in texts]
+        body = ROW_SEP.join(
+            map(FIELD_SEP.join, batch.select(zip(map(str, batch.lines), *escaped, strict=True)))
+        )
     return body + ROW_SEP if rows else ""
 
 
@@ -308,16 +316,17 @@ class MySqlStagingLoad:
 
     # ------------------------------------------------------------------ producer side
 
-    def write(self, lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
+    def write(self, batch: Batch) -> None:
         self._raise_loader_error()
-        if not lines:
+        if not len(batch):
             return
+        lines = list(batch.select(batch.lines))
         if self._handle is None:
             self._chunk_no += 1
             path = self._dir / f"chunk-{self._chunk_no:06d}.txt"
             self._handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
             self._first_line = lines[0]
-        self._handle.write(chunk_text(lines, columns))
+        self._handle.write(chunk_text(batch))
         self._last_line = lines[-1]
         self._rows_in_chunk += len(lines)
         if self._rows_in_chunk >= CHUNK_ROWS:

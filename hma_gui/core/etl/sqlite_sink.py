@@ -26,6 +26,7 @@ from hma_gui.core.etl.database import (
 )
 from hma_gui.core.etl.ddl import AUDIT_TABLE, create_all, ident, upsert_rows
 from hma_gui.core.etl.schema import SCHEMA_VERSION, TABLES, Table
+from hma_gui.core.etl.validation import Batch
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +169,9 @@ class SqliteLoad:
         self._conn.execute("BEGIN IMMEDIATE")
         self._open = True
 
-    def write(self, lines: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
+    def write(self, batch: Batch) -> None:
         try:
-            self._conn.executemany(self._sql, zip(*columns, strict=True))
+            self._conn.executemany(self._sql, batch.value_rows())
         except sqlite3.Error as exc:
             raise DatabaseError(f"SQLite write failed: {exc}") from exc
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import is_, itemgetter
+from operator import is_
 from typing import TypeVar
 
 from hma_gui.core.etl.column_convert import ColumnConverter, column_converter
@@ -99,35 +99,45 @@ _Step = tuple[int, ColumnConverter, bool, "str | None", str]
 
 @dataclass
 class Batch:
-    """Validated rows of one batch: good ones column by column, rejected ones with reasons."""
+    """One batch of records after validation, column by column.
+
+    `lines` and `columns` hold every record of the batch; `keep` marks the good
+    ones (None: all of them), so rejecting a row is one flag, not a copy of
+    every column. `select` narrows any per-row sequence to the good rows.
+    """
 
     lines: list[int]
-    #: good rows, one sequence per output column (`RowValidator.columns` order)
-    columns: list[Sequence[str | None]]
+    #: one list per output column (`RowValidator.columns` order); cells of rejected rows are junk
+    columns: list[list[str | None]]
     #: (line, row key as written, problems), in line order
     rejected: list[tuple[int, str, list[Problem]]] = field(default_factory=list)
+    keep: list[bool] | None = None
+    good: int = 0
+
+    def __post_init__(self) -> None:
+        self.good = len(self.lines) - sum(1 for k in self.keep or () if not k)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return self.good
+
+    def select(self, values: Iterable[T]) -> Iterable[T]:
+        return values if self.keep is None else compress(values, self.keep)
+
+    def value_rows(self) -> Iterable[tuple[str | None, ...]]:
+        """The good rows as tuples of values."""
+        return self.select(zip(*self.columns, strict=True))
 
     def drop(self, problems: dict[int, list[Problem]], key_of: Callable[[int], str]) -> None:
-        """Move the rows at these positions (of the good rows) to `rejected`."""
+        """Reject the rows at these positions (still good ones) with their problems."""
         if not problems:
             return
+        if self.keep is None:
+            self.keep = [True] * len(self.lines)
         for index in sorted(problems):
+            self.keep[index] = False
             self.rejected.append((self.lines[index], key_of(index), problems[index]))
+        self.good -= len(problems)
         self.rejected.sort(key=lambda item: item[0])
-        keep = [i for i in range(len(self.lines)) if i not in problems]
-        self.lines = _pick(self.lines, keep)  # type: ignore[assignment]
-        self.columns = [_pick(column, keep) for column in self.columns]
-
-
-def _pick(values: Sequence[T], keep: list[int]) -> Sequence[T]:
-    if not keep:
-        return []
-    if len(keep) == 1:
-        return [values[keep[0]]]
-    return itemgetter(*keep)(values)  # type: ignore[no-any-return]
 
 
 class RowValidator:
@@ -165,7 +175,7 @@ class RowValidator:
         batch = self.validate_batch([0], [fields])
         if batch.rejected:
             raise RowRejected(batch.rejected[0][2])
-        return [column[0] for column in batch.columns]
+        return list(next(iter(batch.value_rows())))
 
     def validate_batch(self, lines: Sequence[int], rows: list[list[str]]) -> Batch:
         count = len(rows)
@@ -215,7 +225,7 @@ class RowValidator:
                         Problem(self.columns[index], cell, f"must be ≥ {other_name} ({floor})")
                     )
         problems.update(misshapen)
-        batch = Batch(list(lines), columns)  # type: ignore[arg-type]
+        batch = Batch(list(lines), columns)
         original = rows
         batch.drop(problems, lambda i: self.raw_key_of(original[i]))
         return batch
@@ -223,8 +233,8 @@ class RowValidator:
     def keys(self, batch: Batch) -> Iterable[str | None]:
         """The table key of each good row; composite keys joined into one compact string."""
         if len(self.key_indexes) == 1:
-            return batch.columns[self.key_indexes[0]]
-        parts = zip(*(batch.columns[i] for i in self.key_indexes), strict=True)
+            return batch.select(batch.columns[self.key_indexes[0]])
+        parts = batch.select(zip(*(batch.columns[i] for i in self.key_indexes), strict=True))
         return map("\x1f".join, parts)  # key values are never None
 
     def key_text(self, batch: Batch, index: int) -> str:
