@@ -143,6 +143,13 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
+def server_cpu(server: MariaDbServer) -> float:
+    """CPU seconds (user + sys) mariadbd has used so far."""
+    assert server.process is not None
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_child(strategy: str, env: dict[str, str], profile: Path | None) -> dict[str, object]:
     command = [sys.executable, str(Path(__file__)), "child", "--strategy", strategy]
     if profile is not None:
@@ -236,10 +243,14 @@ def bench(args: argparse.Namespace) -> None:
                 with root.cursor() as cursor:
                     cursor.execute("TRUNCATE TABLE members")
                 profile = OUT / f"etl-{strategy}.raw" if args.profile and index == 0 else None
+                before = server_cpu(server)
                 payload = run_child(strategy, env, profile)
+                payload["server_cpu_seconds"] = server_cpu(server) - before
                 runs.append(payload)
                 print(f"etl[{strategy}] run {index + 1}: {json.dumps(payload)}", flush=True)
+            before = server_cpu(server)
             loads.append(load_data(server, database, data, root))
+            loads[-1]["server_cpu_seconds"] = server_cpu(server) - before
             print(f"load data run {index + 1}: {json.dumps(loads[-1])}", flush=True)
         report(args, results, loads)
     finally:
@@ -279,27 +290,38 @@ def report(
     results: dict[str, list[dict[str, object]]],
     loads: list[dict[str, object]],
 ) -> None:
-    load_seconds = statistics.median(float(x["seconds"]) for x in loads)  # type: ignore[arg-type]
+    def median(runs: list[dict[str, object]], key: str) -> float:
+        return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
+
+    load_seconds = median(loads, "seconds")
     load_rate = args.rows / load_seconds
+    loads_seen = [float(r["load_avg"]) for rs in [loads, *results.values()] for r in rs]  # type: ignore[arg-type]
     lines = [
-        f"{args.rows:,} rows, {args.runs} runs each, medians; MariaDB "
-        f"{args.buffer_pool} buffer pool; {os.cpu_count()} CPUs",
+        f"{args.rows:,} rows, {args.runs} interleaved runs each, medians; MariaDB "
+        f"{args.buffer_pool} buffer pool; {os.cpu_count()} CPUs; load average during the "
+        f"runs {min(loads_seen):.1f}–{max(loads_seen):.1f}",
         "",
-        "| what | seconds | rows/s | ratio to LOAD DATA | peak RSS |",
-        "|---|---:|---:|---:|---:|",
-        f"| plain LOAD DATA LOCAL INFILE, bare table | {load_seconds:.2f} | "
-        f"{load_rate:,.0f} | 1.00 | - |",
+        "| what | seconds | rows/s | ratio to LOAD DATA | client CPU s | server CPU s | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| plain LOAD DATA LOCAL INFILE, bare table | {load_seconds:.2f} | {load_rate:,.0f} | "
+        f"1.00 | - | {median(loads, 'server_cpu_seconds'):.2f} | - |",
     ]
     for strategy, runs in results.items():
-        seconds = statistics.median(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
+        seconds = median(runs, "seconds")
         rss = max(float(r["max_rss_mb"]) for r in runs)  # type: ignore[arg-type]
         first = runs[0]
         rate = args.rows / seconds
         lines.append(
             f"| hma ETL ({strategy}) from S3: {first['loaded']:,} loaded, "
             f"{first['rejected']:,} rejected | {seconds:.2f} | {rate:,.0f} | "
-            f"{rate / load_rate:.2f} | {rss:.0f} MB |"
+            f"{rate / load_rate:.2f} | {median(runs, 'cpu_seconds'):.2f} | "
+            f"{median(runs, 'server_cpu_seconds'):.2f} | {rss:.0f} MB |"
         )
+    all_runs = ", ".join(f"{float(r['seconds']):.2f}" for r in loads)  # type: ignore[arg-type]
+    lines += ["", f"LOAD DATA runs (s): {all_runs}"]
+    for strategy, runs in results.items():
+        shown = ", ".join(f"{float(r['seconds']):.2f}" for r in runs)  # type: ignore[arg-type]
+        lines.append(f"ETL ({strategy}) runs (s): {shown}")
     text = "\n".join(lines)
     print()
     print(text)

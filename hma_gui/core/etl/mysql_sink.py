@@ -1,22 +1,27 @@
 """The production target: MySQL/MariaDB (RDS) through PyMySQL.
 
-How a file is loaded (measured, see ``bench/etl_strategies.py`` and
-``bench/RESULTS.md``): the validated rows are written as CSV chunks of
-`CHUNK_ROWS` to a private temporary directory while parsing goes on, and a
-loader thread streams each finished chunk into a ``TEMPORARY`` staging table
-with ``LOAD DATA LOCAL INFILE``. When the file ends, one
+How a file is loaded: the validated rows are written as chunks of
+`CHUNK_ROWS` to a private temporary directory while parsing goes on; a loader
+thread streams each finished chunk with ``LOAD DATA LOCAL INFILE`` into a
+``TEMPORARY`` staging table and merges it into the real table with
 ``INSERT … SELECT … ORDER BY _line ON DUPLICATE KEY UPDATE col = VALUES(col)``
-merges the staging table into the real table and the ``etl_runs`` row is
-finished, in one transaction. This beat batched ``executemany`` upserts
-overlapped with parsing by ~2x: PyMySQL escapes and formats every value in
-Python under the GIL that the parser needs, while ``LOAD DATA`` moves bytes
-and the server parses them on its own core.
+(``VALUES()``: MySQL 8's ``AS new`` alias is a syntax error on MariaDB). All
+chunks of a file are merged inside one transaction, committed together with
+the file's ``etl_runs`` row.
 
-Why it is atomic: the staging table is private to the load connection and the
-real table is touched by one statement inside one transaction. A crash, a
-killed connection or a cancel before the commit leaves the table exactly as
-it was (InnoDB rolls the statement back; the temporary table disappears with
-the connection).
+Why this one (``bench/etl.sh --strategies staging,single-merge,executemany``,
+1,000,000 member rows, figures in ``bench/RESULTS.md``): batched
+``executemany`` upserts overlapped with parsing took ~2x as long (and twice
+the client CPU), because
+PyMySQL escapes and formats every value in Python under the GIL the parser
+needs, while ``LOAD DATA`` hands bytes to the server, which parses them on the
+other core. One merge after the last chunk (the issue's first suggestion) took
+~1.2x as long: the merge then runs after parsing instead of alongside it.
+
+Why it is atomic: the staging table is private to the load connection, and
+the real table changes only inside the file's transaction. A crash, a killed
+connection or a cancel before the commit leaves the table exactly as it was
+(InnoDB rolls back; the temporary table disappears with the connection).
 
 ``LOAD DATA LOCAL`` is enabled only on the per-file load connection, never on
 the connection that reads and audits.
