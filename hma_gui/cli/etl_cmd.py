@@ -112,6 +112,7 @@ def _print_run(ctx: CliContext, result: RunResult) -> None:
     ctx.out(f"target: {result.target}{'   (dry run: nothing written)' if result.dry_run else ''}")
     if not result.files:
         ctx.out("no CSV files found under the mba scope's csv/ folder")
+        return
     width = max([len(f.source.key) for f in result.files] + [4])
     ctx.out(
         f"{'FILE':{width}}  {'TABLE':19}  {'STATUS':17}  {'READ':>9}  {'LOADED':>9}  "

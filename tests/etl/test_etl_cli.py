@@ -162,3 +162,17 @@ def test_unreachable_host_is_one_clear_line_and_exit_2(s3_env: S3Env) -> None:
         assert len(lines) == 1, result.stderr
         assert lines[0].startswith(f"hma-ingest: cannot reach MySQL at 127.0.0.1:{port}")
         assert "pw-secret" not in result.stderr
+
+
+def test_missing_bucket_is_one_line_and_exit_2(
+    s3_env: S3Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HMA_MBA_BUCKET", "no-such-bucket-for-etl")
+
+    code, _, err = cli("etl")
+
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "hma-ingest: bucket 'no-such-bucket-for-etl' does not exist "
+        "(check the scope's bucket in the settings)"
+    ]
