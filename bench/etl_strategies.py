@@ -2,7 +2,7 @@
 
     python bench/etl_bench.py run --strategies staging,single-merge,executemany
 
-* ``staging`` (the product, `mysql_sink.MySqlStagingLoad`): chunks staged with
+* ``staging`` (the product, `mysql_load.MySqlStagingLoad`): chunks staged with
   ``LOAD DATA LOCAL INFILE`` into a temporary table and merged chunk by chunk
   (``INSERT … SELECT … ON DUPLICATE KEY UPDATE``) by a loader thread, inside
   one transaction, while parsing goes on.
@@ -27,7 +27,8 @@ from hma_gui.core.etl import audit
 from hma_gui.core.etl.database import AuditFinish, DbConfig
 from hma_gui.core.etl.ddl import merge_from_staging, upsert_rows
 from hma_gui.core.etl.mysql_connection import connect, translate
-from hma_gui.core.etl.mysql_sink import MySqlDatabase, MySqlStagingLoad
+from hma_gui.core.etl.mysql_load import MySqlStagingLoad
+from hma_gui.core.etl.mysql_sink import MySqlDatabase
 from hma_gui.core.etl.schema import Table
 from hma_gui.core.etl.validation import Batch
 from hma_gui.core.settings import Settings
