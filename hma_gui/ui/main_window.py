@@ -56,7 +56,10 @@ from hma_gui.ui.live_feed import FeedSnapshot, LiveFeed
 from hma_gui.ui.log_panel import LogPanel
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings_dialog import SettingsDialog
+from hma_gui.ui.tray import Tray
 from hma_gui.ui.upload_queue import QueueMode
+from hma_gui.ui.watch_panel import WatchPanel
+from hma_gui.ui.watch_service import WatchService
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self._closed = False
+        self._quitting = False
         self.setWindowTitle(APP_NAME + (" — sandbox" if session.sandboxed else ""))
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
@@ -82,6 +86,7 @@ class MainWindow(QMainWindow):
         self.feed = LiveFeed(session.store, session.progress, session.pools.feed, self)
         self.last_snapshot: FeedSnapshot | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.tray = Tray(icons.app_icon(), self)
 
         central = QWidget()
         central.setObjectName("central")
@@ -117,6 +122,14 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.table, icons.icon("list"), "Uploads")
         self.tabs.addTab(self.log_panel, icons.icon("log"), "Log")
+        self.watch_service = WatchService(session.store, self)
+        self.watch_panel = WatchPanel(self.watch_service, sorted(session.settings.scopes))
+        self.tabs.insertTab(
+            self.tabs.indexOf(self.log_panel),
+            self.watch_panel,
+            icons.icon("folder-open"),
+            "Watched folders",
+        )
         layout.addWidget(self.tabs, 1)
 
         self.scan_label = QLabel()
@@ -184,7 +197,7 @@ class MainWindow(QMainWindow):
         shortcut("Ctrl+F", self._focus_search)
         shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         shortcut("Ctrl+2", lambda: self.tabs.setCurrentWidget(self.log_panel))
-        shortcut(QKeySequence.StandardKey.Quit, self.close)
+        shortcut(QKeySequence.StandardKey.Quit, self.quit)
 
     def add_tab(self, widget: QWidget, title: str, index: int = -1) -> int:
         """Add a tab (Duplicates, ETL); -1 appends before the Log tab."""
@@ -210,11 +223,20 @@ class MainWindow(QMainWindow):
         session.start_failed.connect(self._on_start_failed)
         session.settings_changed.connect(self._on_settings_changed)
         self.log_panel.problems.connect(self._show_problem_count)
+        self.watch_service.enqueued.connect(self._on_watch_enqueued)
+        self.watch_panel.settings_changed.connect(self._watch_list_saved)
+        self.watch_panel.problem.connect(
+            lambda message: self.banner.show_message("error", message, topic="watch")
+        )
+        self.tray.show_requested.connect(self.show_from_tray)
+        self.tray.quit_requested.connect(self.quit)
+        self.tray.pause_toggled.connect(self.toggle_pause)
 
     def start(self) -> None:
         """After `show()`: connect, start the feed, and deal with last time's jobs."""
         self.feed.start()
         self.session.start()
+        self.watch_service.apply(self.session.settings)
         if self.session.sandboxed and not self.session.is_ready:
             self.banner.show_message("info", "Starting the sandbox S3 endpoint…", topic="connect")
         counters = self.session.store.counters()
@@ -249,6 +271,20 @@ class MainWindow(QMainWindow):
         self.session.intake.submit(list(paths), settings, options)
         if self.session.queue.mode is QueueMode.STOPPED:
             self.start_queue()
+
+    def _on_watch_enqueued(self, count: int) -> None:
+        logger.info("watched folders: %d file(s) queued", count)
+        if self.session.queue.mode is QueueMode.STOPPED:
+            self.start_queue()
+        else:
+            self.session.queue.kick()
+
+    def _watch_list_saved(self, settings: Settings) -> None:
+        folders = settings.watch_folders
+        session = self.session
+        session.base_settings = session.base_settings.model_copy(update={"watch_folders": folders})
+        session.settings = session.settings.model_copy(update={"watch_folders": folders})
+        self.statusBar().showMessage("Watched folders saved", 5000)
 
     def start_queue(self) -> None:
         self.banner.clear("resume")
@@ -291,6 +327,7 @@ class MainWindow(QMainWindow):
             self.model.maybe_resort()
         self.model.set_inflight(snapshot.inflight)
         self.counters.show_snapshot(snapshot)
+        self.tray.observe(snapshot.counters)
         self.table.show_counts(snapshot.counters)
         self._show_mode(self.session.queue.mode)
 
@@ -301,6 +338,7 @@ class MainWindow(QMainWindow):
             text = "Ready"  # running, with nothing to do: the next drop starts at once
         self.counters.set_mode(text, state)
         paused = mode is QueueMode.PAUSED
+        self.tray.set_paused(paused)
         label = "Resume" if paused else "Pause"
         if self.pause_button.text() != label:
             self.pause_button.setText(label)
@@ -344,6 +382,8 @@ class MainWindow(QMainWindow):
 
     def _on_settings_changed(self, settings: Settings) -> None:
         self.options.set_settings(settings)
+        self.watch_panel.scopes = sorted(settings.scopes)
+        self.watch_service.apply(settings)
         self._show_connection()
 
     def _show_connection(self) -> None:
@@ -380,11 +420,32 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- geometry & close
 
+    @property
+    def keeps_running_in_tray(self) -> bool:
+        return bool(self.session.settings.keep_in_tray and self.tray.available)
+
+    def show_from_tray(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def quit(self) -> None:
+        """Close for good, even when the window would otherwise go to the tray."""
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.keeps_running_in_tray and not self._quitting:
+            event.ignore()
+            self.hide()
+            logger.info("window hidden; still running in the tray")
+            return
         if not self._closed:
             self._closed = True
             window_state.save(self, self.table.view.horizontalHeader())
             self.hide()
+            self.tray.hide()
+            self.watch_service.stop()
             self.feed.stop()
             self.log_panel.stop()
             self.session.close()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -248,6 +249,18 @@ class SettingsDialog(QDialog):
         for value, label in RESUME_CHOICES:
             self.resume.addItem(label, value)
         self.resume.setCurrentIndex(max(0, self.resume.findData(settings.resume_on_start)))
+        self.settle = QDoubleSpinBox()
+        self.settle.setRange(0.0, 3600.0)  # the model says what is allowed
+        self.settle.setDecimals(1)
+        self.settle.setSingleStep(0.5)
+        self.settle.setSuffix(" s unchanged")
+        self.settle.setValue(settings.watch_settle_seconds)
+        self.settle.setToolTip(
+            "A file in a watched folder is uploaded once its size and time stay the same "
+            "this long (and it can be opened)"
+        )
+        self.keep_in_tray = QCheckBox("Keep running in the tray when the window is closed")
+        self.keep_in_tray.setChecked(settings.keep_in_tray)
         form = QFormLayout()
         form.setVerticalSpacing(10)
         form.addRow("Parallel uploads", self.concurrency)
@@ -255,6 +268,8 @@ class SettingsDialog(QDialog):
         form.addRow("Exclude extensions", self.exclude)
         form.addRow("", self.skip_hidden)
         form.addRow("Unfinished uploads at start", self.resume)
+        form.addRow("Watched folders: a file is done after", self.settle)
+        form.addRow("", self.keep_in_tray)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addStretch()
@@ -263,8 +278,11 @@ class SettingsDialog(QDialog):
             include=self.include,
             exclude=self.exclude,
             resume_on_start=self.resume,
+            watch_settle_seconds=self.settle,
         )
         self.concurrency.valueChanged.connect(self.validate)
+        self.settle.valueChanged.connect(self.validate)
+        self.keep_in_tray.toggled.connect(self.validate)
         self.include.textChanged.connect(self.validate)
         self.exclude.textChanged.connect(self.validate)
         self.skip_hidden.toggled.connect(self.validate)
@@ -339,6 +357,8 @@ class SettingsDialog(QDialog):
             "exclude": normalize_extensions([self.exclude.text()]),
             "skip_hidden": self.skip_hidden.isChecked(),
             "resume_on_start": self.resume.currentData(),
+            "watch_settle_seconds": self.settle.value(),
+            "keep_in_tray": self.keep_in_tray.isChecked(),
         }
 
     def validate(self) -> bool:

@@ -1,0 +1,284 @@
+"""``hma-ingest etl`` and ``hma-ingest db init|status|history``: the MBA CSVs into the database.
+
+Also the seed's spelling ``hma-etl load-all [options]`` (console script
+``hma-etl``), which runs ``hma-ingest etl [options]``.
+
+Exit codes: 0 every file loaded (rows may have been rejected: see the report),
+1 a file failed or was rejected as a whole, 2 configuration, sign-in or
+connection problem (one line on stderr), 130 interrupted (the file being
+loaded was rolled back).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from hma_gui.cli.context import CliContext
+from hma_gui.cli.exit_status import ExitStatus
+from hma_gui.core.etl import (
+    DatabaseError,
+    DbConfig,
+    EtlOptions,
+    FileResult,
+    FileStatus,
+    RunResult,
+    SourceObject,
+    open_database,
+    run_etl,
+)
+from hma_gui.core.etl.schema import TABLES_BY_NAME
+
+PROGRESS_INTERVAL = 0.2
+
+
+def register(commands: Any) -> None:
+    etl = commands.add_parser(
+        "etl",
+        help="load the MBA CSV files from S3 into the database (one click)",
+        description=(
+            "Lists <mba prefix>csv/*.csv in the mba bucket, loads each file into its table "
+            "(plans, members, deductibles_oop, benefit_accumulator) in load order, validates "
+            "every row against the data contract and writes a rejects report. Files whose "
+            "ETag was loaded before are skipped unless --force."
+        ),
+    )
+    etl.add_argument("--force", action="store_true", help="reload files loaded before")
+    etl.add_argument(
+        "--table",
+        action="append",
+        choices=sorted(TABLES_BY_NAME),
+        metavar="TABLE",
+        help=f"only this table (repeatable): {', '.join(TABLES_BY_NAME)}",
+    )
+    etl.add_argument("--dry-run", action="store_true", help="read and validate only; write nothing")
+    etl.add_argument(
+        "--upload-rejects", action="store_true", help="also copy the rejects report to S3"
+    )
+    etl.add_argument("--json", action="store_true", help="print the run result as JSON")
+    etl.set_defaults(handler=cmd_etl)
+
+    db = commands.add_parser("db", help="the ETL database: create the tables, show status")
+    sub = db.add_subparsers(dest="db_command", metavar="{init,status,history}")
+    init = sub.add_parser("init", help="create the tables, etl_runs and the schema version")
+    init.add_argument("--json", action="store_true")
+    init.set_defaults(handler=cmd_db_init)
+    status = sub.add_parser("status", help="the target and the row count of every table")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_db_status)
+    history = sub.add_parser("history", help="the latest etl_runs rows")
+    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=cmd_db_history)
+    db.set_defaults(handler=cmd_db_status, json=False)
+
+
+# --------------------------------------------------------------------------- etl
+
+
+def cmd_etl(ctx: CliContext) -> int:
+    settings = ctx.settings()
+    options = EtlOptions(
+        force=ctx.args.force,
+        tables=frozenset(ctx.args.table) if ctx.args.table else None,
+        dry_run=ctx.args.dry_run,
+        upload_rejects=ctx.args.upload_rejects,
+    )
+    progress = _ProgressLine(ctx.stderr) if ctx.interactive else None
+    try:
+        result = run_etl(settings, options, progress=progress, client=ctx.s3())
+    except DatabaseError as exc:
+        ctx.err(f"hma-ingest: {exc}")
+        return ExitStatus.ERROR
+    except KeyboardInterrupt:
+        ctx.err("hma-ingest: interrupted; no file was half-loaded")
+        return ExitStatus.INTERRUPTED
+    finally:
+        if progress is not None:
+            progress.close()
+    if ctx.json_output:
+        ctx.emit_json(result.to_dict())
+    else:
+        _print_run(ctx, result)
+    if result.cancelled:
+        return ExitStatus.INTERRUPTED
+    return ExitStatus.OK if result.ok else ExitStatus.SOME_FAILED
+
+
+def _print_run(ctx: CliContext, result: RunResult) -> None:
+    ctx.out(f"target: {result.target}{'   (dry run: nothing written)' if result.dry_run else ''}")
+    if not result.files:
+        ctx.out("no CSV files found under the mba scope's csv/ folder")
+        return
+    width = max([len(f.source.key) for f in result.files] + [4])
+    ctx.out(
+        f"{'FILE':{width}}  {'TABLE':19}  {'STATUS':17}  {'READ':>9}  {'LOADED':>9}  "
+        f"{'REJECTED':>9}  {'SUPERSEDED':>10}"
+    )
+    for item in result.files:
+        ctx.out(_file_line(item, width))
+        for note in item.notes if item.status is not FileStatus.SKIPPED else ():
+            ctx.out(f"    note: {note}")
+        if item.error:
+            ctx.out(f"    error: {item.error}")
+    if any(f.status is FileStatus.SKIPPED for f in result.files):
+        ctx.out("skipped: these versions were loaded before (--force reloads them)")
+    if result.rejects_path:
+        files = sum(f.status is FileStatus.REJECTED for f in result.files)
+        whole = f", {files} whole file{'s' if files > 1 else ''} rejected" if files else ""
+        ctx.out(
+            f"rejects report: {result.rejects_path} ({result.rows_rejected} rows rejected{whole})"
+        )
+        if result.rejects_uri:
+            ctx.out(f"rejects report uploaded to {result.rejects_uri}")
+    else:
+        ctx.out("rejects report: none (no rows rejected)")
+    if result.cancelled:
+        ctx.err("hma-ingest: interrupted; the file being loaded was rolled back")
+
+
+def _file_line(item: FileResult, width: int) -> str:
+    counted = item.status.value in ("succeeded", "validated")
+    numbers = (
+        f"{item.rows_read:>9,}  {item.rows_loaded:>9,}  {item.rows_rejected:>9,}  "
+        f"{item.rows_superseded:>10,}"
+        if counted
+        else ""
+    )
+    return f"{item.source.key:{width}}  {item.table or '-':19}  {item.status.label:17}  {numbers}"
+
+
+class _ProgressLine:
+    """``[2/4] MemberData.csv  45%  120,000 rows`` on a terminal, redrawn at most 5x/s."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self._prefix = ""
+
+    def file_started(self, source: SourceObject, table: str | None, index: int, count: int) -> None:
+        self._prefix = f"[{index + 1}/{count}] {source.name}"
+        self._draw(self._prefix, force=True)
+
+    def file_progress(self, source: SourceObject, bytes_done: int, rows_read: int) -> None:
+        percent = 100 * bytes_done // source.size if source.size else 100
+        self._draw(f"{self._prefix}  {min(percent, 100):3d}%  {rows_read:,} rows")
+
+    def file_finished(self, result: FileResult) -> None:
+        self._draw(f"{self._prefix}  {result.status.label}", force=True)
+
+    def _draw(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last < PROGRESS_INTERVAL:
+                return
+            self._last = now
+            self._stream.write("\r" + text + "\x1b[K")
+            self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.write("\r\x1b[K")
+        self._stream.flush()
+
+
+# --------------------------------------------------------------------------- db
+
+
+def _open(ctx: CliContext) -> Any:
+    return open_database(DbConfig.from_settings(ctx.settings()))
+
+
+def cmd_db_init(ctx: CliContext) -> int:
+    try:
+        db = _open(ctx)
+        try:
+            created = db.init_schema()
+            target = db.config.display
+        finally:
+            db.close()
+    except DatabaseError as exc:
+        ctx.err(f"hma-ingest: {exc}")
+        return ExitStatus.ERROR
+    if ctx.json_output:
+        ctx.emit_json({"target": target, "created": created})
+    elif created:
+        ctx.out(f"{target}: created {', '.join(created)}")
+    else:
+        ctx.out(f"{target}: already up to date (nothing changed)")
+    return ExitStatus.OK
+
+
+def cmd_db_status(ctx: CliContext) -> int:
+    try:
+        db = _open(ctx)
+        try:
+            db.init_schema()
+            counts = db.row_counts()
+            target = db.config.display
+        finally:
+            db.close()
+    except DatabaseError as exc:
+        ctx.err(f"hma-ingest: {exc}")
+        return ExitStatus.ERROR
+    if ctx.json_output:
+        ctx.emit_json({"target": target, "rows": counts})
+        return ExitStatus.OK
+    ctx.out(f"target: {target}")
+    for name, count in counts.items():
+        ctx.out(f"  {name:20} {count:>12,} rows")
+    return ExitStatus.OK
+
+
+def cmd_db_history(ctx: CliContext) -> int:
+    try:
+        db = _open(ctx)
+        try:
+            db.init_schema()
+            records = db.history(max(1, ctx.args.limit))
+        finally:
+            db.close()
+    except DatabaseError as exc:
+        ctx.err(f"hma-ingest: {exc}")
+        return ExitStatus.ERROR
+    if ctx.json_output:
+        ctx.emit_json([record.__dict__ for record in records])
+        return ExitStatus.OK
+    for r in records:
+        counts = f"read {r.rows_read:,} loaded {r.rows_loaded:,} rejected {r.rows_rejected:,}"
+        ctx.out(f"{r.started_at[:19]}  {r.status:10} {r.key}  {counts}")
+        if r.error:
+            ctx.out(f"    {r.error}")
+    return ExitStatus.OK
+
+
+# --------------------------------------------------------------------------- hma-etl
+
+HMA_ETL_COMMANDS = {"load-all": ["etl"], "init": ["db", "init"], "history": ["db", "history"]}
+
+
+def hma_etl_main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """``hma-etl load-all [--force] [--table T] [--dry-run] [--json]`` (the seed's spelling)."""
+    from hma_gui.cli.main import main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    globals_ = [a for a in args if a in ("--sandbox", "-v", "--verbose", "--traceback")]
+    rest = [a for a in args if a not in globals_]
+    stderr = stderr or sys.stderr
+    if not rest or rest[0] not in HMA_ETL_COMMANDS:
+        stderr.write(
+            "usage: hma-etl {load-all,init,history} [options]  "
+            "(same as hma-ingest etl / db init / db history)\n"
+        )
+        return ExitStatus.OK if rest[:1] in (["-h"], ["--help"]) else ExitStatus.ERROR
+    return main([*globals_, *HMA_ETL_COMMANDS[rest[0]], *rest[1:]], stdout, stderr)
+
+
+def run_hma_etl() -> None:
+    """Console-script entry point of ``hma-etl``."""
+    raise SystemExit(hma_etl_main())
