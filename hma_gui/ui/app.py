@@ -103,7 +103,13 @@ def run_app(
     memory: MemoryLogHandler = setup_logging()
     window: MainWindow | None = None
     hook = ExceptHook(lambda: window).install()
-    signals = quit_signals.install(app.quit)  # SIGTERM, Ctrl+C: closed below as by Ctrl+Q
+
+    def quit_now() -> None:  # SIGTERM, Ctrl+C: as the Quit shortcut, even with the tray on
+        if window is not None:
+            window.quit()
+        app.quit()
+
+    signals = quit_signals.install(quit_now)
     logger.info("%s %s starting (Python %s)", APP_NAME, __version__, sys.version.split()[0])
     try:
         settings = load_or_recover_settings()
@@ -124,7 +130,7 @@ def run_app(
         return int(app.exec())
     finally:
         if window is not None:
-            window.close()
+            window.quit()  # close for good (a tray-kept window would only hide)
         if signals is not None:
             signals.uninstall()
         hook.uninstall()

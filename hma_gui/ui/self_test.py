@@ -149,8 +149,10 @@ def _run_steps(report: Report, argv: Sequence[str], scratch: Path) -> None:
     with report.step("load the settings") as details:
         settings = load_settings()
         details.append(str(app_dirs.settings_file()))
-        # A private run: the sandbox, and none of the user's watched folders.
-        settings = settings.model_copy(update={"sandbox": True, "watch_folders": []})
+        # A private run: the sandbox, none of the user's watched folders, no tray.
+        settings = settings.model_copy(
+            update={"sandbox": True, "watch_folders": [], "keep_in_tray": False}
+        )
 
     with report.step("build AWS clients") as details:
         _build_aws_clients()
@@ -233,7 +235,7 @@ def _run_steps(report: Report, argv: Sequence[str], scratch: Path) -> None:
     finally:
         if window is not None:
             with report.step("close the window") as details:
-                window.close()
+                window.quit()
                 if any(s.running for s in sandboxes):
                     raise StepFailed("the sandbox server still runs after the window closed")
                 details.append("sandbox stopped" if sandboxes else "no sandbox was started")
