@@ -126,7 +126,7 @@ def run_self_test(argv: Sequence[str]) -> int:
 
 
 def _run_steps(report: Report, argv: Sequence[str], scratch: Path) -> None:
-    # Imported here: `--self-test` must report a broken Qt or a missing module as a failed step.
+    # The window's modules are imported in the steps, so that a missing one is a failed step.
     with report.step("start the app") as details:
         from hma_gui.ui.app import create_application
 

@@ -115,3 +115,17 @@ def test_a_quit_signal_closes_the_app_cleanly(signal_number: int) -> None:
     assert f"{signal.Signals(signal_number).name} received: quitting" in text
     assert "session closed" in text
     assert (app_dirs.config_dir() / "window.ini").exists()  # closed as by Ctrl+Q: state saved
+
+
+def test_startup_timing_reports_the_first_expose_and_quits() -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AWS_ACCESS_KEY_ID="x")
+    env["AWS_SECRET_ACCESS_KEY"] = "x"  # credentials found: no first-run question
+    done = subprocess.run(
+        [sys.executable, "-m", "hma_gui", "--startup-timing"],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("startup-timing:"))
+    seconds = float(line.split("shown ")[1].split()[0])
+    assert 0 < seconds < 120
