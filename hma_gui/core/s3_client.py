@@ -13,9 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import boto3
 import botocore.exceptions as bce
-from botocore.config import Config
 
 from hma_gui.core.errors import AuthError, ConfigError, UploadError
 from hma_gui.core.settings import Settings
@@ -77,6 +75,9 @@ def is_loopback(url: str | None) -> bool:
 
 def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Client:
     """Build the process's S3 client from the settings (and the standard AWS chain)."""
+    import boto3  # imported here: 0.3 s that commands without S3 should not pay
+    from botocore.config import Config
+
     endpoint = settings.s3_endpoint_url
     try:
         session = boto3.session.Session(
@@ -124,6 +125,8 @@ def credentials_found(settings: Settings) -> bool:
     """True when the standard AWS chain yields credentials (sandbox needs none)."""
     if settings.sandbox:
         return True
+    import boto3
+
     try:
         session = boto3.session.Session(profile_name=settings.aws_profile or None)
         return session.get_credentials() is not None
