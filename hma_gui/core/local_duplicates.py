@@ -1,0 +1,281 @@
+"""Local duplicate finder: size → MD5 of the first 4 KiB → MD5 of the whole file.
+
+Files are grouped by size first (free: the walk has it), then same-size files
+are compared by the hash of their first 4 KiB, and only files that still
+match are read in full. MD5 because S3 ETags are MD5-based, so the same
+hashes serve the S3 check and the uploader (through the hash cache).
+
+* Zero-byte files are never duplicates (counted, not grouped).
+* Paths that lead to one file (hard links, symbolic links to a file: one
+  device and inode) are the same file, not duplicates: a group holds at least
+  two *different* files; a file's other paths appear in its group marked
+  ``link_of``, and paths of one file that has no copy are listed in `linked`.
+* A file that vanishes or changes while it is being read is listed in
+  `issues` and left out of every group.
+
+Progress goes to a `TaskProgress`, cancellation comes through a `CancelToken`
+(`Cancelled` is raised; hashes computed so far stay in the cache).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hma_gui.core.file_filter import FileFilter
+from hma_gui.core.file_hasher import HEAD_BYTES, FileHasher, HashTask
+from hma_gui.core.file_walk import WalkedFile, walk_files
+from hma_gui.core.hash_cache import HashCache
+from hma_gui.core.progress import CancelToken, NullTaskProgress, TaskProgress
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateFile:
+    """One path in a duplicate group (a row of the GUI's duplicates tree)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    md5: str
+    inode: int
+    device: int
+    link_of: str | None = None  # this path is another name of that file (hard/symbolic link)
+
+    @property
+    def modified(self) -> datetime:
+        return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=UTC)
+
+    @property
+    def is_link(self) -> bool:
+        return self.link_of is not None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """Two or more different files with the same content."""
+
+    md5: str
+    size: int
+    files: tuple[DuplicateFile, ...]  # sorted by path; links follow the file they name
+    copies: int = field(init=False)  # different files (inodes) holding this content
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "copies", sum(1 for f in self.files if f.link_of is None))
+
+    @property
+    def wasted_bytes(self) -> int:
+        """Bytes that keeping one copy would free."""
+        return self.size * (self.copies - 1)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files)
+
+    @property
+    def keeper(self) -> DuplicateFile:
+        """The file a "keep one" decision keeps: the first by path."""
+        return next(f for f in self.files if f.link_of is None)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedFiles:
+    """Several paths to one file (hard links): reported, never counted as duplicates."""
+
+    paths: tuple[str, ...]
+    size: int
+    inode: int
+    device: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScanIssue:
+    """A path that was not compared, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ScanStats:
+    files: int = 0  # wanted files found (links included)
+    bytes: int = 0
+    empty_files: int = 0
+    filtered: int = 0
+    candidates: int = 0  # different files sharing a size with another one
+    head_reads: int = 0
+    full_reads: int = 0
+    bytes_read: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class LocalScanResult:
+    groups: list[DuplicateGroup] = field(default_factory=list)
+    linked: list[LinkedFiles] = field(default_factory=list)
+    issues: list[ScanIssue] = field(default_factory=list)
+    stats: ScanStats = field(default_factory=ScanStats)
+
+    @property
+    def wasted_bytes(self) -> int:
+        return sum(g.wasted_bytes for g in self.groups)
+
+    @property
+    def duplicate_files(self) -> int:
+        """Files beyond the first of each group (what "keep one" would skip)."""
+        return sum(g.copies - 1 for g in self.groups)
+
+    def group_of(self, path: str) -> DuplicateGroup | None:
+        for group in self.groups:
+            if path in group.paths:
+                return group
+        return None
+
+
+class LocalDuplicateFinder:
+    """Finds duplicate files below some paths. Reusable; not for concurrent scans."""
+
+    def __init__(
+        self,
+        *,
+        cache: HashCache | None = None,
+        workers: int = 4,
+        progress: TaskProgress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.cache = cache
+        self.workers = workers
+        self.progress = progress or NullTaskProgress()
+        self.cancel = cancel or CancelToken()
+
+    def scan(
+        self, paths: Iterable[str | os.PathLike[str]], file_filter: FileFilter | None = None
+    ) -> LocalScanResult:
+        """Walk `paths` (files or folders) with `file_filter` and group the duplicates."""
+        started = time.monotonic()
+        self.progress.update(0, None, "listing files")
+        walked = walk_files(paths, file_filter or FileFilter.build(), cancel=self.cancel)
+        result = self.find(walked.files)
+        result.issues[:0] = [ScanIssue(i.path, i.reason) for i in walked.issues]
+        result.stats.filtered = walked.filtered
+        result.stats.seconds = time.monotonic() - started
+        return result
+
+    def find(self, files: Sequence[WalkedFile]) -> LocalScanResult:
+        """Group `files` (path, size, mtime_ns, inode, device) that have the same content."""
+        result = LocalScanResult()
+        stats = result.stats
+        stats.files = len(files)
+        by_size: dict[int, list[WalkedFile]] = {}
+        for item in files:
+            size = item[1]
+            stats.bytes += size
+            if size == 0:
+                stats.empty_files += 1
+                continue
+            group = by_size.get(size)
+            if group is None:
+                by_size[size] = [item]
+            else:
+                group.append(item)
+
+        tasks: list[HashTask] = []
+        aliases: dict[tuple[int, int], list[str]] = {}  # (device, inode) -> further paths
+        primary: dict[tuple[int, int], str] = {}  # (device, inode) -> first path, when aliased
+        sizes_of: dict[tuple[int, int], int] = {}
+        for size, same_size in by_size.items():
+            if len(same_size) < 2:
+                continue
+            firsts: dict[tuple[int, int], WalkedFile] = {}
+            for item in sorted(same_size):
+                identity = (item[4], item[3])
+                first = firsts.get(identity)
+                if first is None:
+                    firsts[identity] = item
+                else:
+                    aliases.setdefault(identity, []).append(item[0])
+                    primary[identity] = first[0]
+                    sizes_of[identity] = size
+            if len(firsts) < 2:
+                continue
+            for path, _, mtime_ns, inode, device in firsts.values():
+                tasks.append(HashTask(path, size, mtime_ns, inode, device))
+        stats.candidates = len(tasks)
+
+        hasher = FileHasher(
+            cache=self.cache, workers=self.workers, cancel=self.cancel, progress=self.progress
+        )
+        self._hash(hasher, tasks)
+        stats.cache_hits = hasher.counters.cache_hits
+        stats.head_reads = hasher.counters.head_reads
+        stats.full_reads = hasher.counters.full_reads
+        stats.bytes_read = hasher.counters.bytes_read
+
+        result.issues.extend(ScanIssue(t.path, t.error) for t in tasks if t.error)
+        result.groups = _groups(tasks, aliases)
+        grouped = {(f.device, f.inode) for g in result.groups for f in g.files}
+        result.linked = sorted(
+            (
+                LinkedFiles((primary[ident], *names), sizes_of[ident], ident[1], ident[0])
+                for ident, names in aliases.items()
+                if ident not in grouped
+            ),
+            key=lambda link: link.paths,
+        )
+        return result
+
+    def _hash(self, hasher: FileHasher, tasks: list[HashTask]) -> None:
+        """Heads for same-size files, full MD5s for those whose heads match."""
+        hasher.fill_from_cache(tasks)
+        by_size: dict[int, list[HashTask]] = {}
+        for task in tasks:
+            by_size.setdefault(task.size, []).append(task)
+        need_heads = [
+            t
+            for same in by_size.values()
+            if any(m.md5 is None for m in same)  # all known: compare MD5s directly
+            for t in same
+        ]
+        hasher.heads(need_heads)
+        need_full: list[HashTask] = []
+        for size, same in by_size.items():
+            if size <= HEAD_BYTES or all(m.md5 is not None for m in same):
+                continue
+            by_head: dict[str, list[HashTask]] = {}
+            for task in same:
+                if task.error is None and task.head is not None:
+                    by_head.setdefault(task.head, []).append(task)
+            for matching in by_head.values():
+                if len(matching) > 1:
+                    need_full.extend(m for m in matching if m.md5 is None)
+        hasher.full(need_full)
+
+
+def _groups(
+    tasks: list[HashTask], aliases: dict[tuple[int, int], list[str]]
+) -> list[DuplicateGroup]:
+    by_content: dict[tuple[int, str], list[HashTask]] = {}
+    for task in tasks:
+        if task.error is None and task.md5 is not None:
+            by_content.setdefault((task.size, task.md5), []).append(task)
+    groups: list[DuplicateGroup] = []
+    for (size, md5), same in by_content.items():
+        if len(same) < 2:
+            continue
+        files: list[DuplicateFile] = []
+        for task in sorted(same, key=lambda t: t.path):
+            files.append(
+                DuplicateFile(task.path, size, task.mtime_ns, md5, task.inode, task.device)
+            )
+            for other in aliases.get((task.device, task.inode), ()):
+                files.append(
+                    DuplicateFile(
+                        other, size, task.mtime_ns, md5, task.inode, task.device, task.path
+                    )
+                )
+        groups.append(DuplicateGroup(md5, size, tuple(files)))
+    groups.sort(key=lambda g: (-g.wasted_bytes, g.files[0].path))
+    return groups
