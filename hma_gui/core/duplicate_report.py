@@ -24,6 +24,7 @@ from hma_gui.core.rate_meter import format_bytes
 from hma_gui.core.s3_check import S3CheckResult, S3Class
 
 REPORT_VERSION = 1
+_JSON_PRETTY_DEPTH = 3  # report -> section -> list: each group or finding is one line
 FORMATS = ("json", "csv", "table")
 
 CSV_COLUMNS = (
@@ -64,7 +65,8 @@ class DuplicateReport:
         return data
 
     def write_json(self, stream: TextIO) -> None:
-        json.dump(self.to_dict(), stream, indent=2)
+        """Indented to the level of groups and findings, each of those on one line."""
+        _write_json(self.to_dict(), stream, 0)
         stream.write("\n")
 
     # ------------------------------------------------------------------ CSV
@@ -144,6 +146,26 @@ class DuplicateReport:
         with open(partial, "w", encoding="utf-8", newline="") as stream:
             self.write(stream, fmt)
         partial.replace(path)
+
+
+def _write_json(value: Any, stream: TextIO, depth: int) -> None:
+    """Pretty at the top, compact below `_JSON_PRETTY_DEPTH` (the C encoder: 10,000s of rows)."""
+    if depth >= _JSON_PRETTY_DEPTH or not isinstance(value, dict | list) or not value:
+        stream.write(json.dumps(value))
+        return
+    pad = "\n" + "  " * (depth + 1)
+    if isinstance(value, dict):
+        stream.write("{")
+        for number, (key, item) in enumerate(value.items()):
+            stream.write(("," if number else "") + pad + json.dumps(key) + ": ")
+            _write_json(item, stream, depth + 1)
+        stream.write("\n" + "  " * depth + "}")
+    else:
+        stream.write("[")
+        for number, item in enumerate(value):
+            stream.write(("," if number else "") + pad)
+            _write_json(item, stream, depth + 1)
+        stream.write("\n" + "  " * depth + "]")
 
 
 def format_for(path: Path, requested: str | None) -> str:

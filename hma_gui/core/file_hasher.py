@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from hma_gui.core.disk_probe import DiskProbe
 from hma_gui.core.errors import Cancelled
 from hma_gui.core.hash_cache import FileIdentity, HashCache, HashRecord
 from hma_gui.core.progress import CancelToken, NullTaskProgress, TaskProgress
@@ -111,7 +112,11 @@ class FileHasher:
     def heads(self, tasks: Sequence[HashTask], message: str = "comparing first 4 KiB") -> None:
         """Give every task without a head its head hash (small files: their MD5 as well)."""
         todo = [t for t in tasks if t.head is None and t.error is None]
-        self._run(todo, self._read_head, message, lambda t: min(t.size, HEAD_BYTES))
+        # Small reads: one thread while the page cache serves them, many once the disk does.
+        self._run(
+            todo, self._read_head, message, lambda t: min(t.size, HEAD_BYTES),
+            threads=self.workers * 2, adaptive=True,
+        )  # fmt: skip
         self._remember(todo)
 
     def full(self, tasks: Sequence[HashTask], message: str = "hashing") -> None:
@@ -122,7 +127,8 @@ class FileHasher:
             if t.error is None
             and (t.md5 is None or any(p not in (t.etags or {}) for p in t.part_sizes))
         ]
-        self._run(todo, self._read_full, message, lambda t: t.size)
+        # Large reads: hashlib releases the GIL, so the threads hash in parallel.
+        self._run(todo, self._read_full, message, lambda t: t.size, threads=self.workers)
         self._remember(todo)
 
     def _remember(self, tasks: Sequence[HashTask]) -> None:
@@ -140,7 +146,11 @@ class FileHasher:
         work: Callable[[HashTask, bytearray], int],
         message: str,
         weight: Callable[[HashTask], int],
+        *,
+        threads: int,
+        adaptive: bool = False,
     ) -> None:
+        """Work through `tasks` in batches; `adaptive`: alone until the disk is being read."""
         if not tasks:
             return
         tasks.sort(key=lambda t: (t.device, t.inode))
@@ -149,14 +159,31 @@ class FileHasher:
         done = 0
         self.progress.update(0, total, message)
         last = time.monotonic()
-        if self.workers == 1 or len(batches) == 1:
-            for batch in batches:
-                self._work_batch(batch, work)
-                done += len(batch)
-                last = self._tick(done, total, message, last)
-            self.progress.update(done, total, message)
-            return
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="hash")
+        index = 0
+        probe = DiskProbe() if adaptive and threads > 1 else None
+        while index < len(batches) and (threads == 1 or probe is not None):
+            self._work_batch(batches[index], work)
+            done += len(batches[index])
+            index += 1
+            last = self._tick(done, total, message, last)
+            if probe is not None and probe.reading():
+                break
+        remaining = batches[index:]
+        if remaining:
+            done = self._run_pool(remaining, work, message, threads, done, total, last)
+        self.progress.update(done, total, message)
+
+    def _run_pool(
+        self,
+        batches: list[list[HashTask]],
+        work: Callable[[HashTask, bytearray], int],
+        message: str,
+        threads: int,
+        done: int,
+        total: int,
+        last: float,
+    ) -> int:
+        pool = ThreadPoolExecutor(min(threads, len(batches)), thread_name_prefix="hash")
         try:
             futures: dict[Future[None], int] = {
                 pool.submit(self._work_batch, batch, work): len(batch) for batch in batches
@@ -171,11 +198,11 @@ class FileHasher:
                     done += futures[future]
                 last = self._tick(done, total, message, last)
         except BaseException:
-            self.cancel.cancel("stopped")  # the other threads stop at their next chunk
+            self.cancel.cancel("stopped")  # the other threads stop at their next file
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        self.progress.update(done, total, message)
+        return done
 
     def _tick(self, done: int, total: int, message: str, last: float) -> float:
         now = time.monotonic()

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hma_gui.core.disk_probe import DiskProbe
 from hma_gui.core.file_filter import TEMPORARY_PATTERNS, FileFilter
 from hma_gui.core.progress import CancelToken
 
@@ -123,7 +124,13 @@ def walk_files(
 
 
 class _FolderWalk:
-    """Folders to list, shared by a few threads; each thread keeps its own findings."""
+    """Folders to list; more threads join once the walk is seen to wait for the disk.
+
+    Warm, one thread is fastest (the GIL makes extra threads pure overhead).
+    Cold, listing is latency-bound and `threads` threads keep the disk busy.
+    The calling thread walks alone until `DiskProbe` sees this process read
+    from storage, then the others start.
+    """
 
     def __init__(
         self, rules: NameRules, visited: set[tuple[int, int]], cancel: CancelToken | None
@@ -135,21 +142,19 @@ class _FolderWalk:
         self._todo: deque[str] = deque()
         self._busy = 0
         self._failure: BaseException | None = None
+        self._probe: DiskProbe | None = None
+        self._extra: list[tuple[threading.Thread, WalkResult]] = []
+        self._threads = 1
 
     def run(self, roots: list[str], threads: int, result: WalkResult) -> None:
         self._todo.extend(reversed(roots))
-        parts = [WalkResult() for _ in range(threads)]
-        if threads == 1:
-            self._work(parts[0])
-        else:
-            workers = [
-                threading.Thread(target=self._work, args=(part,), name=f"walk-{n}", daemon=True)
-                for n, part in enumerate(parts)
-            ]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
+        self._threads = threads
+        self._probe = DiskProbe() if threads > 1 else None
+        parts = [WalkResult()]
+        self._work(parts[0], first=True)
+        for thread, part in self._extra:
+            thread.join()
+            parts.append(part)
         if self._failure is not None:
             raise self._failure
         for part in parts:
@@ -157,7 +162,20 @@ class _FolderWalk:
             result.issues.extend(part.issues)
             result.filtered += part.filtered
 
-    def _work(self, part: WalkResult) -> None:
+    def _boost(self) -> None:
+        """Start the other threads once the disk is being read (the first thread asks)."""
+        if self._probe is None or not self._probe.reading():
+            return
+        self._probe = None
+        for number in range(1, self._threads):
+            part = WalkResult()
+            thread = threading.Thread(
+                target=self._work, args=(part,), name=f"walk-{number}", daemon=True
+            )
+            self._extra.append((thread, part))
+            thread.start()
+
+    def _work(self, part: WalkResult, *, first: bool = False) -> None:
         cond = self._cond
         try:
             while True:
@@ -185,6 +203,8 @@ class _FolderWalk:
                                 self._visited.add(identity)
                                 self._todo.append(sub)
                         cond.notify_all()
+                if first and self._probe is not None:
+                    self._boost()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             with cond:
                 self._failure = self._failure or exc

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -169,26 +170,20 @@ class LocalDuplicateFinder:
         result = LocalScanResult()
         stats = result.stats
         stats.files = len(files)
-        by_size: dict[int, list[WalkedFile]] = {}
+        sizes = Counter([f[1] for f in files])
+        stats.bytes = sum(size * count for size, count in sizes.items())
+        stats.empty_files = sizes.pop(0, 0)
+        shared = {size for size, count in sizes.items() if count > 1}
+        by_size: dict[int, list[WalkedFile]] = {size: [] for size in shared}
         for item in files:
-            size = item[1]
-            stats.bytes += size
-            if size == 0:
-                stats.empty_files += 1
-                continue
-            group = by_size.get(size)
-            if group is None:
-                by_size[size] = [item]
-            else:
-                group.append(item)
+            if item[1] in shared:
+                by_size[item[1]].append(item)
 
         tasks: list[HashTask] = []
         aliases: dict[tuple[int, int], list[str]] = {}  # (device, inode) -> further paths
         primary: dict[tuple[int, int], str] = {}  # (device, inode) -> first path, when aliased
         sizes_of: dict[tuple[int, int], int] = {}
         for size, same_size in by_size.items():
-            if len(same_size) < 2:
-                continue
             firsts: dict[tuple[int, int], WalkedFile] = {}
             for item in sorted(same_size):
                 identity = (item[4], item[3])
