@@ -18,20 +18,23 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from hma_gui.cli.context import CliContext
-from hma_gui.cli.duplicate_prompt import TerminalDecider
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.core.duplicate_decisions import POLICIES, DuplicateReview, decide
 from hma_gui.core.duplicate_report import FORMATS, DuplicateReport, format_for
 from hma_gui.core.hash_cache import HashCache, default_cache_path
-from hma_gui.core.ingest_plan import Plan
-from hma_gui.core.job_store import NewJob
 from hma_gui.core.key_convention import AUTO_SCOPE
-from hma_gui.core.local_duplicates import LocalDuplicateFinder, ScanIssue
+from hma_gui.core.local_duplicates import LocalDuplicateFinder, ScanIssue, pause_gc
 from hma_gui.core.rate_meter import format_bytes
-from hma_gui.core.s3_check import S3Class
+from hma_gui.core.settings import DuplicatePolicy
+
+if TYPE_CHECKING:  # the S3 side is imported when used: every command loads this module
+    from hma_gui.core.duplicate_decisions import DuplicateReview
+    from hma_gui.core.ingest_plan import Plan
+    from hma_gui.core.job_store import NewJob
+
+POLICIES = get_args(DuplicatePolicy)
 
 TABLE_LIMIT_WITH_REPORT = 20  # groups listed on the terminal when the full report goes to a file
 
@@ -137,7 +140,8 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
     finally:
         if cache is not None:
             cache.close()
-    _output(ctx, report)
+    with pause_gc():
+        _output(ctx, report)
     return _check_status(report)
 
 
@@ -157,6 +161,8 @@ def _output(ctx: CliContext, report: DuplicateReport) -> None:
 
 
 def _check_status(report: DuplicateReport) -> int:
+    from hma_gui.core.s3_check import S3Class
+
     problems = bool(report.local and report.local.issues)
     if report.s3 is not None:
         counts = report.s3.counts()
@@ -178,6 +184,10 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     enabled = ctx.args.check_s3 if ctx.args.check_s3 is not None else settings.check_s3
     if not enabled or not planned.queued:
         return planned.jobs, ExitStatus.OK
+    from hma_gui.cli.duplicate_prompt import TerminalDecider
+    from hma_gui.core.duplicate_check import check_jobs
+    from hma_gui.core.duplicate_decisions import decide
+
     policy = ctx.args.on_duplicate or settings.on_duplicate
     decider = None
     if policy == "ask":
@@ -191,8 +201,6 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
         else:
             ctx.err("hma-ingest: on_duplicate = ask needs a terminal; using skip")
             policy = "skip"
-    from hma_gui.core.duplicate_check import check_jobs
-
     cache = open_hash_cache(ctx)
     try:
         review = check_jobs(planned.jobs, settings=settings, client=ctx.s3(), cache=cache)
@@ -217,6 +225,8 @@ def combine_status(*statuses: int) -> int:
 
 
 def _print_decisions(ctx: CliContext, review: DuplicateReview) -> None:
+    from hma_gui.core.s3_check import S3Class
+
     outcome = review.resolve()
     skipped = sum(1 for d in outcome if d.decision.value == "skip")
     counts = review.s3.counts()

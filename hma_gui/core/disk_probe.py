@@ -20,7 +20,8 @@ class DiskProbe:
     millisecond, a cold one several.
     """
 
-    EVERY = 16  # after the first few folders, look again every this many
+    EVERY = 16  # after the first few calls, look again every this many
+    MIN_BYTES = 1024 * 1024  # a stray page or two (a lazy import) is not a cold cache
     SLOW_SECONDS_PER_FOLDER = 0.002
 
     def __init__(self) -> None:
@@ -40,12 +41,12 @@ class DiskProbe:
         return None
 
     def reading(self) -> bool:
-        """Called after each folder: True once the walk has been seen to wait for the disk."""
+        """Called after each folder or batch: True once the disk has been seen to be read."""
         self._calls += 1
         if self._calls > 4 and self._calls % self.EVERY:
             return False
         if self._start is not None:
             now = self._read_bytes()
-            return now is not None and now > self._start
+            return now is not None and now - self._start >= self.MIN_BYTES
         elapsed = time.perf_counter() - self._started
         return self._calls >= 4 and elapsed / self._calls > self.SLOW_SECONDS_PER_FOLDER

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from hma_gui.core.duplicate_decisions import FileDecision
-from hma_gui.core.local_duplicates import LocalScanResult
 from hma_gui.core.rate_meter import format_bytes
-from hma_gui.core.s3_check import S3CheckResult, S3Class
+
+if TYPE_CHECKING:  # imported lazily: a local-only check needs none of the S3 side
+    from hma_gui.core.duplicate_decisions import FileDecision
+    from hma_gui.core.local_duplicates import LocalScanResult
+    from hma_gui.core.s3_check import S3CheckResult
 
 REPORT_VERSION = 1
 _JSON_PRETTY_DEPTH = 3  # report -> section -> list: each group or finding is one line
@@ -252,25 +254,19 @@ def _local_text(local: LocalScanResult, out: Any, limit: int | None) -> None:
             out(f"  {issue.path}: {issue.reason}\n")
 
 
-_LABELS = {
-    S3Class.NEW: "new",
-    S3Class.ALREADY_UPLOADED: "already uploaded",
-    S3Class.CONFLICT: "conflict",
-    S3Class.DUPLICATE_ELSEWHERE: "duplicate elsewhere",
-    S3Class.UNDECIDED: "undecided",
-}
-
-
 def _s3_text(s3: S3CheckResult, out: Any, limit: int | None) -> None:
+    from hma_gui.core.s3_check import S3Class
+
+    labels = {c: c.value.replace("-", " ") for c in S3Class}
     counts = s3.counts()
-    summary = ", ".join(f"{counts[c]} {_LABELS[c]}" for c in S3Class if counts[c])
+    summary = ", ".join(f"{counts[c]} {labels[c]}" for c in S3Class if counts[c])
     out(
         f"\nS3: {summary or 'no files'} ({s3.requests.list_calls} LIST, "
         f"{s3.requests.head_calls} HEAD requests)\n"
     )
     shown = [f for f in s3.findings if f.s3_class is not S3Class.NEW]
     for finding in shown[:limit]:
-        label = _LABELS[finding.s3_class]
+        label = labels[finding.s3_class]
         out(f"  {label:<19} {finding.path} → {finding.uri}: {finding.detail} [{finding.how}]\n")
     if limit is not None and len(shown) > limit:
         out(f"  … {len(shown) - limit} more (write them with --report FILE)\n")

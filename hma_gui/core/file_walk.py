@@ -52,16 +52,14 @@ class NameRules:
         self.skip_hidden = file_filter.skip_hidden
         self.include = frozenset(file_filter.include)
         self.exclude = frozenset(file_filter.exclude)
-        self._temporary = (
-            re.compile("|".join(fnmatch.translate(p.lower()) for p in TEMPORARY_PATTERNS))
-            if file_filter.skip_temporary
-            else None
-        )
+        pattern = re.compile("|".join(fnmatch.translate(p.lower()) for p in TEMPORARY_PATTERNS))
+        # match(lower-cased name) -> a match for temporary names, or None
+        self.temporary_match = pattern.match if file_filter.skip_temporary else None
 
     def wants_file(self, name: str, *, explicit: bool = False) -> bool:
         if not explicit and self.skip_hidden and name.startswith("."):
             return False
-        if self._temporary is not None and self._temporary.match(name.lower()):
+        if self.temporary_match is not None and self.temporary_match(name.lower()):
             return False
         if self.include or self.exclude:
             stem = name.lstrip(".")
@@ -90,7 +88,7 @@ def walk_files(
     result = WalkResult()
     seen_paths: set[str] = set()
     visited: set[tuple[int, int]] = set()
-    folders: list[str] = []
+    folders: list[tuple[str, int]] = []  # (folder, device)
     for raw in paths:
         root = os.path.abspath(os.fspath(raw))
         if root in seen_paths:
@@ -109,7 +107,7 @@ def walk_files(
             identity = (info.st_dev, info.st_ino)
             if identity not in visited:
                 visited.add(identity)
-                folders.append(root)
+                folders.append((root, info.st_dev))
         elif not rules.wants_file(Path(root).name, explicit=True):
             result.filtered += 1
         elif not stat.S_ISREG(info.st_mode):
@@ -139,14 +137,14 @@ class _FolderWalk:
         self._visited = visited
         self._cancel = cancel
         self._cond = threading.Condition()
-        self._todo: deque[str] = deque()
+        self._todo: deque[tuple[str, int]] = deque()  # (folder, its device)
         self._busy = 0
         self._failure: BaseException | None = None
         self._probe: DiskProbe | None = None
         self._extra: list[tuple[threading.Thread, WalkResult]] = []
         self._threads = 1
 
-    def run(self, roots: list[str], threads: int, result: WalkResult) -> None:
+    def run(self, roots: list[tuple[str, int]], threads: int, result: WalkResult) -> None:
         self._todo.extend(reversed(roots))
         self._threads = threads
         self._probe = DiskProbe() if threads > 1 else None
@@ -185,12 +183,12 @@ class _FolderWalk:
                     if not self._todo or self._failure is not None:
                         cond.notify_all()
                         return
-                    folder = self._todo.pop()
+                    folder, device = self._todo.pop()
                     self._busy += 1
                 try:
                     if self._cancel is not None:
                         self._cancel.raise_if_cancelled()
-                    subfolders = self._list(folder, part)
+                    subfolders = self._list(folder, device, part)
                 finally:
                     with cond:
                         self._busy -= 1
@@ -201,7 +199,7 @@ class _FolderWalk:
                         for sub, identity in subfolders:
                             if identity not in self._visited:  # a link loop, or seen already
                                 self._visited.add(identity)
-                                self._todo.append(sub)
+                                self._todo.append((sub, identity[0]))
                         cond.notify_all()
                 if first and self._probe is not None:
                     self._boost()
@@ -211,11 +209,20 @@ class _FolderWalk:
                 self._todo.clear()
                 cond.notify_all()
 
-    def _list(self, folder: str, part: WalkResult) -> list[tuple[str, tuple[int, int]]]:
-        """One folder: its wanted files into `part`, its subfolders returned."""
+    def _list(
+        self, folder: str, device: int, part: WalkResult
+    ) -> list[tuple[str, tuple[int, int]]]:
+        """One folder: its wanted files into `part`, its subfolders returned.
+
+        `NameRules.wants_file` inlined: this loop runs once per file of the tree.
+        A subfolder costs no ``stat``: its type and inode come with the listing
+        (a symbolic link to a folder is followed and stat-ed, for loop detection).
+        """
         append = part.files.append
-        wants_file = self._rules.wants_file
-        wants_dir = self._rules.wants_dir
+        rules = self._rules
+        skip_hidden = rules.skip_hidden
+        temporary = rules.temporary_match
+        by_extension = rules.wants_file if rules.include or rules.exclude else None
         subfolders: list[tuple[str, tuple[int, int]]] = []
         try:
             scan = os.scandir(folder)
@@ -224,7 +231,17 @@ class _FolderWalk:
             return subfolders
         with scan:
             for entry in scan:
+                name = entry.name
                 try:
+                    if entry.is_dir():
+                        if skip_hidden and name[0] == ".":
+                            part.filtered += 1
+                        elif entry.is_symlink():
+                            info = entry.stat()
+                            subfolders.append((entry.path, (info.st_dev, info.st_ino)))
+                        else:
+                            subfolders.append((entry.path, (device, entry.inode())))
+                        continue
                     info = entry.stat()  # follows symbolic links, as discovery does
                 except FileNotFoundError:
                     reason = "broken symbolic link" if entry.is_symlink() else "vanished"
@@ -233,16 +250,16 @@ class _FolderWalk:
                 except OSError as exc:
                     part.issues.append(WalkIssue(entry.path, _reason(exc)))
                     continue
-                mode = info.st_mode
-                if S_ISDIR(mode):
-                    if wants_dir(entry.name):
-                        subfolders.append((entry.path, (info.st_dev, info.st_ino)))
-                    else:
-                        part.filtered += 1
-                elif not wants_file(entry.name):
+                if (
+                    (skip_hidden and name[0] == ".")
+                    or (temporary is not None and temporary(name.lower()) is not None)
+                    or (by_extension is not None and not by_extension(name))
+                ):
                     part.filtered += 1
-                elif S_ISREG(mode):
+                elif S_ISREG(info.st_mode):
                     append((entry.path, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev))
+                elif S_ISDIR(info.st_mode):  # turned into a folder since it was listed
+                    subfolders.append((entry.path, (info.st_dev, info.st_ino)))
                 else:
                     part.issues.append(
                         WalkIssue(entry.path, "not a regular file (device, pipe or socket)")

@@ -221,6 +221,31 @@ class HashCache:
             return {}
         return found
 
+    def lookup_files(
+        self, files: Iterable[tuple[str, int, int, int, int]]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """`lookup_many` for walk tuples (path, size, mtime_ns, inode, device): (head, md5)."""
+        wanted = {f[0]: f for f in files}
+        if not wanted:
+            return {}
+        found: dict[str, tuple[str | None, str | None]] = {}
+        try:
+            with self._lock:
+                for rows in self._rows_for(list(wanted)):
+                    for path, size, mtime_ns, inode, head, md5 in rows:
+                        want = wanted.get(path)
+                        if (
+                            want is not None
+                            and want[1] == size
+                            and want[2] == mtime_ns
+                            and want[3] == inode
+                        ):
+                            found[path] = (head, md5)
+        except sqlite3.Error as exc:
+            logger.warning("hash cache lookup failed, hashing instead: %s", exc)
+            return {}
+        return found
+
     def _rows_for(self, paths: list[str]) -> Iterator[list[Any]]:
         """Rows that may match `paths`: by key, or one range scan of their common folder."""
         select = "SELECT path, size, mtime_ns, inode, head, md5 FROM hashes"
