@@ -1,7 +1,10 @@
 """Hashing many files at once: a small thread pool, large reads, the hash cache first.
 
-`FileHasher` fills in `HashTask`s: the MD5 of the first 4 KiB (``head``), the
-MD5 of the whole file, and on request the multipart ETags for given part
+`FileHasher` fills in `HashTask`s: a fingerprint of the first 4 KiB
+(``head``: the exact MD5 for files of 4 KiB or less, a CRC-32 otherwise — only
+ever compared between files of one size, and a match is always confirmed by
+the MD5 of the whole file, so a cheap checksum is enough), the MD5 of the
+whole file, and on request the multipart ETags for given part
 sizes, all from one read of the file. Reads are 1 MiB ``readinto`` calls on a
 few threads (hashlib releases the GIL on buffers this size, so hashing runs in
 parallel with reading). Work is handed out in inode order, which on most file
@@ -19,6 +22,7 @@ import hashlib
 import os
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -241,9 +245,10 @@ class FileHasher:
         if len(data) != want or not _same(task, after):
             task.error = CHANGED
             return len(data)
-        task.head = hashlib.md5(data, usedforsecurity=False).hexdigest()
         if task.size <= HEAD_BYTES:
-            task.md5 = task.head
+            task.head = task.md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        else:
+            task.head = head_fingerprint(zlib.crc32(data))
         with self._lock:
             self.counters.head_reads += 1
         return len(data)
@@ -257,7 +262,7 @@ class FileHasher:
             return 0
         whole = hashlib.md5(usedforsecurity=False)
         parts = _PartHashers(task.part_sizes)
-        head = hashlib.md5(usedforsecurity=False)
+        head = 0  # running CRC-32 of the first 4 KiB
         total = 0
         try:
             with open(fd, "rb", buffering=0, closefd=False) as handle:
@@ -269,7 +274,7 @@ class FileHasher:
                         break
                     chunk = view[:read]
                     if total < HEAD_BYTES:
-                        head.update(chunk[: HEAD_BYTES - total])
+                        head = zlib.crc32(chunk[: HEAD_BYTES - total], head)
                     whole.update(chunk)
                     parts.update(chunk)
                     total += read
@@ -285,7 +290,7 @@ class FileHasher:
             task.error = CHANGED
             return total
         task.md5 = whole.hexdigest()
-        task.head = head.hexdigest()
+        task.head = task.md5 if task.size <= HEAD_BYTES else head_fingerprint(head)
         if task.part_sizes:
             task.etags = {**(task.etags or {}), **parts.etags()}
         with self._lock:
@@ -332,6 +337,11 @@ class _PartEtag:
             digests.append(self.current.digest())
         combined = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
         return f"{combined}-{len(digests)}"
+
+
+def head_fingerprint(crc: int) -> str:
+    """The head of a file larger than 4 KiB: CRC-32 of its first 4 KiB, 8 hex digits."""
+    return f"{crc:08x}"
 
 
 def _same(task: HashTask, info: os.stat_result) -> bool:

@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,12 +23,13 @@ from pathlib import Path
 
 from hma_gui.core.disk_probe import DiskProbe
 from hma_gui.core.file_filter import TEMPORARY_PATTERNS, FileFilter
-from hma_gui.core.progress import CancelToken
+from hma_gui.core.progress import CancelToken, TaskProgress
 
 # (path, size, mtime_ns, inode, device)
 WalkedFile = tuple[str, int, int, int, int]
 
 WALK_THREADS = 4
+PROGRESS_SECONDS = 0.1
 S_ISDIR = stat.S_ISDIR
 S_ISREG = stat.S_ISREG
 
@@ -78,6 +80,7 @@ def walk_files(
     *,
     cancel: CancelToken | None = None,
     threads: int = WALK_THREADS,
+    progress: TaskProgress | None = None,
 ) -> WalkResult:
     """Every wanted regular file below `paths`, each path once; problems as issues.
 
@@ -115,7 +118,7 @@ def walk_files(
         else:
             result.files.append((root, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev))
     if folders:
-        _FolderWalk(rules, visited, cancel).run(folders, max(1, threads), result)
+        _FolderWalk(rules, visited, cancel, progress).run(folders, max(1, threads), result)
     if len(seen_paths) > 1:  # a file named on its own may also be inside a named folder
         result.files = _unique(result.files)
     return result
@@ -131,8 +134,15 @@ class _FolderWalk:
     """
 
     def __init__(
-        self, rules: NameRules, visited: set[tuple[int, int]], cancel: CancelToken | None
+        self,
+        rules: NameRules,
+        visited: set[tuple[int, int]],
+        cancel: CancelToken | None,
+        progress: TaskProgress | None = None,
     ) -> None:
+        self._progress = progress
+        self._found = 0  # files found by all threads, for progress
+        self._shown = time.monotonic()
         self._rules = rules
         self._visited = visited
         self._cancel = cancel
@@ -173,6 +183,15 @@ class _FolderWalk:
             self._extra.append((thread, part))
             thread.start()
 
+    def _report(self) -> None:
+        """Files found so far, at most ten times a second (the first thread reports)."""
+        if self._progress is None:
+            return
+        now = time.monotonic()
+        if now - self._shown >= PROGRESS_SECONDS:
+            self._shown = now
+            self._progress.update(self._found, None, "listing files")
+
     def _work(self, part: WalkResult, *, first: bool = False) -> None:
         cond = self._cond
         try:
@@ -185,12 +204,14 @@ class _FolderWalk:
                         return
                     folder, device = self._todo.pop()
                     self._busy += 1
+                before = len(part.files)
                 try:
                     if self._cancel is not None:
                         self._cancel.raise_if_cancelled()
                     subfolders = self._list(folder, device, part)
                 finally:
                     with cond:
+                        self._found += len(part.files) - before
                         self._busy -= 1
                         if self._busy == 0:  # the others may be waiting for the end
                             cond.notify_all()
@@ -201,8 +222,10 @@ class _FolderWalk:
                                 self._visited.add(identity)
                                 self._todo.append((sub, identity[0]))
                         cond.notify_all()
-                if first and self._probe is not None:
-                    self._boost()
+                if first:
+                    if self._probe is not None:
+                        self._boost()
+                    self._report()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             with cond:
                 self._failure = self._failure or exc

@@ -3,7 +3,7 @@
 A row is keyed by path and valid only while the file's identity, (size,
 mtime_ns, inode), is unchanged: any write, truncation or replacement moves one
 of the three, and the stale row is then ignored and overwritten. It holds the
-MD5 of the first 4 KiB (``head``, what the duplicate finder compares first),
+fingerprint of the first 4 KiB (``head``, what the duplicate finder compares first),
 the MD5 of the whole file, and the multipart ETags computed for given part
 sizes (the S3 check compares objects uploaded in parts by recomputing them).
 
@@ -105,7 +105,7 @@ class FileIdentity:
 
 @dataclass(frozen=True, slots=True)
 class CachedHashes:
-    head: str | None  # MD5 of the first 4 KiB (the whole file when smaller)
+    head: str | None  # of the first 4 KiB: CRC-32, or the MD5 for files of 4 KiB or less
     md5: str | None  # MD5 of the whole file
 
 

@@ -1,7 +1,7 @@
-"""Local duplicate finder: size → MD5 of the first 4 KiB → MD5 of the whole file.
+"""Local duplicate finder: size → first 4 KiB → MD5 of the whole file.
 
 Files are grouped by size first (free: the walk has it), then same-size files
-are compared by the hash of their first 4 KiB, and only files that still
+are compared by a checksum of their first 4 KiB, and only files that still
 match are read in full. MD5 because S3 ETags are MD5-based, so the same
 hashes serve the S3 check and the uploader (through the hash cache).
 
@@ -177,7 +177,9 @@ class LocalDuplicateFinder:
         """Walk `paths` (files or folders) with `file_filter` and group the duplicates."""
         started = time.monotonic()
         self.progress.update(0, None, "listing files")
-        walked = walk_files(paths, file_filter or FileFilter.build(), cancel=self.cancel)
+        walked = walk_files(
+            paths, file_filter or FileFilter.build(), cancel=self.cancel, progress=self.progress
+        )
         result = self.find(walked.files)
         result.issues[:0] = [ScanIssue(i.path, i.reason) for i in walked.issues]
         result.stats.filtered = walked.filtered
