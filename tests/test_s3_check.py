@@ -148,6 +148,28 @@ def test_sse_kms_objects_are_compared_by_metadata_or_reported_undecidable(
     assert log.kinds == Counter({"LIST": 1, "HEAD": 2})
 
 
+def test_with_kms_uploads_copies_under_other_keys_are_found_by_metadata(
+    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3: Any = s3_env.client
+    bucket = s3_env.mba_bucket
+    local = write(tmp_path / "data" / "mba" / "csv" / "renamed.csv", b"C" * 100)
+    s3.put_object(
+        Bucket=bucket, Key="mba/csv/2023/original.csv", Body=b"X" * 100,
+        ServerSideEncryption="aws:kms", Metadata={"md5": md5hex(local.read_bytes())},
+    )  # fmt: skip
+    found, log, _ = run_check(tmp_path / "data")
+    assert found["renamed.csv"].s3_class is S3Class.NEW  # ETag differs; KMS not expected
+    assert log.kinds == Counter({"LIST": 1})
+
+    monkeypatch.setenv("HMA_SSE", "aws:kms")
+    found, log, _ = run_check(tmp_path / "data")
+    renamed = found["renamed.csv"]
+    assert (renamed.s3_class, renamed.how) == (S3Class.DUPLICATE_ELSEWHERE, Comparison.METADATA_MD5)
+    assert renamed.other_keys == ("mba/csv/2023/original.csv",)
+    assert log.kinds == Counter({"LIST": 1, "HEAD": 1})
+
+
 def test_one_list_call_per_thousand_objects_and_no_head_per_file(
     s3_env: S3Env, tmp_path: Path
 ) -> None:

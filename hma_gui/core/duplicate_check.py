@@ -100,7 +100,9 @@ def check_jobs(
         inventory = S3Inventory(client)
         hasher = FileHasher(cache=cache, workers=workers, cancel=cancel, progress=progress)
         config = UploadConfig.from_settings(settings)
-        checker = S3Checker(inventory, hasher, part_sizes=(config.part_size,))
+        checker = S3Checker(
+            inventory, hasher, part_sizes=(config.part_size,), kms_expected=config.sse == "aws:kms"
+        )
         known = {f.path: g.md5 for g in local.groups for f in g.files}
         s3 = checker.check(check_items(todo, files, settings), known)
         for listing in inventory.listings():

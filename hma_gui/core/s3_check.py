@@ -15,10 +15,12 @@ Content is compared exactly, never by size and date: a single-part ETag is the
 MD5 of the object; for a multipart object the MD5 our uploader stored in the
 metadata is read with one HEAD, and failing that the multipart ETag is
 recomputed from the local file for the part sizes that give the same number
-of parts. SSE-KMS ETags are not MD5s: a same-size object whose ETag does not
-match is HEADed once to learn its encryption, and then compared by its
-metadata MD5. Local files are hashed only when an object of the same size
-exists; the finding says how each file was decided (`Comparison`).
+of parts. SSE-KMS ETags are not MD5s: a same-size object at the file's key
+whose ETag does not match is HEADed once to learn its encryption, and then
+compared by its metadata MD5 (with ``kms_expected``, when our own uploads use
+SSE-KMS, same-size objects under other keys are HEADed the same way). Local
+files are hashed only when an object of the same size exists; the finding
+says how each file was decided (`Comparison`).
 """
 
 from __future__ import annotations
@@ -132,10 +134,14 @@ class S3Checker:
         hasher: FileHasher,
         *,
         part_sizes: Sequence[int] = (),
+        kms_expected: bool = False,
     ) -> None:
         self.inventory = inventory
         self.hasher = hasher
         self.part_sizes = tuple(dict.fromkeys([*part_sizes, *COMMON_PART_SIZES]))
+        # Our uploads use SSE-KMS: single-part ETags may not be MD5s anywhere under the
+        # prefix, so a same-size object whose ETag differs is HEADed for its md5 metadata.
+        self.kms_expected = kms_expected
 
     def check(
         self, items: Sequence[CheckItem], known_md5: Mapping[str, str] | None = None
@@ -157,6 +163,13 @@ class S3Checker:
                 if obj.is_multipart:
                     self.inventory.head(obj)
         tasks = self._hash(items, related, known_md5 or {})
+        if self.kms_expected:
+            for item in items:
+                task = tasks.get(item.path)
+                md5 = task.md5 if task is not None else None
+                for obj in related.get(item.path, []):
+                    if md5 and not obj.is_multipart and obj.etag != md5:
+                        self.inventory.head(obj)
 
         for item in items:
             task = tasks.get(item.path)
