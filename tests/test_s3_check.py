@@ -199,3 +199,22 @@ def test_one_list_call_per_thousand_objects_and_no_head_per_file(
     assert review.s3.requests.list_calls == 2 and review.s3.requests.head_calls == 0
     classes = Counter(f.s3_class for f in found.values())
     assert classes == Counter({S3Class.NEW: 40, S3Class.ALREADY_UPLOADED: 1, S3Class.CONFLICT: 1})
+
+
+def test_an_inventory_reused_across_checks_lists_once_until_forgotten(
+    s3_env: S3Env, tmp_path: Path
+) -> None:
+    from hma_gui.core.s3_inventory import S3Inventory
+
+    settings = load_settings()
+    client = make_s3_client(settings)
+    log = RequestLog(client)
+    inventory = S3Inventory(client)
+    write(tmp_path / "data" / "mba" / "csv" / "a.csv", b"a")
+    planned = plan([tmp_path / "data"], settings, PlanOptions.from_settings(settings))
+    for _ in range(2):
+        check_jobs(planned.jobs, settings=settings, client=client, inventory=inventory)
+    assert log.kinds == Counter({"LIST": 1})
+    inventory.forget()
+    check_jobs(planned.jobs, settings=settings, client=client, inventory=inventory)
+    assert log.kinds == Counter({"LIST": 2})

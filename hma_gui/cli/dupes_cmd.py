@@ -202,11 +202,16 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
             ctx.err("hma-ingest: on_duplicate = ask needs a terminal; using skip")
             policy = "skip"
     cache = open_hash_cache(ctx)
+    progress = _TerminalProgress(ctx.stderr) if ctx.interactive else None
     try:
-        review = check_jobs(planned.jobs, settings=settings, client=ctx.s3(), cache=cache)
+        review = check_jobs(
+            planned.jobs, settings=settings, client=ctx.s3(), cache=cache, progress=progress
+        )
     finally:
         if cache is not None:
             cache.close()
+        if progress is not None:
+            progress.done()
     if not decide(review, policy, decider):
         ctx.err("hma-ingest: upload cancelled; nothing was uploaded")
         return None, ExitStatus.INTERRUPTED

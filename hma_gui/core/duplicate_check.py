@@ -79,11 +79,15 @@ def check_jobs(
     progress: TaskProgress | None = None,
     cancel: CancelToken | None = None,
     local: LocalScanResult | None = None,
+    inventory: S3Inventory | None = None,
 ) -> DuplicateReview:
     """Local groups among the queued `jobs` and, with a `client`, their S3 classes.
 
     `local` is a scan of these files done already (``check-duplicates``); it is
-    computed otherwise. Raises `UploadError` when S3 cannot be listed.
+    computed otherwise. `inventory` lets a caller that checks often (the
+    watcher) reuse listings; it answers from what it listed, so call its
+    `forget()` when S3 may have changed. Raises `UploadError` when S3 cannot
+    be listed.
     """
     todo = queued(jobs)
     files, issues = stat_jobs(todo)
@@ -97,7 +101,7 @@ def check_jobs(
     s3: S3CheckResult | None = None
     taken: dict[str, set[str]] = {}
     if client is not None:
-        inventory = S3Inventory(client)
+        inventory = inventory or S3Inventory(client)
         hasher = FileHasher(cache=cache, workers=workers, cancel=cancel, progress=progress)
         config = UploadConfig.from_settings(settings)
         checker = S3Checker(

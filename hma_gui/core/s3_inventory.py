@@ -107,6 +107,12 @@ class S3Inventory:
         with self._lock:
             return RequestCounts(self._list_calls, self._head_calls)
 
+    def forget(self) -> None:
+        """Drop what was listed and HEADed: the next question lists again."""
+        with self._lock:
+            self._listings.clear()
+            self._heads.clear()
+
     def listings(self) -> list[PrefixListing]:
         with self._lock:
             return list(self._listings.values())
