@@ -51,8 +51,20 @@ def rmlint_groups(path: Path) -> Groups:
 
 
 def our_groups(path: Path) -> Groups:
-    report = json.loads(path.read_text())
-    return {frozenset(f["path"] for f in g["files"]) for g in report["local"]["groups"]}
+    """Groups from our default (table) output: "group N: …" then one indented path a line."""
+    groups: Groups = set()
+    current: list[str] | None = None
+    for line in path.read_text().splitlines():
+        if line.startswith("group "):
+            current = []
+        elif current is not None and line.startswith("  "):
+            current.append(line[2:].split("  (same file as ")[0])
+        elif current is not None:
+            groups.add(frozenset(current))
+            current = None
+    if current:
+        groups.add(frozenset(current))
+    return groups
 
 
 class Tool:
@@ -113,7 +125,7 @@ def main() -> int:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app has its bytecode compiled
     env.update(HMA_DATA_DIR=str(tree / "hma-data"), HMA_CONFIG_DIR=str(tree / "hma-config"))
     ours = str(Path(sys.executable).with_name("hma-ingest"))
-    check = [ours, "check-duplicates", str(files), "--format", "json"]
+    check = [ours, "check-duplicates", str(files)]
     tools = [
         Tool("jdupes", ["jdupes", "-r", "-q", str(files)], out / "jdupes.txt",
              lambda p: blank_line_groups(p.read_text()), env),
@@ -121,9 +133,9 @@ def main() -> int:
              lambda p: blank_line_groups(p.read_text()), env),
         Tool("rmlint", ["rmlint", "-T", "df", "-o", f"json:{out / 'rmlint.json'}", str(files)],
              out / "rmlint.log", lambda _: rmlint_groups(out / "rmlint.json"), env),
-        Tool("hma-ingest", [*check, "--clear-cache"], out / "hma.json", our_groups, env),
+        Tool("hma-ingest", [*check, "--clear-cache"], out / "hma.txt", our_groups, env),
     ]  # fmt: skip
-    rescan = Tool("hma-ingest re-scan", check, out / "hma-rescan.json", our_groups, env)
+    rescan = Tool("hma-ingest re-scan", check, out / "hma-rescan.txt", our_groups, env)
 
     subprocess.run(
         [ours, "check-duplicates", str(files)], env=env, capture_output=True, check=False

@@ -207,7 +207,7 @@ def test_name_rules_agree_with_the_file_filter() -> None:
 
 
 class _count_opens:
-    """Counts os.open and builtins.open calls on paths below `root` (the read boundary)."""
+    """Counts os.open and builtins.open calls on files below `root` (the read boundary)."""
 
     def __init__(self, root: Path) -> None:
         self.root = str(root)
@@ -216,7 +216,8 @@ class _count_opens:
     def _count(self, path: object) -> None:
         if isinstance(path, (str, os.PathLike)):
             text = os.fspath(path)
-            if isinstance(text, str) and text.startswith(self.root):
+            # files only: listing a folder through a descriptor reads no file contents
+            if isinstance(text, str) and text.startswith(self.root) and not os.path.isdir(text):
                 self.paths[text] += 1
 
     def __enter__(self) -> _count_opens:

@@ -29,6 +29,8 @@ from hma_gui.core.progress import CancelToken, TaskProgress
 WalkedFile = tuple[str, int, int, int, int]
 
 WALK_THREADS = 4
+_SCANDIR_FD = os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 PROGRESS_SECONDS = 0.1
 S_ISDIR = stat.S_ISDIR
 S_ISREG = stat.S_ISREG
@@ -240,6 +242,8 @@ class _FolderWalk:
         `NameRules.wants_file` inlined: this loop runs once per file of the tree.
         A subfolder costs no ``stat``: its type and inode come with the listing
         (a symbolic link to a folder is followed and stat-ed, for loop detection).
+        Where the OS allows, the folder is listed through a descriptor, so each
+        ``stat`` resolves one name instead of the whole path (a fifth of the walk).
         """
         append = part.files.append
         rules = self._rules
@@ -247,46 +251,59 @@ class _FolderWalk:
         temporary = rules.temporary_match
         by_extension = rules.wants_file if rules.include or rules.exclude else None
         subfolders: list[tuple[str, tuple[int, int]]] = []
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        fd = -1
         try:
-            scan = os.scandir(folder)
+            if _SCANDIR_FD:
+                fd = os.open(folder, _DIR_FLAGS)
+            scan = os.scandir(fd if fd >= 0 else folder)
         except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
             part.issues.append(WalkIssue(folder, f"cannot list folder: {_reason(exc)}"))
             return subfolders
-        with scan:
-            for entry in scan:
-                name = entry.name
-                try:
-                    if entry.is_dir():
-                        if skip_hidden and name[0] == ".":
-                            part.filtered += 1
-                        elif entry.is_symlink():
-                            info = entry.stat()
-                            subfolders.append((entry.path, (info.st_dev, info.st_ino)))
-                        else:
-                            subfolders.append((entry.path, (device, entry.inode())))
+        try:
+            with scan:
+                for entry in scan:
+                    name = entry.name
+                    try:
+                        if entry.is_dir():
+                            if skip_hidden and name[0] == ".":
+                                part.filtered += 1
+                            elif entry.is_symlink():
+                                info = entry.stat()
+                                subfolders.append((prefix + name, (info.st_dev, info.st_ino)))
+                            else:
+                                subfolders.append((prefix + name, (device, entry.inode())))
+                            continue
+                        info = entry.stat()  # follows symbolic links, as discovery does
+                    except FileNotFoundError:
+                        reason = "broken symbolic link" if entry.is_symlink() else "vanished"
+                        part.issues.append(WalkIssue(prefix + name, reason))
                         continue
-                    info = entry.stat()  # follows symbolic links, as discovery does
-                except FileNotFoundError:
-                    reason = "broken symbolic link" if entry.is_symlink() else "vanished"
-                    part.issues.append(WalkIssue(entry.path, reason))
-                    continue
-                except OSError as exc:
-                    part.issues.append(WalkIssue(entry.path, _reason(exc)))
-                    continue
-                if (
-                    (skip_hidden and name[0] == ".")
-                    or (temporary is not None and temporary(name.lower()) is not None)
-                    or (by_extension is not None and not by_extension(name))
-                ):
-                    part.filtered += 1
-                elif S_ISREG(info.st_mode):
-                    append((entry.path, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev))
-                elif S_ISDIR(info.st_mode):  # turned into a folder since it was listed
-                    subfolders.append((entry.path, (info.st_dev, info.st_ino)))
-                else:
-                    part.issues.append(
-                        WalkIssue(entry.path, "not a regular file (device, pipe or socket)")
-                    )
+                    except OSError as exc:
+                        part.issues.append(WalkIssue(prefix + name, _reason(exc)))
+                        continue
+                    if (
+                        (skip_hidden and name[0] == ".")
+                        or (temporary is not None and temporary(name.lower()) is not None)
+                        or (by_extension is not None and not by_extension(name))
+                    ):
+                        part.filtered += 1
+                    elif S_ISREG(info.st_mode):
+                        append(
+                            (prefix + name, info.st_size, info.st_mtime_ns, info.st_ino,
+                             info.st_dev)
+                        )  # fmt: skip
+                    elif S_ISDIR(info.st_mode):  # turned into a folder since it was listed
+                        subfolders.append((prefix + name, (info.st_dev, info.st_ino)))
+                    else:
+                        part.issues.append(
+                            WalkIssue(prefix + name, "not a regular file (device, pipe or socket)")
+                        )
+        finally:
+            if fd >= 0:
+                os.close(fd)
         return subfolders
 
 

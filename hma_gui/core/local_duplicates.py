@@ -209,12 +209,11 @@ class LocalDuplicateFinder:
         aliases: dict[tuple[int, int], list[str]] = {}  # (device, inode) -> further paths
         primary: dict[tuple[int, int], WalkedFile] = {}  # (device, inode) -> its first path
         for same_size in by_size.values():
-            same_size.sort()
             if len({(f[4], f[3]) for f in same_size}) == len(same_size):
                 same_sizes.append(same_size)  # no links among them: the usual case
                 continue
             firsts: dict[tuple[int, int], WalkedFile] = {}
-            for item in same_size:
+            for item in sorted(same_size):  # the first path of a file is the one shown
                 identity = (item[4], item[3])
                 first = firsts.get(identity)
                 if first is None:
@@ -309,7 +308,7 @@ def _groups(
             if len(twins) < 2:
                 continue
             files: list[DuplicateFile] = []
-            for path, size, mtime_ns, inode, device in twins:  # sorted by path already
+            for path, size, mtime_ns, inode, device in sorted(twins):
                 files.append(DuplicateFile(path, size, mtime_ns, md5, inode, device))
                 for other in aliases.get((device, inode), ()):
                     files.append(DuplicateFile(other, size, mtime_ns, md5, inode, device, path))
