@@ -117,11 +117,13 @@ class FileHasher:
         """Give every task without a head its head hash (small files: their MD5 as well)."""
         todo = [t for t in tasks if t.head is None and t.error is None]
         # Small reads: one thread while the page cache serves them, many once the disk does.
-        self._run(
-            todo, self._read_head, message, lambda t: min(t.size, HEAD_BYTES),
-            threads=self.workers * 2, adaptive=True,
-        )  # fmt: skip
-        self._remember(todo)
+        try:
+            self._run(
+                todo, self._read_head, message, lambda t: min(t.size, HEAD_BYTES),
+                threads=self.workers * 2, adaptive=True,
+            )  # fmt: skip
+        finally:  # cancelled or not, what was hashed is kept
+            self._remember(todo)
 
     def full(self, tasks: Sequence[HashTask], message: str = "hashing") -> None:
         """Give every task its MD5 (and the multipart ETags it asks for)."""
@@ -132,8 +134,10 @@ class FileHasher:
             and (t.md5 is None or any(p not in (t.etags or {}) for p in t.part_sizes))
         ]
         # Large reads: hashlib releases the GIL, so the threads hash in parallel.
-        self._run(todo, self._read_full, message, lambda t: t.size, threads=self.workers)
-        self._remember(todo)
+        try:
+            self._run(todo, self._read_full, message, lambda t: t.size, threads=self.workers)
+        finally:
+            self._remember(todo)
 
     def _remember(self, tasks: Sequence[HashTask]) -> None:
         if self.cache is None:

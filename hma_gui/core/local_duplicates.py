@@ -188,10 +188,32 @@ class LocalDuplicateFinder:
 
     def find(self, files: Sequence[WalkedFile]) -> LocalScanResult:
         """Group `files` (path, size, mtime_ns, inode, device) that have the same content."""
+        with pause_gc():  # in-memory work only; hashing runs with the collector on
+            result, same_sizes, aliases, primary = self._candidates(files)
+        md5s, issues = self._hash(same_sizes, result.stats)
         with pause_gc():
-            return self._find(files)
+            result.issues.extend(issues)
+            result.groups = _groups(same_sizes, md5s, aliases)
+            grouped = {(f.device, f.inode) for g in result.groups for f in g.files}
+            result.linked = sorted(
+                (
+                    LinkedFiles((primary[ident][0], *names), primary[ident][1], ident[1], ident[0])
+                    for ident, names in aliases.items()
+                    if ident not in grouped
+                ),
+                key=lambda link: link.paths,
+            )
+        return result
 
-    def _find(self, files: Sequence[WalkedFile]) -> LocalScanResult:
+    def _candidates(
+        self, files: Sequence[WalkedFile]
+    ) -> tuple[
+        LocalScanResult,
+        list[list[WalkedFile]],
+        dict[tuple[int, int], list[str]],
+        dict[tuple[int, int], WalkedFile],
+    ]:
+        """Same-size files, one path per file (inode); the other paths of a file apart."""
         result = LocalScanResult()
         stats = result.stats
         stats.files = len(files)
@@ -224,25 +246,12 @@ class LocalDuplicateFinder:
             if len(firsts) > 1:
                 same_sizes.append(list(firsts.values()))
         stats.candidates = sum(len(same) for same in same_sizes)
+        return result, same_sizes, aliases, primary
 
-        md5s, issues = self._hash(same_sizes, stats)
-        result.issues.extend(issues)
-        result.groups = _groups(same_sizes, md5s, aliases)
-        grouped = {(f.device, f.inode) for g in result.groups for f in g.files}
-        result.linked = sorted(
-            (
-                LinkedFiles((primary[ident][0], *names), primary[ident][1], ident[1], ident[0])
-                for ident, names in aliases.items()
-                if ident not in grouped
-            ),
-            key=lambda link: link.paths,
-        )
-        return result
-
-    def _hash(
+    def _from_cache(
         self, same_sizes: list[list[WalkedFile]], stats: ScanStats
-    ) -> tuple[dict[str, str], list[ScanIssue]]:
-        """MD5 by path of every file that could have a twin: cache, heads, then full reads."""
+    ) -> tuple[dict[str, str], list[list[HashTask]]]:
+        """MD5s the cache knows; hashing tasks for the size groups it cannot settle."""
         known = (
             self.cache.lookup_files(f for same in same_sizes for f in same) if self.cache else {}
         )
@@ -263,6 +272,14 @@ class LocalDuplicateFinder:
                     head = md5
                 tasks.append(HashTask(path, size, mtime_ns, inode, device, head=head, md5=md5))
             groups.append(tasks)
+        return md5s, groups
+
+    def _hash(
+        self, same_sizes: list[list[WalkedFile]], stats: ScanStats
+    ) -> tuple[dict[str, str], list[ScanIssue]]:
+        """MD5 by path of every file that could have a twin: cache, heads, then full reads."""
+        with pause_gc():
+            md5s, groups = self._from_cache(same_sizes, stats)
         hasher = FileHasher(
             cache=self.cache, workers=self.workers, cancel=self.cancel, progress=self.progress
         )
