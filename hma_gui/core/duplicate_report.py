@@ -125,11 +125,12 @@ class DuplicateReport:
 
     def write_table(self, stream: TextIO, *, limit: int | None = None) -> None:
         """A readable summary; `limit` caps the groups and findings listed."""
-        out = stream.write
+        parts: list[str] = []  # one write at the end: 10,000s of lines
         if self.local is not None:
-            _local_text(self.local, out, limit)
+            _local_text(self.local, parts.append, limit)
         if self.s3 is not None:
-            _s3_text(self.s3, out, limit)
+            _s3_text(self.s3, parts.append, limit)
+        stream.write("".join(parts))
 
     def write(self, stream: TextIO, fmt: str) -> None:
         if fmt == "json":

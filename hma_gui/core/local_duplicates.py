@@ -252,22 +252,19 @@ class LocalDuplicateFinder:
         self, same_sizes: list[list[WalkedFile]], stats: ScanStats
     ) -> tuple[dict[str, str], list[list[HashTask]]]:
         """MD5s the cache knows; hashing tasks for the size groups it cannot settle."""
-        known = (
-            self.cache.lookup_files(f for same in same_sizes for f in same) if self.cache else {}
-        )
+        candidates = [f for same in same_sizes for f in same]
+        known = self.cache.lookup_files(candidates) if self.cache else {}
         stats.cache_hits = len(known)
-        md5s: dict[str, str] = {}
+        md5s = {path: hit[1] for path, hit in known.items() if hit[1] is not None}
         groups: list[list[HashTask]] = []
+        if len(md5s) == len(candidates):
+            return md5s, groups  # a re-scan of an unchanged tree: nothing to read
         for same in same_sizes:
-            hits = [known.get(f[0]) for f in same]
-            if all(hit is not None and hit[1] is not None for hit in hits):
-                md5s.update(
-                    (f[0], hit[1]) for f, hit in zip(same, hits, strict=True) if hit and hit[1]
-                )
+            if all(f[0] in md5s for f in same):
                 continue  # all known: compared by MD5 directly, nothing read
             tasks = []
-            for (path, size, mtime_ns, inode, device), hit in zip(same, hits, strict=True):
-                head, md5 = hit if hit is not None else (None, None)
+            for path, size, mtime_ns, inode, device in same:
+                head, md5 = known.get(path, (None, None))
                 if md5 is not None and size <= HEAD_BYTES:
                     head = md5
                 tasks.append(HashTask(path, size, mtime_ns, inode, device, head=head, md5=md5))
@@ -314,21 +311,26 @@ def _groups(
     md5s: dict[str, str],
     aliases: dict[tuple[int, int], list[str]],
 ) -> list[DuplicateGroup]:
-    groups: list[DuplicateGroup] = []
+    by_content: dict[tuple[int, str], list[WalkedFile]] = {}
     for same in same_sizes:
-        by_md5: dict[str, list[WalkedFile]] = {}
         for item in same:
             md5 = md5s.get(item[0])
             if md5 is not None:
-                by_md5.setdefault(md5, []).append(item)
-        for md5, twins in by_md5.items():
-            if len(twins) < 2:
-                continue
-            files: list[DuplicateFile] = []
-            for path, size, mtime_ns, inode, device in sorted(twins):
-                files.append(DuplicateFile(path, size, mtime_ns, md5, inode, device))
-                for other in aliases.get((device, inode), ()):
-                    files.append(DuplicateFile(other, size, mtime_ns, md5, inode, device, path))
-            groups.append(DuplicateGroup(md5, twins[0][1], tuple(files)))
+                key = (item[1], md5)
+                twins = by_content.get(key)
+                if twins is None:
+                    by_content[key] = [item]
+                else:
+                    twins.append(item)
+    groups: list[DuplicateGroup] = []
+    for (size, md5), twins in by_content.items():
+        if len(twins) < 2:
+            continue
+        files: list[DuplicateFile] = []
+        for path, _, mtime_ns, inode, device in sorted(twins):
+            files.append(DuplicateFile(path, size, mtime_ns, md5, inode, device))
+            for other in aliases.get((device, inode), ()):
+                files.append(DuplicateFile(other, size, mtime_ns, md5, inode, device, path))
+        groups.append(DuplicateGroup(md5, size, tuple(files)))
     groups.sort(key=lambda g: (-g.wasted_bytes, g.files[0].path))
     return groups
