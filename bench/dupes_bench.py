@@ -136,6 +136,8 @@ def main() -> int:
         Tool("hma-ingest", [*check, "--clear-cache"], out / "hma.txt", our_groups, env),
     ]  # fmt: skip
     rescan = Tool("hma-ingest re-scan", check, out / "hma-rescan.txt", our_groups, env)
+    startup = Tool("hma-ingest --version", [ours, "--version"], out / "version.txt",
+                   lambda _: set(), env)  # fmt: skip
 
     subprocess.run(
         [ours, "check-duplicates", str(files)], env=env, capture_output=True, check=False
@@ -148,12 +150,17 @@ def main() -> int:
     for tool in [*tools, rescan]:
         tool.run()  # warm-up: everything in the page cache
     for _ in range(args.runs):
-        for tool in [*tools, rescan]:
+        for tool in [*tools, rescan, startup]:
             tool.warm.append(tool.run())
 
     reference = tools[0].parse(tools[0].out)
     same = {t.name: t.parse(t.out) == reference for t in [*tools, rescan]}
     lines = table(tools, rescan, same, cold)
+    base = statistics.median(tools[0].warm)
+    floor = statistics.median(startup.warm)
+    lines.append(
+        f"| (start-up: `hma-ingest --version`) | | {floor:.2f} | | {floor / base:.2f}× | |"
+    )
     print("\n".join(lines))
     if not args.no_record:
         record(lines, summary, args, check, cold)
