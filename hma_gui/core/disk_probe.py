@@ -9,6 +9,7 @@ and the hasher start with one thread and add more once a probe says so.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 
 class DiskProbe:
@@ -22,23 +23,22 @@ class DiskProbe:
 
     EVERY = 16  # after the first few calls, look again every this many
     MIN_BYTES = 1024 * 1024  # a stray page or two (a lazy import) is not a cold cache
-    SLOW_SECONDS_PER_FOLDER = 0.002
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        slow_seconds: float = 0.002,
+        read_bytes: Callable[[], int | None] | None = None,
+    ) -> None:
+        """`slow_seconds`: without a byte counter, a call this slow on average means cold.
+
+        `read_bytes`: this process's bytes read from storage so far, or None where
+        the OS does not tell (default: Linux's ``/proc/self/io``).
+        """
+        self._slow = slow_seconds
+        self._read_bytes = read_bytes or proc_read_bytes
         self._calls = 0
         self._start = self._read_bytes()
         self._started = time.perf_counter()
-
-    @staticmethod
-    def _read_bytes() -> int | None:
-        try:
-            with open("/proc/self/io", "rb") as handle:
-                for line in handle:
-                    if line.startswith(b"read_bytes:"):
-                        return int(line.split()[1])
-        except (OSError, ValueError, IndexError):
-            return None
-        return None
 
     def reading(self) -> bool:
         """Called after each folder or batch: True once the disk has been seen to be read."""
@@ -49,4 +49,16 @@ class DiskProbe:
             now = self._read_bytes()
             return now is not None and now - self._start >= self.MIN_BYTES
         elapsed = time.perf_counter() - self._started
-        return self._calls >= 4 and elapsed / self._calls > self.SLOW_SECONDS_PER_FOLDER
+        return self._calls >= 4 and elapsed / self._calls > self._slow
+
+
+def proc_read_bytes() -> int | None:
+    """``read_bytes`` of ``/proc/self/io`` (Linux), or None."""
+    try:
+        with open("/proc/self/io", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"read_bytes:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

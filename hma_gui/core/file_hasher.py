@@ -168,7 +168,8 @@ class FileHasher:
         self.progress.update(0, total, message)
         last = time.monotonic()
         index = 0
-        probe = DiskProbe() if adaptive and threads > 1 else None
+        # a warm batch of small reads takes a few milliseconds, a cold one tens
+        probe = DiskProbe(slow_seconds=0.02) if adaptive and threads > 1 else None
         while index < len(batches) and (threads == 1 or probe is not None):
             self._work_batch(batches[index], work)
             done += len(batches[index])
