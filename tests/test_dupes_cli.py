@@ -267,3 +267,29 @@ def test_ask_from_the_settings_falls_back_to_skip_without_a_terminal(
     code, _, err = run("upload", str(data))
     assert code == 1 and "on_duplicate = ask needs a terminal; using skip" in err
     assert uploaded(s3_env)["mba/csv/conflict.csv"] == b"id,plan\n9,Z\n"
+
+
+@pytest.mark.integration
+def test_upload_when_the_check_cannot_list_uploads_nothing_and_says_why(
+    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fault_proxy import FaultProxy
+
+    data = seed(s3_env, tmp_path)
+    proxy = FaultProxy(s3_env.endpoint)
+    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", proxy.endpoint)
+    monkeypatch.setenv("HMA_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("HMA_CONNECT_TIMEOUT", "2")
+    try:
+        proxy.fail_next(1, 403)  # a write-only role: no s3:ListBucket
+        code, _, err = run("upload", str(data))
+        assert code == 1
+        assert "the duplicate check may not list" in err and "s3:ListBucket" in err
+        assert "--no-check-s3" in err
+        proxy.down()
+        code, _, err = run("upload", str(data))
+        assert code == 1 and f"cannot reach {proxy.endpoint}" in err
+    finally:
+        proxy.close()
+    assert s3_env.keys(s3_env.mba_bucket) == ["mba/csv/conflict.csv", "mba/csv/same.csv"]
+    assert store_jobs() == {}  # nothing queued: a later upload checks again

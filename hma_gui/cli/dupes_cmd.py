@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO, get_args
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.duplicate_report import FORMATS, DuplicateReport, format_for
+from hma_gui.core.errors import AuthError, UploadError
 from hma_gui.core.hash_cache import HashCache, default_cache_path
 from hma_gui.core.key_convention import AUTO_SCOPE
 from hma_gui.core.local_duplicates import LocalDuplicateFinder, ScanIssue, pause_gc
@@ -207,6 +208,15 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
         review = check_jobs(
             planned.jobs, settings=settings, client=ctx.s3(), cache=cache, progress=progress
         )
+    except AuthError:
+        raise  # bad credentials: every request would fail alike (exit 2)
+    except UploadError as exc:  # S3 unreachable, bucket missing, listing denied
+        ctx.err(
+            f"hma-ingest: the duplicate check failed: {exc}\n"
+            "hma-ingest: nothing was uploaded; --no-check-s3 (or check_s3 = false in the "
+            "settings) uploads without the check"
+        )
+        return None, ExitStatus.SOME_FAILED
     finally:
         if cache is not None:
             cache.close()

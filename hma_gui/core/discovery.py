@@ -175,9 +175,12 @@ def _classify_entry(
 def _file_entry(path: Path, root: Path, info: os.stat_result) -> FoundFile | Problem:
     if not stat.S_ISREG(info.st_mode):
         return Problem(path, root, "not a regular file (device, pipe or socket)")
-    if not os.access(path, os.R_OK):
+    if not os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
         return Problem(path, root, "permission denied: the file cannot be read")
     return FoundFile(path, root, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
+
+
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
 
 
 def _os_reason(exc: OSError) -> str:

@@ -43,6 +43,7 @@ class JobState(StrEnum):
 
 
 PENDING = (JobState.QUEUED, JobState.RUNNING)
+START = (-1, -1)  # a `changed_page` cursor before every job
 
 _COLUMNS = (
     "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
@@ -103,6 +104,20 @@ class NewJob:
     state: JobState = JobState.QUEUED
     error: str | None = None
     decision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedRecord:
+    """A row of the ledger of uploaded files (kept when jobs are cleared)."""
+
+    bucket: str
+    key: str
+    source: str
+    size: int
+    mtime_ns: int | None
+    md5: str | None
+    etag: str | None
+    uploaded_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +357,21 @@ class JobStore:
         """Running → queued (a cancel or pause mid-upload): the job stays resumable."""
         return self._requeue_where("state = 'running'", list(job_ids))
 
+    def unclaim(self, job_ids: Iterable[int]) -> int:
+        """Running → queued for jobs claimed but never started: their attempt is not counted."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), owner = NULL,"  # noqa: S608 - placeholders only
+                " rev = ?, updated_at = ?, started_at = NULL WHERE state = 'running' AND owner = ?"
+                f" AND id IN ({','.join('?' * len(ids))})",
+                [rev, time.time(), self.identity, *ids],
+            )
+            return cur.rowcount
+
     def retry(self, job_ids: Iterable[int]) -> int:
         """Failed (or skipped) → queued, for the given jobs."""
         return self._requeue_where("state IN ('failed', 'skipped')", list(job_ids))
@@ -465,6 +495,27 @@ class JobStore:
             )
         return [Job.from_row(r) for r in rows], now_rev
 
+    def changed_page(
+        self, after: tuple[int, int] = START, limit: int = 2000
+    ) -> tuple[list[Job], tuple[int, int], bool]:
+        """Up to `limit` jobs written after the cursor `after`, in write order.
+
+        Returns the jobs, the cursor to continue from, and whether more are
+        waiting. From `START` it pages through every job. A reader that pages
+        keeps each read short, so it never holds the store (or the GIL) long.
+        Deleted jobs do not appear.
+        """
+        rev, job_id = after
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM jobs WHERE (rev, id) > (?, ?)"  # noqa: S608
+            " ORDER BY rev, id LIMIT ?",
+            (rev, job_id, limit + 1),
+        )
+        more = len(rows) > limit
+        jobs = [Job.from_row(r) for r in rows[:limit]]
+        cursor = (jobs[-1].rev, jobs[-1].id) if jobs else after
+        return jobs, cursor, more
+
     def ids(self) -> list[int]:
         return [int(r[0]) for r in self._read("SELECT id FROM jobs ORDER BY id")]
 
@@ -490,13 +541,28 @@ class JobStore:
             bytes_failed=b.get("failed", 0),
         )
 
-    def uploaded_record(self, bucket: str, key: str) -> tuple[str, int, int | None, str] | None:
-        """(source, size, mtime_ns, md5) of the last upload to bucket/key, if any."""
+    def uploaded_record(self, bucket: str, key: str) -> UploadedRecord | None:
+        """What was last uploaded to ``bucket/key`` by this store, if anything."""
         rows = self._read(
-            "SELECT source, size, mtime_ns, md5 FROM uploaded WHERE bucket = ? AND key = ?",
+            "SELECT bucket, key, source, size, mtime_ns, md5, etag, uploaded_at FROM uploaded"
+            " WHERE bucket = ? AND key = ?",
             (bucket, key),
         )
-        if not rows:
-            return None
-        source, size, mtime_ns, md5 = rows[0]
-        return str(source), int(size), mtime_ns, str(md5)
+        return UploadedRecord(*rows[0]) if rows else None
+
+    def note_unchanged(self, bucket: str, key: str, mtime_ns: int) -> None:
+        """The file was touched but its content is what was uploaded: remember the new mtime."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE uploaded SET mtime_ns = ? WHERE bucket = ? AND key = ?",
+                (mtime_ns, bucket, key),
+            )
+
+    def pending_job(self, source: str, bucket: str, key: str) -> Job | None:
+        """The queued or running job for this file and target, if there is one."""
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM jobs WHERE source = ? AND bucket = ? AND key = ?"  # noqa: S608
+            " AND state IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+            (source, bucket, key),
+        )
+        return Job.from_row(rows[0]) if rows else None

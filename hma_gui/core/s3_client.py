@@ -51,6 +51,12 @@ _TARGET_CODES = {
     "EntityTooLarge": "the file is larger than S3 accepts in one request",
     "InvalidObjectState": "the object is archived and cannot be overwritten now",
 }
+# botocore sends "Expect: 100-continue" with every request body, so each upload
+# waits a round trip for the server's go-ahead before sending the body. That
+# only pays off for bodies large enough to be worth not sending when the
+# request is refused; like the AWS SDK for Go v2 (2 MiB), ask only above this.
+EXPECT_CONTINUE_MIN_BYTES = 2 * 1024 * 1024
+
 _CONNECTION_ERRORS = (
     bce.EndpointConnectionError,
     bce.ConnectTimeoutError,
@@ -118,7 +124,27 @@ def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Cli
         verify=verify,
         **credentials,  # type: ignore[call-overload]
     )
+    # After botocore's own "before-call.s3" handler that adds the header.
+    client.meta.events.register_last("before-call.s3", _expect_continue_for_large_bodies)
     return client
+
+
+def _expect_continue_for_large_bodies(params: dict[str, Any], **_: Any) -> None:
+    """Drop ``Expect: 100-continue`` from requests with small bodies (a round trip each)."""
+    headers = params.get("headers")
+    if not headers or headers.get("Expect") != "100-continue":
+        return
+    length = headers.get("Content-Length")
+    if length is None:
+        from botocore.utils import determine_content_length  # loaded with the client already
+
+        length = determine_content_length(params.get("body"))
+    try:
+        length = int(length)
+    except (TypeError, ValueError):
+        return
+    if 0 <= length < EXPECT_CONTINUE_MIN_BYTES:
+        del headers["Expect"]
 
 
 def credentials_found(settings: Settings) -> bool:

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hma_gui.core.errors import HmaError
+from hma_gui.core.errors import HmaError, UploadError
 from hma_gui.core.hashing import clean_etag
 from hma_gui.core.s3_client import S3Client, translate_error
 from hma_gui.core.uploader import MD5_METADATA_KEY
@@ -153,7 +153,9 @@ class S3Inventory:
         except HmaError:
             raise
         except Exception as exc:
-            raise translate_error(exc, bucket=bucket) from exc
+            raise self._explained(
+                exc, bucket, f"list s3://{bucket}/{prefix}", "s3:ListBucket"
+            ) from exc
         finally:
             with self._lock:
                 self._list_calls += listing.calls
@@ -163,6 +165,20 @@ class S3Inventory:
         with self._lock:
             self._listings[(bucket, prefix)] = listing
         return listing
+
+    def _explained(
+        self, exc: BaseException, bucket: str, action: str, permission: str
+    ) -> UploadError:
+        """`translate_error`, except that a denied check says which permission it needs."""
+        endpoint = getattr(getattr(self._client, "meta", None), "endpoint_url", None)
+        error = translate_error(exc, bucket=bucket, endpoint=endpoint)
+        if error.code in ("AccessDenied", "403"):
+            return UploadError(
+                f"access denied: the duplicate check may not {action} (it needs {permission})",
+                retryable=False,
+                code=error.code,
+            )
+        return error
 
     def known_head(self, obj: S3Object) -> ObjectHead | None:
         with self._lock:
@@ -182,7 +198,7 @@ class S3Inventory:
             if code in ("404", "NoSuchKey", "NotFound"):
                 head = ObjectHead(md5=None, sse=None, exists=False)  # deleted since the listing
             else:
-                raise translate_error(exc, bucket=obj.bucket) from exc
+                raise self._explained(exc, obj.bucket, f"read {obj.uri}", "s3:GetObject") from exc
         else:
             metadata = {k.lower(): v for k, v in (response.get("Metadata") or {}).items()}
             stored = clean_etag(metadata.get(MD5_METADATA_KEY))

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if args.port and not _port_free(args.host, args.port):
+        sys.stderr.write(f"hma-sandbox-server: port {args.port} is already in use\n")
+        return 3
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -39,6 +43,17 @@ def main(argv: list[str] | None = None) -> int:
             break
     server.stop()
     return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Can we listen there? (moto's server thread would hang on a taken port.)"""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _alive(pid: int) -> bool:

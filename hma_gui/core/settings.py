@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     sse: SseMode = "AES256"
     sse_kms_key_id: str | None = None
     concurrency: int = Field(8, ge=1, le=64)
-    multipart_threshold: ByteSize = Field(ByteSize(16 * MiB), ge=5 * MiB, le=5 * GiB)
+    # Files below it go in one streamed PUT (ETag = MD5, one request), like rclone's 200 MiB.
+    multipart_threshold: ByteSize = Field(ByteSize(100 * MiB), ge=5 * MiB, le=5 * GiB)
     multipart_chunksize: ByteSize = Field(ByteSize(8 * MiB), ge=5 * MiB, le=5 * GiB)
     max_attempts: int = Field(5, ge=1, le=20)
     retry_mode: Literal["standard", "adaptive"] = "standard"

@@ -9,6 +9,7 @@ spending minutes of retries per file on a dead endpoint.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -123,7 +124,9 @@ def process_job(
     store.mark_done(
         job.id, etag=result.etag, md5=result.md5, size=result.size, mtime_ns=result.mtime_ns
     )
-    logger.info("uploaded %s -> s3://%s/%s", job.source, job.bucket, job.key)
+    # Successes are in the job store and the ledger; the log keeps problems and run
+    # summaries (a line per file cost 4 % of the CPU of a 2,000-file upload).
+    logger.debug("uploaded %s -> s3://%s/%s", job.source, job.bucket, job.key)
     return JobOutcome(job, JobState.DONE, etag=result.etag)
 
 
@@ -136,7 +139,14 @@ class RunReport:
 
 
 class UploadRunner:
-    """Drains queued jobs (of one batch, or all) with `concurrency` threads."""
+    """Drains queued jobs (of one batch, or all) with `concurrency` threads.
+
+    Jobs are claimed from the store `claim_batch` at a time (one transaction for
+    several jobs) into a small shared buffer the workers take from. A claimed job
+    waits there for milliseconds at most; jobs still there when the run stops
+    (cancel, Ctrl-C, a fatal error) are handed back with `JobStore.unclaim`, and
+    after a crash `recover_orphans` finds them like any other running job.
+    """
 
     def __init__(
         self,
@@ -148,6 +158,8 @@ class UploadRunner:
         progress: ByteProgress | None = None,
         cancel: CancelToken | None = None,
         on_outcome: Callable[[JobOutcome], None] | None = None,
+        keep_running: bool = False,
+        claim_batch: int | None = None,
     ) -> None:
         self.store = store
         self.uploader = uploader
@@ -157,6 +169,18 @@ class UploadRunner:
         self.cancel = cancel or CancelToken()
         self.guard = RunGuard(self.cancel)
         self._on_outcome = on_outcome
+        self.claim_batch = max(1, claim_batch or self.concurrency)
+        self._claimed: collections.deque[Job] = collections.deque()
+        self._claim_lock = threading.Lock()
+        self._keep_running = keep_running  # a watcher's runner waits for work until cancelled
+        self._work_arrived = threading.Event()
+        self._active = 0
+        self._active_lock = threading.Lock()
+        self._all_done = threading.Event()
+
+    def wake(self) -> None:
+        """New jobs were queued: idle workers of a `keep_running` runner look at once."""
+        self._work_arrived.set()
 
     def run(self) -> RunReport:
         started = time.monotonic()
@@ -164,31 +188,75 @@ class UploadRunner:
             threading.Thread(target=self._work, name=f"upload-{n}", daemon=True)
             for n in range(self.concurrency)
         ]
+        self._active = len(threads)
+        self._all_done.clear()
         for thread in threads:
             thread.start()
+        # Wait on our own event, not Thread.join: a KeyboardInterrupt that lands inside
+        # join() can make CPython believe a running thread has stopped.
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)  # wakes up for KeyboardInterrupt in the main thread
+            while not self._all_done.wait(0.2):
+                pass
         except KeyboardInterrupt:
             self.cancel.cancel("interrupted")
-            for thread in threads:
-                thread.join()  # each worker puts its job back in the queue
+            while not self._all_done.wait(0.2):
+                pass  # each worker puts its job back in the queue
             raise
-        return RunReport(
+        finally:
+            self._unclaim_waiting()
+        report = RunReport(
             counters=self.store.counters(self.batch_id),
             seconds=time.monotonic() - started,
             stop_reason=self.guard.stop_reason,
             cancelled=self.cancel.cancelled,
         )
+        counters = report.counters
+        logger.info(
+            "upload run finished in %.1f s: %d uploaded, %d failed, %d skipped, %d not started%s",
+            report.seconds,
+            counters.done,
+            counters.failed,
+            counters.skipped,
+            counters.pending,
+            f" ({report.stop_reason})" if report.stop_reason else "",
+        )
+        return report
+
+    def _next_job(self) -> Job | None:
+        with self._claim_lock:
+            if self.cancel.cancelled:
+                return None  # what is waiting is handed back by `run`
+            if not self._claimed:
+                self._claimed.extend(self.store.claim(self.claim_batch, self.batch_id))
+            return self._claimed.popleft() if self._claimed else None
+
+    def _unclaim_waiting(self) -> None:
+        with self._claim_lock:
+            waiting = [job.id for job in self._claimed]
+            self._claimed.clear()
+        if waiting:
+            self.store.unclaim(waiting)
 
     def _work(self) -> None:
+        try:
+            self._drain()
+        finally:
+            with self._active_lock:
+                self._active -= 1
+                if self._active == 0:
+                    self._all_done.set()
+
+    def _drain(self) -> None:
         while not self.cancel.cancelled:
-            claimed = self.store.claim(1, self.batch_id)
-            if not claimed:
-                return
+            job = self._next_job()
+            if job is None:
+                if not self._keep_running or self.cancel.cancelled:
+                    return
+                self._work_arrived.wait(0.5)
+                self._work_arrived.clear()
+                continue
             outcome = process_job(
-                claimed[0],
+                job,
                 store=self.store,
                 uploader=self.uploader,
                 progress=self.progress,

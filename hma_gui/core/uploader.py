@@ -1,5 +1,8 @@
 """Upload one file to S3, verified: single PUT below the threshold, multipart above it.
 
+* A single PUT of a file up to 8 MiB sends it from memory; a larger one is
+  hashed first and then streamed from disk, so memory stays flat.
+
 * Every request carries ``Content-MD5``; S3 rejects a body that does not match.
 * The file's MD5 goes into the object's metadata (``x-amz-meta-md5``) so later
   duplicate checks can compare content even for multipart objects.
@@ -8,7 +11,7 @@
   MD5s; there the server's Content-MD5 check is the proof.
 * Request retries (throttling, 5xx, connection errors; exponential backoff with
   jitter) are botocore's; a rewound body reports negative progress, so progress
-  never passes 100 %.
+  never passes 100 %. A cancel stops a request in flight (`upload_body`).
 * A file that changes while it is read is detected (size and mtime before and
   after) and not uploaded half-old, half-new.
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import logging
 import mimetypes
 import os
@@ -31,16 +33,18 @@ from hma_gui.core.hashing import Md5Cache, NoMd5Cache, clean_etag, md5_file, mul
 from hma_gui.core.progress import ByteSink, CancelToken
 from hma_gui.core.s3_client import S3Client, translate_error
 from hma_gui.core.settings import Settings
+from hma_gui.core.upload_body import BodyCancelled, ProgressBody, ProgressFile
 
 logger = logging.getLogger(__name__)
 
 MD5_METADATA_KEY = "md5"
 MAX_PARTS = 10_000
+IN_MEMORY_MAX = 8 * 1024 * 1024  # larger single PUTs are streamed from disk
 
 
 @dataclass(frozen=True, slots=True)
 class UploadConfig:
-    multipart_threshold: int = 16 * 1024 * 1024
+    multipart_threshold: int = 100 * 1024 * 1024
     part_size: int = 8 * 1024 * 1024
     sse: str = "AES256"  # "AES256", "aws:kms" or "none"
     sse_kms_key_id: str | None = None
@@ -120,24 +124,34 @@ class Uploader:
         cancel.raise_if_cancelled()
         info = _stat_regular(path)
         try:
-            if info.st_size < self._config.multipart_threshold:
-                return self._put(path, info, bucket, key, progress)
-            return self._multipart(path, info, bucket, key, progress, cancel)
+            if info.st_size >= self._config.multipart_threshold:
+                return self._multipart(path, info, bucket, key, progress, cancel)
+            if info.st_size <= IN_MEMORY_MAX:
+                return self._put(path, info, bucket, key, progress, cancel)
+            return self._put_streamed(path, info, bucket, key, progress, cancel)
         except (UploadError, SourceFileError, Cancelled):
             raise
+        except BodyCancelled:
+            raise Cancelled(cancel.reason) from None
         except Exception as exc:  # botocore and friends: say it in words
             raise translate_error(exc, bucket=bucket, endpoint=self._endpoint) from exc
 
     # ----------------------------------------------------------------- single PUT
 
     def _put(
-        self, path: Path, info: os.stat_result, bucket: str, key: str, progress: ByteSink | None
+        self,
+        path: Path,
+        info: os.stat_result,
+        bucket: str,
+        key: str,
+        progress: ByteSink | None,
+        cancel: CancelToken,
     ) -> UploadResult:
         data, info = _read_stable(path, info)
         md5 = hashlib.md5(data, usedforsecurity=False)
         md5_hex = md5.hexdigest()
         self._md5_cache.store(path, info, md5_hex)
-        body = _ProgressBody(data, progress)
+        body = ProgressBody(data, progress, cancel)
         response = self._client.put_object(
             Bucket=bucket,
             Key=key,
@@ -155,6 +169,54 @@ class Uploader:
             etag, md5_hex, len(data), info.st_mtime_ns, 0, response.get("ServerSideEncryption")
         )
 
+    def _put_streamed(
+        self,
+        path: Path,
+        info: os.stat_result,
+        bucket: str,
+        key: str,
+        progress: ByteSink | None,
+        cancel: CancelToken,
+    ) -> UploadResult:
+        """One PUT of a file too large to hold in memory: hashed first, then streamed.
+
+        If the file changes after it was hashed, S3 refuses the body (Content-MD5)
+        or the checks after the upload notice it; either way it is reported as a
+        changed file, which the runner tries again.
+        """
+        md5_hex = self._file_md5(path, info, cancel)
+        with open(path, "rb", buffering=0) as raw:
+            if _identity(os.fstat(raw.fileno())) != _identity(info):
+                raise SourceFileError("the file changed after it was hashed", retryable=True)
+            try:
+                response = self._client.put_object(
+                    Bucket=bucket,
+                    Key=key,
+                    Body=ProgressFile(raw, progress, cancel),
+                    ContentLength=info.st_size,
+                    ContentMD5=base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii"),
+                    ContentType=_content_type(path),
+                    Metadata={MD5_METADATA_KEY: md5_hex},
+                    **self._config.sse_args(),  # type: ignore[arg-type]
+                )
+            except Exception:
+                _check_unchanged(path, info)  # a changed file explains the failure best
+                raise
+        etag = clean_etag(response.get("ETag"))
+        _check_unchanged(path, info)
+        self._verify(etag, md5_hex, bucket, key)
+        return UploadResult(
+            etag, md5_hex, info.st_size, info.st_mtime_ns, 0, response.get("ServerSideEncryption")
+        )
+
+    def _file_md5(self, path: Path, info: os.stat_result, cancel: CancelToken) -> str:
+        md5_hex = self._md5_cache.lookup(path, info)
+        if md5_hex is None:
+            md5_hex = md5_file(path, cancel=cancel)
+            _check_unchanged(path, info)
+            self._md5_cache.store(path, info, md5_hex)
+        return md5_hex
+
     # ----------------------------------------------------------------- multipart
 
     def _multipart(
@@ -166,11 +228,7 @@ class Uploader:
         progress: ByteSink | None,
         cancel: CancelToken,
     ) -> UploadResult:
-        md5_hex = self._md5_cache.lookup(path, info)
-        if md5_hex is None:
-            md5_hex = md5_file(path, cancel=cancel)
-            _check_unchanged(path, info)
-            self._md5_cache.store(path, info, md5_hex)
+        md5_hex = self._file_md5(path, info, cancel)
         part_size = self._config.part_size_for(info.st_size)
         created = self._client.create_multipart_upload(
             Bucket=bucket,
@@ -265,7 +323,7 @@ class Uploader:
             Key=key,
             UploadId=upload_id,
             PartNumber=number,
-            Body=_ProgressBody(data, progress),
+            Body=ProgressBody(data, progress, cancel),
             ContentLength=length,
             ContentMD5=base64.b64encode(digest).decode("ascii"),
         )
@@ -290,31 +348,6 @@ class Uploader:
                 f"s3://{bucket}/{key}: ETag {etag or '(none)'} does not match the local "
                 f"checksum {expected}"
             )
-
-
-class _ProgressBody(io.BytesIO):
-    """A request body that reports bytes as they are read, and rewinds as botocore retries."""
-
-    def __init__(self, data: bytes, sink: ByteSink | None) -> None:
-        super().__init__(data)
-        self._sink = sink
-        self._reported = 0
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        chunk = super().read(size)
-        if self._sink is not None and chunk:
-            position = self.tell()
-            if position > self._reported:
-                self._sink(position - self._reported)
-                self._reported = position
-        return chunk
-
-    def seek(self, offset: int, whence: int = 0, /) -> int:
-        position = super().seek(offset, whence)
-        if self._sink is not None and position < self._reported:
-            self._sink(position - self._reported)
-            self._reported = position
-        return position
 
 
 def _stat_regular(path: Path) -> os.stat_result:
@@ -354,12 +387,16 @@ def _read_stable(path: Path, info: os.stat_result) -> tuple[bytes, os.stat_resul
     )
 
 
+def _identity(info: os.stat_result) -> tuple[int, int, int]:
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
 def _check_unchanged(path: Path, info: os.stat_result) -> None:
     try:
         now = path.stat()
     except OSError:
         raise SourceFileError("the file vanished while it was being uploaded") from None
-    if (now.st_size, now.st_mtime_ns, now.st_ino) != (info.st_size, info.st_mtime_ns, info.st_ino):
+    if _identity(now) != _identity(info):
         raise SourceFileError("the file changed while it was being uploaded", retryable=True)
 
 

@@ -1,0 +1,59 @@
+"""Entry point of the desktop app: ``hma-gui``, ``python -m hma_gui`` and ``main.py``.
+
+Qt is imported only once it is clear the window is wanted: a frozen bundle
+starts itself with ``--hma-sandbox-server`` to run its sandbox S3 endpoint,
+and that child must not load Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hma_gui import APP_ID, __version__
+from hma_gui.core.sandbox import SANDBOX_SERVER_FLAG
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hma-gui", description="HMA Ingest desktop app: drop folders, upload them to S3."
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="upload to a private local S3 endpoint (127.0.0.1) instead of AWS",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_ID} {__version__}")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help=argparse.SUPPRESS,  # start in the sandbox, exit 0 once uploads could start (packaging)
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [SANDBOX_SERVER_FLAG]:
+        from hma_gui.core import sandbox_server
+
+        return sandbox_server.main(arguments[1:])
+    # Qt's own options (-platform, -style …) pass through to QApplication untouched.
+    args, qt_args = build_parser().parse_known_args(arguments)
+    from hma_gui.ui.app import run_app
+
+    return run_app(
+        [sys.argv[0] if sys.argv else APP_ID, *qt_args],
+        sandbox=args.sandbox or args.smoke_test,
+        smoke_test=args.smoke_test,
+    )
+
+
+def run() -> None:
+    """The ``hma-gui`` script."""
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    run()

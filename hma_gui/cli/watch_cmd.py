@@ -1,0 +1,127 @@
+"""``hma-ingest watch``: upload every finished file that appears in folders, until stopped.
+
+A service a user can run on a server: one line per uploaded or failed file on
+stdout, notes on stderr. Ctrl-C exits 130, SIGTERM exits 0; either way running
+uploads go back to the queue and the next start catches up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from hma_gui.cli.context import CliContext
+from hma_gui.cli.exit_status import ExitStatus
+from hma_gui.cli.upload_cmd import add_selection_options, make_uploader, outcome_printer
+from hma_gui.core.folder_watcher import FolderWatcher, watch_folders_from_paths
+from hma_gui.core.job_store import JobState
+from hma_gui.core.upload_runner import UploadRunner
+
+
+def register(commands: Any) -> None:
+    watch = commands.add_parser(
+        "watch",
+        help="upload every finished file that appears in folders, until Ctrl-C",
+        description=(
+            "Watches folders (or the watch list of the settings) and uploads each file once "
+            "it is complete: unchanged for the settle time and readable. Catches up at start."
+        ),
+    )
+    watch.add_argument(
+        "paths", nargs="*", metavar="FOLDER", help="folders (default: watch_folders in settings)"
+    )
+    add_selection_options(watch)
+    watch.add_argument(
+        "--settle", type=float, metavar="SECONDS", help="quiet time before a file counts as done"
+    )
+    watch.add_argument("--concurrency", type=int, metavar="N", help="parallel uploads")
+    watch.set_defaults(handler=cmd_watch)
+
+
+def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
+    args = ctx.args
+    settings = ctx.settings()
+    if args.paths:
+        folders = watch_folders_from_paths(
+            args.paths, scope=args.scope, include=args.include or [], exclude=args.exclude or []
+        )
+    else:
+        folders = [f for f in settings.watch_folders if f.enabled]
+    if not folders:
+        ctx.err("hma-ingest: nothing to watch: name folders or add watch_folders to the settings")
+        return ExitStatus.ERROR
+    for folder in folders:
+        if folder.scope != "auto":
+            settings.scope(folder.scope)
+        if not Path(folder.path).expanduser().is_dir():
+            ctx.err(f"hma-ingest: cannot watch {folder.path}: not a folder")
+            return ExitStatus.ERROR
+    store = ctx.store()
+    store.recover_orphans()
+    batch = store.new_batch("watch: " + " ".join(str(f.path) for f in folders)[:200])
+    uploader = make_uploader(ctx)
+    runner = UploadRunner(
+        store,
+        uploader,
+        concurrency=args.concurrency or settings.concurrency,
+        batch_id=batch,
+        keep_running=True,
+        on_outcome=outcome_printer(ctx, always=True),
+    )
+
+    def enqueued(ids: list[int]) -> None:
+        for job_id in ids:
+            job = store.get(job_id)
+            if job is not None and job.state is JobState.FAILED:
+                ctx.out(f"FAILED {job.source}: {job.error}")
+        runner.wake()
+
+    watcher = FolderWatcher(
+        folders, settings, store, batch_id=batch, on_enqueued=enqueued, settle_seconds=args.settle
+    )
+    stop = stop or threading.Event()
+    terminated = threading.Event()
+    worker = threading.Thread(target=runner.run, name="watch-uploads", daemon=True)
+
+    def on_sigterm() -> None:
+        terminated.set()
+        stop.set()
+
+    with _on_sigterm(on_sigterm):
+        watcher.start()
+        worker.start()
+        for path in watcher.folders:
+            ctx.err(f"watching {path}")
+        ctx.err("press Ctrl-C to stop")
+        interrupted = False
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            watcher.stop()
+            runner.cancel.cancel("stopped")
+            worker.join()
+            uploader.close()
+    counters = store.counters(batch)
+    ctx.err(f"stopped: {counters.done} uploaded, {counters.failed} failed in this session")
+    if interrupted and not terminated.is_set():
+        return ExitStatus.INTERRUPTED
+    return ExitStatus.OK
+
+
+@contextlib.contextmanager
+def _on_sigterm(handler: Any) -> Any:
+    """Treat SIGTERM (a service manager stopping us) as a clean stop, in the main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: handler())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

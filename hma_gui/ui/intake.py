@@ -1,0 +1,153 @@
+"""From dropped paths to queued jobs, off the main thread.
+
+A drop (or the Add buttons) hands paths to `Intake.submit`, which returns at
+once; the walk runs on the scan pool with the core's `iter_planned_jobs` and
+enqueues in batches (every `BATCH_SIZE` jobs or `BATCH_SECONDS`), so uploads
+start while a big folder is still being walked. Each batch is one signal, not
+one per file.
+
+The duplicate finder plugs in here: it will look at the planned jobs of a
+submission before they are enqueued.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from hma_gui.core.discovery import DiscoveryStats
+from hma_gui.core.ingest_plan import PlanOptions, iter_planned_jobs
+from hma_gui.core.job_store import JobState, JobStore, NewJob
+from hma_gui.core.progress import CancelToken
+from hma_gui.core.settings import Settings
+from hma_gui.ui.tasks import run_task
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+BATCH_SECONDS = 0.25
+# Planning keys is pure Python, and an enqueue is hundreds of short SQLite statements
+# that release and at once retake the GIL: either way a waiting thread rarely gets it
+# (CPython's "convoy effect"), and the window would wait for the whole walk. So the
+# scan sleeps YIELD_SECONDS after every WORK_SECONDS of work, and after each batch.
+WORK_SECONDS = 0.008
+YIELD_SECONDS = 0.002
+
+
+@dataclass(frozen=True)
+class IntakeSummary:
+    paths: tuple[str, ...]
+    batch_id: int
+    queued: int
+    failed: int
+    filtered: int
+    seconds: float
+    cancelled: bool
+
+    def describe(self) -> str:
+        parts = [f"{self.queued:,} file{'s' if self.queued != 1 else ''} queued"]
+        if self.failed:
+            parts.append(f"{self.failed:,} not uploadable")
+        if self.filtered:
+            parts.append(f"{self.filtered:,} filtered out")
+        tail = " (scan cancelled)" if self.cancelled else ""
+        return ", ".join(parts) + tail
+
+
+class Intake(QObject):
+    """Walks submitted paths on the scan pool and enqueues the planned jobs."""
+
+    enqueued = Signal(int)  # jobs added by one batch
+    progress = Signal(int)  # files seen so far in the running scan
+    finished = Signal(object)  # IntakeSummary
+    busy_changed = Signal(bool)
+
+    def __init__(self, store: JobStore, pool: QThreadPool) -> None:
+        super().__init__()
+        self._store = store
+        self._pool = pool
+        self._pending = 0
+        self._cancel = CancelToken()
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def submit(self, paths: Sequence[str | Path], settings: Settings, options: PlanOptions) -> None:
+        """Queue a scan of `paths`; returns at once."""
+        names = tuple(str(p) for p in paths)
+        if not names:
+            return
+        logger.info("scanning %s", ", ".join(names[:3]) + (" …" if len(names) > 3 else ""))
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        cancel = self._cancel
+        run_task(
+            self._pool,
+            lambda: self._scan(names, settings, options, cancel),
+            self._done,
+            self._failed,
+        )
+
+    def cancel(self) -> None:
+        """Stop the scans in progress; what was enqueued stays enqueued."""
+        self._cancel.cancel("scan cancelled")
+        self._cancel = CancelToken()
+
+    def _scan(
+        self, paths: tuple[str, ...], settings: Settings, options: PlanOptions, cancel: CancelToken
+    ) -> IntakeSummary:
+        started = time.monotonic()
+        label = "drop: " + ", ".join(Path(p).name for p in paths)
+        batch_id = self._store.new_batch(label[:200])
+        stats = DiscoveryStats()
+        buffer: list[NewJob] = []
+        queued = failed = 0
+        last_flush = last_yield = time.monotonic()
+        for job in iter_planned_jobs(paths, settings, options, stats=stats, cancel=cancel):
+            buffer.append(job)
+            if job.state is JobState.FAILED:
+                failed += 1
+                logger.warning("not uploadable: %s: %s", job.source, job.error)
+            else:
+                queued += 1
+            now = time.monotonic()
+            if len(buffer) >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
+                self._flush(buffer, batch_id, stats)
+                buffer, last_flush = [], now
+                last_yield = time.monotonic()
+            elif now - last_yield >= WORK_SECONDS:
+                time.sleep(YIELD_SECONDS)  # let the window have the GIL
+                last_yield = time.monotonic()
+        self._flush(buffer, batch_id, stats)
+        return IntakeSummary(
+            paths, batch_id, queued, failed, stats.filtered, time.monotonic() - started,
+            cancel.cancelled,
+        )  # fmt: skip
+
+    def _flush(self, jobs: list[NewJob], batch_id: int, stats: DiscoveryStats) -> None:
+        if jobs:
+            self._store.enqueue(jobs, batch_id)
+            self.enqueued.emit(len(jobs))
+            time.sleep(YIELD_SECONDS)
+        self.progress.emit(stats.files + stats.problems)
+
+    def _done(self, summary: IntakeSummary) -> None:
+        logger.info("scan of %s: %s", ", ".join(summary.paths), summary.describe())
+        self._finish()
+        self.finished.emit(summary)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._finish()
+        logger.error("scan failed: %s", exc, exc_info=exc)
+
+    def _finish(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.busy_changed.emit(False)

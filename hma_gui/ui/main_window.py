@@ -1,0 +1,391 @@
+"""The main window: header, drop zone, counters, the uploads and log tabs.
+
+It wires the parts together and holds no upload logic itself: the `Session`
+owns the store, the queue and the intake; the `LiveFeed` brings the store's
+changes to the table and the counters on a timer.
+
+Where later features plug in:
+
+* ``self.tabs`` — the Uploads and Log tabs; a Duplicates tab goes at index 1
+  (`add_tab`), an ETL tab after it;
+* ``self.header_actions`` — buttons in the header (an ETL button);
+* ``self.counters.add_tile`` — more counters (duplicates);
+* ``self.add_paths`` — what a drop, the Add buttons or a watched folder call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hma_gui import APP_NAME
+from hma_gui.core.logging_setup import MemoryLogHandler, redact
+from hma_gui.core.settings import Settings
+from hma_gui.ui import icons, theme, window_state
+from hma_gui.ui.banner import Banner
+from hma_gui.ui.counters_panel import CountersPanel
+from hma_gui.ui.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
+from hma_gui.ui.header_bar import HeaderBar
+from hma_gui.ui.intake import IntakeSummary
+from hma_gui.ui.job_actions import JobActions
+from hma_gui.ui.job_model import JobTableModel
+from hma_gui.ui.job_table import JobTable
+from hma_gui.ui.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.log_panel import LogPanel
+from hma_gui.ui.session import Session
+from hma_gui.ui.settings_dialog import SettingsDialog
+from hma_gui.ui.upload_queue import QueueMode
+
+logger = logging.getLogger(__name__)
+
+_MODE_TEXT = {
+    QueueMode.RUNNING: ("Running", "running"),
+    QueueMode.PAUSED: ("Paused", "paused"),
+    QueueMode.STOPPED: ("Stopped", "stopped"),
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, log_handler: MemoryLogHandler | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self._closed = False
+        self.setWindowTitle(APP_NAME + (" — sandbox" if session.sandboxed else ""))
+        self.setWindowIcon(icons.app_icon())
+        self.setAcceptDrops(True)
+        self.setMinimumSize(980, 660)
+
+        self.model = JobTableModel(self)
+        self.job_actions = JobActions(session.store, session.pools)
+        self.feed = LiveFeed(session.store, session.progress, session.pools.feed, self)
+        self.last_snapshot: FeedSnapshot | None = None
+        self.settings_dialog: SettingsDialog | None = None
+
+        central = QWidget()
+        central.setObjectName("central")
+        self.setCentralWidget(central)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(20, 14, 20, 12)
+        layout.setSpacing(12)
+        self.header = HeaderBar(session.sandboxed)
+        self.header.settings_button.clicked.connect(self.open_settings)
+        self.header_actions = self.header.actions_layout  # later features add buttons here
+        self.connection_label = self.header.connection_label
+        self.sandbox_badge = self.header.sandbox_badge
+        layout.addWidget(self.header)
+        self.banner = Banner()
+        layout.addWidget(self.banner)
+
+        self.drop_zone = DropZone()
+        self.options = UploadOptions(session.settings)
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        top.addWidget(self.drop_zone, 3)
+        top.addWidget(self.options, 2)
+        layout.addLayout(top)
+
+        self.counters = CountersPanel()
+        self._build_queue_controls()
+        layout.addWidget(self.counters)
+
+        self.table = JobTable(self.model, self.job_actions)
+        self.log_panel = LogPanel(log_handler or MemoryLogHandler())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.table, icons.icon("list"), "Uploads")
+        self.tabs.addTab(self.log_panel, icons.icon("log"), "Log")
+        layout.addWidget(self.tabs, 1)
+
+        self.scan_label = QLabel()
+        self.store_label = QLabel(f"Job store: {session.store.path}")
+        self.store_label.setProperty("role", "muted")
+        self.statusBar().addWidget(self.scan_label, 1)
+        self.statusBar().addPermanentWidget(self.store_label)
+        self.statusBar().setSizeGripEnabled(False)
+
+        self._build_shortcuts()
+        self._connect()
+        window_state.restore(self, self.table.view.horizontalHeader())
+        self._show_connection()
+
+    # ------------------------------------------------------------- layout
+
+    def _build_queue_controls(self) -> None:
+        self.start_button = QPushButton(icons.icon("play", "#ffffff"), "Start")
+        self.start_button.setProperty("role", "primary")
+        self.start_button.setToolTip("Start uploading the queue (Ctrl+Return)")
+        self.pause_button = QPushButton(icons.icon("pause", theme.TEXT_SECONDARY), "Pause")
+        self.pause_button.setToolTip("No new upload starts; running ones finish (Ctrl+P)")
+        self.cancel_button = QPushButton(icons.icon("stop", theme.DANGER), "Cancel")
+        self.cancel_button.setToolTip(
+            "Stop now: running uploads go back to the queue and can be resumed (Ctrl+.)"
+        )
+        self.concurrency = QSpinBox()
+        self.concurrency.setRange(1, 64)
+        self.concurrency.setValue(self.session.queue.concurrency)
+        self.concurrency.setToolTip("Parallel uploads now (the default is in Settings)")
+        label = QLabel("Parallel")
+        label.setProperty("role", "muted")
+        controls = self.counters.controls
+        controls.addWidget(self.start_button)
+        controls.addWidget(self.pause_button)
+        controls.addWidget(self.cancel_button)
+        separator = QFrame()
+        separator.setFrameShape(QFrame.Shape.VLine)
+        separator.setProperty("role", "separator")
+        controls.addSpacing(6)
+        controls.addWidget(separator)
+        controls.addSpacing(6)
+        controls.addWidget(label)
+        controls.addWidget(self.concurrency)
+        self.start_button.clicked.connect(self.start_queue)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button.clicked.connect(self.session.queue.cancel)
+        self.concurrency.valueChanged.connect(self.session.queue.set_concurrency)
+        self._show_mode(self.session.queue.mode)
+
+    def _build_shortcuts(self) -> None:
+        def shortcut(keys: str | QKeySequence.StandardKey, slot: object) -> QAction:
+            action = QAction(self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            self.addAction(action)
+            return action
+
+        shortcut("Ctrl+O", self.drop_zone.add_files_button.click)
+        shortcut("Ctrl+Shift+O", self.drop_zone.add_folder_button.click)
+        shortcut("Ctrl+,", self.open_settings)
+        shortcut("Ctrl+Return", self.start_queue)
+        shortcut("Ctrl+P", self.toggle_pause)
+        shortcut("Ctrl+.", self.session.queue.cancel)
+        shortcut("Ctrl+F", self._focus_search)
+        shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
+        shortcut("Ctrl+2", lambda: self.tabs.setCurrentWidget(self.log_panel))
+        shortcut(QKeySequence.StandardKey.Quit, self.close)
+
+    def add_tab(self, widget: QWidget, title: str, index: int = -1) -> int:
+        """Add a tab (Duplicates, ETL); -1 appends before the Log tab."""
+        if index < 0:
+            index = self.tabs.indexOf(self.log_panel)
+        return self.tabs.insertTab(index, widget, title)
+
+    # ------------------------------------------------------------- wiring
+
+    def _connect(self) -> None:
+        session, queue, intake = self.session, self.session.queue, self.session.intake
+        self.drop_zone.paths_dropped.connect(self.add_paths)
+        self.feed.snapshot.connect(self._on_snapshot)
+        intake.enqueued.connect(lambda _n: queue.kick())
+        intake.busy_changed.connect(self._on_scan_busy)
+        intake.progress.connect(self._on_scan_progress)
+        intake.finished.connect(self._on_scan_finished)
+        self.job_actions.queued_again.connect(lambda _n: self.start_queue())
+        self.job_actions.removed.connect(lambda _n: self.feed.reload())
+        queue.mode_changed.connect(self._show_mode)
+        queue.halted.connect(self._on_halted)
+        session.ready.connect(self._on_ready)
+        session.start_failed.connect(self._on_start_failed)
+        session.settings_changed.connect(self._on_settings_changed)
+        self.log_panel.problems.connect(self._show_problem_count)
+
+    def start(self) -> None:
+        """After `show()`: connect, start the feed, and deal with last time's jobs."""
+        self.feed.start()
+        self.session.start()
+        if self.session.sandboxed and not self.session.is_ready:
+            self.banner.show_message("info", "Starting the sandbox S3 endpoint…", topic="connect")
+        counters = self.session.store.counters()
+        pending = counters.pending
+        policy = self.session.settings.resume_on_start
+        if not pending or policy == "resume":
+            if pending:
+                self.statusBar().showMessage(f"Resuming {pending:,} unfinished uploads", 8000)
+            self.session.queue.start()
+        elif policy == "ask":
+            self.banner.show_message(
+                "info",
+                f"{pending:,} uploads from last time are not finished.",
+                [("Resume", self.start_queue), ("Not now", lambda: None)],
+                topic="resume",
+            )
+        else:
+            self.banner.show_message(
+                "info",
+                f"{pending:,} unfinished uploads are kept in the queue. "
+                "Press Start to upload them.",
+                [("Start", self.start_queue)],
+                topic="resume",
+            )
+
+    # ------------------------------------------------------------- actions
+
+    def add_paths(self, paths: Sequence[str | Path]) -> None:
+        """Scan `paths` in the background and queue what they hold."""
+        settings = self.session.settings
+        options = self.options.plan_options(settings)
+        self.session.intake.submit(list(paths), settings, options)
+        if self.session.queue.mode is QueueMode.STOPPED:
+            self.start_queue()
+
+    def start_queue(self) -> None:
+        self.banner.clear("resume")
+        self.banner.clear("halted")
+        self.session.queue.start()
+
+    def toggle_pause(self) -> None:
+        queue = self.session.queue
+        if queue.mode is QueueMode.RUNNING:
+            queue.pause()
+        else:
+            self.start_queue()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.session.base_settings, self)
+        dialog.saved.connect(self._settings_saved)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    def _settings_saved(self, settings: Settings) -> None:
+        self.concurrency.blockSignals(True)
+        self.concurrency.setValue(settings.concurrency)
+        self.concurrency.blockSignals(False)
+        self.session.apply_settings(settings)
+        self.statusBar().showMessage("Settings saved", 5000)
+
+    def _focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.table)
+        self.table.search.setFocus()
+        self.table.search.selectAll()
+
+    # ------------------------------------------------------------- feedback
+
+    def _on_snapshot(self, snapshot: FeedSnapshot) -> None:
+        self.last_snapshot = snapshot
+        if snapshot.full:
+            self.model.reset_jobs(snapshot.changed)
+        else:
+            self.model.queue_changes(snapshot.changed)
+            self.model.maybe_resort()
+        self.model.set_inflight(snapshot.inflight)
+        self.counters.show_snapshot(snapshot)
+        self.table.show_counts(snapshot.counters)
+        self._show_mode(self.session.queue.mode)
+
+    def _show_mode(self, mode: QueueMode) -> None:
+        text, state = _MODE_TEXT[mode]
+        counters = self.last_snapshot.counters if self.last_snapshot else None
+        if mode is QueueMode.RUNNING and not (counters and counters.pending):
+            text = "Ready"  # running, with nothing to do: the next drop starts at once
+        self.counters.set_mode(text, state)
+        paused = mode is QueueMode.PAUSED
+        label = "Resume" if paused else "Pause"
+        if self.pause_button.text() != label:
+            self.pause_button.setText(label)
+            self.pause_button.setIcon(
+                icons.icon("play" if paused else "pause", theme.TEXT_SECONDARY)
+            )
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        mode = self.session.queue.mode
+        counters = self.last_snapshot.counters if self.last_snapshot else None
+        pending = counters.pending if counters else 0
+        self.start_button.setEnabled(mode is QueueMode.STOPPED)
+        self.pause_button.setEnabled(mode is not QueueMode.STOPPED)
+        self.cancel_button.setEnabled(
+            mode is not QueueMode.STOPPED or bool(counters and counters.running)
+        )
+        self.start_button.setToolTip(
+            f"Start uploading {pending:,} queued files (Ctrl+Return)"
+            if pending
+            else "Start (Ctrl+Return)"
+        )
+
+    def _on_halted(self, reason: str) -> None:
+        self.banner.show_message(
+            "warning", redact(reason), [("Resume", self.start_queue)], topic="halted"
+        )
+
+    def _on_ready(self) -> None:
+        self.banner.clear("connect")
+        self._show_connection()
+
+    def _on_start_failed(self, message: str) -> None:
+        what = "start the sandbox" if self.session.sandboxed else "connect to S3"
+        self.banner.show_message(
+            "error",
+            f"Cannot {what}: {redact(message)}",
+            [("Settings…", self.open_settings)],
+            topic="connect",
+        )
+
+    def _on_settings_changed(self, settings: Settings) -> None:
+        self.options.set_settings(settings)
+        self._show_connection()
+
+    def _show_connection(self) -> None:
+        self.header.set_connection(self.session.connection().describe())
+
+    def _on_scan_busy(self, busy: bool) -> None:
+        self.scan_label.setText("Scanning…" if busy else "")
+
+    def _on_scan_progress(self, files: int) -> None:
+        self.scan_label.setText(f"Scanning… {files:,} files found")
+
+    def _on_scan_finished(self, summary: IntakeSummary) -> None:
+        self.statusBar().showMessage(summary.describe(), 10_000)
+
+    def _show_problem_count(self, count: int) -> None:
+        index = self.tabs.indexOf(self.log_panel)
+        self.tabs.setTabText(index, f"Log  ({count})" if count else "Log")
+
+    # ------------------------------------------------------------- drops
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if accept_drag(event):
+            self.drop_zone._set_dragging(True)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        accept_drag(event)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_zone._set_dragging(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_zone._set_dragging(False)
+        take_drop(event, self.add_paths)
+
+    # ------------------------------------------------------------- geometry & close
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed:
+            self._closed = True
+            window_state.save(self, self.table.view.horizontalHeader())
+            self.hide()
+            self.feed.stop()
+            self.log_panel.stop()
+            self.session.close()
+        event.accept()

@@ -1,0 +1,195 @@
+"""One running app: settings, the job store, the S3 client, the sandbox, the pools.
+
+The window holds a `Session`; tests build one directly. What takes time (starting
+the sandbox, building the boto3 client) runs on a pool, so the window is up at
+once and shows the queue while the connection gets ready. `ready` fires when
+uploads can start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from hma_gui.core import app_dirs
+from hma_gui.core.job_store import JobStore
+from hma_gui.core.progress import ByteProgress
+from hma_gui.core.s3_client import make_s3_client
+from hma_gui.core.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
+from hma_gui.core.settings import Settings
+from hma_gui.core.uploader import UploadConfig, Uploader
+from hma_gui.ui.intake import Intake
+from hma_gui.ui.tasks import Pools, run_task
+from hma_gui.ui.upload_queue import UploadQueue
+
+logger = logging.getLogger(__name__)
+
+# Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
+SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
+
+
+def store_path(sandboxed: bool) -> Path:
+    """The job store: the sandbox keeps its own, as the CLI's ``--sandbox`` does."""
+    folder = app_dirs.data_dir() / "sandbox" if sandboxed else app_dirs.data_dir()
+    return app_dirs.ensure_dir(folder) / "jobs.db"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the header shows about where uploads go."""
+
+    sandboxed: bool
+    endpoint: str | None
+    region: str | None
+    profile: str | None
+
+    def describe(self) -> str:
+        if self.sandboxed:
+            return f"Sandbox S3 at {self.endpoint}" if self.endpoint else "Starting the sandbox…"
+        where = self.endpoint or "AWS S3"
+        extra = [x for x in (self.region, f"profile {self.profile}" if self.profile else None) if x]
+        return where + (f" · {' · '.join(extra)}" if extra else "")
+
+
+class Session(QObject):
+    ready = Signal()  # uploads can start (client built, sandbox running)
+    start_failed = Signal(str)
+    settings_changed = Signal(object)  # the effective Settings
+
+    def __init__(
+        self,
+        base_settings: Settings,
+        *,
+        sandbox: bool = False,
+        sandbox_starter: SandboxStarter = start_sandbox,
+    ) -> None:
+        super().__init__()
+        self.base_settings = base_settings
+        self.sandboxed = sandbox or base_settings.sandbox
+        self.settings = base_settings
+        self.sandbox: Sandbox | None = None
+        self._sandbox_starter = sandbox_starter
+        self._sandbox_endpoint = ""
+        self.store = JobStore(store_path(self.sandboxed))
+        self.progress = ByteProgress()
+        self.pools = Pools(base_settings.concurrency)
+        self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
+        self.intake = Intake(self.store, self.pools.scan)
+        self.recovered = self.store.recover_orphans()
+        self._closed = False
+        if self.recovered:
+            logger.info("%d uploads interrupted last time are queued again", self.recovered)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.queue.has_uploader
+
+    def connection(self) -> Connection:
+        settings = self.settings
+        return Connection(
+            self.sandboxed,
+            self._sandbox_endpoint if self.sandboxed else settings.effective_endpoint(),
+            None if self.sandboxed else settings.region,
+            None if self.sandboxed else settings.aws_profile,
+        )
+
+    # ------------------------------------------------------------- start
+
+    def start(self) -> None:
+        """Start the sandbox (if any) and build the uploader, in the background."""
+        base = self.base_settings
+        if self.sandboxed:
+            starter = self._sandbox_starter
+            run_task(
+                self.pools.store,
+                lambda: _start_sandbox(starter, base),
+                self._sandbox_up,
+                self._fail,
+            )
+        else:
+            run_task(
+                self.pools.store, lambda: _build_uploader(base), self._uploader_built, self._fail
+            )
+
+    def _sandbox_up(self, result: tuple[Sandbox, Settings, Uploader]) -> None:
+        sandbox, started, uploader = result
+        self._sandbox_endpoint = started.s3_endpoint_url or sandbox.endpoint
+        settings = sandbox_settings(self.base_settings, self._sandbox_endpoint)  # may have changed
+        if self._closed:
+            uploader.close()
+            sandbox.stop()
+            return
+        self.sandbox, self.settings = sandbox, settings
+        self.settings_changed.emit(settings)
+        self._uploader_built(uploader)
+
+    def _uploader_built(self, uploader: Uploader) -> None:
+        if self._closed:
+            uploader.close()
+            return
+        self.queue.set_uploader(uploader)
+        self.ready.emit()
+
+    def _fail(self, exc: BaseException) -> None:
+        logger.error("cannot connect: %s", exc)
+        self.start_failed.emit(str(exc))
+
+    # ------------------------------------------------------------- settings
+
+    def apply_settings(self, base: Settings) -> None:
+        """New settings from the dialog: concurrency at once, a new client for new jobs."""
+        self.base_settings = base
+        if self.sandboxed and self.sandbox is None:  # still starting: it will read base_settings
+            self.queue.set_concurrency(base.concurrency)
+            return
+        effective = base
+        if self.sandbox is not None:
+            effective = sandbox_settings(base, self._sandbox_endpoint)
+        self.settings = effective
+        self.queue.set_concurrency(effective.concurrency)
+        self.settings_changed.emit(effective)
+
+        def build() -> Uploader:
+            if self.sandbox is not None:
+                create_scope_buckets(make_s3_client(effective), effective)
+            return _build_uploader(effective)
+
+        run_task(self.pools.store, build, self._uploader_built, self._fail)
+
+    # ------------------------------------------------------------- close
+
+    def close(self, timeout_ms: int = 30_000) -> None:
+        """Stop cleanly: scans stop, uploads finish or go back to queued, then close."""
+        if self._closed:
+            return
+        self._closed = True
+        self.intake.cancel()
+        self.queue.shutdown(timeout_ms)
+        self.pools.wait(timeout_ms)
+        self.store.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+        logger.info("session closed")
+
+
+def _build_uploader(settings: Settings) -> Uploader:
+    client = make_s3_client(settings)
+    return Uploader(
+        client, UploadConfig.from_settings(settings), endpoint=settings.effective_endpoint()
+    )
+
+
+def _start_sandbox(
+    starter: SandboxStarter, settings: Settings
+) -> tuple[Sandbox, Settings, Uploader]:
+    sandbox, sandboxed = starter(settings)
+    try:
+        return sandbox, sandboxed, _build_uploader(sandboxed)
+    except BaseException:
+        sandbox.stop()
+        raise

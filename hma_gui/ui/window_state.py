@@ -1,0 +1,43 @@
+"""The window's geometry and the table's columns, remembered in ``window.ini``.
+
+An INI file next to ``settings.toml`` rather than QSettings' platform default,
+so `HMA_CONFIG_DIR` moves it too (tests, portable installs).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QHeaderView, QMainWindow
+
+from hma_gui.core import app_dirs
+
+DEFAULT_SIZE = (1240, 820)
+
+
+def _stored() -> QSettings:
+    return QSettings(str(app_dirs.config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def restore(window: QMainWindow, header: QHeaderView) -> None:
+    stored = _stored()
+    if stored.contains("geometry"):
+        geometry = stored.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            window.restoreGeometry(geometry)
+    else:
+        window.resize(*DEFAULT_SIZE)
+    if stored.contains("table_header"):
+        state = stored.value("table_header")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            header.restoreState(state)
+
+
+def save(window: QMainWindow, header: QHeaderView) -> None:
+    try:
+        app_dirs.ensure_dir(app_dirs.config_dir())
+    except OSError:
+        return  # a read-only config directory: nothing to remember, nothing to lose
+    stored = _stored()
+    stored.setValue("geometry", window.saveGeometry())
+    stored.setValue("table_header", header.saveState())
+    stored.sync()

@@ -1,0 +1,177 @@
+"""An HTTP proxy in front of the S3 endpoint that misbehaves on request.
+
+* ``fail_next(n, status)`` answers the next `n` requests with an S3-style error;
+* ``down()`` stops listening (connections are refused), ``up()`` listens again
+  on the same port;
+* ``requests`` counts what reached the proxy, by method and query;
+* ``hold()`` keeps requests waiting (``held`` counts them) until ``release()``.
+
+It forwards everything else unchanged, so the client under test talks real
+HTTP to a real S3 implementation behind it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import http.server
+import socket
+import threading
+from collections import Counter
+from urllib.parse import urlsplit
+
+_ERROR_BODY = (
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+    "<Message>injected by the test proxy</Message></Error>"
+)
+_CODES = {500: "InternalError", 503: "SlowDown", 403: "AccessDenied"}
+
+
+class FaultProxy:
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._lock = threading.Lock()
+        self._fail_left = 0
+        self._fail_status = 503
+        self.requests: Counter[str] = Counter()
+        self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
+        self.port = 0
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
+        self._open = threading.Event()
+        self._open.set()
+        self.held = 0
+        self.up()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        with self._lock:
+            self._fail_left, self._fail_status = count, status
+
+    def puts(self, bucket: str) -> Counter[str]:
+        """How many PUT requests each key of `bucket` received (parts count as one upload)."""
+        from urllib.parse import unquote
+
+        counts: Counter[str] = Counter()
+        with self._lock:
+            log = list(self.log)
+        for method, path in log:
+            route, _, query = path.partition("?")
+            if route.startswith(f"/{bucket}/") and (
+                (method == "PUT" and "partNumber=" not in query)
+                or (method == "POST" and "uploadId=" in query)
+            ):
+                counts[unquote(route[len(bucket) + 2 :])] += 1
+        return counts
+
+    def failures_left(self) -> int:
+        with self._lock:
+            return self._fail_left
+
+    def hold(self) -> None:
+        """Requests from now on wait (up to a minute) until `release()`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def _wait_if_held(self) -> None:
+        if self._open.is_set():
+            return
+        with self._lock:
+            self.held += 1
+        self._open.wait(60)
+        with self._lock:
+            self.held -= 1
+
+    def _take_failure(self) -> int | None:
+        with self._lock:
+            if self._fail_left > 0:
+                self._fail_left -= 1
+                return self._fail_status
+            return None
+
+    def up(self) -> None:
+        if self._server is not None:
+            return
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with proxy._lock:
+                    proxy._connections.discard(self.connection)
+                super().finish()
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                query = urlsplit(self.path).query
+                with proxy._lock:
+                    proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
+                    proxy.log.append((self.command, self.path))
+                proxy._wait_if_held()
+                status = proxy._take_failure()
+                if status is not None:
+                    payload = _ERROR_BODY.format(code=_CODES.get(status, "Error")).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                upstream = http.client.HTTPConnection(*proxy._upstream, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                data = response.read()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                upstream.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def down(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        with self._lock:  # kept-alive connections must die too, or "down" is not down
+            connections, self._connections = set(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join()
+
+    def close(self) -> None:
+        self.release()
+        self.down()

@@ -1,0 +1,158 @@
+"""The uploader's three paths (in-memory PUT, streamed PUT, multipart) over HTTP to moto."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hma_gui.core.errors import Cancelled, SourceFileError
+from hma_gui.core.hashing import multipart_etag_of_file
+from hma_gui.core.progress import CancelToken
+from hma_gui.core.s3_client import make_s3_client
+from hma_gui.core.settings import load_settings
+from hma_gui.core.uploader import IN_MEMORY_MAX, UploadConfig, Uploader
+
+pytestmark = pytest.mark.integration
+
+MiB = 1024 * 1024
+
+
+class Sink:
+    """Records every delta and the running total, like ByteProgress but keeping history."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.peak = 0
+        self.deltas: list[int] = []
+
+    def __call__(self, delta: int) -> None:
+        self.deltas.append(delta)
+        self.total += delta
+        self.peak = max(self.peak, self.total)
+
+
+def _file(path: Path, size: int) -> Path:
+    block = hashlib.sha256(path.name.encode()).digest() * 2048  # 64 KiB, not repetitive per file
+    with open(path, "wb") as handle:
+        for offset in range(0, size, len(block)):
+            handle.write(block[: size - offset])
+    return path
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def _puts(client: Any) -> list[str]:
+    methods: list[str] = []
+    client.meta.events.register(
+        "before-send.s3", lambda request, **_: methods.append(request.method)
+    )
+    return methods
+
+
+def _uploader(config: UploadConfig | None = None) -> tuple[Uploader, Any]:
+    client = make_s3_client(load_settings())
+    return Uploader(client, config or UploadConfig()), client
+
+
+def test_a_file_above_the_memory_limit_goes_in_one_streamed_put(
+    s3_env: Any, tmp_path: Path
+) -> None:
+    path = _file(tmp_path / "big.bin", IN_MEMORY_MAX + 3 * MiB + 17)
+    uploader, client = _uploader()
+    requests = _puts(client)
+    sink = Sink()
+    result = uploader.upload(path, s3_env.mba_bucket, "big.bin", progress=sink)
+    uploader.close()
+    assert requests == ["PUT"]
+    assert result.parts == 0 and result.etag == result.md5 == _md5(path)
+    assert s3_env.read(s3_env.mba_bucket, "big.bin") == path.read_bytes()
+    head = s3_env.head(s3_env.mba_bucket, "big.bin")
+    assert head["Metadata"]["md5"] == _md5(path)
+    assert head["ServerSideEncryption"] == "AES256"
+    assert sink.total == sink.peak == path.stat().st_size
+
+
+def test_files_at_the_threshold_go_in_parts_with_a_verified_etag(
+    s3_env: Any, tmp_path: Path
+) -> None:
+    path = _file(tmp_path / "parts.bin", 12 * MiB + 5)
+    config = UploadConfig(multipart_threshold=12 * MiB, part_size=5 * MiB)
+    uploader, _ = _uploader(config)
+    sink = Sink()
+    result = uploader.upload(path, s3_env.mba_bucket, "parts.bin", progress=sink)
+    uploader.close()
+    assert result.parts == 3
+    assert result.etag == multipart_etag_of_file(path, 5 * MiB)
+    assert result.md5 == _md5(path)
+    assert s3_env.head(s3_env.mba_bucket, "parts.bin")["Metadata"]["md5"] == _md5(path)
+    assert s3_env.read(s3_env.mba_bucket, "parts.bin") == path.read_bytes()
+    assert sink.total == sink.peak == path.stat().st_size
+
+
+def test_a_cancel_stops_a_streamed_put_in_flight_without_retrying(
+    s3_env: Any, tmp_path: Path
+) -> None:
+    path = _file(tmp_path / "cancel.bin", IN_MEMORY_MAX + MiB)
+    uploader, client = _uploader()
+    requests = _puts(client)
+    cancel = CancelToken()
+
+    def cancel_on_first_bytes(delta: int) -> None:
+        cancel.cancel("stop now")
+
+    with pytest.raises(Cancelled):
+        uploader.upload(
+            path, s3_env.mba_bucket, "cancel.bin", progress=cancel_on_first_bytes, cancel=cancel
+        )
+    uploader.close()
+    assert requests == ["PUT"]  # botocore let the cancellation through: no retry
+    assert s3_env.keys(s3_env.mba_bucket) == []
+
+
+def test_a_cancel_during_parts_aborts_the_multipart_upload(s3_env: Any, tmp_path: Path) -> None:
+    path = _file(tmp_path / "cancel-parts.bin", 15 * MiB)
+    config = UploadConfig(multipart_threshold=6 * MiB, part_size=5 * MiB, part_workers=2)
+    uploader, _ = _uploader(config)
+    cancel = CancelToken()
+    seen = Sink()
+
+    def cancel_midway(delta: int) -> None:
+        seen(delta)
+        if seen.total > 2 * MiB:
+            cancel.cancel("stop now")
+
+    with pytest.raises(Cancelled):
+        uploader.upload(
+            path, s3_env.mba_bucket, "cancel-parts.bin", progress=cancel_midway, cancel=cancel
+        )
+    uploader.close()
+    assert s3_env.keys(s3_env.mba_bucket) == []
+    uploads = s3_env.client.list_multipart_uploads(Bucket=s3_env.mba_bucket)
+    assert uploads.get("Uploads", []) == []
+
+
+def test_a_file_rewritten_while_it_streams_is_reported_as_changed(
+    s3_env: Any, tmp_path: Path
+) -> None:
+    path = _file(tmp_path / "moving.bin", IN_MEMORY_MAX + 2 * MiB)
+    uploader, _ = _uploader()
+    touched = []
+
+    def rewrite_once(delta: int) -> None:
+        if not touched:
+            touched.append(True)
+            with open(path, "r+b") as handle:
+                handle.write(b"changed!")
+            stat = path.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+    with pytest.raises(SourceFileError) as caught:
+        uploader.upload(path, s3_env.mba_bucket, "moving.bin", progress=rewrite_once)
+    uploader.close()
+    assert caught.value.retryable
