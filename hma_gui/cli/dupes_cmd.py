@@ -162,10 +162,10 @@ def _output(ctx: CliContext, report: DuplicateReport) -> None:
 
 
 def _check_status(report: DuplicateReport) -> int:
-    from hma_gui.core.s3_check import S3Class
-
     problems = bool(report.local and report.local.issues)
     if report.s3 is not None:
+        from hma_gui.core.s3_check import S3Class
+
         counts = report.s3.counts()
         problems = problems or bool(
             counts[S3Class.CONFLICT] or counts[S3Class.UNDECIDED] or report.s3.issues

@@ -262,6 +262,8 @@ class LocalDuplicateFinder:
         for same in same_sizes:
             if all(f[0] in md5s for f in same):
                 continue  # all known: compared by MD5 directly, nothing read
+            if _settled_by_heads(same, known):
+                continue  # first 4 KiB all known and all different: no twins, nothing read
             tasks = []
             for path, size, mtime_ns, inode, device in same:
                 head, md5 = known.get(path, (None, None))
@@ -304,6 +306,22 @@ class LocalDuplicateFinder:
         stats.full_reads = hasher.counters.full_reads
         stats.bytes_read = hasher.counters.bytes_read
         return md5s, issues
+
+
+def _settled_by_heads(
+    same: list[WalkedFile], known: dict[str, tuple[str | None, str | None]]
+) -> bool:
+    """True when cached heads already show that no two of `same` can be equal."""
+    heads: dict[str, tuple[str | None, str | None]] = {}
+    for item in same:
+        hit = known.get(item[0])
+        if hit is None or hit[0] is None:
+            return False
+        other = heads.get(hit[0])
+        if other is not None and (other[1] is None or hit[1] is None):
+            return False  # equal heads without both MD5s: one must be read
+        heads[hit[0]] = hit
+    return True
 
 
 def _groups(
