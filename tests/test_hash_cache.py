@@ -31,6 +31,19 @@ def test_lookup_needs_the_same_size_mtime_and_inode(tmp_path: Path) -> None:
         assert cache.lookup(path, path.stat()) is None
 
 
+def test_single_stores_are_batched_seen_at_once_and_kept_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"abc")
+    info = path.stat()
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, info, "1" * 32)
+        with HashCache(tmp_path / "c.db") as other:  # another process, in effect
+            assert other.lookup(path, info) is None  # not written yet: one write per batch
+        assert cache.lookup(path, info) == "1" * 32  # but this instance knows it
+    with HashCache(tmp_path / "c.db") as cache:
+        assert cache.lookup(path, info) == "1" * 32  # written on close
+
+
 def test_entries_survive_a_restart_and_clear_forgets_them(tmp_path: Path) -> None:
     identity = FileIdentity("/data/x.csv", 10, 123, 7)
     with HashCache(tmp_path / "c.db") as cache:

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 CACHE_FILE = "hash-cache.db"
 SCHEMA_VERSION = 1
 _LOOKUP_CHUNK = 500  # paths per "IN (...)" query
+_PENDING_MAX = 256  # `store`s written in one transaction
 _RANGE_SCAN_MIN = 2000  # from this many paths on, read their common folder's rows in one go
 
 _SCHEMA = (
@@ -128,6 +129,7 @@ class HashCache:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_cache_path()
         self._lock = threading.RLock()
+        self._pending: dict[str, HashRecord] = {}  # `store`d, not yet written
         self._conn = self._open()
 
     # ------------------------------------------------------------------ plumbing
@@ -177,6 +179,7 @@ class HashCache:
 
     def close(self) -> None:
         with self._lock:
+            self.flush()
             self._conn.close()
 
     def __enter__(self) -> HashCache:
@@ -189,17 +192,35 @@ class HashCache:
 
     def lookup(self, path: Path, info: os.stat_result) -> str | None:
         """The cached MD5 of `path` if its identity still matches `info`."""
-        found = self.lookup_many([FileIdentity.of(path, info)])
-        hit = found.get(os.fspath(path))
+        identity = FileIdentity.of(path, info)
+        with self._lock:
+            pending = self._pending.get(identity.path)
+        if pending is not None and pending.identity == identity:
+            return pending.md5
+        found = self.lookup_many([identity])
+        hit = found.get(identity.path)
         return hit.md5 if hit else None
 
     def store(self, path: Path, info: os.stat_result, md5: str) -> None:
-        self.store_many([HashRecord(FileIdentity.of(path, info), md5=md5)])
+        """Remember one MD5 (the uploader, once per file): written in batches, not each."""
+        record = HashRecord(FileIdentity.of(path, info), md5=md5)
+        with self._lock:
+            self._pending[record.identity.path] = record
+            if len(self._pending) >= _PENDING_MAX:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write what `store` kept back (also done by `close` and every few hundred files)."""
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+            if pending:
+                self.store_many(pending)
 
     # ------------------------------------------------------------------ bulk
 
     def lookup_many(self, files: Iterable[Identified]) -> dict[str, CachedHashes]:
         """Cached hashes of the files whose identity is unchanged, by path."""
+        self.flush()
         wanted = {f.path: f for f in files}
         if not wanted:
             return {}
@@ -225,6 +246,7 @@ class HashCache:
         self, files: Iterable[tuple[str, int, int, int, int]]
     ) -> dict[str, tuple[str | None, str | None]]:
         """`lookup_many` for walk tuples (path, size, mtime_ns, inode, device): (head, md5)."""
+        self.flush()
         wanted = {f[0]: f for f in files}
         if not wanted:
             return {}
@@ -326,11 +348,15 @@ class HashCache:
     # ------------------------------------------------------------------ housekeeping
 
     def count(self) -> int:
+        self.flush()
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM hashes").fetchone()[0])
 
     def forget(self, paths: Sequence[str]) -> int:
         """Drop the entries of these paths (a file the user says has changed)."""
+        with self._lock:
+            for path in paths:
+                self._pending.pop(path, None)
         with self._transaction() as cur:
             removed = 0
             for path in paths:
@@ -341,6 +367,8 @@ class HashCache:
 
     def clear(self) -> int:
         """Forget everything; return how many files were cached. The file shrinks too."""
+        with self._lock:
+            self._pending.clear()
         with self._transaction() as cur:
             removed = int(cur.execute("SELECT COUNT(*) FROM hashes").fetchone()[0])
             cur.execute("DELETE FROM hashes")
