@@ -268,6 +268,32 @@ def test_progress_reaches_the_table_during_the_run_and_stop_rolls_back(
     assert tab.panel.run_button.isEnabled()
 
 
+def test_closing_during_a_run_rolls_the_current_file_back(
+    etl_tab: Callable[..., Tab], s3_env: S3Env
+) -> None:
+    upload_sample(s3_env.client, s3_env.mba_bucket)
+    header = (SAMPLE_CSV / "MemberData.csv").read_text(encoding="utf-8").splitlines()[0]
+    rows = [f"Z{n:08d},A,B,1980-01-01,F,HMO-NJ-23-0002,2024-01-01,,,\n" for n in range(150_000)]
+    put(s3_env, "MemberData.csv", (header + "\n" + "".join(rows)).encode())
+    tab = etl_tab()
+    tab.click_run()
+    tab.qtbot.waitUntil(
+        lambda: any(
+            r.status is FileStatus.RUNNING and r.rows_read for r in tab.panel.file_model.rows
+        ),
+        timeout=WAIT_MS,
+    )
+
+    tab.service.shutdown()  # what the window does when it closes, before the session
+    tab.session.close(timeout_ms=WAIT_MS)
+
+    database = app_dirs.data_dir() / "mba.db"
+    assert db_counts(database)["members"] == 0
+    with sqlite3.connect(database) as conn:
+        statuses = [row[0] for row in conn.execute("SELECT status FROM etl_runs ORDER BY id")]
+    assert statuses == ["succeeded", "cancelled"]
+
+
 def test_a_database_that_cannot_be_reached_is_one_clear_line(
     etl_tab: Callable[..., Tab], s3_env: S3Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
