@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from hma_gui.core import app_dirs
 from hma_gui.core.errors import ConfigError, HmaError
 from hma_gui.core.etl import (
     DbConfig,
@@ -29,7 +28,6 @@ from hma_gui.core.etl import (
     open_database,
     run_etl,
 )
-from hma_gui.core.etl.database import SQLITE_FILENAME
 from hma_gui.core.etl.pipeline import MBA_SCOPE
 from hma_gui.core.logging_setup import redact
 from hma_gui.core.progress import CancelToken
@@ -47,8 +45,8 @@ POLL_MS = 200
 
 def db_config(settings: Settings, sandboxed: bool) -> DbConfig:
     """Where the ETL writes: the configured database, or the sandbox's own SQLite file."""
-    if sandboxed:
-        return DbConfig("sqlite", path=app_dirs.data_dir() / "sandbox" / SQLITE_FILENAME)
+    if sandboxed and not settings.sandbox:  # the sandbox is still starting
+        settings = settings.model_copy(update={"sandbox": True})
     return DbConfig.from_settings(settings)
 
 
