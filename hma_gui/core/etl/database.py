@@ -81,7 +81,7 @@ class DbConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DbConfig:
-        """The configured database; the sandbox (a trial, as its S3 is) has a SQLite file of its own."""
+        """The configured database; a sandbox run keeps a SQLite file of its own."""
         if settings.sandbox:
             return cls("sqlite", path=app_dirs.data_dir() / "sandbox" / SQLITE_FILENAME)
         url = (settings.db_url or "").strip()
