@@ -10,9 +10,7 @@ store keeps them.
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 import stat
 import threading
 import time
@@ -22,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hma_gui.core.disk_probe import DiskProbe
-from hma_gui.core.file_filter import TEMPORARY_PATTERNS, FileFilter
+from hma_gui.core.file_filter import TEMPORARY_RE, FileFilter
 from hma_gui.core.progress import CancelToken, TaskProgress
 
 # (path, size, mtime_ns, inode, device)
@@ -50,27 +48,26 @@ class WalkResult:
 
 
 class NameRules:
-    """`FileFilter.rejects(name) is None`, compiled: one regex and two set lookups."""
+    """`FileFilter.rejects(name) is None`, with the hidden and temporary tests inlined.
+
+    The rules themselves stay `FileFilter`'s (its compiled `TEMPORARY_RE`, its
+    extension lists); this only unpacks them for the per-file loop.
+    """
 
     def __init__(self, file_filter: FileFilter) -> None:
         self.skip_hidden = file_filter.skip_hidden
-        self.include = frozenset(file_filter.include)
-        self.exclude = frozenset(file_filter.exclude)
-        pattern = re.compile("|".join(fnmatch.translate(p.lower()) for p in TEMPORARY_PATTERNS))
+        self.include = file_filter.include
+        self.exclude = file_filter.exclude
         # match(lower-cased name) -> a match for temporary names, or None
-        self.temporary_match = pattern.match if file_filter.skip_temporary else None
+        self.temporary_match = TEMPORARY_RE.match if file_filter.skip_temporary else None
+        self._extension_rejects = file_filter.extension_rejects
 
     def wants_file(self, name: str, *, explicit: bool = False) -> bool:
         if not explicit and self.skip_hidden and name.startswith("."):
             return False
         if self.temporary_match is not None and self.temporary_match(name.lower()):
             return False
-        if self.include or self.exclude:
-            stem = name.lstrip(".")
-            ext = name.rsplit(".", 1)[1].lower() if "." in stem else ""
-            if ext in self.exclude or (self.include and ext not in self.include):
-                return False
-        return True
+        return self._extension_rejects(name) is None
 
     def wants_dir(self, name: str) -> bool:
         return not (self.skip_hidden and name.startswith("."))
