@@ -427,6 +427,8 @@ def main() -> int:
             ]  # fmt: skip
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
             shutil.rmtree(home, ignore_errors=True)
+            if os.environ.get("BENCH_WATCHDOG") or os.environ.get("BENCH_PROFILE"):
+                print(done.stderr, file=sys.stderr)  # the diagnostics asked for
             if done.returncode != 0:
                 print(done.stderr[-4000:], file=sys.stderr)
                 return 1

@@ -238,3 +238,21 @@ def test_status_reports_the_store(s3_env: S3Env, tmp_path: Path) -> None:
     status = json.loads(result.out)
     assert (status["uploaded"], status["failed"]) == (1, 1)
     assert status["jobs"]["failed"][0]["error"] == "no such file or folder"
+
+
+def test_two_files_with_the_same_key_never_overwrite_each_other(
+    s3_env: S3Env, tmp_path: Path
+) -> None:
+    write(tmp_path / "data/mba/x.csv", b"one")
+    write(tmp_path / "data/mba/csv/x.csv", b"two")
+    result = run_cli("upload", str(tmp_path / "data"), "--json")
+    assert result.code == 1
+    jobs = {
+        Path(j["source"]).relative_to(tmp_path).as_posix(): j
+        for j in json.loads(result.out)["jobs"]
+    }
+    first, second = jobs["data/mba/x.csv"], jobs["data/mba/csv/x.csv"]  # files before folders
+    assert first["state"] == "done"
+    assert second["state"] == "failed"
+    assert "goes to the same key" in second["error"] and "data/mba/x.csv" in second["error"]
+    assert s3_env.read(s3_env.mba_bucket, "mba/csv/x.csv") == b"one"

@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
+SAMPLE_CSV = ROOT / "resources" / "sample_data" / "mba" / "csv"
 SIZE = (1280, 860)
 
 
@@ -199,6 +200,29 @@ def shoot(out: Path, home: Path) -> int:
     def empty() -> str:
         return save("empty")
 
+    def etl() -> str:
+        """The sample CSVs and a later member file with two bad rows, loaded by Run ETL."""
+        assert session.sandbox is not None
+        direct = make_s3_client(sandbox_settings(settings, session.sandbox.endpoint))
+        bucket = session.settings.scope("mba").bucket
+        for path in sorted(SAMPLE_CSV.glob("*.csv")):
+            direct.upload_file(str(path), bucket, f"mba/csv/{path.name}")
+        header = (SAMPLE_CSV / "MemberData.csv").read_text(encoding="utf-8").splitlines()[0]
+        late = [
+            "M20000001,Grace,Okafor,1991-04-12,F,HMO-NJ-23-0002,2025-01-01,,07030,",
+            "M20000002,Tomás,Lindqvist,02/30/1985,M,HMO-NJ-23-0002,2025-01-01,,07030,",
+            "M20000003,Priya,Raman,1979-11-02,F,PPO-XX-25-9999,2025-01-01,,10001,",
+            "M20000004,Lena,Hart,1968-07-19,F,HMO-NJ-23-0002,2025-02-01,,07031,",
+        ]
+        body = "\n".join([header, *late]) + "\n"
+        direct.put_object(Bucket=bucket, Key="mba/csv/members_2025.csv", Body=body.encode())
+        window.run_etl()
+        wait(lambda: not window.etl.busy and window.etl.last_result is not None)
+        wait(lambda: window.etl_panel.history_model.rowCount() >= 5)
+        name = save("etl")
+        window.tabs.setCurrentWidget(window.table)
+        return name
+
     def uploading() -> str:
         window.add_paths([demo])
         wait(lambda: session.store.counters().done >= 14)
@@ -244,7 +268,15 @@ def shoot(out: Path, home: Path) -> int:
         print(f"wrote {path}")
         return "first-run"
 
-    states: list[Callable[[], str]] = [empty, uploading, failures, settings_dialog, first_run]
+    # etl runs before the demo tree is uploaded: the demo's random mba/csv files are no CSVs
+    states: list[Callable[[], str]] = [
+        empty,
+        etl,
+        uploading,
+        failures,
+        settings_dialog,
+        first_run,
+    ]
     # the duplicates tab appends its state here: states.append(duplicates)
     for state in states:
         state()

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import NoReturn, TextIO
 
 from hma_gui import __version__
-from hma_gui.cli import config_cmd, etl_cmd, sandbox_cmd, upload_cmd, watch_cmd
+from hma_gui.cli import config_cmd, dupes_cmd, etl_cmd, sandbox_cmd, upload_cmd, watch_cmd
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.errors import AuthError, ConfigError, HmaError
@@ -27,7 +27,14 @@ from hma_gui.core.sandbox import SANDBOX_SERVER_FLAG
 logger = logging.getLogger(__name__)
 
 # Each module adds its subcommands with `register(subparsers)`; handlers take a CliContext.
-COMMAND_MODULES: tuple[ModuleType, ...] = (upload_cmd, watch_cmd, sandbox_cmd, config_cmd, etl_cmd)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    upload_cmd,
+    watch_cmd,
+    dupes_cmd,
+    etl_cmd,
+    sandbox_cmd,
+    config_cmd,
+)
 
 LEGACY_MODES = {
     "monolith": "upload",

@@ -7,8 +7,15 @@ import gc
 from typing import Any
 
 from hma_gui.cli.context import CliContext
+from hma_gui.cli.dupes_cmd import (
+    add_duplicate_options,
+    check_before_upload,
+    combine_status,
+    open_hash_cache,
+)
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.progress_line import ProgressLine
+from hma_gui.core.hashing import Md5Cache
 from hma_gui.core.ingest_plan import Plan, PlanOptions, plan
 from hma_gui.core.job_store import Counters, Job, JobState
 from hma_gui.core.key_convention import AUTO_SCOPE
@@ -44,6 +51,7 @@ def register(commands: Any) -> None:
     upload.add_argument("--dry-run", action="store_true", help="list source → s3://bucket/key only")
     upload.add_argument("--concurrency", type=int, metavar="N", help="parallel uploads")
     upload.add_argument("--json", action="store_true", help="machine-readable result")
+    add_duplicate_options(upload)
     upload.set_defaults(handler=cmd_upload)
 
     resume = commands.add_parser(
@@ -82,10 +90,13 @@ def cmd_upload(ctx: CliContext) -> int:
     planned = plan(ctx.args.paths, settings, options)
     if ctx.args.dry_run:
         return _print_dry_run(ctx, planned)
+    jobs, duplicates = check_before_upload(ctx, planned)
+    if jobs is None:
+        return duplicates
     store = ctx.store()
     batch = store.new_batch("cli upload: " + " ".join(ctx.args.paths)[:200])
-    store.enqueue(planned.jobs, batch)
-    return run_queue(ctx, batch_id=batch, discovery=planned)
+    store.enqueue(jobs, batch)
+    return combine_status(run_queue(ctx, batch_id=batch, discovery=planned), duplicates)
 
 
 def _print_dry_run(ctx: CliContext, planned: Plan) -> int:
@@ -134,7 +145,8 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     if concurrency < 1:
         ctx.err("hma-ingest: --concurrency must be at least 1")
         return ExitStatus.ERROR
-    uploader = make_uploader(ctx)
+    md5_cache = open_hash_cache(ctx)
+    uploader = make_uploader(ctx, md5_cache=md5_cache)
     runner = UploadRunner(
         store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=outcome_printer(ctx)
     )
@@ -158,14 +170,17 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     finally:
         gc.unfreeze()
         uploader.close()
+        if md5_cache is not None:
+            md5_cache.close()
     return _summarize(ctx, report, batch_id, discovery, interrupted)
 
 
-def make_uploader(ctx: CliContext) -> Uploader:
+def make_uploader(ctx: CliContext, *, md5_cache: Md5Cache | None = None) -> Uploader:
     settings = ctx.settings()
     return Uploader(
         ctx.s3(),
         UploadConfig.from_settings(settings),
+        md5_cache=md5_cache,
         endpoint=settings.effective_endpoint(),
     )
 

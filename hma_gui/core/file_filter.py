@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -41,10 +42,13 @@ def extension_of(name: str) -> str:
     return base.rsplit(".", 1)[1].lower()
 
 
+# One compiled regex for all the patterns: this runs once per file of a tree.
+TEMPORARY_RE = re.compile("|".join(fnmatch.translate(p.lower()) for p in TEMPORARY_PATTERNS))
+
+
 def is_temporary(name: str) -> bool:
     """True for names that are scratch files: ``~$x.xlsx``, ``x.part``, ``.DS_Store``…"""
-    lowered = name.lower()
-    return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in TEMPORARY_PATTERNS)
+    return TEMPORARY_RE.match(name.lower()) is not None
 
 
 def is_hidden(name: str) -> bool:
@@ -90,6 +94,12 @@ class FileFilter:
             return "hidden file"
         if self.skip_temporary and is_temporary(name):
             return "temporary file"
+        return self.extension_rejects(name)
+
+    def extension_rejects(self, name: str) -> str | None:
+        """Why the include/exclude lists refuse `name`, or None."""
+        if not (self.include or self.exclude):
+            return None
         ext = extension_of(name)
         if ext in self.exclude:
             return f"excluded extension .{ext}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hma_gui.core.discovery import DiscoveryStats, FoundFile, discover
 from hma_gui.core.errors import KeyValidationError, ScopeError
@@ -73,28 +74,29 @@ def iter_planned_jobs(
     stats: DiscoveryStats | None = None,
     cancel: CancelToken | None = None,
 ) -> Iterator[NewJob]:
-    """Yield one `NewJob` per discovered file or problem, as discovery finds them."""
+    """Yield one `NewJob` per discovered file or problem, as discovery finds them.
+
+    Two files that the key convention sends to the same key (``mba/x.csv`` and
+    ``mba/csv/x.csv``) would overwrite each other: the second one fails with the
+    reason instead, so nothing is lost silently.
+    """
+    claimed: dict[tuple[str, str], Path] = {}
     for item in discover(paths, options.file_filter(), stats=stats, cancel=cancel):
         if not isinstance(item, FoundFile):
-            yield NewJob(
-                source=str(item.path),
-                root=str(item.root),
-                size=0,
-                state=JobState.FAILED,
-                error=item.reason,
-            )
+            yield _failed(item.path, item.root, item.reason)
             continue
         try:
             target = resolve_target(item.path, settings, options.scope, item.root)
         except (ScopeError, KeyValidationError) as exc:
-            yield NewJob(
-                source=str(item.path),
-                root=str(item.root),
-                size=item.size,
-                mtime_ns=item.mtime_ns,
-                state=JobState.FAILED,
-                error=str(exc),
+            yield _failed(item.path, item.root, str(exc), item)
+            continue
+        first = claimed.setdefault((target.bucket, target.key), item.path)
+        if first != item.path:
+            reason = (
+                f"{first} goes to the same key ({target.uri}) in this upload; "
+                "rename or move one of them"
             )
+            yield _failed(item.path, item.root, reason, item)
             continue
         yield NewJob(
             source=str(item.path),
@@ -105,6 +107,17 @@ def iter_planned_jobs(
             bucket=target.bucket,
             key=target.key,
         )
+
+
+def _failed(path: Path, root: Path, reason: str, found: FoundFile | None = None) -> NewJob:
+    return NewJob(
+        source=str(path),
+        root=str(root),
+        size=found.size if found else 0,
+        mtime_ns=found.mtime_ns if found else None,
+        state=JobState.FAILED,
+        error=reason,
+    )
 
 
 def plan(

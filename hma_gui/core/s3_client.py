@@ -13,10 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import boto3
 import botocore.exceptions as bce
-from botocore.config import Config
-from botocore.utils import determine_content_length
 
 from hma_gui.core.errors import AuthError, ConfigError, UploadError
 from hma_gui.core.settings import Settings
@@ -84,6 +81,9 @@ def is_loopback(url: str | None) -> bool:
 
 def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Client:
     """Build the process's S3 client from the settings (and the standard AWS chain)."""
+    import boto3  # imported here: 0.3 s that commands without S3 should not pay
+    from botocore.config import Config
+
     endpoint = settings.s3_endpoint_url
     try:
         session = boto3.session.Session(
@@ -136,6 +136,8 @@ def _expect_continue_for_large_bodies(params: dict[str, Any], **_: Any) -> None:
         return
     length = headers.get("Content-Length")
     if length is None:
+        from botocore.utils import determine_content_length  # loaded with the client already
+
         length = determine_content_length(params.get("body"))
     try:
         length = int(length)
@@ -149,6 +151,8 @@ def credentials_found(settings: Settings) -> bool:
     """True when the standard AWS chain yields credentials (sandbox needs none)."""
     if settings.sandbox:
         return True
+    import boto3
+
     try:
         session = boto3.session.Session(profile_name=settings.aws_profile or None)
         return session.get_credentials() is not None

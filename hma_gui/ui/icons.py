@@ -52,6 +52,9 @@ GLYPHS: dict[str, str] = {
     '<circle cx="4.5" cy="12" r="1"/><circle cx="4.5" cy="18" r="1"/>',
     "plus": '<path d="M12 5v14M5 12h14"/>',
     "minus": '<path d="M5 12h14"/>',
+    "database": '<ellipse cx="12" cy="5.5" rx="7.5" ry="2.8"/>'
+    '<path d="M4.5 5.5v13c0 1.5 3.4 2.8 7.5 2.8s7.5-1.3 7.5-2.8v-13"/>'
+    '<path d="M4.5 12c0 1.5 3.4 2.8 7.5 2.8s7.5-1.3 7.5-2.8"/>',
 }
 
 # State badges: a filled circle with a white glyph.

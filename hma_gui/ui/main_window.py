@@ -7,8 +7,8 @@ changes to the table and the counters on a timer.
 Where later features plug in:
 
 * ``self.tabs`` — the Uploads and Log tabs; a Duplicates tab goes at index 1
-  (`add_tab`), an ETL tab after it;
-* ``self.header_actions`` — buttons in the header (an ETL button);
+  (`add_tab`), the ETL tab is after it (`_build_etl`);
+* ``self.header_actions`` — buttons in the header (the Run ETL button);
 * ``self.counters.add_tile`` — more counters (duplicates);
 * ``self.add_paths`` — what a drop, the Add buttons or a watched folder call.
 """
@@ -41,12 +41,16 @@ from PySide6.QtWidgets import (
 )
 
 from hma_gui import APP_NAME
+from hma_gui.core.etl import EtlOptions, RunResult
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.core.settings import Settings
 from hma_gui.ui import icons, theme, window_state
 from hma_gui.ui.banner import Banner
 from hma_gui.ui.counters_panel import CountersPanel
 from hma_gui.ui.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
+from hma_gui.ui.etl_model import summarize
+from hma_gui.ui.etl_panel import EtlPanel
+from hma_gui.ui.etl_service import EtlService
 from hma_gui.ui.header_bar import HeaderBar
 from hma_gui.ui.intake import IntakeSummary
 from hma_gui.ui.job_actions import JobActions
@@ -130,6 +134,7 @@ class MainWindow(QMainWindow):
             icons.icon("folder-open"),
             "Watched folders",
         )
+        self._build_etl()
         layout.addWidget(self.tabs, 1)
 
         self.scan_label = QLabel()
@@ -198,6 +203,42 @@ class MainWindow(QMainWindow):
         shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         shortcut("Ctrl+2", lambda: self.tabs.setCurrentWidget(self.log_panel))
         shortcut(QKeySequence.StandardKey.Quit, self.quit)
+
+    def _build_etl(self) -> None:
+        """The ETL tab and the header's Run ETL button (Ctrl+E), both disabled during a run."""
+        self.etl = EtlService(self.session, self)
+        self.etl_panel = EtlPanel(self.etl)
+        self.tabs.setTabIcon(self.add_tab(self.etl_panel, "ETL"), icons.icon("database"))
+        self.etl_button = QPushButton(icons.icon("database"), "Run ETL")
+        self.etl_button.setToolTip("Load the new MBA CSV files from S3 into the database (Ctrl+E)")
+        self.header_actions.addWidget(self.etl_button)
+        self.etl_button.clicked.connect(self.run_etl)
+        self.etl.can_run_changed.connect(self.etl_button.setEnabled)
+        self.etl.busy_changed.connect(self._on_etl_busy)
+        self.etl.run_failed.connect(self._on_etl_failed)
+        self.etl.run_finished.connect(self._on_etl_finished)
+        self.etl_button.setEnabled(self.etl.can_run)
+        action = QAction(self)
+        action.setShortcut(QKeySequence("Ctrl+E"))
+        action.triggered.connect(self.run_etl)
+        self.addAction(action)
+
+    def run_etl(self) -> None:
+        """One click: show the ETL tab and run with the default options."""
+        self.tabs.setCurrentWidget(self.etl_panel)
+        self.etl.run(EtlOptions())
+
+    def _on_etl_busy(self, busy: bool) -> None:
+        if busy:
+            self.banner.clear("etl")
+
+    def _on_etl_failed(self, message: str) -> None:
+        self.banner.show_message(
+            "error", f"ETL: {redact(message)}", [("Retry", self.run_etl)], topic="etl"
+        )
+
+    def _on_etl_finished(self, result: RunResult) -> None:
+        self.statusBar().showMessage(f"ETL: {summarize(result)[1]}", 15_000)
 
     def add_tab(self, widget: QWidget, title: str, index: int = -1) -> int:
         """Add a tab (Duplicates, ETL); -1 appends before the Log tab."""
@@ -446,6 +487,7 @@ class MainWindow(QMainWindow):
             self.hide()
             self.tray.hide()
             self.watch_service.stop()
+            self.etl.shutdown()
             self.feed.stop()
             self.log_panel.stop()
             self.session.close()

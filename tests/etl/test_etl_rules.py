@@ -244,6 +244,16 @@ def test_db_config_from_settings(monkeypatch: pytest.MonkeyPatch, isolated_env: 
             DbConfig.from_settings(load_settings())
 
 
+def test_the_sandbox_keeps_its_own_database(
+    monkeypatch: pytest.MonkeyPatch, isolated_env: Path
+) -> None:
+    """GUI and CLI alike: a sandbox run never writes into the configured database."""
+    monkeypatch.setenv("HMA_DB_URL", "mysql://etl@db.example.com/mba")
+    config = DbConfig.from_settings(load_settings(sandbox=True))
+    assert config.dialect == "sqlite"
+    assert config.path == isolated_env / "data" / "sandbox" / "mba.db"
+
+
 def test_mysql_errors_become_one_line_without_the_password() -> None:
     config = DbConfig("mysql", host="db", port=3306, user="etl", database="mba", password="pw-123")
     auth = translate(pymysql.err.OperationalError(1045, "Access denied for user 'etl'"), config)

@@ -81,6 +81,9 @@ class DbConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DbConfig:
+        """The configured database; a sandbox run keeps a SQLite file of its own."""
+        if settings.sandbox:
+            return cls("sqlite", path=app_dirs.data_dir() / "sandbox" / SQLITE_FILENAME)
         url = (settings.db_url or "").strip()
         if not url:
             return cls("sqlite", path=app_dirs.data_dir() / SQLITE_FILENAME)

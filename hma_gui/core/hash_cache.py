@@ -1,0 +1,378 @@
+"""The hash cache: what a file's bytes hash to, remembered by the file's identity.
+
+A row is keyed by path and valid only while the file's identity, (size,
+mtime_ns, inode), is unchanged: any write, truncation or replacement moves one
+of the three, and the stale row is then ignored and overwritten. It holds the
+fingerprint of the first 4 KiB (``head``, what the duplicate finder compares first),
+the MD5 of the whole file, and the multipart ETags computed for given part
+sizes (the S3 check compares objects uploaded in parts by recomputing them).
+
+It is a SQLite file in the data directory (WAL mode), shared by the desktop
+app, the CLI and the watcher: it survives restarts, several processes may use
+it at once, and one instance may be used from many threads. It implements the
+`hashing.Md5Cache` protocol, so the uploader reuses an MD5 the duplicate check
+computed instead of reading the file twice.
+
+The cache is an optimisation and never a reason to fail: a locked or broken
+database is logged and treated as empty; a corrupt file is moved aside.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from hma_gui.core import app_dirs
+
+logger = logging.getLogger(__name__)
+
+CACHE_FILE = "hash-cache.db"
+SCHEMA_VERSION = 1
+_LOOKUP_CHUNK = 500  # paths per "IN (...)" query
+_PENDING_MAX = 256  # `store`s written in one transaction
+_RANGE_SCAN_MIN = 2000  # from this many paths on, read their common folder's rows in one go
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS hashes (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        head TEXT,
+        md5 TEXT,
+        updated_at REAL NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS etags (
+        path TEXT NOT NULL,
+        part_size INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        PRIMARY KEY (path, part_size)
+    ) WITHOUT ROWID""",
+)
+
+# A row's head and md5 survive an update only when the identity is unchanged.
+_UPSERT = """
+INSERT INTO hashes(path, size, mtime_ns, inode, head, md5, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(path) DO UPDATE SET
+    head = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns
+                     AND inode = excluded.inode
+                THEN COALESCE(excluded.head, head) ELSE excluded.head END,
+    md5 = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns
+                    AND inode = excluded.inode
+               THEN COALESCE(excluded.md5, md5) ELSE excluded.md5 END,
+    size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
+    updated_at = excluded.updated_at
+"""
+
+
+class Identified(Protocol):
+    """Anything with a file's identity: `FileIdentity`, `file_hasher.HashTask`…"""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime_ns(self) -> int: ...
+    @property
+    def inode(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """What makes a cached hash valid: the path and (size, mtime_ns, inode)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str], info: os.stat_result) -> FileIdentity:
+        return cls(os.fspath(path), info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+@dataclass(frozen=True, slots=True)
+class CachedHashes:
+    head: str | None  # of the first 4 KiB: CRC-32, or the MD5 for files of 4 KiB or less
+    md5: str | None  # MD5 of the whole file
+
+
+@dataclass(frozen=True, slots=True)
+class HashRecord:
+    """One file's hashes to remember; a None hash leaves a known one in place."""
+
+    identity: FileIdentity
+    head: str | None = None
+    md5: str | None = None
+
+
+def default_cache_path() -> Path:
+    return app_dirs.data_dir() / CACHE_FILE
+
+
+class HashCache:
+    """Thread-safe access to the hash cache file. Share one instance across threads."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_cache_path()
+        self._lock = threading.RLock()
+        self._pending: dict[str, HashRecord] = {}  # `store`d, not yet written
+        self._conn = self._open()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            logger.warning("hash cache %s is unreadable (%s); moved to %s", self.path, exc, aside)
+            self.path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version not in (0, SCHEMA_VERSION):  # a cache: rebuild, never migrate
+                conn.execute("DROP TABLE IF EXISTS hashes")
+                conn.execute("DROP TABLE IF EXISTS etags")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self.flush()
+            self._conn.close()
+
+    def __enter__(self) -> HashCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ Md5Cache protocol
+
+    def lookup(self, path: Path, info: os.stat_result) -> str | None:
+        """The cached MD5 of `path` if its identity still matches `info`."""
+        identity = FileIdentity.of(path, info)
+        with self._lock:
+            pending = self._pending.get(identity.path)
+        if pending is not None and pending.identity == identity:
+            return pending.md5
+        found = self.lookup_many([identity])
+        hit = found.get(identity.path)
+        return hit.md5 if hit else None
+
+    def store(self, path: Path, info: os.stat_result, md5: str) -> None:
+        """Remember one MD5 (the uploader, once per file): written in batches, not each."""
+        record = HashRecord(FileIdentity.of(path, info), md5=md5)
+        with self._lock:
+            self._pending[record.identity.path] = record
+            if len(self._pending) >= _PENDING_MAX:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write what `store` kept back (also done by `close` and every few hundred files)."""
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+            if pending:
+                self.store_many(pending)
+
+    # ------------------------------------------------------------------ bulk
+
+    def lookup_many(self, files: Iterable[Identified]) -> dict[str, CachedHashes]:
+        """Cached hashes of the files whose identity is unchanged, by path."""
+        self.flush()
+        wanted = {f.path: f for f in files}
+        if not wanted:
+            return {}
+        found: dict[str, CachedHashes] = {}
+        try:
+            with self._lock:
+                for rows in self._rows_for(list(wanted)):
+                    for path, size, mtime_ns, inode, head, md5 in rows:
+                        want = wanted.get(path)
+                        if (
+                            want is not None
+                            and want.size == size
+                            and want.mtime_ns == mtime_ns
+                            and want.inode == inode
+                        ):
+                            found[path] = CachedHashes(head, md5)
+        except sqlite3.Error as exc:
+            logger.warning("hash cache lookup failed, hashing instead: %s", exc)
+            return {}
+        return found
+
+    def lookup_files(
+        self, files: Iterable[tuple[str, int, int, int, int]]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """`lookup_many` for walk tuples (path, size, mtime_ns, inode, device): (head, md5)."""
+        self.flush()
+        wanted = {f[0]: f for f in files}
+        if not wanted:
+            return {}
+        found: dict[str, tuple[str | None, str | None]] = {}
+        try:
+            with self._lock:
+                for rows in self._rows_for(list(wanted)):
+                    for path, size, mtime_ns, inode, head, md5 in rows:
+                        want = wanted.get(path)
+                        if (
+                            want is not None
+                            and want[1] == size
+                            and want[2] == mtime_ns
+                            and want[3] == inode
+                        ):
+                            found[path] = (head, md5)
+        except sqlite3.Error as exc:
+            logger.warning("hash cache lookup failed, hashing instead: %s", exc)
+            return {}
+        return found
+
+    def _rows_for(self, paths: list[str]) -> Iterator[list[Any]]:
+        """Rows that may match `paths`: by key, or one range scan of their common folder."""
+        select = "SELECT path, size, mtime_ns, inode, head, md5 FROM hashes"
+        if len(paths) >= _RANGE_SCAN_MIN:
+            # the longest folder prefix shared by all: that of the smallest and largest path
+            prefix = os.path.commonprefix([min(paths), max(paths)])  # noqa: RUF071 - cut below
+            common = prefix[: prefix.rfind(os.sep) + 1]
+            low = common.rstrip(os.sep) + os.sep
+            high = low[:-1] + chr(ord(os.sep) + 1)
+            if common and common not in paths and self._rows_between(low, high) < 4 * len(paths):
+                yield self._conn.execute(
+                    f"{select} WHERE path >= ? AND path < ?",
+                    (low, high),
+                ).fetchall()
+                return
+        for start in range(0, len(paths), _LOOKUP_CHUNK):
+            chunk = paths[start : start + _LOOKUP_CHUNK]
+            yield self._conn.execute(
+                f"{select} WHERE path IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+
+    def _rows_between(self, low: str, high: str) -> int:
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM hashes WHERE path >= ? AND path < ?", (low, high)
+        ).fetchone()
+        return int(row[0])
+
+    def store_many(self, records: Iterable[HashRecord]) -> None:
+        """Remember hashes in one transaction; failures are logged, never raised."""
+        now = time.time()
+        rows = [
+            (r.identity.path, r.identity.size, r.identity.mtime_ns, r.identity.inode,
+             r.head, r.md5, now)
+            for r in records
+            if r.head is not None or r.md5 is not None
+        ]  # fmt: skip
+        if not rows:
+            return
+        try:
+            with self._transaction() as cur:
+                cur.executemany(_UPSERT, rows)
+        except sqlite3.Error as exc:
+            logger.warning("could not write %d entries to the hash cache: %s", len(rows), exc)
+
+    # ------------------------------------------------------------------ multipart ETags
+
+    def lookup_etag(self, identity: FileIdentity, part_size: int) -> str | None:
+        try:
+            with self._lock:
+                row = self._conn.execute(
+                    "SELECT size, mtime_ns, inode, etag FROM etags"
+                    " WHERE path = ? AND part_size = ?",
+                    (identity.path, part_size),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            logger.warning("hash cache lookup failed: %s", exc)
+            return None
+        if row is None or tuple(row[:3]) != (identity.size, identity.mtime_ns, identity.inode):
+            return None
+        return str(row[3])
+
+    def store_etags(self, identity: FileIdentity, etags: dict[int, str]) -> None:
+        rows = [
+            (identity.path, part, identity.size, identity.mtime_ns, identity.inode, etag)
+            for part, etag in etags.items()
+        ]
+        try:
+            with self._transaction() as cur:
+                cur.executemany(
+                    "INSERT OR REPLACE INTO etags(path, part_size, size, mtime_ns, inode, etag)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            logger.warning("could not write multipart ETags to the hash cache: %s", exc)
+
+    # ------------------------------------------------------------------ housekeeping
+
+    def count(self) -> int:
+        self.flush()
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM hashes").fetchone()[0])
+
+    def forget(self, paths: Sequence[str]) -> int:
+        """Drop the entries of these paths (a file the user says has changed)."""
+        with self._lock:
+            for path in paths:
+                self._pending.pop(path, None)
+        with self._transaction() as cur:
+            removed = 0
+            for path in paths:
+                cur.execute("DELETE FROM hashes WHERE path = ?", (path,))
+                removed += cur.rowcount
+                cur.execute("DELETE FROM etags WHERE path = ?", (path,))
+            return removed
+
+    def clear(self) -> int:
+        """Forget everything; return how many files were cached. The file shrinks too."""
+        with self._lock:
+            self._pending.clear()
+        with self._transaction() as cur:
+            removed = int(cur.execute("SELECT COUNT(*) FROM hashes").fetchone()[0])
+            cur.execute("DELETE FROM hashes")
+            cur.execute("DELETE FROM etags")
+        with self._lock:
+            self._conn.execute("VACUUM")
+        return removed

@@ -1,0 +1,163 @@
+"""The hash cache: identity-keyed, persistent, clearable, thread-safe, and used by the uploader."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from hma_gui.core import app_dirs
+from hma_gui.core.hash_cache import FileIdentity, HashCache, HashRecord, default_cache_path
+from tests.dupes_trees import md5hex
+
+
+def test_lookup_needs_the_same_size_mtime_and_inode(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"abc")
+    info = path.stat()
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, info, "0" * 32)
+        assert cache.lookup(path, info) == "0" * 32
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
+        assert cache.lookup(path, path.stat()) is None
+        replaced = tmp_path / "new.csv"
+        replaced.write_bytes(b"abc")
+        os.utime(replaced, ns=(info.st_atime_ns, info.st_mtime_ns))
+        replaced.replace(path)  # same size and mtime, another inode
+        assert path.stat().st_mtime_ns == info.st_mtime_ns
+        assert cache.lookup(path, path.stat()) is None
+
+
+def test_single_stores_are_batched_seen_at_once_and_kept_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"abc")
+    info = path.stat()
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, info, "1" * 32)
+        with HashCache(tmp_path / "c.db") as other:  # another process, in effect
+            assert other.lookup(path, info) is None  # not written yet: one write per batch
+        assert cache.lookup(path, info) == "1" * 32  # but this instance knows it
+    with HashCache(tmp_path / "c.db") as cache:
+        assert cache.lookup(path, info) == "1" * 32  # written on close
+
+
+def test_entries_survive_a_restart_and_clear_forgets_them(tmp_path: Path) -> None:
+    identity = FileIdentity("/data/x.csv", 10, 123, 7)
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store_many([HashRecord(identity, head="1" * 32, md5="2" * 32)])
+        cache.store_etags(identity, {5 * 1024 * 1024: "abc-2"})
+    with HashCache(tmp_path / "c.db") as cache:
+        hit = cache.lookup_many([identity])[identity.path]
+        assert (hit.head, hit.md5) == ("1" * 32, "2" * 32)
+        assert cache.lookup_etag(identity, 5 * 1024 * 1024) == "abc-2"
+        assert cache.clear() == 1
+        assert cache.lookup_many([identity]) == {}
+        assert cache.lookup_etag(identity, 5 * 1024 * 1024) is None
+
+
+def test_a_partial_record_keeps_what_is_known_unless_the_file_changed(tmp_path: Path) -> None:
+    same = FileIdentity("/d/a", 10, 1, 1)
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store_many([HashRecord(same, head="h" * 32)])
+        cache.store_many([HashRecord(same, md5="m" * 32)])
+        hit = cache.lookup_many([same])["/d/a"]
+        assert (hit.head, hit.md5) == ("h" * 32, "m" * 32)
+        changed = FileIdentity("/d/a", 10, 2, 1)
+        cache.store_many([HashRecord(changed, md5="n" * 32)])
+        hit = cache.lookup_many([changed])["/d/a"]
+        assert (hit.head, hit.md5) == (None, "n" * 32)
+
+
+def test_bulk_lookup_by_folder_range_and_by_key_agree(tmp_path: Path) -> None:
+    files = [FileIdentity(f"/d/sub{n % 7}/f{n}", n, n, n) for n in range(2500)]
+    neighbours = [FileIdentity(f"/d-other/f{n}", n, n, n) for n in range(10)]
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store_many(HashRecord(f, md5=f"{n:032d}") for n, f in enumerate(files + neighbours))
+        many = cache.lookup_many(files)  # 2,500 paths: one range scan of /d/
+        few = cache.lookup_many(files[:100])  # by key
+    assert len(many) == 2500 and many["/d/sub3/f10"].md5 == f"{10:032d}"
+    assert {p: h.md5 for p, h in few.items()} == {p: many[p].md5 for p in few}
+
+
+def test_concurrent_use_from_many_threads(tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+    with HashCache(tmp_path / "c.db") as cache:
+
+        def work(worker: int) -> None:
+            try:
+                for n in range(200):
+                    identity = FileIdentity(f"/w{worker}/f{n}", n, n, n)
+                    cache.store_many([HashRecord(identity, md5=f"{worker:016d}{n:016d}")])
+                    assert cache.lookup_many([identity])[identity.path].md5 is not None
+            except BaseException as exc:  # collected for the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert cache.count() == 1600
+
+
+def test_a_corrupt_cache_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with HashCache(path) as cache:
+        assert cache.count() == 0
+    assert list(tmp_path.glob("c.db.corrupt-*"))
+
+
+def test_default_location_is_the_data_directory() -> None:
+    assert default_cache_path().parent == app_dirs.data_dir()
+
+
+@pytest.mark.integration
+def test_the_uploader_reuses_a_cached_md5_instead_of_reading_twice(
+    s3_env: object, tmp_path: Path
+) -> None:
+    from hma_gui.core.s3_client import make_s3_client
+    from hma_gui.core.settings import load_settings
+    from hma_gui.core.uploader import UploadConfig, Uploader
+
+    data = os.urandom(6 * 1024 * 1024)
+    path = tmp_path / "big.csv"
+    path.write_bytes(data)
+    config = UploadConfig(multipart_threshold=5 * 1024 * 1024, part_size=5 * 1024 * 1024)
+    client = make_s3_client(load_settings())
+    bucket = s3_env.mba_bucket  # type: ignore[attr-defined]
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, path.stat(), md5hex(data))
+        uploader = Uploader(client, config, md5_cache=cache)
+        reads = _count_builtin_opens(path)
+        with reads:
+            result = uploader.upload(path, bucket, "mba/csv/big.csv")
+        uploader.close()
+    assert reads.count == 0  # the whole-file MD5 pass (builtins.open) was skipped
+    assert result.parts == 2 and result.md5 == md5hex(data)
+    head = s3_env.head(bucket, "mba/csv/big.csv")  # type: ignore[attr-defined]
+    assert head["Metadata"] == {"md5": md5hex(data)}
+
+
+class _count_builtin_opens:
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self.count = 0
+
+    def __enter__(self) -> _count_builtin_opens:
+        self._open = builtins.open
+
+        def counting(file: object, *args: object, **kwargs: object) -> object:
+            if isinstance(file, (str, os.PathLike)) and os.fspath(file) == self.path:
+                self.count += 1
+            return self._open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+        builtins.open = counting  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        builtins.open = self._open
