@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from hma_gui import APP_ID, __version__
+from hma_gui.core.frozen_app import ensure_std_streams
 from hma_gui.core.sandbox import SANDBOX_SERVER_FLAG
 
 
@@ -26,14 +27,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{APP_ID} {__version__}")
     parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation: open the window, upload a file to a private sandbox "
+        "endpoint and read it back; exit 0 if all worked, 1 otherwise",
+    )
+    parser.add_argument(
         "--smoke-test",
         action="store_true",
         help=argparse.SUPPRESS,  # start in the sandbox, exit 0 once uploads could start (packaging)
+    )
+    parser.add_argument(
+        "--startup-timing",
+        action="store_true",
+        help=argparse.SUPPRESS,  # print when the window is first shown, then quit (bench/)
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    ensure_std_streams()  # a windowed build may have no stdout/stderr at all
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == [SANDBOX_SERVER_FLAG]:
         from hma_gui.core import sandbox_server
@@ -41,12 +54,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sandbox_server.main(arguments[1:])
     # Qt's own options (-platform, -style …) pass through to QApplication untouched.
     args, qt_args = build_parser().parse_known_args(arguments)
+    qt_argv = [sys.argv[0] if sys.argv else APP_ID, *qt_args]
+    if args.self_test:
+        from hma_gui.ui.self_test import run_self_test
+
+        return run_self_test(qt_argv)
     from hma_gui.ui.app import run_app
 
     return run_app(
-        [sys.argv[0] if sys.argv else APP_ID, *qt_args],
+        qt_argv,
         sandbox=args.sandbox or args.smoke_test,
         smoke_test=args.smoke_test,
+        startup_timing=args.startup_timing,
     )
 
 

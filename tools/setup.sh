@@ -33,7 +33,8 @@ app_packages=(
   libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 libxcb-randr0
   libxcb-shm0 libxcb-sync1 libxcb-xfixes0
 )
-test_packages=(mariadb-server mariadb-client jdupes xvfb xauth)
+test_packages=(mariadb-server mariadb-client jdupes xvfb xauth
+  x11-utils xdotool imagemagick desktop-file-utils)  # the packaged app on a real X server
 bench_packages=(rclone fdupes rmlint hyperfine time)
 
 packages=("${app_packages[@]}")

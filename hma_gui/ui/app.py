@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from hma_gui import APP_ID, APP_NAME, __version__
 from hma_gui.core import app_dirs
 from hma_gui.core.errors import ConfigError
+from hma_gui.core.frozen_app import restore_child_environment
 from hma_gui.core.logging_setup import MemoryLogHandler, setup_logging
 from hma_gui.core.s3_client import credentials_found
 from hma_gui.core.settings import Settings, load_settings
 from hma_gui.core.settings_file import save_settings
-from hma_gui.ui import icons, theme
+from hma_gui.ui import icons, quit_signals, startup_probe, theme
 from hma_gui.ui.error_dialog import ExceptHook
 from hma_gui.ui.first_run import FirstRunChoice, FirstRunDialog
 from hma_gui.ui.main_window import MainWindow
@@ -90,11 +91,25 @@ def choose_mode(settings: Settings, force_sandbox: bool) -> tuple[Settings, bool
     return updated, False
 
 
-def run_app(argv: Sequence[str], *, sandbox: bool = False, smoke_test: bool = False) -> int:
+def run_app(
+    argv: Sequence[str],
+    *,
+    sandbox: bool = False,
+    smoke_test: bool = False,
+    startup_timing: bool = False,
+) -> int:
     app = create_application(argv)
+    restore_child_environment()  # a packaged app's children get the user's environment
     memory: MemoryLogHandler = setup_logging()
     window: MainWindow | None = None
     hook = ExceptHook(lambda: window).install()
+
+    def quit_now() -> None:  # SIGTERM, Ctrl+C: as the Quit shortcut, even with the tray on
+        if window is not None:
+            window.quit()
+        app.quit()
+
+    signals = quit_signals.install(quit_now)
     logger.info("%s %s starting (Python %s)", APP_NAME, __version__, sys.version.split()[0])
     try:
         settings = load_or_recover_settings()
@@ -106,6 +121,8 @@ def run_app(argv: Sequence[str], *, sandbox: bool = False, smoke_test: bool = Fa
         settings, sandboxed = mode
         session = Session(settings, sandbox=sandboxed)
         window = MainWindow(session, memory)
+        if startup_timing:
+            startup_probe.report_when_shown(window, then=app.quit)
         window.show()
         window.start()
         if smoke_test:
@@ -113,7 +130,9 @@ def run_app(argv: Sequence[str], *, sandbox: bool = False, smoke_test: bool = Fa
         return int(app.exec())
     finally:
         if window is not None:
-            window.close()
+            window.quit()  # close for good (a tray-kept window would only hide)
+        if signals is not None:
+            signals.uninstall()
         hook.uninstall()
 
 

@@ -66,6 +66,7 @@ class Session(QObject):
         *,
         sandbox: bool = False,
         sandbox_starter: SandboxStarter = start_sandbox,
+        store_file: Path | None = None,  # default: `store_path()`; the self-test keeps its own
     ) -> None:
         super().__init__()
         self.base_settings = base_settings
@@ -74,7 +75,8 @@ class Session(QObject):
         self.sandbox: Sandbox | None = None
         self._sandbox_starter = sandbox_starter
         self._sandbox_endpoint = ""
-        self.store = JobStore(store_path(self.sandboxed))
+        self._started_sandboxes: list[Sandbox] = []
+        self.store = JobStore(store_file or store_path(self.sandboxed))
         self.progress = ByteProgress()
         self.pools = Pools(base_settings.concurrency)
         self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
@@ -104,12 +106,14 @@ class Session(QObject):
         base = self.base_settings
         if self.sandboxed:
             starter = self._sandbox_starter
-            run_task(
-                self.pools.store,
-                lambda: _start_sandbox(starter, base),
-                self._sandbox_up,
-                self._fail,
-            )
+            started = self._started_sandboxes
+
+            def start_sandbox() -> tuple[Sandbox, Settings, Uploader]:
+                result = _start_sandbox(starter, base)
+                started.append(result[0])  # close() stops it even if _sandbox_up never runs
+                return result
+
+            run_task(self.pools.store, start_sandbox, self._sandbox_up, self._fail)
         else:
             run_task(
                 self.pools.store, lambda: _build_uploader(base), self._uploader_built, self._fail
@@ -174,6 +178,9 @@ class Session(QObject):
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        # Closed while the sandbox was starting: its result may never reach _sandbox_up.
+        for sandbox in self._started_sandboxes:
+            sandbox.stop()
         logger.info("session closed")
 
 
