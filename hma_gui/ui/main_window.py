@@ -80,7 +80,8 @@ class MainWindow(QMainWindow):
         self.session = session
         self._closed = False
         self._quitting = False
-        self.setWindowTitle(APP_NAME + (" — sandbox" if session.sandboxed else ""))
+        # Qt appends " — <application display name>" to a title that is not the name itself.
+        self.setWindowTitle("Sandbox" if session.sandboxed else APP_NAME)
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
         self.setMinimumSize(980, 660)
