@@ -58,7 +58,7 @@ TO_DECIDE_COLOR = "#db2777"
 class DuplicateFlow(QObject):
     dialog_opened = Signal(object)  # DuplicateReviewDialog
     decisions_applied = Signal(object)  # StoredUpdate
-    _watched = Signal(object)  # a DuplicateReview, from the watcher's thread
+    _watched = Signal(object)  # Findings, from the watcher's thread
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -93,7 +93,7 @@ class DuplicateFlow(QObject):
             session.store,
             lambda: self.connection.get(None),
             cache=session.hash_cache,
-            on_review=lambda review, _jobs: self._watched.emit(review),
+            on_review=lambda review, _jobs: self._watched.emit(self._watch_findings(review)),
         )
         session.ready.connect(lambda: self.connection.set(session.settings))
         session.settings_changed.connect(self._settings_changed)
@@ -139,9 +139,15 @@ class DuplicateFlow(QObject):
                     f"Duplicate check of {label}: {outcome.summary().outcome()}", 15_000
                 )
 
-    def _from_watcher(self, review: DuplicateReview) -> None:
+    def _watch_findings(self, review: DuplicateReview) -> Findings:
+        """(The watcher's thread.) Its findings, counted there."""
         batch = self.window.watch_service.batch_id
-        self._add(Findings("watched folders", review, batch, FindingsState.APPLIED, "watch"))
+        findings = Findings("watched folders", review, batch, FindingsState.APPLIED, "watch")
+        findings.summary()
+        return findings
+
+    def _from_watcher(self, findings: Findings) -> None:
+        self._add(findings)
 
     def _add(self, findings: Findings) -> None:
         self.recent.insert(0, findings)
@@ -227,6 +233,7 @@ class DuplicateFlow(QObject):
 
         def done(result: StoredUpdate) -> None:
             findings.state = FindingsState.APPLIED
+            findings.recount()
             self.panel.refresh()
             self._update_counts()
             if not any(f.waiting for f in self.recent):
@@ -251,6 +258,7 @@ class DuplicateFlow(QObject):
         if self._snapshot is not None:  # an applied review: its changes were not applied
             findings.review.decisions, findings.review.copy_of = self._snapshot
             self._snapshot = None
+        findings.recount()
         self.panel.refresh()
         self._update_counts()
         if findings.waiting:

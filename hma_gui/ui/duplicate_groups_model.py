@@ -13,7 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 
 from hma_gui.core.duplicate_decisions import Decision
 from hma_gui.core.local_duplicates import DuplicateFile, DuplicateGroup
@@ -57,6 +57,8 @@ class GroupsModel(QAbstractItemModel):
         self.editable = editable
         self.groups = sorted(board.review.groups, key=lambda g: (-g.wasted_bytes, g.md5))
         self._muted = QColor(theme.TEXT_MUTED)
+        self._bold = QFont()
+        self._bold.setWeight(QFont.Weight.DemiBold)
         self._decision_brushes = {d: QColor(v) for d, v in DECISION_COLORS.items()}
         board.changed.connect(self._decisions_changed)
 
@@ -123,6 +125,8 @@ class GroupsModel(QAbstractItemModel):
             return self._file_text(item, column)
         if role == Qt.ItemDataRole.ToolTipRole and column == GroupColumn.FILE and item is not None:
             return item.path
+        if role == Qt.ItemDataRole.FontRole and item is None and column == GroupColumn.FILE:
+            return self._bold
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == GroupColumn.DECISION:
                 if item is None:

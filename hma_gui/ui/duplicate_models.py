@@ -74,6 +74,10 @@ HOW_LABELS = {
     Comparison.UNDECIDABLE: "could not compare",
 }
 _IN_S3 = (S3Class.ALREADY_UPLOADED, S3Class.CONFLICT, S3Class.UNDECIDED)
+_ORDER = {
+    S3Class.CONFLICT: 0, S3Class.UNDECIDED: 1, S3Class.DUPLICATE_ELSEWHERE: 2,
+    S3Class.ALREADY_UPLOADED: 3, S3Class.NEW: 4,
+}  # fmt: skip
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -162,16 +166,24 @@ FINDING_HEADERS = (
 class FindingsModel(QAbstractTableModel):
     """The S3 findings other than "new": one row per file that S3 already knows of."""
 
-    def __init__(self, board: DecisionBoard, *, editable: bool, parent: Any = None) -> None:
+    def __init__(
+        self,
+        board: DecisionBoard,
+        *,
+        editable: bool,
+        parent: Any = None,
+        paths: list[str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.board = board
         self.editable = editable
         review = board.review
-        self.all_rows: list[S3Finding] = [
+        found = [
             f
-            for p in review.paths
+            for p in (review.paths if paths is None else paths)
             if (f := review.finding(p)) is not None and f.s3_class is not S3Class.NEW
-        ]
+        ]  # conflicts first: they are what needs a decision
+        self.all_rows: list[S3Finding] = sorted(found, key=lambda f: (_ORDER[f.s3_class], f.path))
         self.rows = list(self.all_rows)
         self._class_filter: S3Class | None = None
         self._brushes = {c: QColor(v) for c, v in CLASS_COLORS.items()}
@@ -255,7 +267,14 @@ class FindingsModel(QAbstractTableModel):
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by `column`; -1 (the header's third click) is back to conflicts first."""
         review = self.board.review
+        if column < 0:
+            self.layoutAboutToBeChanged.emit()
+            wanted = self._class_filter
+            self.rows = [f for f in self.all_rows if wanted is None or f.s3_class is wanted]
+            self.layoutChanged.emit()
+            return
         keys = {
             FindingColumn.FILE: lambda f: shown_path(review, f.path).lower(),
             FindingColumn.KEY: lambda f: f.key,

@@ -143,7 +143,9 @@ class DropChecker(QObject):
             result = held(jobs, result, set(review.paths))
         if review.needs_review:
             state = FindingsState.WAITING if ask else FindingsState.APPLIED
-            self._keep(batch_id, Findings("", review, batch_id, state))
+            findings = Findings("", review, batch_id, state)
+            findings.summary()  # counted here, not on the window's thread
+            self._keep(batch_id, findings)
         return result
 
     def update(self, done: int, total: int | None, message: str = "") -> None:

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHeaderView,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from hma_gui.core.duplicate_decisions import DuplicateReview
 from hma_gui.core.duplicate_report import DuplicateReport, format_for
+from hma_gui.ui import theme
 from hma_gui.ui.duplicate_groups_model import GroupColumn, GroupsModel
 from hma_gui.ui.duplicate_models import CHOICES_ROLE, DECISION_LABELS, FindingColumn, FindingsModel
 
@@ -63,7 +66,24 @@ def export_path(chosen: str, chosen_filter: str) -> Path | None:
 
 
 class DecisionDelegate(QStyledItemDelegate):
-    """A combo box with the row's possible decisions, only while the cell is edited."""
+    """A combo box with the row's possible decisions, only while the cell is edited.
+
+    Editable cells show a small chevron, so a decision looks like something to change.
+    """
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        super().paint(painter, option, index)
+        if not index.flags() & Qt.ItemFlag.ItemIsEditable:
+            return
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        rect = option.rect
+        x, y = rect.right() - 16, rect.center().y() - 1
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor("#ffffff" if selected else theme.TEXT_MUTED), 1.5)
+        painter.setPen(pen)
+        painter.drawPolyline([QPointF(x, y - 2), QPointF(x + 4, y + 2), QPointF(x + 8, y - 2)])
+        painter.restore()
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Any) -> QWidget:
         combo = QComboBox(parent)
@@ -90,8 +110,12 @@ def configure_view(view: QTableView | QTreeView, stretch: int) -> None:
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-    view.setSortingEnabled(isinstance(view, QTableView))
     header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    if isinstance(view, QTableView):  # the tree keeps its order: most wasted bytes first
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        view.setSortingEnabled(True)
     header.setHighlightSections(False)
     header.setStretchLastSection(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -108,9 +132,10 @@ def findings_view(model: FindingsModel) -> QTableView:
     view = QTableView()
     view.setModel(model)
     configure_view(view, FindingColumn.FILE)
-    for column, width in (
-        (FindingColumn.KEY, 280), (FindingColumn.CLASS, 120), (FindingColumn.S3_SIZE, 80),
-        (FindingColumn.S3_MODIFIED, 130), (FindingColumn.HOW, 120), (FindingColumn.DECISION, 100),
+    view.horizontalHeader().setSectionResizeMode(FindingColumn.KEY, QHeaderView.ResizeMode.Stretch)
+    for column, width in ( (FindingColumn.CLASS, 130),
+        (FindingColumn.S3_SIZE, 90),
+        (FindingColumn.S3_MODIFIED, 145), (FindingColumn.HOW, 130), (FindingColumn.DECISION, 124),
     ):  # fmt: skip
         view.setColumnWidth(column, width)
     return view
@@ -121,8 +146,8 @@ def groups_view(model: GroupsModel) -> QTreeView:
     view.setModel(model)
     configure_view(view, GroupColumn.FILE)
     for column, width in (
-        (GroupColumn.SIZE, 80), (GroupColumn.MODIFIED, 130), (GroupColumn.MD5, 250),
-        (GroupColumn.WASTED, 80), (GroupColumn.DECISION, 100),
+        (GroupColumn.SIZE, 90), (GroupColumn.MODIFIED, 145), (GroupColumn.MD5, 290),
+        (GroupColumn.WASTED, 90), (GroupColumn.DECISION, 124),
     ):  # fmt: skip
         view.setColumnWidth(column, width)
     return view

@@ -203,7 +203,9 @@ class DuplicatesPanel(QWidget):
             self.pages.setCurrentWidget(self.placeholder)
             return
         self.board = DecisionBoard(entry.review, self)
-        self.findings_model = FindingsModel(self.board, editable=False, parent=self)
+        self.findings_model = FindingsModel(
+            self.board, editable=False, parent=self, paths=entry.paths()
+        )
         self.groups_model = GroupsModel(self.board, editable=False, parent=self)
         self.findings_view = findings_view(self.findings_model)
         self.groups_view = groups_view(self.groups_model)
@@ -222,7 +224,8 @@ class DuplicatesPanel(QWidget):
         if entry is None:
             return
         summary = entry.summary()
-        self.summary.setText(f"{entry.label}: {summary.describe()}")
+        text = summary.describe()
+        self.summary.setText(text[:1].upper() + text[1:])
         if entry.waiting:
             text, kind = f"{summary.files:,} files wait for your decision", "warning"
         else:

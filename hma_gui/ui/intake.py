@@ -135,6 +135,7 @@ class Intake(QObject):
         batch_id = self._store.new_batch(label[:200])
         stats = DiscoveryStats()
         buffer: list[NewJob] = []
+        flushed = 0  # len(buffer) at the last flush (a screened drop is kept whole)
         queued = failed = 0
         last_flush = last_yield = time.monotonic()
         for job in iter_planned_jobs(paths, settings, options, stats=stats, cancel=cancel):
@@ -145,13 +146,14 @@ class Intake(QObject):
             else:
                 queued += 1
             now = time.monotonic()
-            if len(buffer) >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
+            if len(buffer) - flushed >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
                 if screen is None:
                     self._flush(buffer, batch_id, stats)
                     buffer = []
                 else:  # the whole drop is screened at once
                     self.progress.emit(stats.files + stats.problems)
                     time.sleep(YIELD_SECONDS)
+                    flushed = len(buffer)
                 last_flush = last_yield = time.monotonic()
             elif now - last_yield >= WORK_SECONDS:
                 time.sleep(YIELD_SECONDS)  # let the window have the GIL
@@ -162,8 +164,10 @@ class Intake(QObject):
             queued = sum(1 for j in buffer if j.state is JobState.QUEUED)
             set_aside = sum(1 for j in buffer if j.state is JobState.SKIPPED)
             failed = sum(1 for j in buffer if j.state is JobState.FAILED)
-            for start in range(0, len(buffer), BATCH_SIZE):
+            for start in range(0, len(buffer), BATCH_SIZE):  # at most half the time writing
+                began = time.monotonic()
                 self._flush(buffer[start : start + BATCH_SIZE], batch_id, stats)
+                time.sleep(time.monotonic() - began)
         self._flush([] if screen is not None else buffer, batch_id, stats)
         return IntakeSummary(
             paths, batch_id, queued, failed, stats.filtered, time.monotonic() - started,
