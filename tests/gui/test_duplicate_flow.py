@@ -132,11 +132,14 @@ def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
 def test_when_s3_cannot_be_listed_the_drop_waits_and_can_be_checked_again(
     qtbot: QtBot, open_window, s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    folder = write(tmp_path / "drop", {"a.csv": b"a\n", "b.csv": b"b\n"})
+    bucket = s3_env.mba_bucket
+    s3_env.client.put_object(Bucket=bucket, Key="mba/csv/b.csv", Body=b"b\n")  # type: ignore[attr-defined]
+    first = write(tmp_path / "first", {"a.csv": b"a\n", "b.csv": b"b\n"})
+    second = write(tmp_path / "second", {"c.csv": b"c\n", "d.csv": b"d, theirs differ\n"})
     window = open_window()
     qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
     proxy.down()
-    window.add_paths([folder])
+    window.add_paths([first])
     qtbot.waitUntil(lambda: window.banner.topic == "dupcheck", timeout=WAIT_MS)
     assert window.banner.isVisible()
     text = window.banner.message.text()
@@ -145,10 +148,28 @@ def test_when_s3_cannot_be_listed_the_drop_waits_and_can_be_checked_again(
     assert window.session.store.counters().total == 0
     assert [b.text() for b in window.banner.buttons] == ["Upload without the check", "Check again"]
     proxy.up()
-    window.banner.buttons[1].click()
-    qtbot.waitUntil(lambda: window.session.store.counters().done == 2, timeout=WAIT_MS)
-    assert s3_env.keys(s3_env.mba_bucket) == ["mba/csv/a.csv", "mba/csv/b.csv"]
+    window.banner.buttons[1].click()  # checked again: b.csv is already in S3
+    qtbot.waitUntil(lambda: window.session.store.counters().done == 1, timeout=WAIT_MS)
+    assert window.session.store.counters().skipped == 1
     assert not window.duplicates.failures
+
+    s3_env.client.put_object(Bucket=bucket, Key="mba/csv/d.csv", Body=b"d\n")  # type: ignore[attr-defined]
+    proxy.down()
+    window.add_paths([second])
+    qtbot.waitUntil(
+        lambda: window.banner.topic == "dupcheck" and window.banner.isVisible(), timeout=WAIT_MS
+    )
+    proxy.up()
+    window.banner.buttons[0].click()  # without the check: d.csv replaces what S3 holds
+    qtbot.waitUntil(lambda: window.session.store.counters().done == 3, timeout=WAIT_MS)
+    assert s3_env.keys(bucket) == [
+        "mba/csv/a.csv",
+        "mba/csv/b.csv",
+        "mba/csv/c.csv",
+        "mba/csv/d.csv",
+    ]
+    assert s3_env.read(bucket, "mba/csv/d.csv") == b"d, theirs differ\n"
+    assert not window.duplicates.failures and not window.banner.isVisible()
 
 
 def test_a_watched_folder_skips_a_file_already_in_s3(

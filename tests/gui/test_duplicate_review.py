@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDialog
 from pytestqt.qtbot import QtBot
 
@@ -248,6 +248,21 @@ def test_the_findings_export_as_json_and_csv(
 
     dialog.choose_path = lambda _parent, _suggested: ("", "")  # cancelled: nothing written
     assert dialog.export() is None
+
+
+def test_the_dialog_is_the_cores_decision_callback(qtbot: QtBot, checked: Checked) -> None:
+    dialog = DuplicateReviewDialog(checked.review)
+    qtbot.addWidget(dialog)
+
+    def answer() -> None:
+        dialog.apply_to_all(Decision.OVERWRITE)
+        dialog.apply_button.click()
+
+    QTimer.singleShot(0, answer)
+    assert decide(checked.review, "ask", dialog)  # modal: returns once answered
+    assert checked.review.decisions[checked.path("conflict.csv")] is Decision.OVERWRITE
+    QTimer.singleShot(0, dialog.later_button.click)
+    assert not dialog.review(checked.review)  # decide later: the upload does not go on
 
 
 # ----------------------------------------------------------------- 10,000 rows
