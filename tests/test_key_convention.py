@@ -149,6 +149,6 @@ def test_build_key_always_starts_with_prefix_and_type(folders: list[str], name: 
         key = build_key(path, scope="mba", prefix="mba/")
     except KeyValidationError:
         return
-    ext = name.rsplit(".", 1)[1].lower() if "." in name.lstrip(".") else "other"
+    ext = (name.rsplit(".", 1)[1].lower() if "." in name.lstrip(".") else "") or "other"
     assert key.startswith(f"mba/{unicodedata.normalize('NFC', ext)}/")
     assert key.endswith(unicodedata.normalize("NFC", name))

@@ -7,8 +7,7 @@ endpoint down for the failures picture.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py
 
-A state is a function that brings the window there and returns the file name;
-the duplicates tab will add its own to `STATES`.
+A state is a function that brings the window there and returns the file name.
 """
 
 from __future__ import annotations
@@ -118,6 +117,44 @@ def make_demo_tree(root: Path) -> Path:
     for name in ("terms-2024.pdf", "privacy-notice.pdf", "rates.xlsx", "renewals.csv"):
         write(f"policy/{name}", 200_000, 900_000)
     return data
+
+
+def make_duplicates_tree(root: Path) -> tuple[Path, dict[str, bytes]]:
+    """A claims export dropped again: some files S3 has, some it holds otherwise, copies.
+
+    Returns the folder to drop and the objects to put in the mba bucket first.
+    """
+    rng = random.Random(7)
+    folder = root / "Shared" / "claims-2023" / "mba"
+
+    def data(low: int, high: int) -> bytes:
+        return rng.randbytes(rng.randint(low, high))
+
+    files = {
+        "csv/claims-2023/Q1.csv": data(180_000, 400_000),
+        "csv/claims-2023/Q2.csv": data(180_000, 400_000),
+        "csv/claims-2023/Q3.csv": data(180_000, 400_000),
+        "csv/claims-2023/Q4.csv": data(180_000, 400_000),
+        "csv/claims-2023/members-final.csv": data(60_000, 90_000),
+        "csv/claims-2023/new-enrollees.csv": data(20_000, 40_000),
+        "csv/claims-2023/plans.csv": data(8_000, 12_000),
+        "reports/summary.pdf": data(300_000, 500_000),
+    }
+    files["csv/claims-2023/members-final (1).csv"] = files["csv/claims-2023/members-final.csv"]
+    files["csv/claims-2023/backup/plans.csv"] = files["csv/claims-2023/plans.csv"]
+    files["reports/summary-copy.pdf"] = files["reports/summary.pdf"]
+    for relative, body in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    in_s3 = {
+        "mba/csv/claims-2023/Q1.csv": files["csv/claims-2023/Q1.csv"],
+        "mba/csv/claims-2023/Q2.csv": files["csv/claims-2023/Q2.csv"],
+        "mba/csv/claims-2023/Q3.csv": data(180_000, 400_000),
+        "mba/csv/claims-2023/Q4.csv": files["csv/claims-2023/Q4.csv"][:-4096] + data(4096, 4096),
+        "mba/csv/archive/members-2023.csv": files["csv/claims-2023/members-final.csv"],
+    }
+    return folder, in_s3
 
 
 def main() -> int:
@@ -258,6 +295,41 @@ def shoot(out: Path, home: Path) -> int:
         print(f"wrote {path}")
         return "settings"
 
+    def review() -> str:
+        """A claims export dropped with "ask": the review dialog opens before it uploads."""
+        assert session.sandbox is not None
+        direct = make_s3_client(sandbox_settings(settings, session.sandbox.endpoint))
+        folder, in_s3 = make_duplicates_tree(home)
+        bucket = session.settings.scope("mba").bucket
+        for key, body in in_s3.items():
+            direct.put_object(Bucket=bucket, Key=key, Body=body)
+        window.duplicates.save_policy("ask", True)
+        window.duplicates.panel.set_policy("ask", True)
+        window.add_paths([folder])
+        wait(lambda: window.duplicates.dialog is not None)
+        dialog = window.duplicates.dialog
+        assert dialog is not None
+        dialog.resize(1180, 640)
+        model = dialog.findings_model
+        row = next(r for r, f in enumerate(model.rows) if f.key.endswith("Q3.csv"))
+        model.setData(model.index(row, 6), "keep-both")
+        dialog.findings_view.selectRow(row)
+        pause_for(0.4)
+        path = out / "review.png"
+        dialog.grab().save(str(path))
+        print(f"wrote {path}")
+        dialog.apply_button.click()
+        return "review"
+
+    def duplicates() -> str:
+        flow = window.duplicates
+        wait(lambda: bool(flow.recent) and not flow.recent[0].waiting)
+        window.tabs.setCurrentWidget(flow.panel)
+        flow.panel.show_page(0)
+        name = save("duplicates")
+        window.tabs.setCurrentWidget(window.table)
+        return name
+
     def first_run() -> str:
         dialog = FirstRunDialog()
         dialog.show()
@@ -269,15 +341,17 @@ def shoot(out: Path, home: Path) -> int:
         return "first-run"
 
     # etl runs before the demo tree is uploaded: the demo's random mba/csv files are no CSVs
+    # review and duplicates run before failures: that one takes the endpoint down
     states: list[Callable[[], str]] = [
         empty,
         etl,
         uploading,
+        review,
+        duplicates,
         failures,
         settings_dialog,
         first_run,
     ]
-    # the duplicates tab appends its state here: states.append(duplicates)
     for state in states:
         state()
     window.close()

@@ -1,8 +1,12 @@
 """``hma-ingest watch``: upload every finished file that appears in folders, until stopped.
 
-A service a user can run on a server: one line per uploaded or failed file on
-stdout, notes on stderr. Ctrl-C exits 130, SIGTERM exits 0; either way running
-uploads go back to the queue and the next start catches up.
+A service a user can run on a server: one line per uploaded, skipped or failed
+file on stdout, notes on stderr. Ctrl-C exits 130, SIGTERM exits 0; either way
+running uploads go back to the queue and the next start catches up.
+
+Files are checked for duplicates before they are queued, as by ``upload``
+(`WatchDuplicateCheck`: same policies, ``--no-check-s3``); a watcher cannot
+ask, so ``on_duplicate = "ask"`` from the settings means ``skip`` here.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from hma_gui.cli.context import CliContext
+from hma_gui.cli.dupes_cmd import add_duplicate_options, open_hash_cache
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.upload_cmd import add_selection_options, make_uploader, outcome_printer
 from hma_gui.core.folder_watcher import FolderWatcher, watch_folders_from_paths
-from hma_gui.core.job_store import JobState
+from hma_gui.core.hash_cache import HashCache
+from hma_gui.core.job_store import JobState, JobStore
 from hma_gui.core.upload_runner import UploadRunner
+from hma_gui.core.watch_duplicates import WatchDuplicateCheck
 
 
 def register(commands: Any) -> None:
@@ -38,6 +45,7 @@ def register(commands: Any) -> None:
         "--settle", type=float, metavar="SECONDS", help="quiet time before a file counts as done"
     )
     watch.add_argument("--concurrency", type=int, metavar="N", help="parallel uploads")
+    add_duplicate_options(watch)
     watch.set_defaults(handler=cmd_watch)
 
 
@@ -59,10 +67,15 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
         if not Path(folder.path).expanduser().is_dir():
             ctx.err(f"hma-ingest: cannot watch {folder.path}: not a folder")
             return ExitStatus.ERROR
+    if args.on_duplicate == "ask":
+        ctx.err("hma-ingest: watch cannot ask about duplicates; use skip, overwrite or keep-both")
+        return ExitStatus.ERROR
     store = ctx.store()
     store.recover_orphans()
     batch = store.new_batch("watch: " + " ".join(str(f.path) for f in folders)[:200])
-    uploader = make_uploader(ctx)
+    md5_cache = open_hash_cache(ctx)
+    uploader = make_uploader(ctx, md5_cache=md5_cache)
+    check = _duplicate_check(ctx, store, md5_cache)
     runner = UploadRunner(
         store,
         uploader,
@@ -77,11 +90,14 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
             job = store.get(job_id)
             if job is not None and job.state is JobState.FAILED:
                 ctx.out(f"FAILED {job.source}: {job.error}")
+            elif job is not None and job.state is JobState.SKIPPED:
+                ctx.out(f"skipped {job.source}: {job.error}")
         runner.wake()
 
     watcher = FolderWatcher(
-        folders, settings, store, batch_id=batch, on_enqueued=enqueued, settle_seconds=args.settle
-    )
+        folders, settings, store, batch_id=batch, md5_cache=md5_cache, prepare=check,
+        on_enqueued=enqueued, settle_seconds=args.settle,
+    )  # fmt: skip
     stop = stop or threading.Event()
     terminated = threading.Event()
     worker = threading.Thread(target=runner.run, name="watch-uploads", daemon=True)
@@ -107,11 +123,29 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
             runner.cancel.cancel("stopped")
             worker.join()
             uploader.close()
+            if md5_cache is not None:
+                md5_cache.close()
     counters = store.counters(batch)
     ctx.err(f"stopped: {counters.done} uploaded, {counters.failed} failed in this session")
     if interrupted and not terminated.is_set():
         return ExitStatus.INTERRUPTED
     return ExitStatus.OK
+
+
+def _duplicate_check(
+    ctx: CliContext, store: JobStore, cache: HashCache | None
+) -> WatchDuplicateCheck | None:
+    """The `prepare` hook: the check as ``upload`` runs it, with a policy that never asks."""
+    settings = ctx.settings()
+    enabled = ctx.args.check_s3 if ctx.args.check_s3 is not None else settings.check_s3
+    if not enabled:
+        return None
+    policy = ctx.args.on_duplicate or settings.on_duplicate
+    if policy == "ask":
+        ctx.err("hma-ingest: on_duplicate = ask cannot ask while watching; using skip")
+        policy = "skip"
+    checked = settings.model_copy(update={"check_s3": True})
+    return WatchDuplicateCheck(store, lambda: (checked, ctx.s3()), cache=cache, policy=policy)
 
 
 @contextlib.contextmanager

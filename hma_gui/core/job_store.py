@@ -424,6 +424,27 @@ class JobStore:
                 (key, decision, rev, time.time(), job_id),
             )
 
+    def redecide(
+        self, job_id: int, *, key: str, decision: str | None, state: JobState, error: str | None
+    ) -> bool:
+        """A changed duplicate decision on a queued or skipped job: its target, state, reason.
+
+        Atomic: a job that started or finished meanwhile is left alone (False).
+        """
+        now = time.time()
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET key = ?, decision = ?, state = ?, error = ?, retryable = 0,"
+                " owner = NULL, rev = ?, updated_at = ?, finished_at = ?"
+                " WHERE id = ? AND state IN ('queued', 'skipped')",
+                (
+                    key, decision, state.value, error, rev, now,
+                    now if state.finished else None, job_id,
+                ),
+            )  # fmt: skip
+            return cur.rowcount == 1
+
     def set_decision(self, job_id: int, decision: str | None) -> None:
         with self._write() as cur:
             rev = self._next_rev(cur)
@@ -549,6 +570,15 @@ class JobStore:
             (bucket, key),
         )
         return UploadedRecord(*rows[0]) if rows else None
+
+    def uploaded_since(self, when: float) -> list[UploadedRecord]:
+        """Ledger rows written at or after `when` (time.time()): what a listing may lack."""
+        rows = self._read(
+            "SELECT bucket, key, source, size, mtime_ns, md5, etag, uploaded_at FROM uploaded"
+            " WHERE uploaded_at >= ? ORDER BY uploaded_at",
+            (when,),
+        )
+        return [UploadedRecord(*row) for row in rows]
 
     def note_unchanged(self, bucket: str, key: str, mtime_ns: int) -> None:
         """The file was touched but its content is what was uploaded: remember the new mtime."""

@@ -80,6 +80,16 @@ class PrefixListing:
         self.by_key[obj.key] = obj
         self.by_size.setdefault(obj.size, []).append(obj)
 
+    def put(self, obj: S3Object) -> None:
+        """`obj` written at its key since the listing: it replaces what was there."""
+        old = self.by_key.get(obj.key)
+        if old is not None:
+            same_size = self.by_size.get(old.size, [])
+            same_size[:] = [o for o in same_size if o.key != obj.key]
+            if not same_size:
+                self.by_size.pop(old.size, None)
+        self.add(obj)
+
     def __len__(self) -> int:
         return len(self.by_key)
 
@@ -112,6 +122,19 @@ class S3Inventory:
         with self._lock:
             self._listings.clear()
             self._heads.clear()
+
+    def note_put(self, obj: S3Object) -> None:
+        """An object written since it was listed (our own upload): the listings show it.
+
+        Lets a caller that keeps an inventory (the watcher) stay correct about
+        what it uploaded itself without listing again; a HEAD remembered for the
+        key is dropped.
+        """
+        with self._lock:
+            for (bucket, prefix), listing in self._listings.items():
+                if bucket == obj.bucket and obj.key.startswith(prefix):
+                    listing.put(obj)
+            self._heads.pop((obj.bucket, obj.key), None)
 
     def listings(self) -> list[PrefixListing]:
         with self._lock:

@@ -6,8 +6,10 @@ enqueues in batches (every `BATCH_SIZE` jobs or `BATCH_SECONDS`), so uploads
 start while a big folder is still being walked. Each batch is one signal, not
 one per file.
 
-The duplicate finder plugs in here: it will look at the planned jobs of a
-submission before they are enqueued.
+The duplicate check plugs in as `screen` (a `DropScreen`, set by the
+window's duplicate flow): when it wants a drop, the drop's planned jobs are
+collected whole and handed to it on the scan thread before anything is
+enqueued, and it returns the jobs to enqueue (decided, skipped, or held).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
@@ -48,15 +51,32 @@ class IntakeSummary:
     filtered: int
     seconds: float
     cancelled: bool
+    set_aside: int = 0  # skipped or held by the duplicate check
 
     def describe(self) -> str:
         parts = [f"{self.queued:,} file{'s' if self.queued != 1 else ''} queued"]
+        if self.set_aside:
+            parts.append(f"{self.set_aside:,} set aside by the duplicate check")
         if self.failed:
             parts.append(f"{self.failed:,} not uploadable")
         if self.filtered:
             parts.append(f"{self.filtered:,} filtered out")
         tail = " (scan cancelled)" if self.cancelled else ""
         return ", ".join(parts) + tail
+
+
+class DropScreen(Protocol):
+    """Looks at a whole drop's planned jobs before they are enqueued (the duplicate check)."""
+
+    def wants(self, settings: Settings) -> bool:
+        """Whether drops made with `settings` are screened (main thread)."""
+        ...
+
+    def screen(
+        self, jobs: list[NewJob], batch_id: int, settings: Settings, cancel: CancelToken
+    ) -> list[NewJob]:
+        """The jobs to enqueue into `batch_id` (scan thread; may take long, honours `cancel`)."""
+        ...
 
 
 class Intake(QObject):
@@ -73,6 +93,7 @@ class Intake(QObject):
         self._pool = pool
         self._pending = 0
         self._cancel = CancelToken()
+        self.screen: DropScreen | None = None
 
     @property
     def busy(self) -> bool:
@@ -88,9 +109,10 @@ class Intake(QObject):
         if self._pending == 1:
             self.busy_changed.emit(True)
         cancel = self._cancel
+        screen = self.screen if self.screen is not None and self.screen.wants(settings) else None
         run_task(
             self._pool,
-            lambda: self._scan(names, settings, options, cancel),
+            lambda: self._scan(names, settings, options, cancel, screen),
             self._done,
             self._failed,
         )
@@ -101,13 +123,19 @@ class Intake(QObject):
         self._cancel = CancelToken()
 
     def _scan(
-        self, paths: tuple[str, ...], settings: Settings, options: PlanOptions, cancel: CancelToken
+        self,
+        paths: tuple[str, ...],
+        settings: Settings,
+        options: PlanOptions,
+        cancel: CancelToken,
+        screen: DropScreen | None = None,
     ) -> IntakeSummary:
         started = time.monotonic()
         label = "drop: " + ", ".join(Path(p).name for p in paths)
         batch_id = self._store.new_batch(label[:200])
         stats = DiscoveryStats()
         buffer: list[NewJob] = []
+        flushed = 0  # len(buffer) at the last flush (a screened drop is kept whole)
         queued = failed = 0
         last_flush = last_yield = time.monotonic()
         for job in iter_planned_jobs(paths, settings, options, stats=stats, cancel=cancel):
@@ -118,17 +146,32 @@ class Intake(QObject):
             else:
                 queued += 1
             now = time.monotonic()
-            if len(buffer) >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
-                self._flush(buffer, batch_id, stats)
-                buffer, last_flush = [], now
-                last_yield = time.monotonic()
+            if len(buffer) - flushed >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
+                if screen is None:
+                    self._flush(buffer, batch_id, stats)
+                    buffer = []
+                else:  # the whole drop is screened at once
+                    self.progress.emit(stats.files + stats.problems)
+                    time.sleep(YIELD_SECONDS)
+                    flushed = len(buffer)
+                last_flush = last_yield = time.monotonic()
             elif now - last_yield >= WORK_SECONDS:
                 time.sleep(YIELD_SECONDS)  # let the window have the GIL
                 last_yield = time.monotonic()
-        self._flush(buffer, batch_id, stats)
+        set_aside = 0
+        if screen is not None:
+            buffer = [] if cancel.cancelled else screen.screen(buffer, batch_id, settings, cancel)
+            queued = sum(1 for j in buffer if j.state is JobState.QUEUED)
+            set_aside = sum(1 for j in buffer if j.state is JobState.SKIPPED)
+            failed = sum(1 for j in buffer if j.state is JobState.FAILED)
+            for start in range(0, len(buffer), BATCH_SIZE):  # at most half the time writing
+                began = time.monotonic()
+                self._flush(buffer[start : start + BATCH_SIZE], batch_id, stats)
+                time.sleep(time.monotonic() - began)
+        self._flush([] if screen is not None else buffer, batch_id, stats)
         return IntakeSummary(
             paths, batch_id, queued, failed, stats.filtered, time.monotonic() - started,
-            cancel.cancelled,
+            cancel.cancelled, set_aside,
         )  # fmt: skip
 
     def _flush(self, jobs: list[NewJob], batch_id: int, stats: DiscoveryStats) -> None:

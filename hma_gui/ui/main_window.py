@@ -48,6 +48,7 @@ from hma_gui.ui import icons, theme, window_state
 from hma_gui.ui.banner import Banner
 from hma_gui.ui.counters_panel import CountersPanel
 from hma_gui.ui.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
+from hma_gui.ui.duplicate_flow import DuplicateFlow
 from hma_gui.ui.etl_model import summarize
 from hma_gui.ui.etl_panel import EtlPanel
 from hma_gui.ui.etl_service import EtlService
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
             "Watched folders",
         )
         self._build_etl()
+        self.duplicates = DuplicateFlow(self)  # the Duplicates tab and tiles, the check of drops
         layout.addWidget(self.tabs, 1)
 
         self.scan_label = QLabel()
@@ -487,6 +489,7 @@ class MainWindow(QMainWindow):
             window_state.save(self, self.table.view.horizontalHeader())
             self.hide()
             self.tray.hide()
+            self.duplicates.close()
             self.watch_service.stop()
             self.etl.shutdown()
             self.feed.stop()

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from hma_gui.core import app_dirs
+from hma_gui.core.hash_cache import HashCache, default_cache_path
 from hma_gui.core.job_store import JobStore
 from hma_gui.core.progress import ByteProgress
 from hma_gui.core.s3_client import make_s3_client
@@ -77,6 +78,7 @@ class Session(QObject):
         self._sandbox_endpoint = ""
         self._started_sandboxes: list[Sandbox] = []
         self.store = JobStore(store_file or store_path(self.sandboxed))
+        self.hash_cache = _open_hash_cache()  # the duplicate check's MD5s, reused by uploads
         self.progress = ByteProgress()
         self.pools = Pools(base_settings.concurrency)
         self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
@@ -105,18 +107,22 @@ class Session(QObject):
         """Start the sandbox (if any) and build the uploader, in the background."""
         base = self.base_settings
         if self.sandboxed:
-            starter = self._sandbox_starter
+            starter, cache = self._sandbox_starter, self.hash_cache
             started = self._started_sandboxes
 
             def start_sandbox() -> tuple[Sandbox, Settings, Uploader]:
-                result = _start_sandbox(starter, base)
+                result = _start_sandbox(starter, base, cache)
                 started.append(result[0])  # close() stops it even if _sandbox_up never runs
                 return result
 
             run_task(self.pools.store, start_sandbox, self._sandbox_up, self._fail)
         else:
+            cache = self.hash_cache
             run_task(
-                self.pools.store, lambda: _build_uploader(base), self._uploader_built, self._fail
+                self.pools.store,
+                lambda: _build_uploader(base, cache),
+                self._uploader_built,
+                self._fail,
             )
 
     def _sandbox_up(self, result: tuple[Sandbox, Settings, Uploader]) -> None:
@@ -160,7 +166,7 @@ class Session(QObject):
         def build() -> Uploader:
             if self.sandbox is not None:
                 create_scope_buckets(make_s3_client(effective), effective)
-            return _build_uploader(effective)
+            return _build_uploader(effective, self.hash_cache)
 
         run_task(self.pools.store, build, self._uploader_built, self._fail)
 
@@ -175,6 +181,8 @@ class Session(QObject):
         self.queue.shutdown(timeout_ms)
         self.pools.wait(timeout_ms)
         self.store.close()
+        if self.hash_cache is not None:
+            self.hash_cache.close()
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
@@ -184,19 +192,31 @@ class Session(QObject):
         logger.info("session closed")
 
 
-def _build_uploader(settings: Settings) -> Uploader:
+def _open_hash_cache() -> HashCache | None:
+    """The hash cache shared with the CLI; None (uploads hash as before) if it cannot open."""
+    try:
+        return HashCache(default_cache_path())
+    except Exception as exc:  # noqa: BLE001 - the cache is an optimisation, never a failure
+        logger.warning("hash cache unavailable (%s); hashing without it", exc)
+        return None
+
+
+def _build_uploader(settings: Settings, cache: HashCache | None = None) -> Uploader:
     client = make_s3_client(settings)
     return Uploader(
-        client, UploadConfig.from_settings(settings), endpoint=settings.effective_endpoint()
+        client,
+        UploadConfig.from_settings(settings),
+        md5_cache=cache,
+        endpoint=settings.effective_endpoint(),
     )
 
 
 def _start_sandbox(
-    starter: SandboxStarter, settings: Settings
+    starter: SandboxStarter, settings: Settings, cache: HashCache | None = None
 ) -> tuple[Sandbox, Settings, Uploader]:
     sandbox, sandboxed = starter(settings)
     try:
-        return sandbox, sandboxed, _build_uploader(sandboxed)
+        return sandbox, sandboxed, _build_uploader(sandboxed, cache)
     except BaseException:
         sandbox.stop()
         raise

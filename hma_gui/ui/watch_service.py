@@ -16,7 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 
 from hma_gui.core.errors import ConfigError, HmaError
-from hma_gui.core.folder_watcher import FolderActivity, FolderWatcher
+from hma_gui.core.folder_watcher import FolderActivity, FolderWatcher, JobPreparer
+from hma_gui.core.hashing import Md5Cache
 from hma_gui.core.job_store import JobStore
 from hma_gui.core.settings import Settings, WatchFolderSettings
 from hma_gui.core.settings_file import save_settings
@@ -45,11 +46,18 @@ class WatchService(QObject):
         self._watcher: FolderWatcher | None = None
         self._batch = 0
         self._problems: dict[Path, str] = {}
+        self.prepare: JobPreparer | None = None  # the duplicate check (set by the window)
+        self.md5_cache: Md5Cache | None = None
         self._from_watcher.connect(self.enqueued, Qt.ConnectionType.QueuedConnection)
 
     @property
     def folders(self) -> list[WatchFolderSettings]:
         return list(self._settings.watch_folders) if self._settings else []
+
+    @property
+    def batch_id(self) -> int:
+        """The batch the watcher's jobs go to (0 until a folder is watched)."""
+        return self._batch
 
     @property
     def running(self) -> bool:
@@ -85,6 +93,8 @@ class WatchService(QObject):
                 settings,
                 self._store,
                 batch_id=self._batch,
+                md5_cache=self.md5_cache,
+                prepare=self.prepare,
                 on_enqueued=lambda ids: self._from_watcher.emit(len(ids)),
             )
             try:

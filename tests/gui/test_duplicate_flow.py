@@ -1,0 +1,205 @@
+"""Duplicates end to end: a drop checked, reviewed and applied; S3 unreachable; watched folders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from hma_gui.core.duplicate_decisions import Decision
+from hma_gui.core.job_store import JobState, JobStore
+from hma_gui.core.logging_setup import MemoryLogHandler
+from hma_gui.core.s3_client import make_s3_client
+from hma_gui.core.settings import WatchFolderSettings, load_settings
+from hma_gui.core.watch_duplicates import WatchDuplicateCheck
+from hma_gui.ui.duplicate_models import FindingColumn
+from hma_gui.ui.duplicate_review_dialog import DuplicateReviewDialog
+from hma_gui.ui.duplicate_screen import WAITING_REASON
+from hma_gui.ui.main_window import MainWindow
+from hma_gui.ui.session import Session
+from hma_gui.ui.watch_service import WatchService
+from tests.conftest import S3Env
+from tests.fault_proxy import FaultProxy
+from tests.gui.conftest import WAIT_MS
+from tests.gui.test_drop_zone import drop_on, file_mime
+
+pytestmark = [pytest.mark.gui, pytest.mark.integration]
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
+    windows: list[MainWindow] = []
+
+    def build(**overrides: object) -> MainWindow:
+        window = MainWindow(Session(load_settings(**overrides)), MemoryLogHandler())
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        return window
+
+    yield build
+    for window in windows:
+        window.close()
+
+
+def write(folder: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        path = folder / "mba" / "csv" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return folder / "mba"
+
+
+def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
+    qtbot: QtBot, open_window, s3_env: S3Env, tmp_path: Path
+) -> None:
+    bucket, client = s3_env.mba_bucket, s3_env.client
+    client.put_object(Bucket=bucket, Key="mba/csv/same.csv", Body=b"same\n")  # type: ignore[attr-defined]
+    client.put_object(Bucket=bucket, Key="mba/csv/conflict.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
+    first = write(
+        tmp_path / "first",
+        {
+            "new.csv": b"new\n",
+            "same.csv": b"same\n",
+            "conflict.csv": b"mine, longer\n",
+            "twin-a.csv": b"twin\n",
+            "twin-b.csv": b"twin\n",
+        },
+    )
+    second = write(tmp_path / "second", {"late.csv": b"late\n", "same-again.csv": b"same\n"})
+    window = open_window(on_duplicate="ask")
+    flow = window.duplicates
+    dialogs: list[DuplicateReviewDialog] = []
+    flow.dialog_opened.connect(dialogs.append)
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    entered, _, accepted = drop_on(window, file_mime(first))
+    assert entered and accepted
+    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
+    dialog = dialogs[0]
+    assert dialog.isVisible() and not dialog.isModal()
+    # The new file does not wait for the review; the others wait as skipped jobs.
+    qtbot.waitUntil(lambda: "mba/csv/new.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
+    waiting = window.session.store.jobs(state=JobState.SKIPPED)
+    assert sorted(Path(j.source).name for j in waiting) == [
+        "conflict.csv", "same.csv", "twin-a.csv", "twin-b.csv",
+    ]  # fmt: skip
+    assert {j.error for j in waiting} == {WAITING_REASON}
+    assert window.counters.tiles["to_decide"].value.text() == "4"
+    assert window.tabs.tabText(1) == "Duplicates  (4)"
+
+    # A second drop while the dialog is open: its new file uploads, its review waits in line.
+    drop_on(window, file_mime(second))
+    qtbot.waitUntil(lambda: "mba/csv/late.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: dialog.waiting_label.text() == "1 more drop waits for a review")
+
+    model = dialog.findings_model
+    row = [f.path for f in model.rows].index(str(first / "csv" / "conflict.csv"))
+    assert model.setData(model.index(row, FindingColumn.DECISION), Decision.KEEP_BOTH)
+    applied: list[object] = []
+    flow.decisions_applied.connect(applied.append)
+    dialog.apply_button.click()
+    qtbot.waitUntil(lambda: len(applied) == 1 and len(dialogs) == 2, timeout=WAIT_MS)
+    dialogs[1].later_button.click()  # the second drop's review: later
+    assert window.banner.isVisible() and window.banner.topic == "duplicates"
+    assert "1 file of drop: mba waits for your duplicate decision" in window.banner.message.text()
+
+    qtbot.waitUntil(
+        lambda: {"mba/csv/conflict__2.csv", "mba/csv/twin-a.csv"} <= set(s3_env.keys(bucket)),
+        timeout=WAIT_MS,
+    )
+    qtbot.waitUntil(lambda: window.session.store.counters().pending == 0, timeout=WAIT_MS)
+    assert s3_env.keys(bucket) == [
+        "mba/csv/conflict.csv", "mba/csv/conflict__2.csv", "mba/csv/late.csv",
+        "mba/csv/new.csv", "mba/csv/same.csv", "mba/csv/twin-a.csv",
+    ]  # fmt: skip
+    assert s3_env.read(bucket, "mba/csv/conflict.csv") == b"theirs\n"
+    assert s3_env.read(bucket, "mba/csv/conflict__2.csv") == b"mine, longer\n"
+    jobs = {Path(j.source).name: j for j in window.session.store.jobs()}
+    assert jobs["conflict.csv"].decision == "keep-both"
+    assert jobs["same.csv"].error.startswith("already in S3")  # type: ignore[union-attr]
+    assert jobs["twin-b.csv"].error.startswith("same content as")  # type: ignore[union-attr]
+    assert jobs["same-again.csv"].error == WAITING_REASON
+    qtbot.waitUntil(lambda: window.counters.tiles["duplicates"].value.text() == "2")
+    assert window.counters.tiles["to_decide"].value.text() == "1"  # same-again.csv
+    panel = flow.panel
+    assert [f.label for f in panel.findings] == ["drop: mba", "drop: mba"]
+    assert panel.current() is panel.findings[0] and panel.findings[0].waiting
+
+
+def test_when_s3_cannot_be_listed_the_drop_waits_and_can_be_checked_again(
+    qtbot: QtBot, open_window, s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    bucket = s3_env.mba_bucket
+    s3_env.client.put_object(Bucket=bucket, Key="mba/csv/b.csv", Body=b"b\n")  # type: ignore[attr-defined]
+    first = write(tmp_path / "first", {"a.csv": b"a\n", "b.csv": b"b\n"})
+    second = write(tmp_path / "second", {"c.csv": b"c\n", "d.csv": b"d, theirs differ\n"})
+    window = open_window()
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    proxy.down()
+    window.add_paths([first])
+    qtbot.waitUntil(lambda: window.banner.topic == "dupcheck", timeout=WAIT_MS)
+    assert window.banner.isVisible()
+    text = window.banner.message.text()
+    assert text.startswith("The duplicate check could not list S3: cannot reach")
+    assert text.endswith("Nothing from drop: mba (2 files) was queued.")
+    assert window.session.store.counters().total == 0
+    assert [b.text() for b in window.banner.buttons] == ["Upload without the check", "Check again"]
+    proxy.up()
+    window.banner.buttons[1].click()  # checked again: b.csv is already in S3
+    qtbot.waitUntil(lambda: window.session.store.counters().done == 1, timeout=WAIT_MS)
+    assert window.session.store.counters().skipped == 1
+    assert not window.duplicates.failures
+
+    s3_env.client.put_object(Bucket=bucket, Key="mba/csv/d.csv", Body=b"d\n")  # type: ignore[attr-defined]
+    proxy.down()
+    window.add_paths([second])
+    qtbot.waitUntil(
+        lambda: window.banner.topic == "dupcheck" and window.banner.isVisible(), timeout=WAIT_MS
+    )
+    proxy.up()
+    window.banner.buttons[0].click()  # without the check: d.csv replaces what S3 holds
+    qtbot.waitUntil(lambda: window.session.store.counters().done == 3, timeout=WAIT_MS)
+    assert s3_env.keys(bucket) == [
+        "mba/csv/a.csv",
+        "mba/csv/b.csv",
+        "mba/csv/c.csv",
+        "mba/csv/d.csv",
+    ]
+    assert s3_env.read(bucket, "mba/csv/d.csv") == b"d, theirs differ\n"
+    assert not window.duplicates.failures and not window.banner.isVisible()
+
+
+def test_a_watched_folder_skips_a_file_already_in_s3(
+    qtbot: QtBot, s3_env: S3Env, tmp_path: Path
+) -> None:
+    bucket = s3_env.mba_bucket
+    s3_env.client.put_object(Bucket=bucket, Key="mba/csv/exports/there.csv", Body=b"there\n")  # type: ignore[attr-defined]
+    etag = s3_env.head(bucket, "mba/csv/exports/there.csv")["ETag"]
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "there.csv").write_bytes(b"there\n")
+    (folder / "fresh.csv").write_bytes(b"fresh\n")
+    settings = load_settings(
+        watch_settle_seconds=0.3,
+        watch_folders=[WatchFolderSettings(path=folder, scope="mba")],
+    )
+    client = make_s3_client(settings)
+    with JobStore(tmp_path / "jobs.db") as store:
+        service = WatchService(store)
+        reviews: list[object] = []
+        service.prepare = WatchDuplicateCheck(
+            store, lambda: (settings, client), on_review=lambda r, _j: reviews.append(r)
+        )
+        with qtbot.waitSignal(service.enqueued, timeout=WAIT_MS) as blocker:
+            service.apply(settings)
+        service.stop()
+        jobs = {Path(j.source).name: j for j in store.jobs()}
+    assert blocker.args == [2]
+    assert jobs["there.csv"].state is JobState.SKIPPED
+    assert jobs["there.csv"].error.startswith(f"already in S3: s3://{bucket}/mba/csv/exports/")  # type: ignore[union-attr]
+    assert jobs["fresh.csv"].state is JobState.QUEUED
+    assert len(reviews) == 1
+    assert s3_env.head(bucket, "mba/csv/exports/there.csv")["ETag"] == etag  # not re-uploaded
