@@ -14,161 +14,39 @@ only what changed since it last looked (`changed_since`).
 
 from __future__ import annotations
 
-import os
-import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from hma_gui.core.job_store_schema import SCHEMA_VERSION, migrate
-from hma_gui.core.processes import process_alive
-
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED, JobState.SKIPPED)
-
-
-PENDING = (JobState.QUEUED, JobState.RUNNING)
-START = (-1, -1)  # a `changed_page` cursor before every job
-
-_COLUMNS = (
-    "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
-    " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
-    " finished_at"
+from hma_gui.core.job_records import (
+    JOB_COLUMNS,
+    PENDING,
+    START,
+    Counters,
+    Job,
+    JobState,
+    NewJob,
+    UploadedRecord,
 )
+from hma_gui.core.job_store_schema import SCHEMA_VERSION, migrate
+from hma_gui.core.processes import owner_is_alive, process_identity
 
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    id: int
-    batch_id: int
-    source: str
-    root: str | None
-    size: int
-    mtime_ns: int | None
-    md5: str | None
-    scope: str | None
-    bucket: str | None
-    key: str | None
-    state: JobState
-    attempts: int
-    error: str | None
-    retryable: bool
-    etag: str | None
-    decision: str | None
-    owner: str | None
-    rev: int
-    created_at: float
-    updated_at: float
-    started_at: float | None
-    finished_at: float | None
-
-    @property
-    def uri(self) -> str | None:
-        return f"s3://{self.bucket}/{self.key}" if self.bucket and self.key else None
-
-    @classmethod
-    def from_row(cls, row: Sequence[Any]) -> Job:
-        values = list(row)
-        values[10] = JobState(values[10])
-        values[13] = bool(values[13])
-        return cls(*values)
-
-
-@dataclass(frozen=True, slots=True)
-class NewJob:
-    """What discovery and planning hand to `JobStore.enqueue`."""
-
-    source: str
-    size: int
-    mtime_ns: int | None = None
-    root: str | None = None
-    scope: str | None = None
-    bucket: str | None = None
-    key: str | None = None
-    md5: str | None = None
-    state: JobState = JobState.QUEUED
-    error: str | None = None
-    decision: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UploadedRecord:
-    """A row of the ledger of uploaded files (kept when jobs are cleared)."""
-
-    bucket: str
-    key: str
-    source: str
-    size: int
-    mtime_ns: int | None
-    md5: str | None
-    etag: str | None
-    uploaded_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Counters:
-    queued: int = 0
-    running: int = 0
-    done: int = 0
-    failed: int = 0
-    skipped: int = 0
-    bytes_total: int = 0  # bytes of every job that is or was to be uploaded (not skipped)
-    bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
-    bytes_failed: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.queued + self.running + self.done + self.failed + self.skipped
-
-    @property
-    def pending(self) -> int:
-        return self.queued + self.running
-
-    @property
-    def processed(self) -> int:
-        return self.done
-
-
-def process_identity() -> str:
-    """``host:pid:start`` of this process; `start` tells a reused pid apart."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_process_start(os.getpid())}"
-
-
-def _process_start(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
-        return ""
-
-
-def owner_is_alive(owner: str) -> bool | None:
-    """True/False for a process on this host, None when it ran elsewhere."""
-    try:
-        host, pid_text, start = owner.rsplit(":", 2)
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return None
-    if not process_alive(pid):
-        return False
-    return not start or _process_start(pid) in ("", start)
+__all__ = [
+    "PENDING",
+    "START",
+    "Counters",
+    "Job",
+    "JobState",
+    "JobStore",
+    "NewJob",
+    "UploadedRecord",
+    "owner_is_alive",
+    "process_identity",
+]
 
 
 class JobStore:
@@ -307,7 +185,7 @@ class JobStore:
             rows = cur.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner = ?,"  # noqa: S608 - placeholders only
                 " error = NULL, rev = ?, updated_at = ?, started_at = ?"
-                f" WHERE id IN ({marks}) RETURNING {_COLUMNS}",
+                f" WHERE id IN ({marks}) RETURNING {JOB_COLUMNS}",
                 [self.identity, rev, now, now, *ids],
             ).fetchall()
         return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
@@ -476,7 +354,7 @@ class JobStore:
     # ------------------------------------------------------------- queries
 
     def get(self, job_id: int) -> Job | None:
-        rows = self._read(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))  # noqa: S608
+        rows = self._read(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))  # noqa: S608
         return Job.from_row(rows[0]) if rows else None
 
     def jobs(
@@ -496,7 +374,7 @@ class JobStore:
             clauses.append("batch_id = ?")
             params.append(batch_id)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608
         rows = self._read(sql, [*params, -1 if limit is None else limit, offset])
         return [Job.from_row(r) for r in rows]
 
@@ -511,7 +389,7 @@ class JobStore:
         with self._lock:
             now_rev = self.current_rev()
             rows = self._read(
-                f"SELECT {_COLUMNS} FROM jobs WHERE rev > ? ORDER BY id",  # noqa: S608
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE rev > ? ORDER BY id",  # noqa: S608
                 (rev,),
             )
         return [Job.from_row(r) for r in rows], now_rev
@@ -528,7 +406,7 @@ class JobStore:
         """
         rev, job_id = after
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM jobs WHERE (rev, id) > (?, ?)"  # noqa: S608
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE (rev, id) > (?, ?)"  # noqa: S608
             " ORDER BY rev, id LIMIT ?",
             (rev, job_id, limit + 1),
         )
@@ -591,7 +469,7 @@ class JobStore:
     def pending_job(self, source: str, bucket: str, key: str) -> Job | None:
         """The queued or running job for this file and target, if there is one."""
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM jobs WHERE source = ? AND bucket = ? AND key = ?"  # noqa: S608
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE source = ? AND bucket = ? AND key = ?"  # noqa: S608
             " AND state IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
             (source, bucket, key),
         )

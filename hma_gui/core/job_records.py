@@ -1,0 +1,122 @@
+"""The job store's records: job states, jobs, new jobs, the upload ledger, counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.SKIPPED)
+
+
+PENDING = (JobState.QUEUED, JobState.RUNNING)
+START = (-1, -1)  # a `changed_page` cursor before every job
+
+JOB_COLUMNS = (
+    "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
+    " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
+    " finished_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    batch_id: int
+    source: str
+    root: str | None
+    size: int
+    mtime_ns: int | None
+    md5: str | None
+    scope: str | None
+    bucket: str | None
+    key: str | None
+    state: JobState
+    attempts: int
+    error: str | None
+    retryable: bool
+    etag: str | None
+    decision: str | None
+    owner: str | None
+    rev: int
+    created_at: float
+    updated_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def uri(self) -> str | None:
+        return f"s3://{self.bucket}/{self.key}" if self.bucket and self.key else None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Job:
+        values = list(row)
+        values[10] = JobState(values[10])
+        values[13] = bool(values[13])
+        return cls(*values)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """What discovery and planning hand to `JobStore.enqueue`."""
+
+    source: str
+    size: int
+    mtime_ns: int | None = None
+    root: str | None = None
+    scope: str | None = None
+    bucket: str | None = None
+    key: str | None = None
+    md5: str | None = None
+    state: JobState = JobState.QUEUED
+    error: str | None = None
+    decision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedRecord:
+    """A row of the ledger of uploaded files (kept when jobs are cleared)."""
+
+    bucket: str
+    key: str
+    source: str
+    size: int
+    mtime_ns: int | None
+    md5: str | None
+    etag: str | None
+    uploaded_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    queued: int = 0
+    running: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    bytes_total: int = 0  # bytes of every job that is or was to be uploaded (not skipped)
+    bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
+    bytes_failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.running + self.done + self.failed + self.skipped
+
+    @property
+    def pending(self) -> int:
+        return self.queued + self.running
+
+    @property
+    def processed(self) -> int:
+        return self.done
