@@ -264,3 +264,39 @@ def test_the_watch_command_runs_as_a_service(
     assert s3_env.keys(s3_env.mba_bucket) == ["mba/csv/drop/early.csv", "mba/csv/drop/late.csv"]
     assert s3_env.read(s3_env.mba_bucket, "mba/csv/drop/late.csv") == b"part one,part two\n"
     assert "stopped: 2 uploaded, 0 failed" in (process.stderr.read() if process.stderr else "")
+
+
+def test_a_failing_duplicate_check_loses_no_file(tmp_path: Path) -> None:
+    """When the prepare hook (the duplicate check) fails, the settled files are retried."""
+    folder = tmp_path / "mba"
+    folder.mkdir()
+    store = JobStore(tmp_path / "jobs.db")
+    clock = FakeClock()
+    calls: list[int] = []
+
+    def flaky(jobs: list) -> list:  # type: ignore[type-arg]
+        calls.append(len(jobs))
+        if len(calls) == 1:
+            raise ConnectionError("S3 listing failed")
+        return jobs
+
+    watcher = FolderWatcher(
+        watch_folders_from_paths([folder], scope="mba"),
+        load_settings(),
+        store,
+        prepare=flaky,
+        settle_seconds=1.0,
+        clock=clock,
+    )
+    (folder / "a.csv").write_text("a\n")
+    watcher.catch_up()
+    watcher.poll_once()  # first look
+    clock.now = 2.0
+    with pytest.raises(ConnectionError):
+        watcher.poll_once()
+    assert store.counters().total == 0
+    watcher.poll_once()  # remembered again
+    clock.now = 4.0
+    ids = watcher.poll_once()
+    assert len(ids) == 1 and calls == [1, 1]
+    assert store.counters().queued == 1

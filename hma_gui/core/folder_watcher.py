@@ -189,14 +189,26 @@ class FolderWatcher:
             folder = self._folder_of(path)
             if folder is None:
                 continue
-            job = self._decide(folder, path, info)
+            try:
+                job = self._decide(folder, path, info)
+            except Exception:
+                logger.exception("cannot decide about %s; trying again later", path)
+                self.tracker.touch(path)
+                continue
             if job is not None:
                 jobs.append(job)
         if not jobs:
             return []
-        if self._prepare is not None:
-            jobs = self._prepare(jobs)
-        results = self._store.enqueue(jobs, self._batch_id)
+        try:
+            if self._prepare is not None:
+                jobs = self._prepare(jobs)
+            results = self._store.enqueue(jobs, self._batch_id)
+        except Exception:
+            # The files have settled but are not queued: put them back in the tracker so
+            # the next poll after the settle time tries again, instead of losing them.
+            for job in jobs:
+                self.tracker.touch(Path(job.source))
+            raise
         ids = [job_id for job_id, _ in results]
         for job in jobs:
             folder = self._folder_of(Path(job.source))
