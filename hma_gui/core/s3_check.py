@@ -171,12 +171,16 @@ class S3Checker:
                     if md5 and not obj.is_multipart and obj.etag != md5:
                         self.inventory.head(obj)
 
+        # Single-part ETags are MD5s: index them, so a file is compared with the objects
+        # that may hold its content, not with every object of its size.
+        by_etag = {where: _single_part_by_etag(listing) for where, listing in listings.items()}
         for item in items:
             task = tasks.get(item.path)
             if task is not None and task.error:
                 result.issues.append(ScanIssue(item.path, task.error))
+            where = (item.bucket, item.prefix)
             result.findings.append(
-                self._classify(item, listings[(item.bucket, item.prefix)], related, task)
+                self._classify(item, listings[where], by_etag[where], related, task)
             )
         result.requests = self.inventory.requests
         return result
@@ -232,13 +236,22 @@ class S3Checker:
         self,
         item: CheckItem,
         listing: PrefixListing,
+        by_etag: dict[str, list[S3Object]],
         related: dict[str, list[S3Object]],
         task: HashTask | None,
     ) -> S3Finding:
         md5 = task.md5 if task is not None and task.error is None else None
         at_key = listing.by_key.get(item.key)
-        others = [o for o in related.get(item.path, []) if o.key != item.key]
-        elsewhere = [o for o in others if self._compare(task, o).same]
+        same_size = related.get(item.path, [])
+        others = [o for o in same_size if o.key != item.key]
+        if md5 is not None and not self.kms_expected:
+            # Same content elsewhere: a single-part object with this MD5 as its ETag, or a
+            # multipart one (compared through its metadata or a recomputed ETag).
+            candidates = [o for o in by_etag.get(md5, ()) if o.size == item.size]
+            candidates += [o for o in others if o.is_multipart]
+        else:
+            candidates = others
+        elsewhere = [o for o in candidates if o.key != item.key and self._compare(task, o).same]
         other_keys = tuple(sorted(o.key for o in elsewhere))
 
         def finding(s3_class: S3Class, verdict: _Verdict, obj: S3Object | None) -> S3Finding:
@@ -325,3 +338,11 @@ def _md5_verdict(local: str, remote: str, prefix: str) -> _Verdict:
 
 def _size(part: int) -> str:
     return f"{part // MiB} MiB" if part % MiB == 0 else f"{part} B"
+
+
+def _single_part_by_etag(listing: PrefixListing) -> dict[str, list[S3Object]]:
+    index: dict[str, list[S3Object]] = {}
+    for obj in listing.by_key.values():
+        if not obj.is_multipart:
+            index.setdefault(obj.etag, []).append(obj)
+    return index
