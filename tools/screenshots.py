@@ -330,6 +330,30 @@ def shoot(out: Path, home: Path) -> int:
         window.tabs.setCurrentWidget(window.table)
         return name
 
+    def watched() -> str:
+        """Two watched folders: an export folder that received files, and a paused one."""
+        from hma_gui.core.settings import WatchFolderSettings
+
+        exports = home / "exports" / "mba"
+        exports.mkdir(parents=True)
+        claims = home / "claims-drop"
+        claims.mkdir()
+        service = window.watch_service
+        window._watch_list_saved(
+            service.add_folder(WatchFolderSettings(path=exports, scope="auto", include=["csv"]))
+        )
+        window._watch_list_saved(
+            service.add_folder(WatchFolderSettings(path=claims, scope="policy", enabled=False))
+        )
+        before = session.store.counters().done
+        for n in range(1, 4):
+            (exports / f"eligibility_2025-0{n}.csv").write_text("member_id,plan_id\n" * 40)
+        wait(lambda: session.store.counters().done >= before + 3)
+        window.tabs.setCurrentWidget(window.watch_panel)
+        name = save("watched")
+        window.tabs.setCurrentWidget(window.table)
+        return name
+
     def first_run() -> str:
         dialog = FirstRunDialog()
         dialog.show()
@@ -348,6 +372,7 @@ def shoot(out: Path, home: Path) -> int:
         uploading,
         review,
         duplicates,
+        watched,
         failures,
         settings_dialog,
         first_run,
