@@ -116,6 +116,8 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
 
     if os.environ.get("BENCH_SWITCH"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
+    if os.environ.get("BENCH_GC"):
+        _watch_gc()
     app = create_application([sys.argv[0]])
     memory = setup_logging(console=False)
     session = Session(load_settings(concurrency=args.concurrency))
@@ -301,6 +303,24 @@ SLOW: dict[str, list[float]] = {}
 MEASURING = [False]
 
 
+def _watch_gc() -> None:
+    """BENCH_GC=1: print every garbage collection that holds the GIL for more than 10 ms."""
+    import gc
+
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        took = (time.perf_counter() - started[0]) * 1000
+        if took > 10:
+            print(f"gc gen {info['generation']}: {took:.0f} ms, {info['collected']} collected",
+                  file=sys.stderr)  # fmt: skip
+
+    gc.callbacks.append(callback)
+
+
 def _watchdog(last: list[float]) -> None:
     """BENCH_WATCHDOG=1: print where the main thread is whenever the heartbeat is late."""
     import atexit
@@ -427,7 +447,7 @@ def main() -> int:
             ]  # fmt: skip
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
             shutil.rmtree(home, ignore_errors=True)
-            if os.environ.get("BENCH_WATCHDOG") or os.environ.get("BENCH_PROFILE"):
+            if any(os.environ.get(n) for n in ("BENCH_WATCHDOG", "BENCH_PROFILE", "BENCH_GC")):
                 print(done.stderr, file=sys.stderr)  # the diagnostics asked for
             if done.returncode != 0:
                 print(done.stderr[-4000:], file=sys.stderr)

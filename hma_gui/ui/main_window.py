@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -52,6 +53,7 @@ from hma_gui.ui.duplicate_flow import DuplicateFlow
 from hma_gui.ui.etl_model import summarize
 from hma_gui.ui.etl_panel import EtlPanel
 from hma_gui.ui.etl_service import EtlService
+from hma_gui.ui.gc_policy import IDLE_CHECK_MS, GcGovernor
 from hma_gui.ui.header_bar import HeaderBar
 from hma_gui.ui.intake import IntakeSummary
 from hma_gui.ui.job_actions import JobActions
@@ -93,6 +95,7 @@ class MainWindow(QMainWindow):
         self.last_snapshot: FeedSnapshot | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.tray = Tray(icons.app_icon(), self)
+        self.gc_governor = GcGovernor(self._busy_for_gc)
 
         central = QWidget()
         central.setObjectName("central")
@@ -279,6 +282,11 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """After `show()`: connect, start the feed, and deal with last time's jobs."""
         self.feed.start()
+        self.gc_governor.install()
+        self._gc_timer = QTimer(self)
+        self._gc_timer.setInterval(IDLE_CHECK_MS)
+        self._gc_timer.timeout.connect(self.gc_governor.tick)
+        self._gc_timer.start()
         self.session.start()
         self.watch_service.apply(self.session.settings)
         if self.session.sandboxed and not self.session.is_ready:
@@ -315,6 +323,10 @@ class MainWindow(QMainWindow):
         self.session.intake.submit(list(paths), settings, options)
         if self.session.queue.mode is QueueMode.STOPPED:
             self.start_queue()
+
+    def _busy_for_gc(self) -> bool:
+        """A full garbage collection would be felt: a drop is scanned or files upload."""
+        return self.session.intake.busy or self.session.queue.active_workers > 0
 
     def _on_watch_enqueued(self, count: int) -> None:
         logger.info("watched folders: %d file(s) queued", count)
