@@ -9,15 +9,14 @@ translated to the subcommands they mean.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import traceback
 from collections.abc import Sequence
-from types import ModuleType
 from typing import NoReturn, TextIO
 
 from hma_gui import __version__
-from hma_gui.cli import config_cmd, dupes_cmd, etl_cmd, sandbox_cmd, upload_cmd, watch_cmd
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.errors import AuthError, ConfigError, HmaError
@@ -27,14 +26,22 @@ from hma_gui.core.sandbox import SANDBOX_SERVER_FLAG
 logger = logging.getLogger(__name__)
 
 # Each module adds its subcommands with `register(subparsers)`; handlers take a CliContext.
-COMMAND_MODULES: tuple[ModuleType, ...] = (
-    upload_cmd,
-    watch_cmd,
-    dupes_cmd,
-    etl_cmd,
-    sandbox_cmd,
-    config_cmd,
-)
+# Only the module of the command being run is imported (start-up time: `check-duplicates`
+# need not load the ETL or watchdog); --help and unknown commands load them all.
+COMMAND_MODULES: dict[str, str] = {
+    "upload": "hma_gui.cli.upload_cmd",
+    "resume": "hma_gui.cli.upload_cmd",
+    "retry-failed": "hma_gui.cli.upload_cmd",
+    "status": "hma_gui.cli.upload_cmd",
+    "watch": "hma_gui.cli.watch_cmd",
+    "check-duplicates": "hma_gui.cli.dupes_cmd",
+    "cache": "hma_gui.cli.dupes_cmd",
+    "etl": "hma_gui.cli.etl_cmd",
+    "db": "hma_gui.cli.etl_cmd",
+    "sandbox": "hma_gui.cli.sandbox_cmd",
+    "config": "hma_gui.cli.config_cmd",
+}
+_GLOBAL_FLAGS = ("--sandbox", "-v", "--verbose", "--traceback")
 
 LEGACY_MODES = {
     "monolith": "upload",
@@ -52,7 +59,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv` (after the global flags), if any."""
+    for arg in argv:
+        if arg in _GLOBAL_FLAGS:
+            continue
+        return None if arg.startswith("-") else arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hma-ingest",
         description="Upload member files to S3 by convention, find duplicates, load the MBA CSVs.",
@@ -68,8 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     parser.add_argument("--traceback", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in COMMAND_MODULES:
-        module.register(commands)
+    wanted = COMMAND_MODULES.get(command or "")
+    names = [wanted] if wanted else list(dict.fromkeys(COMMAND_MODULES.values()))
+    for name in names:
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -105,7 +123,7 @@ def translate_legacy(argv: Sequence[str]) -> list[str]:
         )
     if not inputs:
         raise UsageError("hma-ingest: --mode needs --input PATH")
-    globals_ = [a for a in rest if a in ("--sandbox", "-v", "--verbose", "--traceback")]
+    globals_ = [a for a in rest if a in _GLOBAL_FLAGS]
     local = [a for a in rest if a not in globals_]
     return [*globals_, command, *inputs, *local]
 
@@ -122,9 +140,14 @@ def main(
         from hma_gui.core import sandbox_server
 
         return sandbox_server.main(arguments[1:])
-    parser = build_parser()
     try:
-        args = parser.parse_args(translate_legacy(arguments))
+        arguments = translate_legacy(arguments)
+    except UsageError as exc:
+        stderr.write(str(exc) + "\n")
+        return ExitStatus.ERROR
+    parser = build_parser(command_of(arguments))
+    try:
+        args = parser.parse_args(arguments)
     except UsageError as exc:
         stderr.write(parser.format_usage() + str(exc) + "\n")
         return ExitStatus.ERROR
