@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from results_file import append_to_section  # bench/ is the script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 APP_ID = "hma-ingest"
 SECTION = "## Packaged app"
@@ -294,14 +296,7 @@ def report(
 
 
 def record(lines: list[str], path: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n"
-    head, _, tail = text.partition(SECTION)
-    body, marker, rest = tail.partition("\n## ")
-    new_body = body.rstrip("\n") + "\n" + "\n".join(lines)
-    text = head + SECTION + new_body + (("\n" + marker.lstrip("\n") + rest) if marker else "")
-    path.write_text(text.rstrip("\n") + "\n")
+    append_to_section(SECTION, lines, path)
     print(f"bundle.sh: recorded in {path}")
 
 

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from results_file import append_to_section  # bench/ is the script's folder
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "RESULTS.md"
@@ -215,14 +217,7 @@ def record(
         *lines,
         "",
     ]
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n"
-    head, _, tail = text.partition(SECTION)
-    rest = tail.split("\n## ", 1)
-    section = rest[0].rstrip("\n") + "\n\n" + "\n".join(block)
-    text = head + SECTION + section + ("\n## " + rest[1] if len(rest) > 1 else "")
-    RESULTS.write_text(text)
+    append_to_section(SECTION, block)
     print(f"recorded in {RESULTS}")
 
 

@@ -42,6 +42,8 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
+from results_file import RESULTS, append_to_section  # bench/ is the script's folder
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 STALL_TARGET_MS = 50.0
@@ -510,10 +512,6 @@ def record(
     worst_stall: float,
     worst_rss: float,
 ) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if "## Desktop app" not in text:
-        text = text.rstrip("\n") + "\n\n## Desktop app\n"
     nice = f" --nice {args.nice}" if args.nice else ""
     command = (
         f".venv/bin/python bench/gui_responsiveness.py --runs {args.runs} --files {args.files} "
@@ -537,9 +535,8 @@ def record(
         lines.append(
             f"| {label.format(**names)} | {summary[key]:g} {unit} | {worst:g} {unit} | {target} |"
         )
-    lines.append("")
-    path.write_text(text.rstrip("\n") + "\n" + "\n".join(lines))
-    print(f"recorded in {path}")
+    append_to_section("## Desktop app", lines)
+    print(f"recorded in {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import math
 import os
 import platform
 import random
-import re
 import shutil
 import socket
 import statistics
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from results_file import replace_section  # bench/ is the script's folder
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -400,18 +400,7 @@ def write_section(path: Path, section: list[str]) -> None:
 
     A ``### Optimisation log`` subsection (hand-written history) is kept.
     """
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    body = "\n".join(section).rstrip() + "\n"
-    pattern = re.compile(r"^## Upload\n.*?(?=^## |\Z)", re.S | re.M)
-    found = pattern.search(text)
-    if found:
-        old = found.group(0)
-        kept = old[old.index(KEPT_SUBSECTION) :] if KEPT_SUBSECTION in old else ""
-        body = body + ("\n" + kept.rstrip() + "\n" if kept else "")
-        text = text[: found.start()] + body + "\n" + text[found.end() :]
-    else:
-        text = text.rstrip() + "\n\n" + body
-    path.write_text(text.rstrip() + "\n")
+    replace_section("## Upload", section, keep=KEPT_SUBSECTION, path=path)
 
 
 # ----------------------------------------------------------------------------- main
