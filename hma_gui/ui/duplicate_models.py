@@ -12,13 +12,12 @@ as in the jobs table: a proxy would call back into Python per comparison.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -32,6 +31,7 @@ from hma_gui.core.local_duplicates import DuplicateGroup
 from hma_gui.core.rate_meter import format_bytes
 from hma_gui.core.s3_check import Comparison, S3Class, S3Finding
 from hma_gui.ui import theme
+from hma_gui.ui.table_model import HeaderedTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -163,8 +163,10 @@ FINDING_HEADERS = (
 )  # fmt: skip
 
 
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(HeaderedTableModel):
     """The S3 findings other than "new": one row per file that S3 already knows of."""
+
+    headers: ClassVar[Mapping[Any, str]] = dict(enumerate(FINDING_HEADERS))
 
     def __init__(
         self,
@@ -190,16 +192,8 @@ class FindingsModel(QAbstractTableModel):
         self._decision_brushes = {d: QColor(v) for d, v in DECISION_COLORS.items()}
         board.changed.connect(self._decisions_changed)
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(FindingColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return FINDING_HEADERS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.rows)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         flags = super().flags(index)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from hma_gui.core.etl import DbConfig, EtlRunRecord, FileStatus, open_database
 from hma_gui.ui import icons, theme
 from hma_gui.ui.etl_model import status_label, status_state
+from hma_gui.ui.table_model import HeaderedTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -103,7 +104,10 @@ _COUNTS = (
 _COUNTED = ("succeeded", "validated")
 
 
-class EtlHistoryModel(QAbstractTableModel):
+class EtlHistoryModel(HeaderedTableModel):
+    headers = HISTORY_HEADERS
+    right_aligned = _COUNTS
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.records: list[EtlRunRecord] = []
@@ -116,22 +120,8 @@ class EtlHistoryModel(QAbstractTableModel):
         self.records = list(records)
         self.endResetModel()
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HistoryColumn)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HISTORY_HEADERS[HistoryColumn(section)]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in _COUNTS else _LEFT
-        return None
+    def row_total(self) -> int:
+        return len(self.records)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not 0 <= index.row() < len(self.records):

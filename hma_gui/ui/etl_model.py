@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from hma_gui.core.etl import FileResult, FileStatus, PlannedFile, RunResult, SourceObject
 from hma_gui.core.job_store import JobState
 from hma_gui.ui import icons, theme
+from hma_gui.ui.table_model import HeaderedTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -200,8 +201,11 @@ FILE_HEADERS = {
 COUNT_COLUMNS = (FileColumn.READ, FileColumn.LOADED, FileColumn.REJECTED, FileColumn.SUPERSEDED)
 
 
-class EtlFileModel(QAbstractTableModel):
+class EtlFileModel(HeaderedTableModel):
     """The files of the current (or last) run."""
+
+    headers = FILE_HEADERS
+    right_aligned = COUNT_COLUMNS
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -211,22 +215,8 @@ class EtlFileModel(QAbstractTableModel):
         self._danger = QColor(theme.DANGER)
         self._muted = QColor(theme.TEXT_MUTED)
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(FileColumn)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return FILE_HEADERS[FileColumn(section)]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in COUNT_COLUMNS else _LEFT
-        return None
+    def row_total(self) -> int:
+        return len(self.rows)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not 0 <= index.row() < len(self.rows):

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -43,6 +42,7 @@ from hma_gui.ui.job_columns import (
     progress_of,
     sort_key,
 )
+from hma_gui.ui.table_model import HeaderedTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -59,7 +59,10 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
-class JobTableModel(QAbstractTableModel):
+class JobTableModel(HeaderedTableModel):
+    headers = HEADERS
+    right_aligned = RIGHT_ALIGNED
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._all: dict[int, Job] = {}  # every job known, by id
@@ -76,21 +79,8 @@ class JobTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------- Qt API
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._jobs)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[Column(section)]
-            if role == Qt.ItemDataRole.TextAlignmentRole and section in RIGHT_ALIGNED:
-                return _RIGHT
-        return None
+    def row_total(self) -> int:
+        return len(self._jobs)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = index.row()
