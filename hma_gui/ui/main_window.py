@@ -9,7 +9,8 @@ Where later features plug in:
 * ``self.tabs`` — the Uploads and Log tabs; a Duplicates tab goes at index 1
   (`add_tab`), the ETL tab is after it (`_build_etl`);
 * ``self.header_actions`` — buttons in the header (the Run ETL button);
-* ``self.counters.add_tile`` — more counters (duplicates);
+* ``self.counters.add_tile`` — more counters (duplicates); the queue's buttons are
+  ``self.queue_controls``;
 * ``self.add_paths`` — what a drop, the Add buttons or a watched folder call.
 """
 
@@ -30,12 +31,10 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -45,7 +44,7 @@ from hma_gui import APP_NAME
 from hma_gui.core.etl import EtlOptions, RunResult
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.core.settings import Settings
-from hma_gui.ui import icons, theme, window_state
+from hma_gui.ui import icons, window_state
 from hma_gui.ui.banner import Banner
 from hma_gui.ui.counters_panel import CountersPanel
 from hma_gui.ui.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
@@ -61,6 +60,7 @@ from hma_gui.ui.job_model import JobTableModel
 from hma_gui.ui.job_table import JobTable
 from hma_gui.ui.live_feed import FeedSnapshot, LiveFeed
 from hma_gui.ui.log_panel import LogPanel
+from hma_gui.ui.queue_controls import QueueControls
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings_dialog import SettingsDialog
 from hma_gui.ui.tray import Tray
@@ -69,12 +69,6 @@ from hma_gui.ui.watch_panel import WatchPanel
 from hma_gui.ui.watch_service import WatchService
 
 logger = logging.getLogger(__name__)
-
-_MODE_TEXT = {
-    QueueMode.RUNNING: ("Running", "running"),
-    QueueMode.PAUSED: ("Paused", "paused"),
-    QueueMode.STOPPED: ("Stopped", "stopped"),
-}
 
 
 class MainWindow(QMainWindow):
@@ -121,7 +115,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(top)
 
         self.counters = CountersPanel()
-        self._build_queue_controls()
+        self.queue_controls = QueueControls(session.queue, self.counters, self.banner, self)
         layout.addWidget(self.counters)
 
         self.table = JobTable(self.model, self.job_actions)
@@ -156,40 +150,6 @@ class MainWindow(QMainWindow):
         self._show_connection()
 
     # ------------------------------------------------------------- layout
-
-    def _build_queue_controls(self) -> None:
-        self.start_button = QPushButton(icons.icon("play", "#ffffff"), "Start")
-        self.start_button.setProperty("role", "primary")
-        self.start_button.setToolTip("Start uploading the queue (Ctrl+Return)")
-        self.pause_button = QPushButton(icons.icon("pause", theme.TEXT_SECONDARY), "Pause")
-        self.pause_button.setToolTip("No new upload starts; running ones finish (Ctrl+P)")
-        self.cancel_button = QPushButton(icons.icon("stop", theme.DANGER), "Cancel")
-        self.cancel_button.setToolTip(
-            "Stop now: running uploads go back to the queue and can be resumed (Ctrl+.)"
-        )
-        self.concurrency = QSpinBox()
-        self.concurrency.setRange(1, 64)
-        self.concurrency.setValue(self.session.queue.concurrency)
-        self.concurrency.setToolTip("Parallel uploads now (the default is in Settings)")
-        label = QLabel("Parallel")
-        label.setProperty("role", "muted")
-        controls = self.counters.controls
-        controls.addWidget(self.start_button)
-        controls.addWidget(self.pause_button)
-        controls.addWidget(self.cancel_button)
-        separator = QFrame()
-        separator.setFrameShape(QFrame.Shape.VLine)
-        separator.setProperty("role", "separator")
-        controls.addSpacing(6)
-        controls.addWidget(separator)
-        controls.addSpacing(6)
-        controls.addWidget(label)
-        controls.addWidget(self.concurrency)
-        self.start_button.clicked.connect(self.start_queue)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.cancel_button.clicked.connect(self.session.queue.cancel)
-        self.concurrency.valueChanged.connect(self.session.queue.set_concurrency)
-        self._show_mode(self.session.queue.mode)
 
     def _build_shortcuts(self) -> None:
         def shortcut(keys: str | QKeySequence.StandardKey, slot: object) -> QAction:
@@ -264,7 +224,7 @@ class MainWindow(QMainWindow):
         intake.finished.connect(self._on_scan_finished)
         self.job_actions.queued_again.connect(lambda _n: self.start_queue())
         self.job_actions.removed.connect(lambda _n: self.feed.reload())
-        queue.mode_changed.connect(self._show_mode)
+        queue.mode_changed.connect(lambda mode: self.tray.set_paused(mode is QueueMode.PAUSED))
         queue.halted.connect(self._on_halted)
         session.ready.connect(self._on_ready)
         session.start_failed.connect(self._on_start_failed)
@@ -343,16 +303,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Watched folders saved", 5000)
 
     def start_queue(self) -> None:
-        self.banner.clear("resume")
-        self.banner.clear("halted")
-        self.session.queue.start()
+        self.queue_controls.start()
 
     def toggle_pause(self) -> None:
-        queue = self.session.queue
-        if queue.mode is QueueMode.RUNNING:
-            queue.pause()
-        else:
-            self.start_queue()
+        self.queue_controls.toggle_pause()
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.session.base_settings, self)
@@ -361,9 +315,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog
 
     def _settings_saved(self, settings: Settings) -> None:
-        self.concurrency.blockSignals(True)
-        self.concurrency.setValue(settings.concurrency)
-        self.concurrency.blockSignals(False)
+        self.queue_controls.set_default_concurrency(settings.concurrency)
         self.session.apply_settings(settings)
         self.statusBar().showMessage("Settings saved", 5000)
 
@@ -385,38 +337,7 @@ class MainWindow(QMainWindow):
         self.counters.show_snapshot(snapshot)
         self.tray.observe(snapshot.counters)
         self.table.show_counts(snapshot.counters)
-        self._show_mode(self.session.queue.mode)
-
-    def _show_mode(self, mode: QueueMode) -> None:
-        text, state = _MODE_TEXT[mode]
-        counters = self.last_snapshot.counters if self.last_snapshot else None
-        if mode is QueueMode.RUNNING and not (counters and counters.pending):
-            text = "Ready"  # running, with nothing to do: the next drop starts at once
-        self.counters.set_mode(text, state)
-        paused = mode is QueueMode.PAUSED
-        self.tray.set_paused(paused)
-        label = "Resume" if paused else "Pause"
-        if self.pause_button.text() != label:
-            self.pause_button.setText(label)
-            self.pause_button.setIcon(
-                icons.icon("play" if paused else "pause", theme.TEXT_SECONDARY)
-            )
-        self._update_buttons()
-
-    def _update_buttons(self) -> None:
-        mode = self.session.queue.mode
-        counters = self.last_snapshot.counters if self.last_snapshot else None
-        pending = counters.pending if counters else 0
-        self.start_button.setEnabled(mode is QueueMode.STOPPED)
-        self.pause_button.setEnabled(mode is not QueueMode.STOPPED)
-        self.cancel_button.setEnabled(
-            mode is not QueueMode.STOPPED or bool(counters and counters.running)
-        )
-        self.start_button.setToolTip(
-            f"Start uploading {pending:,} queued files (Ctrl+Return)"
-            if pending
-            else "Start (Ctrl+Return)"
-        )
+        self.queue_controls.show_counters(snapshot.counters)
 
     def _on_halted(self, reason: str) -> None:
         self.banner.show_message(

@@ -81,8 +81,10 @@ def test_closing_stops_cleanly_and_reopening_resumes(
     first.add_paths([tmp_path / "mba"])
     wait(qtbot, lambda: proxy.held == 1 and first.session.store.counters().queued == 4)
     store_path = first.session.store.path
-    first.pause_button.click()
+    first.queue_controls.pause_button.click()
     assert first.session.queue.mode is QueueMode.PAUSED
+    controls = first.queue_controls
+    assert controls.pause_button.text() == "Resume" and not controls.start_button.isEnabled()
     proxy.release()  # the running upload may finish while the window closes
     first.close()
     assert first.session.queue.active_workers == 0
@@ -114,6 +116,8 @@ def test_ask_on_start_offers_to_resume(
     assert second.session.queue.mode is QueueMode.STOPPED
     wait(qtbot, lambda: second.session.is_ready)
     assert second.session.store.counters().queued == 2  # nothing started on its own
+    controls = second.queue_controls
+    assert controls.start_button.isEnabled() and not controls.pause_button.isEnabled()
     resume = next(b for b in second.banner.buttons if b.text() == "Resume")
     resume.click()
     wait(qtbot, lambda: second.session.store.counters().done == 2)
@@ -154,7 +158,7 @@ def test_settings_saved_in_the_dialog_apply_to_the_running_session(
     dialog.save()
     assert window.session.queue.concurrency == 3
     assert window.session.pools.uploads.maxThreadCount() == 3
-    assert window.concurrency.value() == 3
+    assert window.queue_controls.concurrency.value() == 3
 
 
 def test_window_geometry_and_columns_are_remembered(qtbot: QtBot, open_window) -> None:
