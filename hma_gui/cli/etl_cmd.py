@@ -14,15 +14,17 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO, TypeVar
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.etl import (
     DatabaseError,
     DbConfig,
+    EtlDatabase,
     EtlOptions,
+    EtlRunRecord,
     FileResult,
     FileStatus,
     RunResult,
@@ -31,6 +33,8 @@ from hma_gui.core.etl import (
     run_etl,
 )
 from hma_gui.core.etl.schema import TABLES_BY_NAME
+
+T = TypeVar("T")
 
 PROGRESS_INTERVAL = 0.2
 
@@ -188,21 +192,24 @@ class _ProgressLine:
 # --------------------------------------------------------------------------- db
 
 
-def _open(ctx: CliContext) -> Any:
-    return open_database(DbConfig.from_settings(ctx.settings()))
-
-
-def cmd_db_init(ctx: CliContext) -> int:
+def _on_database(ctx: CliContext, work: Callable[[EtlDatabase], T]) -> T | None:
+    """`work(db)` on the configured database, closed after; None once an error is printed."""
     try:
-        db = _open(ctx)
+        db = open_database(DbConfig.from_settings(ctx.settings()))
         try:
-            created = db.init_schema()
-            target = db.config.display
+            return work(db)
         finally:
             db.close()
     except DatabaseError as exc:
         ctx.err(f"hma-ingest: {exc}")
+        return None
+
+
+def cmd_db_init(ctx: CliContext) -> int:
+    done = _on_database(ctx, lambda db: (db.config.display, db.init_schema()))
+    if done is None:
         return ExitStatus.ERROR
+    target, created = done
     if ctx.json_output:
         ctx.emit_json({"target": target, "created": created})
     elif created:
@@ -213,36 +220,30 @@ def cmd_db_init(ctx: CliContext) -> int:
 
 
 def cmd_db_status(ctx: CliContext) -> int:
-    try:
-        db = _open(ctx)
-        try:
-            db.init_schema()
-            counts = db.row_counts()
-            target = db.config.display
-        finally:
-            db.close()
-    except DatabaseError as exc:
-        ctx.err(f"hma-ingest: {exc}")
+    def counts(db: EtlDatabase) -> tuple[str, dict[str, int]]:
+        db.init_schema()
+        return db.config.display, db.row_counts()
+
+    done = _on_database(ctx, counts)
+    if done is None:
         return ExitStatus.ERROR
+    target, rows = done
     if ctx.json_output:
-        ctx.emit_json({"target": target, "rows": counts})
+        ctx.emit_json({"target": target, "rows": rows})
         return ExitStatus.OK
     ctx.out(f"target: {target}")
-    for name, count in counts.items():
+    for name, count in rows.items():
         ctx.out(f"  {name:20} {count:>12,} rows")
     return ExitStatus.OK
 
 
 def cmd_db_history(ctx: CliContext) -> int:
-    try:
-        db = _open(ctx)
-        try:
-            db.init_schema()
-            records = db.history(max(1, ctx.args.limit))
-        finally:
-            db.close()
-    except DatabaseError as exc:
-        ctx.err(f"hma-ingest: {exc}")
+    def history(db: EtlDatabase) -> list[EtlRunRecord]:
+        db.init_schema()
+        return db.history(max(1, ctx.args.limit))
+
+    records = _on_database(ctx, history)
+    if records is None:
         return ExitStatus.ERROR
     if ctx.json_output:
         ctx.emit_json([record.__dict__ for record in records])

@@ -43,7 +43,26 @@ class _Reporter:
             self.reported = position
 
 
-class ProgressBody(io.BytesIO):
+class _ReportedReads:
+    """`read` and `seek` of an io class, reported to a `_Reporter` (a mixin: comes first)."""
+
+    _progress: _Reporter
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self._progress.check_cancel()
+        chunk: bytes = super().read(size)  # type: ignore[misc]
+        if chunk:
+            self._progress.moved_to(self.tell())  # type: ignore[attr-defined]
+        return chunk
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        position: int = super().seek(offset, whence)  # type: ignore[misc]
+        if position < self._progress.reported:
+            self._progress.moved_to(position)
+        return position
+
+
+class ProgressBody(_ReportedReads, io.BytesIO):
     """Bytes already in memory (a small file, or one part of a large one)."""
 
     def __init__(
@@ -52,21 +71,8 @@ class ProgressBody(io.BytesIO):
         super().__init__(data)
         self._progress = _Reporter(sink, cancel)
 
-    def read(self, size: int | None = -1, /) -> bytes:
-        self._progress.check_cancel()
-        chunk = super().read(size)
-        if chunk:
-            self._progress.moved_to(self.tell())
-        return chunk
 
-    def seek(self, offset: int, whence: int = 0, /) -> int:
-        position = super().seek(offset, whence)
-        if position < self._progress.reported:
-            self._progress.moved_to(position)
-        return position
-
-
-class ProgressFile(io.BufferedReader):
+class ProgressFile(_ReportedReads, io.BufferedReader):
     """A whole file streamed from disk, so a large single PUT never sits in memory."""
 
     def __init__(
@@ -74,16 +80,3 @@ class ProgressFile(io.BufferedReader):
     ) -> None:
         super().__init__(raw, buffer_size=FILE_BUFFER)
         self._progress = _Reporter(sink, cancel)
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        self._progress.check_cancel()
-        chunk = super().read(size)
-        if chunk:
-            self._progress.moved_to(self.tell())
-        return chunk
-
-    def seek(self, offset: int, whence: int = 0, /) -> int:
-        position = super().seek(offset, whence)
-        if position < self._progress.reported:
-            self._progress.moved_to(position)
-        return position

@@ -27,6 +27,7 @@ import stat
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from hma_gui.core.errors import Cancelled, IntegrityError, SourceFileError, UploadError
 from hma_gui.core.hashing import Md5Cache, NoMd5Cache, clean_etag, md5_file, multipart_etag
@@ -148,19 +149,10 @@ class Uploader:
         cancel: CancelToken,
     ) -> UploadResult:
         data, info = _read_stable(path, info)
-        md5 = hashlib.md5(data, usedforsecurity=False)
-        md5_hex = md5.hexdigest()
+        md5_hex = hashlib.md5(data, usedforsecurity=False).hexdigest()
         self._md5_cache.store(path, info, md5_hex)
-        body = ProgressBody(data, progress, cancel)
-        response = self._client.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=body,
-            ContentLength=len(data),
-            ContentMD5=base64.b64encode(md5.digest()).decode("ascii"),
-            ContentType=_content_type(path),
-            Metadata={MD5_METADATA_KEY: md5_hex},
-            **self._config.sse_args(),  # type: ignore[arg-type]
+        response = self._put_object(
+            path, bucket, key, ProgressBody(data, progress, cancel), len(data), md5_hex
         )
         etag = clean_etag(response.get("ETag"))
         self._verify(etag, md5_hex, bucket, key)
@@ -189,16 +181,8 @@ class Uploader:
             if _identity(os.fstat(raw.fileno())) != _identity(info):
                 raise SourceFileError("the file changed after it was hashed", retryable=True)
             try:
-                response = self._client.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=ProgressFile(raw, progress, cancel),
-                    ContentLength=info.st_size,
-                    ContentMD5=base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii"),
-                    ContentType=_content_type(path),
-                    Metadata={MD5_METADATA_KEY: md5_hex},
-                    **self._config.sse_args(),  # type: ignore[arg-type]
-                )
+                body = ProgressFile(raw, progress, cancel)
+                response = self._put_object(path, bucket, key, body, info.st_size, md5_hex)
             except Exception:
                 _check_unchanged(path, info)  # a changed file explains the failure best
                 raise
@@ -207,6 +191,21 @@ class Uploader:
         self._verify(etag, md5_hex, bucket, key)
         return UploadResult(
             etag, md5_hex, info.st_size, info.st_mtime_ns, 0, response.get("ServerSideEncryption")
+        )
+
+    def _put_object(
+        self, path: Path, bucket: str, key: str, body: IO[bytes], length: int, md5_hex: str
+    ) -> Any:
+        """One PUT with the integrity header, our MD5 in the metadata and the SSE settings."""
+        return self._client.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentLength=length,
+            ContentMD5=base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii"),
+            ContentType=_content_type(path),
+            Metadata={MD5_METADATA_KEY: md5_hex},
+            **self._config.sse_args(),  # type: ignore[arg-type]
         )
 
     def _file_md5(self, path: Path, info: os.stat_result, cancel: CancelToken) -> str:

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QPainter, QShowEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -50,6 +50,7 @@ from hma_gui.ui.etl_model import (
     summarize,
 )
 from hma_gui.ui.etl_service import EtlService, Target
+from hma_gui.ui.progress_paint import ProgressPainter
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,7 @@ class ProgressDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
-        self._track = QColor("#e8edf4")
-        self._colors = {s: QColor(c) for s, c in theme.STATE_COLORS.items()}
+        self._painter = ProgressPainter()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -79,23 +79,8 @@ class ProgressDelegate(QStyledItemDelegate):
         fraction = index.data(PROGRESS_ROLE)
         if fraction is None:
             return
-        rect: QRect = option.rect.adjusted(8, 0, -8, 0)
-        text_width = 40
-        bar = QRectF(rect.left(), rect.center().y() - 2.5, rect.width() - text_width - 6, 6)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._track)
-        painter.drawRoundedRect(bar, 3, 3)
-        if fraction > 0:
-            filled = QRectF(bar.left(), bar.top(), max(6.0, bar.width() * min(fraction, 1.0)), 6)
-            painter.setBrush(self._colors[status_state(index.data(STATUS_ROLE))])
-            painter.drawRoundedRect(filled, 3, 3)
-        painter.setPen(QColor("#ffffff" if selected else theme.TEXT_SECONDARY))
-        text_rect = QRect(int(bar.right()) + 6, rect.top(), text_width, rect.height())
-        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(text_rect, align, f"{fraction * 100:.0f} %")
-        painter.restore()
+        state = status_state(index.data(STATUS_ROLE))
+        self._painter.paint(painter, option.rect.adjusted(8, 0, -8, 0), fraction, state, selected)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         return QSize(130, 30)

@@ -84,6 +84,32 @@ def test_etl_prints_each_file_and_the_rejects_report(s3_env: S3Env, target: Targ
     assert {f["status"] for f in payload["files"] if f["table"]} == {"skipped"}
 
 
+def test_db_status_and_history_show_what_the_runs_did(s3_env: S3Env, target: Target) -> None:
+    upload_sample(s3_env)
+    code, _, err = cli("etl")
+    assert code == 0, err
+
+    code, out, err = cli("db", "status", "--json")
+
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    assert {k: rows[k] for k in target.counts()} == target.counts()
+    assert rows["members"] == 500
+    code, out, err = cli("db", "status")
+    assert code == 0, err
+    assert any(line.split() == ["members", "500", "rows"] for line in out.splitlines())
+
+    code, out, err = cli("db", "history", "--json", "--limit", "2")
+
+    assert code == 0, err
+    records = json.loads(out)
+    assert len(records) == 2 and {r["status"] for r in records} <= {"succeeded", "no_table"}
+    code, out, err = cli("db", "history")
+    assert code == 0, err
+    loaded = [line for line in out.splitlines() if "mba/csv/MemberData.csv" in line]
+    assert loaded and "read 500 loaded 500 rejected 0" in loaded[0]
+
+
 def test_dry_run_writes_nothing_and_table_filter(s3_env: S3Env, target: Target) -> None:
     upload_sample(s3_env)
 

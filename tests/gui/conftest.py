@@ -1,7 +1,7 @@
 """Fixtures for the desktop app's tests: real widgets offscreen, real S3 over HTTP.
 
 `harness` builds the queue without the window (a `Session`, the live feed and
-the jobs table); only the end-to-end tests build a `MainWindow`.
+the jobs table); only the end-to-end tests build a `MainWindow` (`open_window`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core.job_store import Counters, Job, JobState
+from hma_gui.core.logging_setup import MemoryLogHandler
 from hma_gui.core.settings import load_settings
 from hma_gui.ui.job_actions import JobActions
 from hma_gui.ui.job_model import JobTableModel
 from hma_gui.ui.job_table import JobTable
 from hma_gui.ui.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.session import Session
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -141,3 +143,23 @@ def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy
     monkeypatch.setenv("HMA_CONNECT_TIMEOUT", "2")
     yield faulty
     faulty.close()
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
+    """Build, show and start main windows (`sandbox`, settings overrides); quit them after."""
+    windows: list[MainWindow] = []
+
+    def build(sandbox: bool = False, **overrides: object) -> MainWindow:
+        window = MainWindow(
+            Session(load_settings(**overrides), sandbox=sandbox), MemoryLogHandler()
+        )
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        return window
+
+    yield build
+    for window in windows:
+        window.quit()  # closes even when the window would go to the tray

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,12 @@ from pytestqt.qtbot import QtBot
 
 from hma_gui.core.duplicate_decisions import Decision
 from hma_gui.core.job_store import JobState, JobStore
-from hma_gui.core.logging_setup import MemoryLogHandler
 from hma_gui.core.s3_client import make_s3_client
 from hma_gui.core.settings import WatchFolderSettings, load_settings
 from hma_gui.core.watch_duplicates import WatchDuplicateCheck
 from hma_gui.ui.duplicate_models import FindingColumn
 from hma_gui.ui.duplicate_review_dialog import DuplicateReviewDialog
 from hma_gui.ui.duplicate_screen import WAITING_REASON
-from hma_gui.ui.main_window import MainWindow
-from hma_gui.ui.session import Session
 from hma_gui.ui.watch_service import WatchService
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -26,23 +22,6 @@ from tests.gui.conftest import WAIT_MS
 from tests.gui.test_drop_zone import drop_on, file_mime
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
-
-
-@pytest.fixture
-def open_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
-    windows: list[MainWindow] = []
-
-    def build(**overrides: object) -> MainWindow:
-        window = MainWindow(Session(load_settings(**overrides)), MemoryLogHandler())
-        qtbot.addWidget(window)
-        window.show()
-        window.start()
-        windows.append(window)
-        return window
-
-    yield build
-    for window in windows:
-        window.close()
 
 
 def write(folder: Path, files: dict[str, bytes]) -> Path:

@@ -20,7 +20,6 @@ from pytestqt.qtbot import QtBot
 from hma_gui.core import app_dirs
 from hma_gui.core.etl import FileStatus, RunResult
 from hma_gui.core.ingest_plan import PlanOptions
-from hma_gui.core.logging_setup import MemoryLogHandler
 from hma_gui.core.settings import load_settings
 from hma_gui.ui.etl_history import HistoryColumn
 from hma_gui.ui.etl_model import FileColumn
@@ -341,28 +340,11 @@ def test_sandbox_end_to_end_upload_the_sample_then_run_etl_into_its_own_sqlite(
 # ----------------------------------------------------------------- the main window
 
 
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[Callable[[], MainWindow]]:
-    windows: list[MainWindow] = []
-
-    def build() -> MainWindow:
-        built = MainWindow(Session(load_settings()), MemoryLogHandler())
-        qtbot.addWidget(built)
-        built.show()
-        built.start()
-        windows.append(built)
-        return built
-
-    yield build
-    for built in windows:
-        built.close()
-
-
 def test_the_header_button_runs_in_one_click_and_is_disabled_meanwhile(
-    qtbot: QtBot, window: Callable[[], MainWindow], s3_env: S3Env
+    qtbot: QtBot, open_window: Callable[..., MainWindow], s3_env: S3Env
 ) -> None:
     upload_sample(s3_env.client, s3_env.mba_bucket)
-    main = window()
+    main = open_window()
     assert main.tabs.currentWidget() is not main.etl_panel
     main.etl_panel.dry_run_box.setChecked(True)  # the header button ignores the tab's choices
 
@@ -382,12 +364,15 @@ def test_the_header_button_runs_in_one_click_and_is_disabled_meanwhile(
 
 
 def test_a_refused_database_shows_one_message_in_the_banner(
-    qtbot: QtBot, window: Callable[[], MainWindow], s3_env: S3Env, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    open_window: Callable[..., MainWindow],
+    s3_env: S3Env,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     port = free_port()
     monkeypatch.setenv("HMA_DB_URL", f"mysql://etl@127.0.0.1:{port}/mba")
     monkeypatch.setenv("HMA_DB_PASSWORD", PASSWORD)
-    main = window()
+    main = open_window()
 
     qtbot.mouseClick(main.etl_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: main.banner.isVisible(), timeout=WAIT_MS)

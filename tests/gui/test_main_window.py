@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core.job_store import JobState
-from hma_gui.core.logging_setup import MemoryLogHandler
 from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.ui.main_window import MainWindow
-from hma_gui.ui.session import Session
 from hma_gui.ui.upload_queue import QueueMode
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -21,24 +17,6 @@ from tests.gui.conftest import WAIT_MS, make_tree
 from tests.gui.test_drop_zone import drop_on, file_mime
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
-
-
-@pytest.fixture
-def open_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
-    windows: list[MainWindow] = []
-
-    def build(sandbox: bool = False, **overrides: object) -> MainWindow:
-        session = Session(load_settings(**overrides), sandbox=sandbox)
-        window = MainWindow(session, MemoryLogHandler())
-        qtbot.addWidget(window)
-        window.show()
-        window.start()
-        windows.append(window)
-        return window
-
-    yield build
-    for window in windows:
-        window.close()
 
 
 def wait(qtbot: QtBot, condition: Callable[[], bool]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,11 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
 from hma_gui.core.job_store import Counters, JobState, JobStore
-from hma_gui.core.logging_setup import MemoryLogHandler
 from hma_gui.core.settings import WatchFolderSettings, load_settings
 from hma_gui.core.settings_file import read_settings_file
-from hma_gui.ui.main_window import MainWindow
-from hma_gui.ui.session import Session
 from hma_gui.ui.tray import NotificationBatcher
 from hma_gui.ui.watch_panel import WatchPanel
 from hma_gui.ui.watch_service import WatchService
@@ -154,24 +151,6 @@ def test_a_missing_folder_is_shown_not_fatal(
 
 
 # ----------------------------------------------------------------- the window
-
-
-@pytest.fixture
-def open_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
-    windows: list[MainWindow] = []
-
-    def build(**overrides: object) -> MainWindow:
-        session = Session(load_settings(**overrides))
-        window = MainWindow(session, MemoryLogHandler())
-        qtbot.addWidget(window)
-        window.show()
-        window.start()
-        windows.append(window)
-        return window
-
-    yield build
-    for window in windows:
-        window.quit()
 
 
 @pytest.mark.integration

@@ -162,6 +162,14 @@ ID_RULE = Pattern(r"[A-Z0-9-]{2,20}")
 MONEY = Numeric(12, 2)
 NON_NEGATIVE = Between(lo=0)
 PLAN_YEAR = Column("plan_year", SmallInt(), required=True, rule=Between(2000, 2100))
+MEMBER_ID_RULE = Pattern(r"[A-Z0-9-]{4,20}")
+MEMBER_REF = Column(
+    "member_id",
+    Varchar(20),
+    required=True,
+    rule=MEMBER_ID_RULE,
+    references=("members", "member_id"),
+)
 
 PLANS = Table(
     name="plans",
@@ -203,7 +211,7 @@ MEMBERS = Table(
     file_patterns=("MemberData*.csv", "members*.csv"),
     load_order=2,
     columns=(
-        Column("member_id", Varchar(20), required=True, rule=Pattern(r"[A-Z0-9-]{4,20}")),
+        Column("member_id", Varchar(20), required=True, rule=MEMBER_ID_RULE),
         Column("first_name", Varchar(100), required=True),
         Column("last_name", Varchar(100), required=True),
         Column(
@@ -234,13 +242,7 @@ DEDUCTIBLES_OOP = Table(
     file_patterns=("deductibles_oop*.csv",),
     load_order=3,
     columns=(
-        Column(
-            "member_id",
-            Varchar(20),
-            required=True,
-            rule=Pattern(r"[A-Z0-9-]{4,20}"),
-            references=("members", "member_id"),
-        ),
+        MEMBER_REF,
         Column(
             "plan_id", Varchar(20), required=True, rule=ID_RULE, references=("plans", "plan_id")
         ),
@@ -258,13 +260,7 @@ BENEFIT_ACCUMULATOR = Table(
     file_patterns=("benefit_accumulator*.csv",),
     load_order=4,
     columns=(
-        Column(
-            "member_id",
-            Varchar(20),
-            required=True,
-            rule=Pattern(r"[A-Z0-9-]{4,20}"),
-            references=("members", "member_id"),
-        ),
+        MEMBER_REF,
         PLAN_YEAR,
         Column("benefit_code", Varchar(20), required=True, rule=Pattern(r"[A-Z0-9_]{2,20}")),
         Column("used_amount", MONEY, required=True, rule=NON_NEGATIVE),
