@@ -4,7 +4,8 @@
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
   on the same port;
 * ``requests`` counts what reached the proxy, by method and query;
-* ``hold()`` keeps requests waiting (``held`` counts them) until ``release()``.
+* ``hold()`` keeps requests (or those of one method: ``hold("PUT")``) waiting
+  (``held`` counts them) until ``release()``.
 
 It forwards everything else unchanged, so the client under test talks real
 HTTP to a real S3 implementation behind it.
@@ -42,6 +43,7 @@ class FaultProxy:
         self._connections: set[socket.socket] = set()
         self._open = threading.Event()
         self._open.set()
+        self._hold_method: str | None = None
         self.held = 0
         self.up()
 
@@ -73,15 +75,16 @@ class FaultProxy:
         with self._lock:
             return self._fail_left
 
-    def hold(self) -> None:
-        """Requests from now on wait (up to a minute) until `release()`."""
+    def hold(self, method: str | None = None) -> None:
+        """Requests from now on (of `method` only, if given) wait up to a minute for `release()`."""
+        self._hold_method = method
         self._open.clear()
 
     def release(self) -> None:
         self._open.set()
 
-    def _wait_if_held(self) -> None:
-        if self._open.is_set():
+    def _wait_if_held(self, method: str) -> None:
+        if self._open.is_set() or self._hold_method not in (None, method):
             return
         with self._lock:
             self.held += 1
@@ -124,7 +127,7 @@ class FaultProxy:
                 with proxy._lock:
                     proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
                     proxy.log.append((self.command, self.path))
-                proxy._wait_if_held()
+                proxy._wait_if_held(self.command)
                 status = proxy._take_failure()
                 if status is not None:
                     payload = _ERROR_BODY.format(code=_CODES.get(status, "Error")).encode()

@@ -246,6 +246,35 @@ def test_a_watched_folder_skips_what_s3_holds_and_updates_its_own_uploads(
 
 
 @pytest.mark.integration
+def test_a_copy_that_settles_while_its_original_uploads_is_skipped(
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    bucket = s3_env.mba_bucket
+    folder = tmp_path / "mba"
+    folder.mkdir()
+    data = b"member_id,plan_id\nM-0001,P-1\n"
+    proxy.hold("PUT")  # the original's upload stays in flight; listings go through
+    with CheckedWatch(folder, tmp_path / "jobs.db", tmp_path) as watch:
+        (folder / "export.csv").write_bytes(data)
+        wait_until(lambda: proxy.held == 1, 30)
+        (folder / "export-final.csv").write_bytes(data)  # the export's second copy
+        (folder / "other.csv").write_bytes(b"member_id,plan_id\nM-0002,P-2\n")  # same size
+        wait_until(lambda: watch.store.counters(watch.batch).total == 3, 30)
+        proxy.release()
+        watch.settled(3)
+        jobs = {Path(j.source).name: j for j in watch.store.jobs()}
+    assert {name: j.state for name, j in jobs.items()} == {
+        "export.csv": JobState.DONE,
+        "export-final.csv": JobState.SKIPPED,
+        "other.csv": JobState.DONE,
+    }
+    assert jobs["export-final.csv"].error == (
+        f"same content as {folder / 'export.csv'}, on its way to s3://{bucket}/mba/csv/export.csv"
+    )
+    assert proxy.puts(bucket) == {"mba/csv/export.csv": 1, "mba/csv/other.csv": 1}
+
+
+@pytest.mark.integration
 def test_keep_both_is_not_repeated_when_the_watcher_restarts(
     s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
 ) -> None:

@@ -462,3 +462,16 @@ class JobStore:
             (source, bucket, key),
         )
         return Job.from_row(rows[0]) if rows else None
+
+    def pending_of_sizes(self, bucket: str, sizes: Iterable[int]) -> list[Job]:
+        """Queued or running jobs to `bucket` whose file has one of `sizes` (copies to check)."""
+        wanted = sorted(set(sizes))
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'running')"  # noqa: S608
+            f" AND bucket = ? AND size IN ({marks}) ORDER BY id",
+            (bucket, *wanted),
+        )
+        return [Job.from_row(row) for row in rows]

@@ -14,6 +14,10 @@ watcher from fighting itself:
 * a file whose content this store already uploaded from the same path under
   another key (an earlier "keep both") is not uploaded again.
 
+With the ``skip`` policy a copy of a file that is still queued or uploading is
+skipped too (`skip_pending_copies`): an export that writes two copies in a row
+does not get both uploaded because the first had not landed yet.
+
 One `S3Inventory` is kept between checks (a watcher checks every few
 seconds): it lists each prefix once per `max_age` seconds and learns in
 between what this store uploaded meanwhile from the ledger (`uploaded_since`),
@@ -36,6 +40,7 @@ from hma_gui.core.errors import Cancelled, HmaError
 from hma_gui.core.hash_cache import HashCache
 from hma_gui.core.hashing import clean_etag
 from hma_gui.core.job_store import JobState, JobStore, NewJob
+from hma_gui.core.pending_copies import skip_pending_copies
 from hma_gui.core.s3_check import S3Class, S3Finding
 from hma_gui.core.s3_client import S3Client
 from hma_gui.core.s3_inventory import S3Inventory, S3Object
@@ -125,6 +130,8 @@ class WatchDuplicateCheck:
             else j
             for j in review.apply(jobs)
         ]
+        if policy == "skip":  # copies are skipped, also those of files still in the queue
+            result = skip_pending_copies(result, self._store, cache=self._cache)
         self.last_review = review
         for job in result:
             if job.state is JobState.SKIPPED:

@@ -65,7 +65,7 @@ class DuplicateFlow(QObject):
         self.window = window
         self.session = session = window.session
         self.connection = CheckConnection()
-        self.checker = DropChecker(self.connection, session.hash_cache)
+        self.checker = DropChecker(self.connection, session.hash_cache, session.store)
         self.choose_path: SavePathChooser = ask_save_path
         self.recent: list[Findings] = []
         self.failures: list[CheckFailure] = []

@@ -27,7 +27,8 @@ from hma_gui.core.duplicate_check import check_jobs
 from hma_gui.core.duplicate_decisions import decide
 from hma_gui.core.errors import Cancelled, HmaError, UploadError
 from hma_gui.core.hash_cache import HashCache
-from hma_gui.core.job_store import JobState, NewJob
+from hma_gui.core.job_store import JobState, JobStore, NewJob
+from hma_gui.core.pending_copies import skip_pending_copies
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3_client import S3Client, make_s3_client
 from hma_gui.core.settings import Settings
@@ -107,10 +108,13 @@ class DropChecker(QObject):
 
     progress = Signal(int, object, str)  # done, total, message
 
-    def __init__(self, connection: CheckConnection, cache: HashCache | None) -> None:
+    def __init__(
+        self, connection: CheckConnection, cache: HashCache | None, store: JobStore | None = None
+    ) -> None:
         super().__init__()
         self.connection = connection
         self._cache = cache
+        self._store = store  # to skip copies of files still in the queue
         self._lock = threading.Lock()
         self._outcomes: dict[int, Findings | CheckFailure] = {}
 
@@ -139,6 +143,8 @@ class DropChecker(QObject):
         ask = policy == "ask" and review.needs_review
         decide(review, "skip" if policy == "ask" else policy)
         result = review.apply(jobs)
+        if policy in ("skip", "ask") and self._store is not None:  # ask preselects as skip
+            result = skip_pending_copies(result, self._store, cache=self._cache, cancel=cancel)
         if ask:
             result = held(jobs, result, set(review.paths))
         if review.needs_review:

@@ -32,6 +32,31 @@ def write(folder: Path, files: dict[str, bytes]) -> Path:
     return folder / "mba"
 
 
+def test_a_copy_dropped_while_its_original_uploads_is_skipped(
+    qtbot: QtBot, proxy: FaultProxy, open_window, s3_env: S3Env, tmp_path: Path
+) -> None:
+    bucket = s3_env.mba_bucket
+    first = write(tmp_path / "first", {"members.csv": b"member_id\nM-0001\n"})
+    second = write(tmp_path / "second", {"members-again.csv": b"member_id\nM-0001\n"})
+    window = open_window(on_duplicate="skip")
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    proxy.hold("PUT")
+    window.add_paths([first])
+    qtbot.waitUntil(lambda: proxy.held == 1, timeout=WAIT_MS)
+    window.add_paths([second])  # the original is still on its way
+    store = window.session.store
+    qtbot.waitUntil(lambda: store.counters().skipped == 1, timeout=WAIT_MS)
+    proxy.release()
+    qtbot.waitUntil(lambda: store.counters().pending == 0, timeout=WAIT_MS)
+    jobs = {Path(j.source).name: j for j in store.jobs()}
+    assert jobs["members.csv"].state is JobState.DONE
+    assert jobs["members-again.csv"].error == (
+        f"same content as {first / 'csv' / 'members.csv'}, "
+        f"on its way to s3://{bucket}/mba/csv/members.csv"
+    )
+    assert proxy.puts(bucket) == {"mba/csv/members.csv": 1}
+
+
 def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
     qtbot: QtBot, open_window, s3_env: S3Env, tmp_path: Path
 ) -> None:

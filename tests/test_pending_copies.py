@@ -1,0 +1,94 @@
+"""Copies of files still in the queue are skipped (the `skip` policy's rule for copies)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from hma_gui.core.hash_cache import HashCache
+from hma_gui.core.job_store import JobState, JobStore, NewJob
+from hma_gui.core.pending_copies import skip_pending_copies
+
+
+def new_job(path: Path, key: str, bucket: str = "b") -> NewJob:
+    return NewJob(str(path), path.stat().st_size, bucket=bucket, key=key)
+
+
+def test_a_copy_of_a_queued_file_is_skipped_and_names_its_original(tmp_path: Path) -> None:
+    original, copy, other = (tmp_path / n for n in ("members.csv", "members-2.csv", "x.csv"))
+    original.write_bytes(b"id,name\n1,Ann\n")
+    copy.write_bytes(b"id,name\n1,Ann\n")
+    other.write_bytes(b"id,name\n2,Bob\n")  # same size, other content
+    with JobStore(tmp_path / "jobs.db") as store, HashCache(tmp_path / "h.db") as cache:
+        store.enqueue([new_job(original, "mba/csv/members.csv")])
+        jobs = [new_job(copy, "mba/csv/members-2.csv"), new_job(other, "mba/csv/x.csv")]
+
+        result = skip_pending_copies(jobs, store, cache=cache)
+
+        assert [j.state for j in result] == [JobState.SKIPPED, JobState.QUEUED]
+        assert result[0].decision == "skip"
+        assert result[0].error == (
+            f"same content as {original}, on its way to s3://b/mba/csv/members.csv"
+        )
+        assert result[0].md5 is not None
+        assert cache.lookup(copy, copy.stat()) == result[0].md5  # the uploader reuses it
+
+
+def test_only_pending_jobs_of_the_same_bucket_count(tmp_path: Path) -> None:
+    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (original, copy):
+        path.write_bytes(b"same bytes\n")
+    with JobStore(tmp_path / "jobs.db") as store:
+        [(done_id, _)] = store.enqueue([new_job(original, "k/a.csv")])
+        store.enqueue([new_job(original, "k/a.csv", bucket="other")])
+        store.claim(1)
+        store.mark_done(done_id, etag="e", md5="m")  # landed: the S3 check's business now
+
+        result = skip_pending_copies([new_job(copy, "k/b.csv")], store)
+
+    assert [j.state for j in result] == [JobState.QUEUED]
+
+
+def test_a_running_original_counts_and_the_file_itself_does_not(tmp_path: Path) -> None:
+    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (original, copy):
+        path.write_bytes(b"same bytes\n")
+    with JobStore(tmp_path / "jobs.db") as store:
+        store.enqueue([new_job(original, "k/a.csv")])
+        store.claim(1)  # uploading now
+
+        again = skip_pending_copies([new_job(original, "k/a-again.csv")], store)
+        copied = skip_pending_copies([new_job(copy, "k/b.csv")], store)
+
+    assert [j.state for j in again] == [JobState.QUEUED]  # not a copy of itself
+    assert [j.state for j in copied] == [JobState.SKIPPED]
+
+
+def test_the_original_changed_since_it_was_queued_is_compared_as_it_is_now(
+    tmp_path: Path,
+) -> None:
+    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
+    original.write_bytes(b"version 1\n")
+    copy.write_bytes(b"version 1\n")
+    with JobStore(tmp_path / "jobs.db") as store:
+        queued_md5 = hashlib.md5(b"version 1\n", usedforsecurity=False).hexdigest()
+        store.enqueue([NewJob(str(original), 10, bucket="b", key="k/a.csv", md5=queued_md5)])
+        original.write_bytes(b"version 2\n")  # same size, other content: the upload sends this
+
+        result = skip_pending_copies([new_job(copy, "k/b.csv")], store)
+
+    assert [j.state for j in result] == [JobState.QUEUED]
+
+
+def test_an_unreadable_or_vanished_file_is_left_to_the_upload(tmp_path: Path) -> None:
+    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (original, copy):
+        path.write_bytes(b"same bytes\n")
+    with JobStore(tmp_path / "jobs.db") as store:
+        store.enqueue([new_job(original, "k/a.csv")])
+        job = new_job(copy, "k/b.csv")
+        original.unlink()  # the original vanished: nothing to compare with
+
+        result = skip_pending_copies([job], store)
+
+    assert [j.state for j in result] == [JobState.QUEUED]
