@@ -475,3 +475,12 @@ class JobStore:
             (bucket, *wanted),
         )
         return [Job.from_row(row) for row in rows]
+
+    def skipped_because(self, reason: str) -> list[Job]:
+        """Skipped jobs whose error is exactly `reason` (files waiting for a decision)."""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'skipped' AND error = ?"  # noqa: S608
+            " ORDER BY id",
+            (reason,),
+        )
+        return [Job.from_row(row) for row in rows]

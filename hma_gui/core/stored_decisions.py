@@ -11,11 +11,23 @@ left as it is, and named in the result.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from hma_gui.core.duplicate_decisions import Decision, DuplicateReview
-from hma_gui.core.job_store import Job, JobState, JobStore
+from hma_gui.core.duplicate_check import check_jobs
+from hma_gui.core.duplicate_decisions import Decision, DuplicateReview, decide
+from hma_gui.core.hash_cache import HashCache
+from hma_gui.core.job_store import Job, JobState, JobStore, NewJob
+from hma_gui.core.progress import CancelToken
+from hma_gui.core.s3_client import S3Client
+from hma_gui.core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# The error of a job that waits (skipped, at its planned key) for a decision in the review.
+WAITING_REASON = "waiting for your duplicate decision (Duplicates tab: Review duplicates…)"
 
 
 @dataclass
@@ -66,3 +78,64 @@ def update_stored_jobs(
         else:
             result.unchanged.append(job.source)
     return result
+
+
+@dataclass
+class WaitingBatch:
+    """The files of one batch that still wait for a decision after `recheck_waiting`."""
+
+    batch_id: int
+    review: DuplicateReview
+    update: StoredUpdate  # what the check settled without asking
+
+
+def recheck_waiting(
+    store: JobStore,
+    settings: Settings,
+    client: S3Client,
+    *,
+    cache: HashCache | None = None,
+    cancel: CancelToken | None = None,
+) -> list[WaitingBatch]:
+    """Check again the files left waiting for a decision (by an earlier run of the app).
+
+    S3 or the files may have changed since: each batch's waiting files are
+    checked as a new drop would be. With the ``ask`` policy (the one that left
+    them waiting) a file the check no longer questions is settled now — queued
+    when it is new — and the others come back as `WaitingBatch` reviews,
+    preselected as ``skip`` does; with any other policy (changed since) the
+    policy decides them all and nothing waits. A file that is gone fails and
+    says so. Raises `UploadError` when S3 cannot be listed.
+    """
+    policy = settings.on_duplicate
+    by_batch: dict[int, list[Job]] = {}
+    for job in store.skipped_because(WAITING_REASON):
+        by_batch.setdefault(job.batch_id, []).append(job)
+    waiting: list[WaitingBatch] = []
+    for batch_id, jobs in by_batch.items():
+        present = [j for j in jobs if Path(j.source).is_file()]
+        kept = {j.id for j in present}
+        for gone in (j for j in jobs if j.id not in kept):
+            store.redecide(
+                gone.id, key=str(gone.key), decision=None, state=JobState.FAILED,
+                error="the file is gone: it was waiting for a duplicate decision",
+            )  # fmt: skip
+        planned = [
+            NewJob(
+                j.source, j.size, mtime_ns=j.mtime_ns, root=j.root, scope=j.scope,
+                bucket=j.bucket, key=j.key, md5=j.md5,
+            )
+            for j in present
+        ]  # fmt: skip
+        review = check_jobs(planned, settings=settings, client=client, cache=cache, cancel=cancel)
+        decide(review, "skip" if policy == "ask" else policy)
+        in_question = set(review.paths) if policy == "ask" else set()
+        settled = [j.source for j in present if j.source not in in_question]
+        update = update_stored_jobs(review, store, present, settled)
+        logger.info(
+            "%d file(s) waiting for a duplicate decision checked again: %s; %d still to decide",
+            len(jobs), update.describe(), len(in_question),
+        )  # fmt: skip
+        if in_question:
+            waiting.append(WaitingBatch(batch_id, review, update))
+    return waiting

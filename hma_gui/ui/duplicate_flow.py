@@ -14,6 +14,9 @@ Wiring only; the duplicate logic is the core's:
 * **Watched folders** — the watcher's ``prepare`` hook is a
   `WatchDuplicateCheck` (it never asks: ``ask`` means skip there); what it
   finds is listed in the tab like a drop's findings.
+* **Left waiting last time** — at start, files that still wait for a decision
+  are checked again (`recheck_waiting`): what S3 settled meanwhile is settled,
+  the rest is back in the tab with a bar offering the review.
 * **Tab and tiles** — the recent findings (`DuplicatesPanel`), a "Duplicates"
   tile (files skipped as duplicates this session) and a "To decide" tile
   (files waiting for a decision, conflicts left un-uploaded).
@@ -29,11 +32,17 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
 from hma_gui.core.duplicate_decisions import DuplicateReview
-from hma_gui.core.errors import ConfigError
+from hma_gui.core.errors import Cancelled, ConfigError
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.settings import Settings
 from hma_gui.core.settings_file import save_settings
-from hma_gui.core.stored_decisions import StoredUpdate, update_stored_jobs
+from hma_gui.core.stored_decisions import (
+    WAITING_REASON,
+    StoredUpdate,
+    WaitingBatch,
+    recheck_waiting,
+    update_stored_jobs,
+)
 from hma_gui.core.watch_duplicates import WatchDuplicateCheck
 from hma_gui.ui import icons
 from hma_gui.ui.duplicate_review_dialog import DuplicateReviewDialog
@@ -96,6 +105,7 @@ class DuplicateFlow(QObject):
             on_review=lambda review, _jobs: self._watched.emit(self._watch_findings(review)),
         )
         session.ready.connect(lambda: self.connection.set(session.settings))
+        session.ready.connect(self.recheck_waiting)  # decisions left open last time
         session.settings_changed.connect(self._settings_changed)
         if not session.sandboxed:
             self.connection.set(session.settings)
@@ -277,6 +287,57 @@ class DuplicateFlow(QObject):
             self.window.start_queue()
         else:
             self.session.queue.kick()
+
+    # ------------------------------------------------------------- left waiting last time
+
+    def recheck_waiting(self) -> None:
+        """Files that waited for a decision when the app last closed: check them again.
+
+        What S3 settled meanwhile is settled now; the rest comes back to the
+        Duplicates tab as "waiting since last time", with a bar offering the review.
+        """
+        session = self.session
+        store, cache = session.store, session.hash_cache
+
+        def work() -> list[WaitingBatch]:
+            if not store.skipped_because(WAITING_REASON):
+                return []
+            settings, client = self.connection.get(CancelToken())
+            return recheck_waiting(store, settings, client, cache=cache)
+
+        run_task(session.pools.scan, work, self._waiting_rechecked, self._recheck_failed)
+
+    def _waiting_rechecked(self, batches: list[WaitingBatch]) -> None:
+        if not batches:
+            return
+        restored = [
+            Findings("waiting since last time", b.review, b.batch_id, FindingsState.WAITING)
+            for b in batches
+        ]
+        for findings in restored:
+            self._add(findings)
+        self._queue.extend(restored[1:])  # reviewed one after the other, as drops are
+        self.session.queue.kick()  # files S3 settled as new are queued again
+        count = sum(f.summary().files for f in restored)
+        self.window.banner.show_message(
+            "info",
+            f"{count:,} {'file' if count == 1 else 'files'} from last time "
+            f"{'waits' if count == 1 else 'wait'} for your duplicate decision.",
+            [("Review…", lambda: self._review_later(restored[0]))],
+            topic="duplicates",
+        )
+
+    def _recheck_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            return  # the window is closing
+        logger.error("cannot check the files waiting for a duplicate decision: %s", exc)
+        self.window.banner.show_message(
+            "error",
+            f"Files from last time wait for your duplicate decision, but the check "
+            f"could not run: {exc}",
+            [("Check again", self.recheck_waiting)],
+            topic="duplicates",
+        )
 
     # ------------------------------------------------------------- S3 could not be listed
 

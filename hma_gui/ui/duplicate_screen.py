@@ -32,12 +32,12 @@ from hma_gui.core.pending_copies import skip_pending_copies
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3_client import S3Client, make_s3_client
 from hma_gui.core.settings import Settings
+from hma_gui.core.stored_decisions import WAITING_REASON
 from hma_gui.ui.duplicate_summary import Findings, FindingsState
 
 logger = logging.getLogger(__name__)
 
 READY_TIMEOUT = 120.0  # seconds a check waits for the sandbox or the connection
-WAITING_REASON = "waiting for your duplicate decision (Duplicates tab: Review duplicates…)"
 
 
 class CheckConnection:

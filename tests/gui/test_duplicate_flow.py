@@ -11,10 +11,10 @@ from hma_gui.core.duplicate_decisions import Decision
 from hma_gui.core.job_store import JobState, JobStore
 from hma_gui.core.s3_client import make_s3_client
 from hma_gui.core.settings import WatchFolderSettings, load_settings
+from hma_gui.core.stored_decisions import WAITING_REASON
 from hma_gui.core.watch_duplicates import WatchDuplicateCheck
 from hma_gui.ui.duplicate_models import FindingColumn
 from hma_gui.ui.duplicate_review_dialog import DuplicateReviewDialog
-from hma_gui.ui.duplicate_screen import WAITING_REASON
 from hma_gui.ui.watch_service import WatchService
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -55,6 +55,75 @@ def test_a_copy_dropped_while_its_original_uploads_is_skipped(
         f"on its way to s3://{bucket}/mba/csv/members.csv"
     )
     assert proxy.puts(bucket) == {"mba/csv/members.csv": 1}
+
+
+def test_a_decision_left_open_comes_back_at_the_next_start(
+    qtbot: QtBot, open_window, s3_env: S3Env, tmp_path: Path
+) -> None:
+    bucket, client = s3_env.mba_bucket, s3_env.client
+    client.put_object(Bucket=bucket, Key="mba/csv/report.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
+    folder = write(tmp_path / "drop", {"report.csv": b"mine\n", "new.csv": b"new\n"})
+    first = open_window(on_duplicate="ask")
+    dialogs: list[DuplicateReviewDialog] = []
+    first.duplicates.dialog_opened.connect(dialogs.append)
+    qtbot.waitUntil(lambda: first.session.is_ready, timeout=WAIT_MS)
+    first.add_paths([folder])
+    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
+    dialogs[0].later_button.click()  # decide later… and close the app
+    qtbot.waitUntil(lambda: "mba/csv/new.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
+    first.quit()
+
+    second = open_window(on_duplicate="ask")
+    flow = second.duplicates
+    flow.dialog_opened.connect(dialogs.append)
+    qtbot.waitUntil(lambda: second.banner.topic == "duplicates", timeout=WAIT_MS)
+    assert second.banner.message.text() == (
+        "1 file from last time waits for your duplicate decision."
+    )
+    assert second.counters.tiles["to_decide"].value.text() == "1"
+    assert flow.panel.findings[0].label == "waiting since last time"
+    review = next(b for b in second.banner.buttons if b.text() == "Review…")
+    review.click()
+    assert len(dialogs) == 2
+    model = dialogs[1].findings_model
+    assert [f.path for f in model.rows] == [str(folder / "csv" / "report.csv")]
+    assert model.setData(model.index(0, FindingColumn.DECISION), Decision.KEEP_BOTH)
+    dialogs[1].apply_button.click()
+    qtbot.waitUntil(lambda: "mba/csv/report__2.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
+    assert s3_env.read(bucket, "mba/csv/report__2.csv") == b"mine\n"
+    assert s3_env.read(bucket, "mba/csv/report.csv") == b"theirs\n"
+    [job] = [j for j in second.session.store.jobs() if j.source.endswith("report.csv")]
+    assert (job.key, job.decision) == ("mba/csv/report__2.csv", "keep-both")
+
+
+def test_when_s3_is_down_at_start_the_waiting_files_say_so_and_check_again(
+    qtbot: QtBot, proxy: FaultProxy, open_window, s3_env: S3Env, tmp_path: Path
+) -> None:
+    bucket = s3_env.mba_bucket
+    s3_env.client.put_object(Bucket=bucket, Key="mba/csv/report.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
+    folder = write(tmp_path / "drop", {"report.csv": b"mine\n"})
+    first = open_window(on_duplicate="ask")
+    dialogs: list[DuplicateReviewDialog] = []
+    first.duplicates.dialog_opened.connect(dialogs.append)
+    qtbot.waitUntil(lambda: first.session.is_ready, timeout=WAIT_MS)
+    first.add_paths([folder])
+    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
+    dialogs[0].later_button.click()
+    first.quit()
+
+    proxy.down()
+    second = open_window(on_duplicate="ask")
+    banner = second.banner
+    qtbot.waitUntil(lambda: "could not run" in banner.message.text(), timeout=WAIT_MS)
+    assert banner.message.text().startswith(
+        "Files from last time wait for your duplicate decision, but the check could not run: "
+        "cannot reach"
+    )
+    [job] = second.session.store.jobs()
+    assert (job.state, job.error) == (JobState.SKIPPED, WAITING_REASON)  # nothing lost
+    proxy.up()
+    next(b for b in banner.buttons if b.text() == "Check again").click()
+    qtbot.waitUntil(lambda: "from last time waits" in banner.message.text(), timeout=WAIT_MS)
 
 
 def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
