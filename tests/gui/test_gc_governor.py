@@ -32,10 +32,14 @@ def governed() -> Iterator[tuple[GcGovernor, list[bool], list[float]]]:
     now = [0.0]
     governor = GcGovernor(lambda: busy[0], clock=lambda: now[0])
     gc.collect()
+    gc.disable()  # only the tests' own collections: other threads' allocations trigger none
     governor.install()
-    yield governor, busy, now
-    governor.uninstall()
-    gc.collect()
+    try:
+        yield governor, busy, now
+    finally:
+        governor.uninstall()
+        gc.enable()
+        gc.collect()
 
 
 def test_a_full_collection_while_busy_walks_nothing_and_waits_for_idle(governed) -> None:
