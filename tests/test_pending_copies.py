@@ -92,3 +92,22 @@ def test_an_unreadable_or_vanished_file_is_left_to_the_upload(tmp_path: Path) ->
         result = skip_pending_copies([job], store)
 
     assert [j.state for j in result] == [JobState.QUEUED]
+
+
+def test_a_queued_original_counts_only_where_this_process_uploads_it(tmp_path: Path) -> None:
+    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (original, copy):
+        path.write_bytes(b"same bytes\n")
+    with JobStore(tmp_path / "jobs.db") as store:
+        theirs, mine = store.new_batch("the app's"), store.new_batch("watch")
+        store.enqueue([new_job(original, "k/a.csv")], theirs)  # queued for another process
+        job = new_job(copy, "k/b.csv")
+
+        watching = skip_pending_copies([job], store, batch_id=mine)
+        everything = skip_pending_copies([job], store)  # this process uploads every batch
+        store.claim(1)  # the other process starts uploading it
+        running = skip_pending_copies([job], store, batch_id=mine)
+
+    assert [j.state for j in watching] == [JobState.QUEUED]
+    assert [j.state for j in everything] == [JobState.SKIPPED]
+    assert [j.state for j in running] == [JobState.SKIPPED]

@@ -146,7 +146,7 @@ class CheckedWatch:
             self.store, self.uploader, concurrency=2, batch_id=self.batch, keep_running=True
         )
         self.check = WatchDuplicateCheck(
-            self.store, lambda: (self.settings, client), cache=self.cache
+            self.store, lambda: (self.settings, client), cache=self.cache, uploads_batch=self.batch
         )
         self.watcher = FolderWatcher(
             watch_folders_from_paths([folder], scope="mba"), self.settings, self.store,

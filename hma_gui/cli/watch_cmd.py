@@ -75,7 +75,7 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
     batch = store.new_batch("watch: " + " ".join(str(f.path) for f in folders)[:200])
     md5_cache = open_hash_cache(ctx)
     uploader = make_uploader(ctx, md5_cache=md5_cache)
-    check = _duplicate_check(ctx, store, md5_cache)
+    check = _duplicate_check(ctx, store, md5_cache, batch)
     runner = UploadRunner(
         store,
         uploader,
@@ -133,7 +133,7 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
 
 
 def _duplicate_check(
-    ctx: CliContext, store: JobStore, cache: HashCache | None
+    ctx: CliContext, store: JobStore, cache: HashCache | None, batch: int
 ) -> WatchDuplicateCheck | None:
     """The `prepare` hook: the check as ``upload`` runs it, with a policy that never asks."""
     settings = ctx.settings()
@@ -145,7 +145,9 @@ def _duplicate_check(
         ctx.err("hma-ingest: on_duplicate = ask cannot ask while watching; using skip")
         policy = "skip"
     checked = settings.model_copy(update={"check_s3": True})
-    return WatchDuplicateCheck(store, lambda: (checked, ctx.s3()), cache=cache, policy=policy)
+    return WatchDuplicateCheck(
+        store, lambda: (checked, ctx.s3()), cache=cache, policy=policy, uploads_batch=batch
+    )
 
 
 @contextlib.contextmanager

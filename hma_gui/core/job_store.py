@@ -463,16 +463,19 @@ class JobStore:
         )
         return Job.from_row(rows[0]) if rows else None
 
-    def pending_of_sizes(self, bucket: str, sizes: Iterable[int]) -> list[Job]:
-        """Queued or running jobs to `bucket` whose file has one of `sizes` (copies to check)."""
+    def pending_of_sizes(
+        self, bucket: str, sizes: Iterable[int], batch_id: int | None = None
+    ) -> list[Job]:
+        """Running jobs, and queued ones (of `batch_id` only, if given), to `bucket` whose
+        file has one of `sizes` (the uploads a copy may be a copy of)."""
         wanted = sorted(set(sizes))
         if not wanted:
             return []
         marks = ",".join("?" * len(wanted))
         rows = self._read(
-            f"SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'running')"  # noqa: S608
-            f" AND bucket = ? AND size IN ({marks}) ORDER BY id",
-            (bucket, *wanted),
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE (state = 'running' OR (state = 'queued'"  # noqa: S608
+            f" AND (? IS NULL OR batch_id = ?))) AND bucket = ? AND size IN ({marks}) ORDER BY id",
+            (batch_id, batch_id, bucket, *wanted),
         )
         return [Job.from_row(row) for row in rows]
 

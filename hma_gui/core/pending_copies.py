@@ -34,10 +34,16 @@ def skip_pending_copies(
     jobs: Sequence[NewJob],
     store: JobStore,
     *,
+    batch_id: int | None = None,
     cache: Md5Cache | None = None,
     cancel: CancelToken | None = None,
 ) -> list[NewJob]:
-    """`jobs` with each queued copy of a pending job's file turned into a skipped job."""
+    """`jobs` with each queued copy of a pending job's file turned into a skipped job.
+
+    A pending job counts when it is uploading, or queued where it will be
+    uploaded: in `batch_id` when this process runs only that batch (``hma-ingest
+    watch``), anywhere when it runs every queued job (the desktop app, None).
+    """
     hasher = _Md5s(cache or NoMd5Cache(), cancel)
     queued_by_bucket: dict[str, list[NewJob]] = defaultdict(list)
     for job in jobs:
@@ -45,7 +51,7 @@ def skip_pending_copies(
             queued_by_bucket[job.bucket].append(job)
     copies: dict[str, NewJob] = {}
     for bucket, queued in queued_by_bucket.items():
-        pending = store.pending_of_sizes(bucket, (j.size for j in queued))
+        pending = store.pending_of_sizes(bucket, (j.size for j in queued), batch_id)
         by_size: dict[int, list[Job]] = defaultdict(list)
         for other in pending:
             by_size[other.size].append(other)

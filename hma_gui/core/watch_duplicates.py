@@ -68,6 +68,7 @@ class WatchDuplicateCheck:
         policy: str | None = None,
         max_age: float = 60.0,
         on_review: ReviewListener | None = None,
+        uploads_batch: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -77,6 +78,7 @@ class WatchDuplicateCheck:
         self._policy = policy  # None: the settings' on_duplicate
         self._max_age = max_age
         self._on_review = on_review
+        self._uploads_batch = uploads_batch  # the batch this process uploads; None: all
         self._clock = clock
         self._wall = wall
         self._inventory: S3Inventory | None = None
@@ -131,7 +133,9 @@ class WatchDuplicateCheck:
             for j in review.apply(jobs)
         ]
         if policy == "skip":  # copies are skipped, also those of files still in the queue
-            result = skip_pending_copies(result, self._store, cache=self._cache)
+            result = skip_pending_copies(
+                result, self._store, batch_id=self._uploads_batch, cache=self._cache
+            )
         self.last_review = review
         for job in result:
             if job.state is JobState.SKIPPED:
