@@ -8,6 +8,10 @@
   one transaction, while parsing goes on.
 * ``single-merge``: the same staging, but one merge statement after the last
   chunk (the merge no longer overlaps with parsing).
+* ``direct-replace``: no staging, no merge; each chunk ``LOAD DATA … REPLACE``
+  straight into the table. Only correct when the file has every column (REPLACE
+  rewrites whole rows, the upsert keeps columns the file lacks); it shows what
+  the merge costs.
 * ``executemany``: no staging; PyMySQL ``executemany`` of
   ``INSERT … ON DUPLICATE KEY UPDATE`` batches from a sender thread, in one
   transaction, overlapped with parsing.
@@ -25,9 +29,9 @@ from typing import Any
 
 from hma_gui.core.etl import audit
 from hma_gui.core.etl.database import AuditFinish, DbConfig
-from hma_gui.core.etl.ddl import merge_from_staging, upsert_rows
+from hma_gui.core.etl.ddl import STAGING_PREFIX, ident, merge_from_staging, upsert_rows
 from hma_gui.core.etl.mysql_connection import connect, translate
-from hma_gui.core.etl.mysql_load import MySqlStagingLoad
+from hma_gui.core.etl.mysql_load import MySqlStagingLoad, load_statement
 from hma_gui.core.etl.mysql_sink import MySqlDatabase
 from hma_gui.core.etl.schema import Table
 from hma_gui.core.etl.validation import Batch
@@ -66,6 +70,26 @@ class SingleMergeLoad(MySqlStagingLoad):
             self.abort()
             raise translate(exc, self._config) from None
         self._cleanup()
+
+
+class DirectReplaceLoad(SingleMergeLoad):
+    """No staging: each chunk goes straight into the table with ``LOAD DATA … REPLACE``.
+
+    Only equal to the upsert when the file has every column of the table (REPLACE
+    rewrites whole rows); measured to see what the merge costs.
+    """
+
+    def __init__(self, config: DbConfig, table: Table, columns: Sequence[str]) -> None:
+        super().__init__(config, table, columns)
+        staging = ident(STAGING_PREFIX + table.name, "mysql")
+        self._load_sql = (
+            load_statement(table, columns)
+            .replace(f"INTO TABLE {staging}", f"REPLACE INTO TABLE {ident(table.name, 'mysql')}")
+            .replace("(`_line`,", "(@_line,")
+        )
+
+    def commit(self, audit_id: int, finish: AuditFinish) -> None:
+        MySqlStagingLoad.commit(self, audit_id, finish)
 
 
 class ExecutemanyLoad:
@@ -127,7 +151,11 @@ class _StrategyDatabase(MySqlDatabase):
 
 
 def open_strategy(name: str, settings: Settings) -> MySqlDatabase:
-    classes = {"single-merge": SingleMergeLoad, "executemany": ExecutemanyLoad}
+    classes = {
+        "single-merge": SingleMergeLoad,
+        "executemany": ExecutemanyLoad,
+        "direct-replace": DirectReplaceLoad,
+    }
     database = _StrategyDatabase(DbConfig.from_settings(settings))
     database.load_class = classes[name]
     return database
