@@ -81,6 +81,7 @@ class DuplicateFlow(QObject):
         self.dialog: DuplicateReviewDialog | None = None
         self._queue: list[Findings] = []
         self._snapshot: tuple[dict[str, Any], dict[str, str]] | None = None
+        self._closing = CancelToken()  # stops a check of last time's waiting files
         self.checker.progress.connect(self._show_progress)
         self._watched.connect(self._from_watcher, Qt.ConnectionType.QueuedConnection)
 
@@ -116,6 +117,7 @@ class DuplicateFlow(QObject):
         self._update_counts()
 
     def close(self) -> None:
+        self._closing.cancel("the window is closing")
         self.connection.close()
         if self.dialog is not None:
             self.dialog.close()
@@ -302,8 +304,8 @@ class DuplicateFlow(QObject):
         def work() -> list[WaitingBatch]:
             if not store.skipped_because(WAITING_REASON):
                 return []
-            settings, client = self.connection.get(CancelToken())
-            return recheck_waiting(store, settings, client, cache=cache)
+            settings, client = self.connection.get(self._closing)
+            return recheck_waiting(store, settings, client, cache=cache, cancel=self._closing)
 
         run_task(session.pools.scan, work, self._waiting_rechecked, self._recheck_failed)
 
