@@ -8,7 +8,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,14 +16,12 @@ import pytest
 
 from hma_gui.core.folder_watcher import FolderWatcher, watch_folders_from_paths
 from hma_gui.core.job_store import JobStore
-from hma_gui.core.s3_client import make_s3_client
 from hma_gui.core.settings import load_settings
 from hma_gui.core.settle_tracker import SettleTracker
-from hma_gui.core.upload_runner import UploadRunner
-from hma_gui.core.uploader import UploadConfig, Uploader
 from tests.cli_runner import cli_command
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
+from tests.watch_harness import WatchSession, wait_until
 
 # ----------------------------------------------------------------- the settle rules
 
@@ -94,54 +92,6 @@ def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy
     monkeypatch.setenv("HMA_S3_ENDPOINT_URL", counting.endpoint)
     yield counting
     counting.close()
-
-
-class WatchSession:
-    """A watcher and a runner over one job store, as the CLI and the GUI wire them."""
-
-    def __init__(self, folder: Path, store_path: Path, settle: float) -> None:
-        self.settings = load_settings()
-        self.store = JobStore(store_path)
-        self.store.recover_orphans()
-        self.batch = self.store.new_batch("test watch")
-        self.uploader = Uploader(
-            make_s3_client(self.settings), UploadConfig.from_settings(self.settings)
-        )
-        self.runner = UploadRunner(
-            self.store, self.uploader, concurrency=4, batch_id=self.batch, keep_running=True
-        )
-        self.watcher = FolderWatcher(
-            watch_folders_from_paths([folder], scope="mba"),
-            self.settings,
-            self.store,
-            batch_id=self.batch,
-            on_enqueued=lambda ids: self.runner.wake(),
-            settle_seconds=settle,
-        )
-        self.thread = threading.Thread(target=self.runner.run, daemon=True)
-
-    def __enter__(self) -> WatchSession:
-        self.watcher.start()
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.watcher.stop()
-        self.runner.cancel.cancel()
-        self.thread.join()
-        self.uploader.close()
-        self.store.close()
-
-    def wait_done(self, count: int, timeout: float = 120) -> None:
-        wait_until(lambda: self.store.counters(self.batch).done >= count, timeout)
-        assert self.store.counters(self.batch).failed == 0
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def write_slowly(path: Path, chunks: list[bytes], gap: float, via_part: bool) -> None:

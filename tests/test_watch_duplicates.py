@@ -9,26 +9,19 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from hma_gui.core.duplicate_decisions import Decision, DuplicateReview
-from hma_gui.core.folder_watcher import FolderWatcher, watch_folders_from_paths
-from hma_gui.core.hash_cache import HashCache
 from hma_gui.core.job_store import JobState, JobStore, NewJob
 from hma_gui.core.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
-from hma_gui.core.s3_client import make_s3_client
 from hma_gui.core.s3_inventory import PrefixListing, S3Object
-from hma_gui.core.settings import Settings, load_settings
 from hma_gui.core.stored_decisions import update_stored_jobs
-from hma_gui.core.upload_runner import UploadRunner
-from hma_gui.core.uploader import UploadConfig, Uploader
-from hma_gui.core.watch_duplicates import WatchDuplicateCheck
 from tests.cli_runner import cli_command
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
+from tests.watch_harness import WatchSession, wait_until
 
 # ----------------------------------------------------------------- small pieces
 
@@ -130,62 +123,11 @@ def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-class CheckedWatch:
+def checked_watch(folder: Path, tmp: Path, **settings: object) -> WatchSession:
     """A watcher with the duplicate check as its `prepare` hook, and a runner."""
-
-    def __init__(self, folder: Path, store_path: Path, tmp: Path, **settings: object) -> None:
-        self.settings: Settings = load_settings(**settings)
-        self.store = JobStore(store_path)
-        self.cache = HashCache(tmp / "hashes.db")
-        self.batch = self.store.new_batch("test watch")
-        client = make_s3_client(self.settings)
-        self.uploader = Uploader(
-            client, UploadConfig.from_settings(self.settings), md5_cache=self.cache
-        )
-        self.runner = UploadRunner(
-            self.store, self.uploader, concurrency=2, batch_id=self.batch, keep_running=True
-        )
-        self.check = WatchDuplicateCheck(
-            self.store, lambda: (self.settings, client), cache=self.cache, uploads_batch=self.batch
-        )
-        self.watcher = FolderWatcher(
-            watch_folders_from_paths([folder], scope="mba"), self.settings, self.store,
-            batch_id=self.batch, md5_cache=self.cache, prepare=self.check,
-            on_enqueued=lambda ids: self.runner.wake(), settle_seconds=0.3,
-        )  # fmt: skip
-        self.thread = threading.Thread(target=self.runner.run, daemon=True)
-
-    def __enter__(self) -> CheckedWatch:
-        self.watcher.start()
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.watcher.stop()
-        self.runner.cancel.cancel()
-        self.thread.join()
-        self.uploader.close()
-        self.cache.close()
-        self.store.close()
-
-    def states(self) -> dict[str, list[JobState]]:
-        found: dict[str, list[JobState]] = {}
-        for job in self.store.jobs(batch_id=self.batch):
-            found.setdefault(Path(job.source).name, []).append(job.state)
-        return found
-
-    def settled(self, count: int) -> None:
-        """Wait until `count` jobs exist and none is queued or running."""
-        wait_until(
-            lambda: (c := self.store.counters(self.batch)).total >= count and not c.pending, 60
-        )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+    return WatchSession(
+        folder, tmp / "jobs.db", 0.3, hash_cache=tmp / "hashes.db", concurrency=2, **settings
+    )
 
 
 @pytest.fixture
@@ -215,7 +157,7 @@ def test_a_watched_folder_skips_what_s3_holds_and_updates_its_own_uploads(
     client.put_object(Bucket=bucket, Key="mba/csv/conflict.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    with CheckedWatch(folder, tmp_path / "jobs.db", tmp_path) as watch:
+    with checked_watch(folder, tmp_path) as watch:
         watch.settled(4)
         states = watch.states()
         assert states == {
@@ -254,7 +196,7 @@ def test_a_copy_that_settles_while_its_original_uploads_is_skipped(
     folder.mkdir()
     data = b"member_id,plan_id\nM-0001,P-1\n"
     proxy.hold("PUT")  # the original's upload stays in flight; listings go through
-    with CheckedWatch(folder, tmp_path / "jobs.db", tmp_path) as watch:
+    with checked_watch(folder, tmp_path) as watch:
         (folder / "export.csv").write_bytes(data)
         wait_until(lambda: proxy.held == 1, 30)
         (folder / "export-final.csv").write_bytes(data)  # the export's second copy
@@ -283,11 +225,11 @@ def test_keep_both_is_not_repeated_when_the_watcher_restarts(
     folder = tmp_path / "mba"
     folder.mkdir()
     (folder / "report.csv").write_bytes(b"mine\n")
-    with CheckedWatch(folder, tmp_path / "jobs.db", tmp_path, on_duplicate="keep-both") as watch:
+    with checked_watch(folder, tmp_path, on_duplicate="keep-both") as watch:
         watch.settled(1)
     stat = (folder / "report.csv").stat()  # touched while the watcher was closed
     os.utime(folder / "report.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 3_000_000_000))
-    with CheckedWatch(folder, tmp_path / "jobs.db", tmp_path, on_duplicate="keep-both") as watch:
+    with checked_watch(folder, tmp_path, on_duplicate="keep-both") as watch:
         watch.settled(1)
         wait_until(lambda: len(watch.store.jobs()) == 2, 30)
         watch.settled(1)
@@ -311,7 +253,7 @@ def test_when_s3_cannot_be_listed_nothing_is_uploaded_unchecked(
     proxy.down()
     (folder / "a.csv").write_bytes(b"a\n")
     caplog.set_level(logging.WARNING)
-    with CheckedWatch(folder, tmp_path / "jobs.db", tmp_path, on_duplicate="ask") as watch:
+    with checked_watch(folder, tmp_path, on_duplicate="ask") as watch:
         watch.settled(1)
         [job] = watch.store.jobs()
     assert job.state is JobState.FAILED
