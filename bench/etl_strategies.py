@@ -39,40 +39,14 @@ from hma_gui.core.settings import Settings
 
 
 class SingleMergeLoad(MySqlStagingLoad):
-    def _load_chunks(self) -> None:
-        assert self._conn is not None
-        while True:
-            item = self._chunks.get()
-            if item is None:
-                return
-            path = item[0]
-            try:
-                if self._error is None and not self._stop.is_set():
-                    with self._conn.cursor() as cursor:
-                        self._staged += self._stage(cursor, path)
-            except BaseException as exc:
-                self._error = exc
-            finally:
-                path.unlink(missing_ok=True)
+    def _merge_chunk(self, cursor: Any, first: int, last: int) -> None:
+        return None  # everything is merged at once, at the commit
 
-    def commit(self, audit_id: int, finish: AuditFinish) -> None:
-        try:
-            self._hand_over()
-            self._chunks.put(None)
-            self._thread.join()
-            self._raise_loader_error()
-            assert self._conn is not None
-            with self._conn.cursor() as cursor:
-                cursor.execute(merge_from_staging(self._table, self._columns))
-                cursor.execute(audit.update_finish("mysql"), audit.finish_params(audit_id, finish))
-            self._conn.commit()
-        except Exception as exc:
-            self.abort()
-            raise translate(exc, self._config) from None
-        self._cleanup()
+    def _merge_rest(self, cursor: Any) -> None:
+        cursor.execute(merge_from_staging(self._table, self._columns))
 
 
-class DirectReplaceLoad(SingleMergeLoad):
+class DirectReplaceLoad(MySqlStagingLoad):
     """No staging: each chunk goes straight into the table with ``LOAD DATA … REPLACE``.
 
     Only equal to the upsert when the file has every column of the table (REPLACE
@@ -88,8 +62,8 @@ class DirectReplaceLoad(SingleMergeLoad):
             .replace("(`_line`,", "(@_line,")
         )
 
-    def commit(self, audit_id: int, finish: AuditFinish) -> None:
-        MySqlStagingLoad.commit(self, audit_id, finish)
+    def _merge_chunk(self, cursor: Any, first: int, last: int) -> None:
+        return None  # loaded into the table already
 
 
 class ExecutemanyLoad:
