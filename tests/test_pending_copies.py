@@ -14,6 +14,14 @@ def new_job(path: Path, key: str, bucket: str = "b") -> NewJob:
     return NewJob(str(path), path.stat().st_size, bucket=bucket, key=key)
 
 
+def twins(folder: Path) -> tuple[Path, Path]:
+    """a.csv and b.csv with the same bytes: an original and its copy."""
+    original, copy = folder / "a.csv", folder / "b.csv"
+    for path in (original, copy):
+        path.write_bytes(b"same bytes\n")
+    return original, copy
+
+
 def test_a_copy_of_a_queued_file_is_skipped_and_names_its_original(tmp_path: Path) -> None:
     original, copy, other = (tmp_path / n for n in ("members.csv", "members-2.csv", "x.csv"))
     original.write_bytes(b"id,name\n1,Ann\n")
@@ -35,9 +43,7 @@ def test_a_copy_of_a_queued_file_is_skipped_and_names_its_original(tmp_path: Pat
 
 
 def test_only_pending_jobs_of_the_same_bucket_count(tmp_path: Path) -> None:
-    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
-    for path in (original, copy):
-        path.write_bytes(b"same bytes\n")
+    original, copy = twins(tmp_path)
     with JobStore(tmp_path / "jobs.db") as store:
         [(done_id, _)] = store.enqueue([new_job(original, "k/a.csv")])
         store.enqueue([new_job(original, "k/a.csv", bucket="other")])
@@ -50,9 +56,7 @@ def test_only_pending_jobs_of_the_same_bucket_count(tmp_path: Path) -> None:
 
 
 def test_a_running_original_counts_and_the_file_itself_does_not(tmp_path: Path) -> None:
-    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
-    for path in (original, copy):
-        path.write_bytes(b"same bytes\n")
+    original, copy = twins(tmp_path)
     with JobStore(tmp_path / "jobs.db") as store:
         store.enqueue([new_job(original, "k/a.csv")])
         store.claim(1)  # uploading now
@@ -81,9 +85,7 @@ def test_the_original_changed_since_it_was_queued_is_compared_as_it_is_now(
 
 
 def test_an_unreadable_or_vanished_file_is_left_to_the_upload(tmp_path: Path) -> None:
-    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
-    for path in (original, copy):
-        path.write_bytes(b"same bytes\n")
+    original, copy = twins(tmp_path)
     with JobStore(tmp_path / "jobs.db") as store:
         store.enqueue([new_job(original, "k/a.csv")])
         job = new_job(copy, "k/b.csv")
@@ -95,9 +97,7 @@ def test_an_unreadable_or_vanished_file_is_left_to_the_upload(tmp_path: Path) ->
 
 
 def test_a_queued_original_counts_only_where_this_process_uploads_it(tmp_path: Path) -> None:
-    original, copy = tmp_path / "a.csv", tmp_path / "b.csv"
-    for path in (original, copy):
-        path.write_bytes(b"same bytes\n")
+    original, copy = twins(tmp_path)
     with JobStore(tmp_path / "jobs.db") as store:
         theirs, mine = store.new_batch("the app's"), store.new_batch("watch")
         store.enqueue([new_job(original, "k/a.csv")], theirs)  # queued for another process
