@@ -111,3 +111,17 @@ def test_a_queued_original_counts_only_where_this_process_uploads_it(tmp_path: P
     assert [j.state for j in watching] == [JobState.QUEUED]
     assert [j.state for j in everything] == [JobState.SKIPPED]
     assert [j.state for j in running] == [JobState.SKIPPED]
+
+
+def test_many_sizes_are_asked_in_several_queries(tmp_path: Path) -> None:
+    with JobStore(tmp_path / "jobs.db") as store:
+        store.enqueue(
+            [NewJob(f"/d/{n}.csv", n, bucket="b", key=f"k/{n}.csv") for n in range(1, 3001)]
+        )
+        [running] = store.claim(1)
+
+        found = store.pending_of_sizes("b", range(1, 3001))
+        within_a_batch = store.pending_of_sizes("b", range(1, 3001), batch_id=99)
+
+    assert [j.size for j in found] == list(range(1, 3001))  # all 3,000, in job order
+    assert [j.id for j in within_a_batch] == [running.id]  # only the running one counts

@@ -20,6 +20,8 @@ from hma_gui.core.job_records import (
     UploadedRecord,
 )
 
+SIZES_PER_QUERY = 500  # below every SQLite build's limit on bound variables (999 at least)
+
 
 class JobQueries:
     _conn: sqlite3.Connection
@@ -149,15 +151,16 @@ class JobQueries:
         """Running jobs, and queued ones (of `batch_id` only, if given), to `bucket` whose
         file has one of `sizes` (the uploads a copy may be a copy of)."""
         wanted = sorted(set(sizes))
-        if not wanted:
-            return []
-        marks = ",".join("?" * len(wanted))
-        rows = self._read(
-            f"SELECT {JOB_COLUMNS} FROM jobs WHERE (state = 'running' OR (state = 'queued'"  # noqa: S608
-            f" AND (? IS NULL OR batch_id = ?))) AND bucket = ? AND size IN ({marks}) ORDER BY id",
-            (batch_id, batch_id, bucket, *wanted),
-        )
-        return [Job.from_row(row) for row in rows]
+        rows: list[Any] = []
+        for start in range(0, len(wanted), SIZES_PER_QUERY):  # SQLite limits the variables
+            chunk = wanted[start : start + SIZES_PER_QUERY]
+            rows += self._read(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE (state = 'running' OR (state = 'queued'"  # noqa: S608
+                " AND (? IS NULL OR batch_id = ?))) AND bucket = ?"
+                f" AND size IN ({','.join('?' * len(chunk))})",
+                (batch_id, batch_id, bucket, *chunk),
+            )
+        return sorted((Job.from_row(row) for row in rows), key=lambda job: job.id)
 
     def skipped_because(self, reason: str) -> list[Job]:
         """Skipped jobs whose error is exactly `reason` (files waiting for a decision)."""
