@@ -37,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hma_gui.core.sandbox import Sandbox  # noqa: E402
+from hma_gui.core.s3.sandbox import Sandbox  # noqa: E402
 from tests.mariadb_server import MariaDbServer  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -112,8 +112,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> int:
 
 def child(args: argparse.Namespace) -> None:
     """Runs inside a fresh process: one ETL run of the members file, JSON on stdout."""
+    from hma_gui.core.config.settings import load_settings
     from hma_gui.core.etl import EtlOptions, run_etl
-    from hma_gui.core.settings import load_settings
 
     settings = load_settings()
     database = None

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from hma_gui.core.config.settings import Settings
 from hma_gui.core.etl import audit
 from hma_gui.core.etl.database import AuditFinish, DbConfig
 from hma_gui.core.etl.ddl import STAGING_PREFIX, ident, merge_from_staging, upsert_rows
@@ -35,7 +36,6 @@ from hma_gui.core.etl.mysql_load import MySqlStagingLoad, load_statement
 from hma_gui.core.etl.mysql_sink import MySqlDatabase
 from hma_gui.core.etl.schema import Table
 from hma_gui.core.etl.validation import Batch
-from hma_gui.core.settings import Settings
 
 
 class SingleMergeLoad(MySqlStagingLoad):

@@ -107,13 +107,13 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
-    from hma_gui.core.job_store import JobState, NewJob
+    from hma_gui.core.config.settings import load_settings
+    from hma_gui.core.jobs.store import JobState, NewJob
     from hma_gui.core.logging_setup import setup_logging
-    from hma_gui.core.settings import load_settings
     from hma_gui.ui.app import create_application
-    from hma_gui.ui.intake import BATCH_SIZE, YIELD_SECONDS
-    from hma_gui.ui.job_columns import Column
     from hma_gui.ui.main_window import MainWindow
+    from hma_gui.ui.queue.intake import BATCH_SIZE, YIELD_SECONDS
+    from hma_gui.ui.queue.job_columns import Column
     from hma_gui.ui.session import Session
 
     if os.environ.get("BENCH_SWITCH"):

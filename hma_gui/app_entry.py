@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from hma_gui import APP_ID, __version__
 from hma_gui.core.frozen_app import ensure_std_streams
-from hma_gui.core.sandbox import SANDBOX_SERVER_FLAG
+from hma_gui.core.s3.sandbox import SANDBOX_SERVER_FLAG
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,14 +49,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_std_streams()  # a windowed build may have no stdout/stderr at all
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == [SANDBOX_SERVER_FLAG]:
-        from hma_gui.core import sandbox_server
+        from hma_gui.core.s3 import sandbox_server
 
         return sandbox_server.main(arguments[1:])
     # Qt's own options (-platform, -style …) pass through to QApplication untouched.
     args, qt_args = build_parser().parse_known_args(arguments)
     qt_argv = [sys.argv[0] if sys.argv else APP_ID, *qt_args]
     if args.self_test:
-        from hma_gui.ui.self_test import run_self_test
+        from hma_gui.ui.shell.self_test import run_self_test
 
         return run_self_test(qt_argv)
     from hma_gui.ui.app import run_app

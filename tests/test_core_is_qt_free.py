@@ -10,8 +10,10 @@ import hma_gui.core
 
 
 def test_importing_every_core_module_loads_no_qt() -> None:
-    modules = sorted(f"hma_gui.core.{m.name}" for m in pkgutil.walk_packages(hma_gui.core.__path__))
-    assert len(modules) > 10
+    modules = sorted(
+        m.name for m in pkgutil.walk_packages(hma_gui.core.__path__, prefix="hma_gui.core.")
+    )
+    assert len(modules) > 40
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"

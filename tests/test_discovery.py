@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.discovery import DiscoveryStats, FoundFile, Problem, discover
-from hma_gui.core.file_filter import FileFilter, extension_of, is_temporary, normalize_extensions
+from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, Problem, discover
+from hma_gui.core.files.file_filter import (
+    FileFilter,
+    extension_of,
+    is_temporary,
+    normalize_extensions,
+)
 from tests.unreadable import as_nobody, unreadable_tree
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.disk_probe import DiskProbe, proc_read_bytes
+from hma_gui.core.files.disk_probe import DiskProbe, proc_read_bytes
 
 
 def test_a_warm_process_is_not_reading_the_disk(tmp_path: Path) -> None:

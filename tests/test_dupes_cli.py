@@ -14,7 +14,7 @@ import pytest
 
 from hma_gui.cli.main import main
 from hma_gui.core import app_dirs
-from hma_gui.core.job_store import JobState, JobStore
+from hma_gui.core.jobs.store import JobState, JobStore
 from tests.conftest import S3Env
 from tests.dupes_trees import build_tricky_tree, write
 

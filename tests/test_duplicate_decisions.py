@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.duplicate_decisions import Decision, DuplicateReview, decide, keep_both_key
-from hma_gui.core.job_store import JobState, JobStore, NewJob
-from hma_gui.core.local_duplicates import DuplicateFile, DuplicateGroup, LocalScanResult
-from hma_gui.core.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
+from hma_gui.core.duplicates.decisions import Decision, DuplicateReview, decide, keep_both_key
+from hma_gui.core.duplicates.local import DuplicateFile, DuplicateGroup, LocalScanResult
+from hma_gui.core.duplicates.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 
 B = "bucket-1"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core import app_dirs
-from hma_gui.core.hash_cache import FileIdentity, HashCache, HashRecord, default_cache_path
+from hma_gui.core.hashes.hash_cache import FileIdentity, HashCache, HashRecord, default_cache_path
 from tests.dupes_trees import md5hex
 
 
@@ -120,9 +120,9 @@ def test_default_location_is_the_data_directory() -> None:
 def test_the_uploader_reuses_a_cached_md5_instead_of_reading_twice(
     s3_env: object, tmp_path: Path
 ) -> None:
-    from hma_gui.core.s3_client import make_s3_client
-    from hma_gui.core.settings import load_settings
-    from hma_gui.core.uploader import UploadConfig, Uploader
+    from hma_gui.core.config.settings import load_settings
+    from hma_gui.core.s3.client import make_s3_client
+    from hma_gui.core.upload.uploader import UploadConfig, Uploader
 
     data = os.urandom(6 * 1024 * 1024)
     path = tmp_path / "big.csv"

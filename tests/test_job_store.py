@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.job_store import JobState, JobStore, NewJob, owner_is_alive
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob, owner_is_alive
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_running_jobs_of_a_dead_process_are_recovered(tmp_path: Path) -> None:
     store.enqueue([job("a.csv"), job("b.csv")])
     # Another process claims one job and dies without finishing it.
     code = (
-        "import os, sys; from pathlib import Path; from hma_gui.core.job_store import JobStore;"
+        "import os, sys; from pathlib import Path; from hma_gui.core.jobs.store import JobStore;"
         f"s = JobStore(Path({str(path)!r})); s.claim(1); os._exit(0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
@@ -198,7 +198,7 @@ def test_two_processes_share_the_store_without_double_claims(tmp_path: Path) -> 
     store = JobStore(path)
     store.enqueue([job(f"{n}.csv") for n in range(300)])
     code = (
-        "import sys; from pathlib import Path; from hma_gui.core.job_store import JobStore;"
+        "import sys; from pathlib import Path; from hma_gui.core.jobs.store import JobStore;"
         f"s = JobStore(Path({str(path)!r}))\n"
         "while c := s.claim(1):\n"
         "    s.mark_done(c[0].id, etag='e', md5='m'); print(c[0].id)\n"

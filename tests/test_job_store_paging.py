@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hma_gui.core.job_store import START, JobState, JobStore, NewJob
+from hma_gui.core.jobs.store import START, JobState, JobStore, NewJob
 
 
 def new(n: int) -> NewJob:

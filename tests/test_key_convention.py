@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import KeyValidationError, ScopeError
-from hma_gui.core.key_convention import (
+from hma_gui.core.files.key_convention import (
     MAX_KEY_BYTES,
     build_key,
     detect_scope,
     resolve_target,
     validate_key,
 )
-from hma_gui.core.settings import load_settings
 
 
 @pytest.mark.parametrize(

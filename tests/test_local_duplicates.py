@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from hma_gui.core.duplicates.local import LocalDuplicateFinder
 from hma_gui.core.errors import Cancelled
-from hma_gui.core.file_filter import FileFilter
-from hma_gui.core.file_walk import walk_files
-from hma_gui.core.hash_cache import HashCache
-from hma_gui.core.local_duplicates import LocalDuplicateFinder
+from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_walk import walk_files
+from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.progress import CancelToken
 from tests.conftest import require_tool
 from tests.dupes_trees import build_tricky_tree, inode_sets, jdupes_groups, write
@@ -162,7 +162,7 @@ def test_progress_is_reported_and_cancel_stops_the_scan(tmp_path: Path) -> None:
 
 
 def test_walk_takes_the_files_discovery_takes(tmp_path: Path) -> None:
-    from hma_gui.core.discovery import FoundFile, discover
+    from hma_gui.core.files.discovery import FoundFile, discover
 
     build_tricky_tree(tmp_path)
     write(tmp_path / "a" / ".hidden.csv", b"h")
@@ -182,7 +182,7 @@ def test_name_rules_agree_with_the_file_filter() -> None:
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from hma_gui.core.file_walk import NameRules
+    from hma_gui.core.files.file_walk import NameRules
 
     names = st.one_of(
         st.text(min_size=1, max_size=20).filter(lambda n: "/" not in n and "\0" not in n),

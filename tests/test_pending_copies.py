@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from hma_gui.core.hash_cache import HashCache
-from hma_gui.core.job_store import JobState, JobStore, NewJob
-from hma_gui.core.pending_copies import skip_pending_copies
+from hma_gui.core.duplicates.pending_copies import skip_pending_copies
+from hma_gui.core.hashes.hash_cache import HashCache
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 
 
 def new_job(path: Path, key: str, bucket: str = "b") -> NewJob:

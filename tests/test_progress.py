@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from hma_gui.cli.progress_line import ProgressLine
-from hma_gui.core.job_store import Counters
+from hma_gui.core.jobs.store import Counters
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.rate_meter import RateMeter, format_bytes, format_duration
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from boto3.s3.transfer import TransferConfig
 
-from hma_gui.core.duplicate_check import check_jobs
-from hma_gui.core.hash_cache import HashCache
-from hma_gui.core.ingest_plan import PlanOptions, plan
-from hma_gui.core.s3_check import Comparison, S3Class, S3Finding
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.core.uploader import UploadConfig, Uploader
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.duplicates.check import check_jobs
+from hma_gui.core.duplicates.s3_check import Comparison, S3Class, S3Finding
+from hma_gui.core.hashes.hash_cache import HashCache
+from hma_gui.core.jobs.plan import PlanOptions, plan
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
 from tests.conftest import S3Env
 from tests.dupes_trees import MiB, md5hex, write
 
@@ -204,7 +204,7 @@ def test_one_list_call_per_thousand_objects_and_no_head_per_file(
 def test_an_inventory_reused_across_checks_lists_once_until_forgotten(
     s3_env: S3Env, tmp_path: Path
 ) -> None:
-    from hma_gui.core.s3_inventory import S3Inventory
+    from hma_gui.core.s3.inventory import S3Inventory
 
     settings = load_settings()
     client = make_s3_client(settings)

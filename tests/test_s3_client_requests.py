@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from hma_gui.core.s3_client import EXPECT_CONTINUE_MIN_BYTES, make_s3_client
-from hma_gui.core.settings import load_settings
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.s3.client import EXPECT_CONTINUE_MIN_BYTES, make_s3_client
 
 pytestmark = pytest.mark.integration
 

@@ -72,7 +72,7 @@ def test_sandbox_command_serves_until_interrupted() -> None:
 def test_the_sandbox_server_dies_with_its_parent(tmp_path: Path) -> None:
     code = (
         "import os, sys\n"
-        "from hma_gui.core.sandbox import Sandbox\n"
+        "from hma_gui.core.s3.sandbox import Sandbox\n"
         "s = Sandbox(); s.start()\n"
         "print(s._process.pid, flush=True)\n"
         "os._exit(0)\n"  # no cleanup: as if the app crashed

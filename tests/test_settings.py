@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core import app_dirs
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import ConfigError
-from hma_gui.core.settings import load_settings
 
 
 def test_defaults() -> None:

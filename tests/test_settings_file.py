@@ -11,9 +11,9 @@ import pytest
 from pydantic import ByteSize, SecretStr
 
 from hma_gui.core import app_dirs
+from hma_gui.core.config.settings import ScopeSettings, load_settings
+from hma_gui.core.config.settings_file import read_settings_file, save_settings, to_toml_value
 from hma_gui.core.errors import ConfigError
-from hma_gui.core.settings import ScopeSettings, load_settings
-from hma_gui.core.settings_file import read_settings_file, save_settings, to_toml_value
 
 
 def _file() -> dict[str, object]:

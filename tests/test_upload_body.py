@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core.progress import ByteProgress, CancelToken
-from hma_gui.core.upload_body import BodyCancelled, ProgressBody, ProgressFile
+from hma_gui.core.upload.body import BodyCancelled, ProgressBody, ProgressFile
 
 
 def _drain(body: ProgressBody | ProgressFile, block: int = 16384) -> bytes:

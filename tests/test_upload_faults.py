@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core import app_dirs
-from hma_gui.core.job_store import JobStore
+from hma_gui.core.jobs.store import JobStore
 from tests.cli_runner import cli_command, run_cli
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -174,10 +174,10 @@ def test_ctrl_c_exits_130_and_leaves_resumable_jobs(s3_env: S3Env, tmp_path: Pat
 def test_progress_never_passes_100_percent_when_retries_rewind(
     s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
 ) -> None:
+    from hma_gui.core.config.settings import load_settings
     from hma_gui.core.progress import ByteProgress
-    from hma_gui.core.s3_client import make_s3_client
-    from hma_gui.core.settings import load_settings
-    from hma_gui.core.uploader import UploadConfig, Uploader
+    from hma_gui.core.s3.client import make_s3_client
+    from hma_gui.core.upload.uploader import UploadConfig, Uploader
 
     size = 12 * 1024 * 1024
     path = tmp_path / "mba/csv/big.csv"

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core import app_dirs
-from hma_gui.core.hashing import multipart_etag_of_file
-from hma_gui.core.ingest_plan import PlanOptions, plan
-from hma_gui.core.job_store import JobState, JobStore
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.core.upload_runner import UploadRunner
-from hma_gui.core.uploader import UploadConfig, Uploader
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.hashes.digests import multipart_etag_of_file
+from hma_gui.core.jobs.plan import PlanOptions, plan
+from hma_gui.core.jobs.store import JobState, JobStore
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.runner import UploadRunner
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
 from tests.unreadable import as_nobody, unreadable_tree

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from hma_gui.core.job_store import JobState, JobStore, NewJob
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.core.upload_runner import JobOutcome, UploadRunner
-from hma_gui.core.uploader import UploadConfig, Uploader
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.runner import JobOutcome, UploadRunner
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
 
 
 def _queue(store: JobStore, root: Path, bucket: str, count: int) -> int:

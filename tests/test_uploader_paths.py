@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import Cancelled, SourceFileError
-from hma_gui.core.hashing import multipart_etag_of_file
+from hma_gui.core.hashes.digests import multipart_etag_of_file
 from hma_gui.core.progress import CancelToken
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.core.uploader import IN_MEMORY_MAX, UploadConfig, Uploader
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.uploader import IN_MEMORY_MAX, UploadConfig, Uploader
 
 pytestmark = pytest.mark.integration
 

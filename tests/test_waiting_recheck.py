@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.job_store import JobState, JobStore, NewJob
-from hma_gui.core.s3_check import S3Class
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.core.stored_decisions import WAITING_REASON, recheck_waiting
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.duplicates.s3_check import S3Class
+from hma_gui.core.duplicates.stored_decisions import WAITING_REASON, recheck_waiting
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from hma_gui.core.s3.client import make_s3_client
 from tests.conftest import S3Env
 
 pytestmark = pytest.mark.integration

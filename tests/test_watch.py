@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.folder_watcher import FolderWatcher, watch_folders_from_paths
-from hma_gui.core.job_store import JobStore
-from hma_gui.core.settings import load_settings
-from hma_gui.core.settle_tracker import SettleTracker
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.watch.folder_watcher import FolderWatcher, watch_folders_from_paths
+from hma_gui.core.watch.settle_tracker import SettleTracker
 from tests.cli_runner import cli_command
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy

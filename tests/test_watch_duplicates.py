@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.duplicate_decisions import Decision, DuplicateReview
-from hma_gui.core.job_store import JobState, JobStore, NewJob
-from hma_gui.core.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
-from hma_gui.core.s3_inventory import PrefixListing, S3Object
-from hma_gui.core.stored_decisions import update_stored_jobs
+from hma_gui.core.duplicates.decisions import Decision, DuplicateReview
+from hma_gui.core.duplicates.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
+from hma_gui.core.duplicates.stored_decisions import update_stored_jobs
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from hma_gui.core.s3.inventory import PrefixListing, S3Object
 from tests.cli_runner import cli_command
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy

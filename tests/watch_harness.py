@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hma_gui.core.folder_watcher import FolderWatcher, watch_folders_from_paths
-from hma_gui.core.hash_cache import HashCache
-from hma_gui.core.job_store import JobState, JobStore
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import Settings, load_settings
-from hma_gui.core.upload_runner import UploadRunner
-from hma_gui.core.uploader import UploadConfig, Uploader
-from hma_gui.core.watch_duplicates import WatchDuplicateCheck
+from hma_gui.core.config.settings import Settings, load_settings
+from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
+from hma_gui.core.hashes.hash_cache import HashCache
+from hma_gui.core.jobs.store import JobState, JobStore
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.runner import UploadRunner
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.watch.folder_watcher import FolderWatcher, watch_folders_from_paths
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> None:

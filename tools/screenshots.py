@@ -179,14 +179,14 @@ def main() -> int:
 def shoot(out: Path, home: Path) -> int:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
+    from hma_gui.core.config.settings import Settings, load_settings
     from hma_gui.core.logging_setup import setup_logging
-    from hma_gui.core.s3_client import make_s3_client
-    from hma_gui.core.sandbox import Sandbox, create_scope_buckets, sandbox_settings
-    from hma_gui.core.settings import Settings, load_settings
+    from hma_gui.core.s3.client import make_s3_client
+    from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings
     from hma_gui.ui.app import create_application
-    from hma_gui.ui.first_run import FirstRunDialog
     from hma_gui.ui.main_window import MainWindow
     from hma_gui.ui.session import Session
+    from hma_gui.ui.shell.first_run import FirstRunDialog
 
     _app = create_application([sys.argv[0]])  # kept alive until the end
     memory = setup_logging(console=False)
@@ -332,7 +332,7 @@ def shoot(out: Path, home: Path) -> int:
 
     def watched() -> str:
         """Two watched folders: an export folder that received files, and a paused one."""
-        from hma_gui.core.settings import WatchFolderSettings
+        from hma_gui.core.config.settings import WatchFolderSettings
 
         exports = home / "exports" / "mba"
         exports.mkdir(parents=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from hma_gui.core import app_dirs
-from hma_gui.core.job_store import JobStore
-from hma_gui.core.s3_client import S3Client, make_s3_client
-from hma_gui.core.sandbox import Sandbox, start_sandbox
-from hma_gui.core.settings import Settings, load_settings
+from hma_gui.core.config.settings import Settings, load_settings
+from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.s3.client import S3Client, make_s3_client
+from hma_gui.core.s3.sandbox import Sandbox, start_sandbox
 
 
 @dataclass

@@ -22,18 +22,18 @@ from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.core.duplicate_report import FORMATS, DuplicateReport, format_for
+from hma_gui.core.config.settings import DuplicatePolicy
+from hma_gui.core.duplicates.local import LocalDuplicateFinder, ScanIssue, pause_gc
+from hma_gui.core.duplicates.report import FORMATS, DuplicateReport, format_for
 from hma_gui.core.errors import AuthError, UploadError
-from hma_gui.core.hash_cache import HashCache, default_cache_path
-from hma_gui.core.key_convention import AUTO_SCOPE
-from hma_gui.core.local_duplicates import LocalDuplicateFinder, ScanIssue, pause_gc
+from hma_gui.core.files.key_convention import AUTO_SCOPE
+from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
 from hma_gui.core.rate_meter import format_bytes
-from hma_gui.core.settings import DuplicatePolicy
 
 if TYPE_CHECKING:  # the S3 side is imported when used: every command loads this module
-    from hma_gui.core.duplicate_decisions import DuplicateReview
-    from hma_gui.core.ingest_plan import Plan
-    from hma_gui.core.job_store import NewJob
+    from hma_gui.core.duplicates.decisions import DuplicateReview
+    from hma_gui.core.jobs.plan import Plan
+    from hma_gui.core.jobs.store import NewJob
 
 POLICIES = get_args(DuplicatePolicy)
 
@@ -124,8 +124,8 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             progress.done()
         report = DuplicateReport(roots=list(args.paths), local=local)
         if args.check_s3:
-            from hma_gui.core.duplicate_check import check_jobs  # imports boto3: only here
-            from hma_gui.core.ingest_plan import plan
+            from hma_gui.core.duplicates.check import check_jobs  # imports boto3: only here
+            from hma_gui.core.jobs.plan import plan
 
             planned = plan(args.paths, settings, options)
             review = check_jobs(
@@ -164,7 +164,7 @@ def _output(ctx: CliContext, report: DuplicateReport) -> None:
 def _check_status(report: DuplicateReport) -> int:
     problems = bool(report.local and report.local.issues)
     if report.s3 is not None:
-        from hma_gui.core.s3_check import S3Class
+        from hma_gui.core.duplicates.s3_check import S3Class
 
         counts = report.s3.counts()
         problems = problems or bool(
@@ -186,8 +186,8 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     if not enabled or not planned.queued:
         return planned.jobs, ExitStatus.OK
     from hma_gui.cli.duplicate_prompt import TerminalDecider
-    from hma_gui.core.duplicate_check import check_jobs
-    from hma_gui.core.duplicate_decisions import decide
+    from hma_gui.core.duplicates.check import check_jobs
+    from hma_gui.core.duplicates.decisions import decide
 
     policy = ctx.args.on_duplicate or settings.on_duplicate
     decider = None
@@ -240,7 +240,7 @@ def combine_status(*statuses: int) -> int:
 
 
 def _print_decisions(ctx: CliContext, review: DuplicateReview) -> None:
-    from hma_gui.core.s3_check import S3Class
+    from hma_gui.core.duplicates.s3_check import S3Class
 
     outcome = review.resolve()
     skipped = sum(1 for d in outcome if d.decision.value == "skip")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from hma_gui.core.duplicate_decisions import Decision, DuplicateReview, keep_both_key
-from hma_gui.core.s3_check import S3Class
+from hma_gui.core.duplicates.decisions import Decision, DuplicateReview, keep_both_key
+from hma_gui.core.duplicates.s3_check import S3Class
 
 _ANSWERS = {"s": Decision.SKIP, "o": Decision.OVERWRITE, "k": Decision.KEEP_BOTH}
 

@@ -21,7 +21,7 @@ from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.errors import AuthError, ConfigError, HmaError
 from hma_gui.core.logging_setup import setup_logging
-from hma_gui.core.sandbox import SANDBOX_SERVER_FLAG
+from hma_gui.core.s3.sandbox import SANDBOX_SERVER_FLAG
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def main(
     stderr = stderr or sys.stderr
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == [SANDBOX_SERVER_FLAG]:
-        from hma_gui.core import sandbox_server
+        from hma_gui.core.s3 import sandbox_server
 
         return sandbox_server.main(arguments[1:])
     try:

@@ -7,14 +7,14 @@ from typing import Any
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.core.s3_client import SANDBOX_ACCESS_KEY, SANDBOX_REGION, make_s3_client
-from hma_gui.core.sandbox import (
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.s3.client import SANDBOX_ACCESS_KEY, SANDBOX_REGION, make_s3_client
+from hma_gui.core.s3.sandbox import (
     DEFAULT_SANDBOX_PORT,
     Sandbox,
     create_scope_buckets,
     sandbox_settings,
 )
-from hma_gui.core.settings import load_settings
 
 
 def register(commands: Any) -> None:

@@ -15,13 +15,13 @@ from hma_gui.cli.dupes_cmd import (
 )
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.progress_line import ProgressLine
-from hma_gui.core.hashing import Md5Cache
-from hma_gui.core.ingest_plan import Plan, PlanOptions, plan
-from hma_gui.core.job_store import Counters, Job, JobState
-from hma_gui.core.key_convention import AUTO_SCOPE
+from hma_gui.core.files.key_convention import AUTO_SCOPE
+from hma_gui.core.hashes.digests import Md5Cache
+from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
+from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.rate_meter import format_bytes, format_seconds
-from hma_gui.core.upload_runner import JobOutcome, RunReport, UploadRunner
-from hma_gui.core.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.runner import JobOutcome, RunReport, UploadRunner
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:

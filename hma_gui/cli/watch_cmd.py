@@ -21,11 +21,11 @@ from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import add_duplicate_options, open_hash_cache
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.upload_cmd import add_selection_options, make_uploader, outcome_printer
-from hma_gui.core.folder_watcher import FolderWatcher, watch_folders_from_paths
-from hma_gui.core.hash_cache import HashCache
-from hma_gui.core.job_store import JobState, JobStore
-from hma_gui.core.upload_runner import UploadRunner
-from hma_gui.core.watch_duplicates import WatchDuplicateCheck
+from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
+from hma_gui.core.hashes.hash_cache import HashCache
+from hma_gui.core.jobs.store import JobState, JobStore
+from hma_gui.core.upload.runner import UploadRunner
+from hma_gui.core.watch.folder_watcher import FolderWatcher, watch_folders_from_paths
 
 
 def register(commands: Any) -> None:

@@ -13,18 +13,19 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hma_gui import APP_ID, APP_NAME, __version__
 from hma_gui.core import app_dirs
+from hma_gui.core.config.settings import Settings, load_settings
+from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.frozen_app import restore_child_environment
 from hma_gui.core.logging_setup import MemoryLogHandler, setup_logging
-from hma_gui.core.s3_client import credentials_found
-from hma_gui.core.settings import Settings, load_settings
-from hma_gui.core.settings_file import save_settings
-from hma_gui.ui import icons, quit_signals, startup_probe, theme
-from hma_gui.ui.error_dialog import ExceptHook
-from hma_gui.ui.first_run import FirstRunChoice, FirstRunDialog
+from hma_gui.core.s3.client import credentials_found
+from hma_gui.ui import icons, theme
 from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.session import Session
-from hma_gui.ui.settings_dialog import TAB_CONNECTION, SettingsDialog
+from hma_gui.ui.settings.dialog import TAB_CONNECTION, SettingsDialog
+from hma_gui.ui.shell import quit_signals, startup_probe
+from hma_gui.ui.shell.error_dialog import ExceptHook
+from hma_gui.ui.shell.first_run import FirstRunChoice, FirstRunDialog
 
 logger = logging.getLogger(__name__)
 

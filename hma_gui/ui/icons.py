@@ -14,7 +14,7 @@ from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from hma_gui.core import app_dirs
-from hma_gui.core.job_store import JobState
+from hma_gui.core.jobs.store import JobState
 from hma_gui.ui import theme
 
 _STROKE = (

@@ -41,32 +41,33 @@ from PySide6.QtWidgets import (
 )
 
 from hma_gui import APP_NAME
+from hma_gui.core.config.settings import Settings
 from hma_gui.core.etl import EtlOptions, RunResult
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
-from hma_gui.core.settings import Settings
-from hma_gui.ui import icons, window_state
-from hma_gui.ui.banner import Banner
-from hma_gui.ui.counters_panel import CountersPanel
-from hma_gui.ui.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
-from hma_gui.ui.duplicate_flow import DuplicateFlow
-from hma_gui.ui.etl_model import summarize
-from hma_gui.ui.etl_panel import EtlPanel
-from hma_gui.ui.etl_service import EtlService
+from hma_gui.ui import icons
+from hma_gui.ui.duplicates.flow import DuplicateFlow
+from hma_gui.ui.etl.model import summarize
+from hma_gui.ui.etl.panel import EtlPanel
+from hma_gui.ui.etl.service import EtlService
 from hma_gui.ui.gc_policy import IDLE_CHECK_MS, GcGovernor
-from hma_gui.ui.header_bar import HeaderBar
-from hma_gui.ui.intake import IntakeSummary
-from hma_gui.ui.job_actions import JobActions
-from hma_gui.ui.job_model import JobTableModel
-from hma_gui.ui.job_table import JobTable
-from hma_gui.ui.live_feed import FeedSnapshot, LiveFeed
-from hma_gui.ui.log_panel import LogPanel
-from hma_gui.ui.queue_controls import QueueControls
+from hma_gui.ui.queue.controls import QueueControls
+from hma_gui.ui.queue.counters_panel import CountersPanel
+from hma_gui.ui.queue.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
+from hma_gui.ui.queue.intake import IntakeSummary
+from hma_gui.ui.queue.job_actions import JobActions
+from hma_gui.ui.queue.job_model import JobTableModel
+from hma_gui.ui.queue.job_table import JobTable
+from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.queue.upload_queue import QueueMode
 from hma_gui.ui.session import Session
-from hma_gui.ui.settings_dialog import SettingsDialog
-from hma_gui.ui.tray import Tray
-from hma_gui.ui.upload_queue import QueueMode
-from hma_gui.ui.watch_panel import WatchPanel
-from hma_gui.ui.watch_service import WatchService
+from hma_gui.ui.settings.dialog import SettingsDialog
+from hma_gui.ui.shell import window_state
+from hma_gui.ui.shell.banner import Banner
+from hma_gui.ui.shell.header_bar import HeaderBar
+from hma_gui.ui.shell.log_panel import LogPanel
+from hma_gui.ui.shell.tray import Tray
+from hma_gui.ui.watch.panel import WatchPanel
+from hma_gui.ui.watch.service import WatchService
 
 logger = logging.getLogger(__name__)
 

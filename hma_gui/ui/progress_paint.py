@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 
-from hma_gui.core.job_store import JobState
+from hma_gui.core.jobs.store import JobState
 from hma_gui.ui import theme
 
 TEXT_WIDTH = 40

@@ -16,16 +16,16 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from hma_gui.core import app_dirs
-from hma_gui.core.hash_cache import HashCache, default_cache_path
-from hma_gui.core.job_store import JobStore
+from hma_gui.core.config.settings import Settings
+from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
+from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.progress import ByteProgress
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
-from hma_gui.core.settings import Settings
-from hma_gui.core.uploader import UploadConfig, Uploader
-from hma_gui.ui.intake import Intake
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.ui.queue.intake import Intake
+from hma_gui.ui.queue.upload_queue import UploadQueue
 from hma_gui.ui.tasks import Pools, run_task
-from hma_gui.ui.upload_queue import UploadQueue
 
 logger = logging.getLogger(__name__)
 

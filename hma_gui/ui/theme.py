@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from hma_gui.core import app_dirs
-from hma_gui.core.job_store import JobState
+from hma_gui.core.jobs.store import JobState
 
 ACCENT = "#2563eb"
 ACCENT_SOFT = "#dbeafe"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.etl import DbConfig, EtlDatabase, open_database
 from hma_gui.core.etl.schema import TABLES
-from hma_gui.core.settings import load_settings
 from tests.conftest import S3Env, require_tool
 from tests.mariadb_server import MariaDbServer
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.etl import (
     DatabaseError,
     DbErrorKind,
@@ -16,8 +17,7 @@ from hma_gui.core.etl import (
     run_etl,
 )
 from hma_gui.core.progress import CancelToken
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
+from hma_gui.core.s3.client import make_s3_client
 from tests.conftest import S3Env
 from tests.etl.conftest import SAMPLE_CSV, Target, upload_csv
 

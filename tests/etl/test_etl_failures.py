@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.etl import EtlOptions, FileResult, FileStatus, SourceObject, run_etl
-from hma_gui.core.settings import load_settings
 from tests.conftest import S3Env
 from tests.etl.conftest import Target, upload_csv
 from tests.mariadb_server import MariaDbServer
@@ -211,7 +211,7 @@ def test_server_killed_mid_file(s3_env: S3Env, private_mariadb: MariaDbServer) -
 DRIVER = """
 import os, signal, sys
 from hma_gui.core.etl import run_etl
-from hma_gui.core.settings import load_settings
+from hma_gui.core.config.settings import load_settings
 
 class Crash:
     def file_started(self, *a): pass

@@ -12,6 +12,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.etl import DbConfig, DbErrorKind
 from hma_gui.core.etl.audit import PendingAudit
@@ -23,7 +24,6 @@ from hma_gui.core.etl.mysql_connection import translate
 from hma_gui.core.etl.parent_keys import ParentKeys
 from hma_gui.core.etl.schema import TABLES, TABLES_BY_NAME, check_tables, table_for_key
 from hma_gui.core.etl.validation import FileRejected, RowRejected, RowValidator, map_header
-from hma_gui.core.settings import load_settings
 
 TODAY = dt.date(2025, 6, 1)
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.etl import EtlOptions, FileStatus, run_etl
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.core.uploader import UploadConfig, Uploader
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
 from tests.conftest import S3Env
 from tests.etl.conftest import REPO, SAMPLE_CSV, Target, upload_csv
 

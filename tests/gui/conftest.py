@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.job_store import Counters, Job, JobState
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.logging_setup import MemoryLogHandler
-from hma_gui.core.settings import load_settings
-from hma_gui.ui.job_actions import JobActions
-from hma_gui.ui.job_model import JobTableModel
-from hma_gui.ui.job_table import JobTable
-from hma_gui.ui.live_feed import FeedSnapshot, LiveFeed
 from hma_gui.ui.main_window import MainWindow
+from hma_gui.ui.queue.job_actions import JobActions
+from hma_gui.ui.queue.job_model import JobTableModel
+from hma_gui.ui.queue.job_table import JobTable
+from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
 from hma_gui.ui.session import Session
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -65,7 +65,7 @@ class Harness:
         return self.session.store.counters()
 
     def drop(self, *paths: Path, scope: str = "auto") -> None:
-        from hma_gui.core.ingest_plan import PlanOptions
+        from hma_gui.core.jobs.plan import PlanOptions
 
         settings = self.session.settings
         self.session.intake.submit(

@@ -10,9 +10,9 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.job_store import JobState
-from hma_gui.core.settings import load_settings
-from hma_gui.ui.drop_zone import DropZone, UploadOptions
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.jobs.store import JobState
+from hma_gui.ui.queue.drop_zone import DropZone, UploadOptions
 from tests.gui.conftest import Harness, make_tree
 
 pytestmark = pytest.mark.gui

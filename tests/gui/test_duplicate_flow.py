@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.duplicate_decisions import Decision
-from hma_gui.core.job_store import JobState, JobStore
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import WatchFolderSettings, load_settings
-from hma_gui.core.stored_decisions import WAITING_REASON
-from hma_gui.core.watch_duplicates import WatchDuplicateCheck
-from hma_gui.ui.duplicate_models import FindingColumn
-from hma_gui.ui.duplicate_review_dialog import DuplicateReviewDialog
-from hma_gui.ui.watch_service import WatchService
+from hma_gui.core.config.settings import WatchFolderSettings, load_settings
+from hma_gui.core.duplicates.decisions import Decision
+from hma_gui.core.duplicates.stored_decisions import WAITING_REASON
+from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
+from hma_gui.core.jobs.store import JobState, JobStore
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.ui.duplicates.models import FindingColumn
+from hma_gui.ui.duplicates.review_dialog import DuplicateReviewDialog
+from hma_gui.ui.watch.service import WatchService
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
 from tests.gui.conftest import WAIT_MS

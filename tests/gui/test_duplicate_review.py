@@ -14,22 +14,22 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDialog
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.duplicate_check import check_jobs
-from hma_gui.core.duplicate_decisions import Decision, DuplicateReview, decide
-from hma_gui.core.ingest_plan import Plan, PlanOptions, plan
-from hma_gui.core.job_store import JobState, JobStore, NewJob
-from hma_gui.core.local_duplicates import DuplicateFile, DuplicateGroup, LocalScanResult
-from hma_gui.core.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.core.settings import load_settings
-from hma_gui.core.upload_runner import UploadRunner
-from hma_gui.core.uploader import UploadConfig, Uploader
-from hma_gui.ui.duplicate_groups_model import GroupColumn
-from hma_gui.ui.duplicate_models import FindingColumn
-from hma_gui.ui.duplicate_review_dialog import DuplicateReviewDialog
-from hma_gui.ui.duplicate_summary import Findings, FindingsState
-from hma_gui.ui.duplicate_views import CSV_FILTER, JSON_FILTER, select_rows
-from hma_gui.ui.duplicates_panel import DuplicatesPanel
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.duplicates.check import check_jobs
+from hma_gui.core.duplicates.decisions import Decision, DuplicateReview, decide
+from hma_gui.core.duplicates.local import DuplicateFile, DuplicateGroup, LocalScanResult
+from hma_gui.core.duplicates.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
+from hma_gui.core.duplicates.summary import Findings, FindingsState
+from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.runner import UploadRunner
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.ui.duplicates.groups_model import GroupColumn
+from hma_gui.ui.duplicates.models import FindingColumn
+from hma_gui.ui.duplicates.panel import DuplicatesPanel
+from hma_gui.ui.duplicates.review_dialog import DuplicateReviewDialog
+from hma_gui.ui.duplicates.views import CSV_FILTER, JSON_FILTER, select_rows
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
 

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from hma_gui.ui.error_dialog import ExceptHook
+from hma_gui.ui.shell.error_dialog import ExceptHook
 
 pytestmark = pytest.mark.gui
 

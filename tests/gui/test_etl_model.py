@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from hma_gui.core.etl import DbConfig, FileResult, FileStatus, PlannedFile, RunResult, SourceObject
 from hma_gui.core.etl.schema import TABLES_BY_NAME
-from hma_gui.ui.etl_history import local_time, read_history
-from hma_gui.ui.etl_model import EtlBoard, EtlFileModel, FileColumn, summarize
+from hma_gui.ui.etl.history import local_time, read_history
+from hma_gui.ui.etl.model import EtlBoard, EtlFileModel, FileColumn, summarize
 
 pytestmark = pytest.mark.gui
 

@@ -18,13 +18,13 @@ from PySide6.QtCore import Qt, QUrl
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.etl import FileStatus, RunResult
-from hma_gui.core.ingest_plan import PlanOptions
-from hma_gui.core.settings import load_settings
-from hma_gui.ui.etl_history import HistoryColumn
-from hma_gui.ui.etl_model import FileColumn
-from hma_gui.ui.etl_panel import EtlPanel
-from hma_gui.ui.etl_service import EtlService
+from hma_gui.core.jobs.plan import PlanOptions
+from hma_gui.ui.etl.history import HistoryColumn
+from hma_gui.ui.etl.model import FileColumn
+from hma_gui.ui.etl.panel import EtlPanel
+from hma_gui.ui.etl.service import EtlService
 from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.session import Session
 from tests.conftest import S3Env, free_port

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.settings import load_settings
+from hma_gui.core.config.settings import load_settings
 from hma_gui.ui.app import choose_mode
-from hma_gui.ui.first_run import FirstRunChoice, FirstRunDialog
+from hma_gui.ui.shell.first_run import FirstRunChoice, FirstRunDialog
 
 pytestmark = pytest.mark.gui
 

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.job_store import Job, JobState
-from hma_gui.ui.job_columns import Column
-from hma_gui.ui.job_model import JOB_ROLE, PROGRESS_ROLE, JobFilterProxy, JobTableModel
+from hma_gui.core.jobs.store import Job, JobState
+from hma_gui.ui.queue.job_columns import Column
+from hma_gui.ui.queue.job_model import JOB_ROLE, PROGRESS_ROLE, JobFilterProxy, JobTableModel
 
 pytestmark = pytest.mark.gui
 
@@ -152,7 +152,7 @@ def test_many_scattered_changes_are_one_repaint(qtbot: QtBot) -> None:
 
 
 def test_queued_changes_are_applied_in_slices_between_events(qtbot: QtBot) -> None:
-    from hma_gui.ui.job_model import CHUNK_ROWS
+    from hma_gui.ui.queue.job_model import CHUNK_ROWS
 
     model = JobTableModel()
     model.queue_changes([job(n) for n in range(1, 2 * CHUNK_ROWS + 2)])

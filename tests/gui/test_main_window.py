@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.job_store import JobState
-from hma_gui.core.s3_client import make_s3_client
-from hma_gui.ui.upload_queue import QueueMode
+from hma_gui.core.jobs.store import JobState
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.ui.queue.upload_queue import QueueMode
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
 from tests.gui.conftest import WAIT_MS, make_tree
@@ -66,7 +66,7 @@ def test_closing_stops_cleanly_and_reopening_resumes(
     proxy.release()  # the running upload may finish while the window closes
     first.close()
     assert first.session.queue.active_workers == 0
-    from hma_gui.core.job_store import JobStore
+    from hma_gui.core.jobs.store import JobStore
 
     with JobStore(store_path) as store:
         counters = store.counters()

@@ -9,8 +9,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
-from hma_gui.core.settings import load_settings
-from hma_gui.ui.settings_dialog import DEFAULT_PROFILE, SettingsDialog
+from hma_gui.core.config.settings import load_settings
+from hma_gui.ui.settings.dialog import DEFAULT_PROFILE, SettingsDialog
 
 pytestmark = pytest.mark.gui
 

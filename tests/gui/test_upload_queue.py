@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.job_store import JobState
-from hma_gui.ui.job_columns import Column
-from hma_gui.ui.upload_queue import QueueMode
+from hma_gui.core.jobs.store import JobState
+from hma_gui.ui.queue.job_columns import Column
+from hma_gui.ui.queue.upload_queue import QueueMode
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
 from tests.gui.conftest import Harness, make_tree

@@ -9,12 +9,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
-from hma_gui.core.job_store import Counters, JobState, JobStore
-from hma_gui.core.settings import WatchFolderSettings, load_settings
-from hma_gui.core.settings_file import read_settings_file
-from hma_gui.ui.tray import NotificationBatcher
-from hma_gui.ui.watch_panel import WatchPanel
-from hma_gui.ui.watch_service import WatchService
+from hma_gui.core.config.settings import WatchFolderSettings, load_settings
+from hma_gui.core.config.settings_file import read_settings_file
+from hma_gui.core.jobs.store import Counters, JobState, JobStore
+from hma_gui.ui.shell.tray import NotificationBatcher
+from hma_gui.ui.watch.panel import WatchPanel
+from hma_gui.ui.watch.service import WatchService
 from tests.conftest import S3Env
 from tests.gui.conftest import WAIT_MS
 

@@ -168,7 +168,7 @@ def sandbox_children(pid: int) -> list[int]:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"--hma-sandbox-server" in cmdline or b"hma_gui.core.sandbox_server" in cmdline:
+        if b"--hma-sandbox-server" in cmdline or b"hma_gui.core.s3.sandbox_server" in cmdline:
             children.append(child)
     return children
 

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from hma_gui.core import app_dirs
+from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import ConfigError, HmaError
 from hma_gui.core.etl.ddl import Dialect
 from hma_gui.core.etl.schema import Table
-from hma_gui.core.s3_client import is_loopback
-from hma_gui.core.settings import Settings
+from hma_gui.core.s3.client import is_loopback
 
 if TYPE_CHECKING:
     from hma_gui.core.etl.validation import Batch

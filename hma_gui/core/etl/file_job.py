@@ -28,7 +28,7 @@ from hma_gui.core.etl.s3_source import ObjectStream, SourceObject
 from hma_gui.core.etl.schema import Table
 from hma_gui.core.etl.validation import Batch, FileRejected, Problem, RowValidator, map_header
 from hma_gui.core.progress import CancelToken
-from hma_gui.core.s3_client import S3Client
+from hma_gui.core.s3.client import S3Client
 
 logger = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import Cancelled, ConfigError, HmaError
 from hma_gui.core.etl import audit
 from hma_gui.core.etl.csv_reader import CsvSyntaxError
@@ -52,8 +53,7 @@ from hma_gui.core.etl.s3_source import ObjectChanged, SourceObject, list_sources
 from hma_gui.core.etl.schema import TABLES, TABLES_BY_NAME, Table, table_for_key
 from hma_gui.core.etl.validation import FileRejected
 from hma_gui.core.progress import CancelToken
-from hma_gui.core.s3_client import S3Client, make_s3_client
-from hma_gui.core.settings import Settings
+from hma_gui.core.s3.client import S3Client, make_s3_client
 
 logger = logging.getLogger(__name__)
 
@@ -321,6 +321,6 @@ def run_etl(
 
 
 def _sse_args(settings: Settings) -> dict[str, Any]:
-    from hma_gui.core.uploader import UploadConfig
+    from hma_gui.core.upload.uploader import UploadConfig
 
     return dict(UploadConfig.from_settings(settings).sse_args())

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hma_gui.core import app_dirs
-from hma_gui.core.s3_client import S3Client, translate_error
+from hma_gui.core.s3.client import S3Client, translate_error
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any
 import botocore.exceptions as bce
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from hma_gui.core.hashing import clean_etag
-from hma_gui.core.s3_client import S3Client, translate_error
+from hma_gui.core.hashes.digests import clean_etag
+from hma_gui.core.s3.client import S3Client, translate_error
 
 logger = logging.getLogger(__name__)
 

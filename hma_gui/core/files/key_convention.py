@@ -1,0 +1,148 @@
+"""The S3 key convention and key validation: one place, documented, tested.
+
+A file's key is ``<scope prefix><type folder>/<path below the scope and type folders>``:
+
+* the **scope folder** is the last folder in the file's absolute path whose
+  name is the scope's name (``…/data/mba/…`` for scope ``mba``, any case);
+* the **type folder** is the file's extension in lower case (``csv``, ``pdf``;
+  ``other`` for a file without one). If the first folder below the scope folder
+  *is* the type folder (``mba/csv/…``), it is not repeated;
+* the **path below** is what follows the scope folder. A file outside any scope
+  folder (only possible with an explicit ``--scope``) keeps its path from the
+  folder that was dropped or named on the command line, that folder's own name
+  included, as a drag into a cloud drive does.
+
+Examples with the default scope ``mba → hma-mba-bucket, mba/``::
+
+    data/mba/csv/MemberData.csv        → mba/csv/MemberData.csv
+    data/mba/csv/2024/x.csv            → mba/csv/2024/x.csv
+    data/mba/MemberData.csv            → mba/csv/MemberData.csv
+    data/mba/reports/q1.pdf            → mba/pdf/reports/q1.pdf
+    ~/Exports/2024/x.csv (dropped "Exports", --scope mba)
+                                       → mba/csv/Exports/2024/x.csv
+
+Keys are NFC-normalised and then validated: not empty, no leading ``/``, no
+empty, ``.`` or ``..`` segment, no control characters, at most 1024 bytes of
+UTF-8 (S3's limit).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from hma_gui.core.config.settings import Settings
+from hma_gui.core.errors import KeyValidationError, ScopeError
+from hma_gui.core.files.file_filter import extension_of
+
+MAX_KEY_BYTES = 1024
+AUTO_SCOPE = "auto"
+NO_EXTENSION_FOLDER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one file goes."""
+
+    scope: str
+    bucket: str
+    key: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def detect_scope(path: PurePath, scope_names: Iterable[str]) -> str | None:
+    """The scope whose folder appears last in `path`'s folders, or None."""
+    names = {name.lower(): name for name in scope_names}
+    for folder in reversed(path.parent.parts):
+        hit = names.get(folder.lower())
+        if hit is not None:
+            return hit
+    return None
+
+
+def type_folder(filename: str) -> str:
+    return extension_of(filename) or NO_EXTENSION_FOLDER
+
+
+def build_key(path: PurePath, *, scope: str, prefix: str, root: PurePath | None = None) -> str:
+    """The validated key of `path` in `scope` (see the module docstring for the rules).
+
+    `root` is the folder (or file) the user dropped or named; it only matters
+    for files outside any scope folder. Both paths should be absolute.
+    """
+    folders = list(path.parent.parts)
+    scope_index = _last_index(folders, scope)
+    if scope_index is not None:
+        below = [*folders[scope_index + 1 :], path.name]
+    elif root is not None and root != path and _is_relative_to(path, root):
+        base = root.parent
+        below = list(path.relative_to(base).parts)
+    else:
+        below = [path.name]
+    kind = type_folder(path.name)
+    if len(below) > 1 and below[0].lower() == kind:
+        below = below[1:]
+    return validate_key(prefix + kind + "/" + "/".join(below))
+
+
+def resolve_target(
+    path: PurePath, settings: Settings, scope: str = AUTO_SCOPE, root: PurePath | None = None
+) -> Target:
+    """Scope, bucket and key of one file. Raises `ScopeError` or `KeyValidationError`."""
+    if scope == AUTO_SCOPE:
+        detected = detect_scope(path, settings.scopes)
+        if detected is None:
+            known = ", ".join(sorted(settings.scopes))
+            raise ScopeError(
+                f"no scope folder ({known}) in the path of {path.name!r}; choose a scope"
+            )
+        scope = detected
+    if scope not in settings.scopes:
+        known = ", ".join(sorted(settings.scopes))
+        raise ScopeError(f"unknown scope {scope!r} (configured: {known})")
+    config = settings.scopes[scope]
+    key = build_key(path, scope=scope, prefix=config.prefix, root=root)
+    return Target(scope=scope, bucket=config.bucket, key=key)
+
+
+def validate_key(key: str) -> str:
+    """Return `key` in NFC, or raise `KeyValidationError` saying what is wrong."""
+    key = unicodedata.normalize("NFC", key)
+    if not key:
+        raise KeyValidationError("the S3 key is empty")
+    if key.startswith("/"):
+        raise KeyValidationError(f"S3 key {key!r} starts with '/'")
+    bad = next((ch for ch in key if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        raise KeyValidationError(f"S3 key {key!r} contains the control character U+{ord(bad):04X}")
+    if "\\" in key:
+        raise KeyValidationError(f"S3 key {key!r} contains a backslash")
+    for segment in key.split("/"):
+        if segment in ("", ".", ".."):
+            shown = segment or "an empty"
+            raise KeyValidationError(f"S3 key {key!r} has {shown!s} path segment")
+    size = len(key.encode("utf-8"))
+    if size > MAX_KEY_BYTES:
+        raise KeyValidationError(f"S3 key is {size} bytes long; S3 allows {MAX_KEY_BYTES}")
+    return key
+
+
+def _last_index(folders: list[str], name: str) -> int | None:
+    wanted = name.lower()
+    for index in range(len(folders) - 1, -1, -1):
+        if folders[index].lower() == wanted:
+            return index
+    return None
+
+
+def _is_relative_to(path: PurePath, root: PurePath) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,134 @@
+"""From paths to jobs: discovery + scope + key, before anything is enqueued.
+
+Every path ends as a `NewJob`: queued with its target, or failed with the
+reason (unreadable, vanished, no scope folder, invalid key). The duplicate
+check, when it runs, looks at these jobs before they are enqueued.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hma_gui.core.config.settings import Settings
+from hma_gui.core.errors import KeyValidationError, ScopeError
+from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, discover
+from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
+from hma_gui.core.jobs.store import JobState, NewJob
+from hma_gui.core.progress import CancelToken
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the user chose for one drop or one command: scope and filters."""
+
+    scope: str = AUTO_SCOPE
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    skip_hidden: bool = True
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        scope: str = AUTO_SCOPE,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+    ) -> PlanOptions:
+        return cls(
+            scope=scope,
+            include=tuple(settings.include if include is None else include),
+            exclude=tuple(settings.exclude if exclude is None else exclude),
+            skip_hidden=settings.skip_hidden,
+        )
+
+    def file_filter(self) -> FileFilter:
+        return FileFilter.build(self.include, self.exclude, skip_hidden=self.skip_hidden)
+
+
+@dataclass
+class Plan:
+    """The planned jobs of one drop or command, and what discovery saw on the way."""
+
+    jobs: list[NewJob] = field(default_factory=list)
+    stats: DiscoveryStats = field(default_factory=DiscoveryStats)
+
+    @property
+    def queued(self) -> list[NewJob]:
+        return [job for job in self.jobs if job.state is JobState.QUEUED]
+
+    @property
+    def failed(self) -> list[NewJob]:
+        return [job for job in self.jobs if job.state is JobState.FAILED]
+
+
+def iter_planned_jobs(
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings,
+    options: PlanOptions,
+    *,
+    stats: DiscoveryStats | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[NewJob]:
+    """Yield one `NewJob` per discovered file or problem, as discovery finds them.
+
+    Two files that the key convention sends to the same key (``mba/x.csv`` and
+    ``mba/csv/x.csv``) would overwrite each other: the second one fails with the
+    reason instead, so nothing is lost silently.
+    """
+    claimed: dict[tuple[str, str], Path] = {}
+    for item in discover(paths, options.file_filter(), stats=stats, cancel=cancel):
+        if not isinstance(item, FoundFile):
+            yield _failed(item.path, item.root, item.reason)
+            continue
+        try:
+            target = resolve_target(item.path, settings, options.scope, item.root)
+        except (ScopeError, KeyValidationError) as exc:
+            yield _failed(item.path, item.root, str(exc), item)
+            continue
+        first = claimed.setdefault((target.bucket, target.key), item.path)
+        if first != item.path:
+            reason = (
+                f"{first} goes to the same key ({target.uri}) in this upload; "
+                "rename or move one of them"
+            )
+            yield _failed(item.path, item.root, reason, item)
+            continue
+        yield NewJob(
+            source=str(item.path),
+            root=str(item.root),
+            size=item.size,
+            mtime_ns=item.mtime_ns,
+            scope=target.scope,
+            bucket=target.bucket,
+            key=target.key,
+        )
+
+
+def _failed(path: Path, root: Path, reason: str, found: FoundFile | None = None) -> NewJob:
+    return NewJob(
+        source=str(path),
+        root=str(root),
+        size=found.size if found else 0,
+        mtime_ns=found.mtime_ns if found else None,
+        state=JobState.FAILED,
+        error=reason,
+    )
+
+
+def plan(
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings,
+    options: PlanOptions,
+    *,
+    cancel: CancelToken | None = None,
+) -> Plan:
+    result = Plan()
+    result.jobs = list(
+        iter_planned_jobs(paths, settings, options, stats=result.stats, cancel=cancel)
+    )
+    return result

@@ -1,0 +1,215 @@
+"""The one boto3 S3 client of a process, and the translation of AWS errors for people.
+
+boto3 clients are thread-safe; build one with `make_s3_client` and pass it to
+everything that talks to S3 (uploader, duplicate check, ETL). Requests are
+retried by botocore's *standard* retry mode: exponential backoff with full
+jitter on throttling, 5xx and connection errors, up to ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import botocore.exceptions as bce
+
+from hma_gui.core.config.settings import Settings
+from hma_gui.core.errors import AuthError, ConfigError, UploadError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+else:
+    S3Client = Any
+
+__all__ = ["S3Client", "make_s3_client", "translate_error"]
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_ACCESS_KEY = "sandbox"  # the sandbox endpoint accepts any key; these are not secrets
+SANDBOX_REGION = "us-east-1"
+
+_AUTH_CODES = {
+    "InvalidAccessKeyId": "the AWS access key id is not known to S3",
+    "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
+    "ExpiredToken": "the AWS session has expired; sign in again (aws sso login)",
+    "InvalidToken": "the AWS session token is invalid; sign in again",
+    "TokenRefreshRequired": "the AWS session must be refreshed; sign in again",
+    "RequestTimeTooSkewed": "this computer's clock is too far from AWS time; fix the clock",
+}
+_TARGET_CODES = {
+    "AccessDenied": "access denied: your AWS identity may not write to s3://{bucket} "
+    "(check the IAM policy and the bucket policy)",
+    "AllAccessDisabled": "all access to s3://{bucket} is disabled",
+    "AccountProblem": "the AWS account has a problem that blocks this request",
+    "NoSuchBucket": "bucket {bucket!r} does not exist (check the scope's bucket in the settings)",
+    "InvalidBucketName": "{bucket!r} is not a valid bucket name",
+    "KMS.NotFoundException": "the KMS key for server-side encryption was not found",
+    "KMS.DisabledException": "the KMS key for server-side encryption is disabled",
+    "InvalidArgument": "S3 refused a request argument: {message}",
+    "EntityTooLarge": "the file is larger than S3 accepts in one request",
+    "InvalidObjectState": "the object is archived and cannot be overwritten now",
+}
+# botocore sends "Expect: 100-continue" with every request body, so each upload
+# waits a round trip for the server's go-ahead before sending the body. That
+# only pays off for bodies large enough to be worth not sending when the
+# request is refused; like the AWS SDK for Go v2 (2 MiB), ask only above this.
+EXPECT_CONTINUE_MIN_BYTES = 2 * 1024 * 1024
+
+_CONNECTION_ERRORS = (
+    bce.EndpointConnectionError,
+    bce.ConnectTimeoutError,
+    bce.ReadTimeoutError,
+    bce.ConnectionClosedError,
+    bce.ProxyConnectionError,
+    bce.ConnectionError,
+)
+
+
+def is_loopback(url: str | None) -> bool:
+    if not url:
+        return False
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Client:
+    """Build the process's S3 client from the settings (and the standard AWS chain)."""
+    import boto3  # imported here: 0.3 s that commands without S3 should not pay
+    from botocore.config import Config
+
+    endpoint = settings.s3_endpoint_url
+    try:
+        session = boto3.session.Session(
+            profile_name=settings.aws_profile or None,
+            region_name=settings.region or None,
+        )
+    except bce.ProfileNotFound as exc:
+        raise ConfigError(
+            f"AWS profile {settings.aws_profile!r} was not found in ~/.aws/config "
+            "[HMA_AWS_PROFILE or 'aws_profile' in the settings file]"
+        ) from exc
+    credentials: dict[str, str] = {}
+    if settings.sandbox and is_loopback(settings.effective_endpoint()):
+        credentials = {
+            "aws_access_key_id": SANDBOX_ACCESS_KEY,
+            "aws_secret_access_key": SANDBOX_ACCESS_KEY,
+        }
+    if endpoint and endpoint.startswith("http://") and not is_loopback(endpoint):
+        logger.warning("S3 endpoint %s is plain HTTP: traffic is not encrypted", endpoint)
+    config = Config(
+        region_name=settings.region or session.region_name or SANDBOX_REGION,
+        retries={"max_attempts": settings.max_attempts, "mode": settings.retry_mode},
+        max_pool_connections=pool_size or max(10, settings.concurrency * 2),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        # Every upload carries Content-MD5, so the body need not be SHA-256 signed too.
+        s3={"payload_signing_enabled": False},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        user_agent_appid="hma-ingest",  # type: ignore[call-arg]  # newer than the stubs
+        tcp_keepalive=True,
+    )
+    verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else settings.verify_tls
+    client: S3Client = session.client(
+        "s3",
+        endpoint_url=endpoint,
+        config=config,
+        verify=verify,
+        **credentials,  # type: ignore[call-overload]
+    )
+    # After botocore's own "before-call.s3" handler that adds the header.
+    client.meta.events.register_last("before-call.s3", _expect_continue_for_large_bodies)
+    return client
+
+
+def _expect_continue_for_large_bodies(params: dict[str, Any], **_: Any) -> None:
+    """Drop ``Expect: 100-continue`` from requests with small bodies (a round trip each)."""
+    headers = params.get("headers")
+    if not headers or headers.get("Expect") != "100-continue":
+        return
+    length = headers.get("Content-Length")
+    if length is None:
+        from botocore.utils import determine_content_length  # loaded with the client already
+
+        length = determine_content_length(params.get("body"))
+    try:
+        length = int(length)
+    except (TypeError, ValueError):
+        return
+    if 0 <= length < EXPECT_CONTINUE_MIN_BYTES:
+        del headers["Expect"]
+
+
+def credentials_found(settings: Settings) -> bool:
+    """True when the standard AWS chain yields credentials (sandbox needs none)."""
+    if settings.sandbox:
+        return True
+    import boto3
+
+    try:
+        session = boto3.session.Session(profile_name=settings.aws_profile or None)
+        return session.get_credentials() is not None
+    except bce.BotoCoreError:
+        return False
+
+
+def translate_error(
+    exc: BaseException, *, bucket: str = "", endpoint: str | None = None
+) -> UploadError:
+    """An `UploadError` (or `AuthError`) a user understands, from any boto3 failure."""
+    if isinstance(exc, UploadError):
+        return exc
+    if isinstance(exc, bce.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message", "")) or code
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        if code in _AUTH_CODES:
+            return AuthError(_AUTH_CODES[code], code=code)
+        if code in _TARGET_CODES:
+            text = _TARGET_CODES[code].format(bucket=bucket, message=message)
+            return UploadError(text, retryable=False, code=code)
+        if code in ("BadDigest", "InvalidDigest"):
+            return UploadError(
+                "S3 received different bytes than were read (the file may be changing)",
+                retryable=True,
+                code=code,
+            )
+        retryable = status >= 500 or status in (408, 429) or code in ("SlowDown", "RequestTimeout")
+        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+        after = f" after {int(attempts) + 1} attempts" if attempts else ""
+        return UploadError(
+            f"S3 error {code or status}{after}: {message}", retryable=retryable, code=code
+        )
+    if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError):
+        return AuthError(
+            "no AWS credentials found: sign in (aws sso login / aws configure) or use the sandbox"
+        )
+    if isinstance(exc, bce.ProfileNotFound | bce.SSOError | bce.TokenRetrievalError):
+        return AuthError(f"AWS sign-in problem: {exc}")
+    if isinstance(exc, bce.SSLError):
+        return UploadError(f"TLS verification failed for the S3 endpoint: {exc}", retryable=False)
+    if isinstance(exc, _CONNECTION_ERRORS):
+        where = endpoint or "S3"
+        return UploadError(
+            f"cannot reach {where}: {_short(exc)}", retryable=True, code="connection"
+        )
+    if isinstance(exc, bce.BotoCoreError):
+        return UploadError(f"S3 request failed: {exc}", retryable=True)
+    return UploadError(f"{type(exc).__name__}: {exc}", retryable=False)
+
+
+def is_connection_error(error: UploadError) -> bool:
+    return error.code == "connection"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:197] + "..."

@@ -1,0 +1,120 @@
+"""The queue's buttons: Start, Pause/Resume, Cancel and the Parallel spin box.
+
+They sit in the counters card and follow the queue's mode and the latest
+counters: Start only when stopped, Pause turns into Resume, Cancel while
+anything runs. Banners that a start answers (resume offer, halt) are cleared
+by `start`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSpinBox
+
+from hma_gui.core.jobs.records import Counters
+from hma_gui.ui import icons, theme
+from hma_gui.ui.queue.counters_panel import CountersPanel
+from hma_gui.ui.queue.upload_queue import QueueMode, UploadQueue
+from hma_gui.ui.shell.banner import Banner
+
+_MODE_TEXT = {
+    QueueMode.RUNNING: ("Running", "running"),
+    QueueMode.PAUSED: ("Paused", "paused"),
+    QueueMode.STOPPED: ("Stopped", "stopped"),
+}
+
+# Banners that starting the queue answers.
+_STARTED_TOPICS = ("resume", "halted")
+
+
+class QueueControls(QObject):
+    def __init__(
+        self, queue: UploadQueue, counters: CountersPanel, banner: Banner, parent: QObject
+    ) -> None:
+        super().__init__(parent)
+        self.queue = queue
+        self.panel = counters
+        self.banner = banner
+        self.counters: Counters | None = None
+
+        self.start_button = QPushButton(icons.icon("play", "#ffffff"), "Start")
+        self.start_button.setProperty("role", "primary")
+        self.start_button.setToolTip("Start uploading the queue (Ctrl+Return)")
+        self.pause_button = QPushButton(icons.icon("pause", theme.TEXT_SECONDARY), "Pause")
+        self.pause_button.setToolTip("No new upload starts; running ones finish (Ctrl+P)")
+        self.cancel_button = QPushButton(icons.icon("stop", theme.DANGER), "Cancel")
+        self.cancel_button.setToolTip(
+            "Stop now: running uploads go back to the queue and can be resumed (Ctrl+.)"
+        )
+        self.concurrency = QSpinBox()
+        self.concurrency.setRange(1, 64)
+        self.concurrency.setValue(queue.concurrency)
+        self.concurrency.setToolTip("Parallel uploads now (the default is in Settings)")
+        label = QLabel("Parallel")
+        label.setProperty("role", "muted")
+        separator = QFrame()
+        separator.setFrameShape(QFrame.Shape.VLine)
+        separator.setProperty("role", "separator")
+
+        controls = counters.controls
+        controls.addWidget(self.start_button)
+        controls.addWidget(self.pause_button)
+        controls.addWidget(self.cancel_button)
+        controls.addSpacing(6)
+        controls.addWidget(separator)
+        controls.addSpacing(6)
+        controls.addWidget(label)
+        controls.addWidget(self.concurrency)
+
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button.clicked.connect(queue.cancel)
+        self.concurrency.valueChanged.connect(queue.set_concurrency)
+        queue.mode_changed.connect(self.show_mode)
+        self.show_mode(queue.mode)
+
+    def start(self) -> None:
+        for topic in _STARTED_TOPICS:
+            self.banner.clear(topic)
+        self.queue.start()
+
+    def toggle_pause(self) -> None:
+        if self.queue.mode is QueueMode.RUNNING:
+            self.queue.pause()
+        else:
+            self.start()
+
+    def set_default_concurrency(self, count: int) -> None:
+        """Show a new default from Settings without re-sending it to the queue."""
+        self.concurrency.blockSignals(True)
+        self.concurrency.setValue(count)
+        self.concurrency.blockSignals(False)
+
+    def show_counters(self, counters: Counters) -> None:
+        self.counters = counters
+        self.show_mode(self.queue.mode)
+
+    def show_mode(self, mode: QueueMode) -> None:
+        text, state = _MODE_TEXT[mode]
+        counters = self.counters
+        if mode is QueueMode.RUNNING and not (counters and counters.pending):
+            text = "Ready"  # running, with nothing to do: the next drop starts at once
+        self.panel.set_mode(text, state)
+        paused = mode is QueueMode.PAUSED
+        label = "Resume" if paused else "Pause"
+        if self.pause_button.text() != label:
+            self.pause_button.setText(label)
+            self.pause_button.setIcon(
+                icons.icon("play" if paused else "pause", theme.TEXT_SECONDARY)
+            )
+        pending = counters.pending if counters else 0
+        self.start_button.setEnabled(mode is QueueMode.STOPPED)
+        self.pause_button.setEnabled(mode is not QueueMode.STOPPED)
+        self.cancel_button.setEnabled(
+            mode is not QueueMode.STOPPED or bool(counters and counters.running)
+        )
+        self.start_button.setToolTip(
+            f"Start uploading {pending:,} queued files (Ctrl+Return)"
+            if pending
+            else "Start (Ctrl+Return)"
+        )

@@ -1,0 +1,86 @@
+"""What the user can do to jobs: retry, remove, clear, copy the S3 URI, reveal the file.
+
+Store writes run on the store pool (never on the main thread, which could
+otherwise wait behind a scan's batch insert); the live feed shows the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+from hma_gui.core.jobs.store import Job, JobStore
+from hma_gui.ui.tasks import Pools, run_task
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 10_000  # ids per statement, well below SQLite's variable limit
+
+
+class JobActions(QObject):
+    queued_again = Signal(int)  # jobs put back in the queue (retry)
+    removed = Signal(int)  # rows deleted: the table reloads
+
+    def __init__(self, store: JobStore, pools: Pools) -> None:
+        super().__init__()
+        self._store = store
+        self._pools = pools
+
+    def retry(self, job_ids: Sequence[int]) -> None:
+        ids = list(job_ids)
+        self._write(lambda: _chunked(self._store.retry, ids), self._after_retry, "retry")
+
+    def retry_failed(self) -> None:
+        self._write(self._store.retry_failed, self._after_retry, "retry failed")
+
+    def remove(self, job_ids: Sequence[int]) -> None:
+        ids = list(job_ids)
+        self._write(lambda: _chunked(self._store.remove, ids), self._after_remove, "remove")
+
+    def clear_finished(self) -> None:
+        self._write(self._store.clear_finished, self._after_remove, "clear finished")
+
+    def _write(self, fn: Callable[[], int], done: Callable[[int], None], what: str) -> None:
+        def failed(exc: BaseException) -> None:
+            logger.error("%s failed: %s", what, exc, exc_info=exc)
+
+        run_task(self._pools.store, fn, done, failed)
+
+    def _after_retry(self, count: int) -> None:
+        logger.info("%d jobs queued again", count)
+        self.queued_again.emit(count)
+
+    def _after_remove(self, count: int) -> None:
+        logger.info("%d jobs removed from the list", count)
+        self.removed.emit(count)
+
+
+def _chunked(write: Callable[[Iterable[int]], int], ids: list[int]) -> int:
+    return sum(write(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK))
+
+
+def copy_uris(jobs: Iterable[Job]) -> str:
+    """Put the S3 URIs of `jobs` on the clipboard, one per line; return the text."""
+    text = "\n".join(job.uri for job in jobs if job.uri)
+    if text:
+        QGuiApplication.clipboard().setText(text)
+    return text
+
+
+def reveal_in_file_manager(path: str) -> None:
+    """Show the file in the system's file manager (selected where the OS allows it)."""
+    target = Path(path)
+    if sys.platform == "darwin" and target.exists():
+        subprocess.Popen(["open", "-R", str(target)])
+        return
+    if sys.platform == "win32" and target.exists():
+        subprocess.Popen(["explorer", "/select,", str(target)])
+        return
+    folder = target if target.is_dir() else target.parent
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

@@ -1,0 +1,252 @@
+"""The uploads tab: state filter chips, a search box, the jobs table and its context menu."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QEvent,
+    QObject,
+    QPoint,
+    Qt,
+)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hma_gui.core.jobs.store import Counters, Job, JobState
+from hma_gui.ui import icons, theme
+from hma_gui.ui.queue.job_actions import JobActions, copy_uris, reveal_in_file_manager
+from hma_gui.ui.queue.job_columns import Column
+from hma_gui.ui.queue.job_delegate import JobDelegate
+from hma_gui.ui.queue.job_model import JOB_ROLE, JobFilterProxy, JobTableModel
+
+FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
+    ("All", ()),
+    ("Queued", (JobState.QUEUED,)),
+    ("Uploading", (JobState.RUNNING,)),
+    ("Uploaded", (JobState.DONE,)),
+    ("Failed", (JobState.FAILED,)),
+    ("Skipped", (JobState.SKIPPED,)),
+)
+
+
+class JobTable(QWidget):
+    """Filter chips + search + the table. Context menu: retry, remove, reveal, copy URI."""
+
+    def __init__(
+        self, model: JobTableModel, actions: JobActions, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.job_actions = actions
+        self.proxy = JobFilterProxy(self)
+        self.proxy.setSourceModel(model)
+
+        self.chips: dict[str, QPushButton] = {}
+        self._chip_group = QButtonGroup(self)
+        self._chip_group.setExclusive(True)
+        chips = QHBoxLayout()
+        chips.setSpacing(6)
+        for label, states in FILTERS:
+            chip = QPushButton(label)
+            chip.setCheckable(True)
+            chip.setProperty("role", "chip")
+            chip.setCursor(Qt.CursorShape.PointingHandCursor)
+            chip.clicked.connect(lambda _=False, s=states: self.proxy.set_states(s))
+            self._chip_group.addButton(chip)
+            self.chips[label] = chip
+            chips.addWidget(chip)
+        self.chips["All"].setChecked(True)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by file or key")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(
+            icons.icon("search", theme.TEXT_MUTED), QLineEdit.ActionPosition.LeadingPosition
+        )
+        self.search.setMaximumWidth(280)
+        self.search.textChanged.connect(self.proxy.set_text)
+
+        self.retry_failed_button = QPushButton(icons.icon("retry"), "Retry failed")
+        self.retry_failed_button.clicked.connect(self.job_actions.retry_failed)
+        self.clear_button = QPushButton(icons.icon("broom"), "Clear finished")
+        self.clear_button.setToolTip("Remove uploaded and skipped files from the list")
+        self.clear_button.clicked.connect(self.job_actions.clear_finished)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addLayout(chips)
+        bar.addStretch()
+        bar.addWidget(self.search)
+        bar.addWidget(self.retry_failed_button)
+        bar.addWidget(self.clear_button)
+
+        self.view = QTableView()
+        self.view.setObjectName("jobsView")
+        self.view.setModel(self.proxy)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setShowGrid(False)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setItemDelegate(JobDelegate(self.proxy, model, self.view))
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.doubleClicked.connect(lambda index: self._reveal())
+        vertical = self.view.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(30)
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for column, width in (
+            (Column.STATE, 108),
+            (Column.SOURCE, 280),
+            (Column.TARGET, 250),
+            (Column.SIZE, 90),
+            (Column.PROGRESS, 122),
+            (Column.ATTEMPTS, 60),
+        ):
+            self.view.setColumnWidth(column, width)
+        self.view.setSortingEnabled(True)
+
+        self.placeholder = QLabel(self.view.viewport())
+        self.placeholder.setObjectName("tablePlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for signal in (
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.modelReset,
+            self.proxy.layoutChanged,
+        ):
+            signal.connect(self._update_placeholder)
+        self.view.viewport().installEventFilter(self)
+        self._update_placeholder()
+
+        self._build_actions()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(8)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+    # ------------------------------------------------------------- placeholder
+
+    def _update_placeholder(self, *_args: object) -> None:
+        if self.proxy.rowCount() > 0:
+            self.placeholder.hide()
+            return
+        if self.model.rowCount() == 0:
+            self.placeholder.setText(
+                "No uploads yet\nDrop files or folders anywhere on this window to start"
+            )
+        else:
+            self.placeholder.setText("Nothing matches this filter")
+        self.placeholder.resize(self.view.viewport().size())
+        self.placeholder.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self.placeholder.resize(self.view.viewport().size())
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------- actions
+
+    def _build_actions(self) -> None:
+        def action(text: str, icon_name: str, slot: Callable[[], None], keys: str = "") -> QAction:
+            act = QAction(icons.icon(icon_name), text, self)
+            if keys:
+                act.setShortcut(QKeySequence(keys))
+                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(slot)
+            self.view.addAction(act)
+            return act
+
+        self.retry_action = action("Retry", "retry", self._retry, "Ctrl+R")
+        self.remove_action = action("Remove from list", "trash", self._remove, "Delete")
+        self.reveal_action = action("Reveal in file manager", "folder-open", self._reveal)
+        self.copy_action = action("Copy S3 URI", "copy", self._copy, "Ctrl+Shift+C")
+
+    def selected_jobs(self) -> list[Job]:
+        rows = self.view.selectionModel().selectedRows()
+        jobs = [self.proxy.data(index, JOB_ROLE) for index in rows]
+        return sorted((j for j in jobs if j is not None), key=lambda j: j.id)
+
+    def _context_menu(self, position: QPoint) -> None:
+        jobs = self.selected_jobs()
+        if not jobs:
+            return
+        self._update_actions(jobs)
+        menu = QMenu(self)
+        menu.addAction(self.retry_action)
+        menu.addAction(self.copy_action)
+        menu.addAction(self.reveal_action)
+        menu.addSeparator()
+        menu.addAction(self.remove_action)
+        menu.popup(self.view.viewport().mapToGlobal(position))
+
+    def _update_actions(self, jobs: list[Job]) -> None:
+        self.retry_action.setEnabled(
+            any(j.state in (JobState.FAILED, JobState.SKIPPED) for j in jobs)
+        )
+        self.remove_action.setEnabled(any(j.state is not JobState.RUNNING for j in jobs))
+        self.copy_action.setEnabled(any(j.uri for j in jobs))
+        self.reveal_action.setEnabled(len(jobs) == 1)
+
+    def _retry(self) -> None:
+        ids = [j.id for j in self.selected_jobs() if j.state in (JobState.FAILED, JobState.SKIPPED)]
+        if ids:
+            self.job_actions.retry(ids)
+
+    def _remove(self) -> None:
+        ids = [j.id for j in self.selected_jobs() if j.state is not JobState.RUNNING]
+        if ids:
+            self.job_actions.remove(ids)
+
+    def _reveal(self) -> None:
+        jobs = self.selected_jobs()
+        if len(jobs) == 1:
+            reveal_in_file_manager(jobs[0].source)
+
+    def _copy(self) -> None:
+        copy_uris(self.selected_jobs())
+
+    # ------------------------------------------------------------- counts
+
+    def show_counts(self, counters: Counters) -> None:
+        counts = {
+            "All": counters.total,
+            "Queued": counters.queued,
+            "Uploading": counters.running,
+            "Uploaded": counters.done,
+            "Failed": counters.failed,
+            "Skipped": counters.skipped,
+        }
+        for label, count in counts.items():
+            text = f"{label}  {count:,}" if count else label
+            chip = self.chips[label]
+            if chip.text() != text:
+                chip.setText(text)
+        self.retry_failed_button.setEnabled(counters.failed > 0)
+        self.clear_button.setEnabled(counters.done + counters.skipped > 0)

@@ -1,0 +1,278 @@
+"""The "Watched folders" tab: which folders are watched, what they did last, add/remove."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hma_gui.core.config.settings import Settings, WatchFolderSettings
+from hma_gui.core.errors import ConfigError
+from hma_gui.core.files.file_filter import normalize_extensions
+from hma_gui.core.files.key_convention import AUTO_SCOPE
+from hma_gui.ui import icons, theme
+from hma_gui.ui.watch.service import WatchRow, WatchService
+
+COLUMNS = ("Folder", "Scope", "Filters", "Status", "Last activity", "Queued")
+
+
+def describe_filters(folder: WatchFolderSettings) -> str:
+    parts = []
+    if folder.include:
+        parts.append("only " + ", ".join(folder.include))
+    if folder.exclude:
+        parts.append("not " + ", ".join(folder.exclude))
+    return "; ".join(parts) or "all file types"
+
+
+def describe_age(moment: float | None, now: float | None = None) -> str:
+    if moment is None:
+        return "—"
+    seconds = max(0, int((now or time.time()) - moment))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    return time.strftime("%H:%M", time.localtime(moment))
+
+
+class WatchFolderDialog(QDialog):
+    """Folder, scope and filters of a folder to watch."""
+
+    def __init__(self, path: str, scopes: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Watch a folder")
+        self.setMinimumWidth(520)
+        self.path = QLineEdit(path)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.scope = QComboBox()
+        self.scope.addItem("Auto — from the folder names", AUTO_SCOPE)
+        for name in scopes:
+            self.scope.addItem(name, name)
+        self.include = QLineEdit()
+        self.include.setPlaceholderText("all file types")
+        self.exclude = QLineEdit()
+        self.exclude.setPlaceholderText("none")
+        note = QLabel(
+            "Every finished file that appears in this folder (or its subfolders) is uploaded: "
+            "files still being written, and temporary names (*.part, *.tmp, ~$…), wait."
+        )
+        note.setWordWrap(True)
+        note.setProperty("role", "muted")
+        self.error = QLabel()
+        self.error.setObjectName("errorText")
+        self.error.hide()
+        form = QFormLayout()
+        form.addRow("Folder", row)
+        form.addRow("Scope", self.scope)
+        form.addRow("Include extensions", self.include)
+        form.addRow("Exclude extensions", self.exclude)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Watch")
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.result_folder: WatchFolderSettings | None = None
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Folder to watch", self.path.text())
+        if chosen:
+            self.path.setText(chosen)
+
+    def folder(self) -> WatchFolderSettings:
+        return WatchFolderSettings(
+            path=Path(self.path.text().strip()).expanduser(),
+            scope=str(self.scope.currentData()),
+            include=normalize_extensions([self.include.text()]),
+            exclude=normalize_extensions([self.exclude.text()]),
+        )
+
+    def _accept(self) -> None:
+        folder = self.folder()
+        if not self.path.text().strip() or not folder.path.is_dir():
+            self.error.setText("Choose an existing folder.")
+            self.error.show()
+            return
+        self.result_folder = folder
+        self.accept()
+
+
+class WatchPanel(QWidget):
+    """Lists the watched folders; adding, removing, pausing one writes the settings file."""
+
+    settings_changed = Signal(object)  # the Settings with the new watch list
+    problem = Signal(str)
+
+    def __init__(self, service: WatchService, scopes: list[str], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.service = service
+        self.scopes = scopes
+        self.dialog: WatchFolderDialog | None = None
+        intro = QLabel(
+            "Files that appear in these folders are uploaded once they are complete. "
+            "Files added while HMA Ingest was closed are found at the next start."
+        )
+        intro.setWordWrap(True)
+        intro.setProperty("role", "muted")
+        self.add_button = QPushButton(
+            icons.icon("folder-plus", theme.TEXT_SECONDARY), "Watch a folder…"
+        )
+        self.add_button.clicked.connect(self.choose_folder)
+        self.pause_button = QPushButton("Pause watching")
+        self.pause_button.clicked.connect(self.toggle_selected)
+        self.remove_button = QPushButton("Stop watching")
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(intro, 1)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.remove_button)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.empty = QLabel("No watched folders yet — “Watch a folder…” adds one.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setProperty("role", "muted")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 10, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        service.changed.connect(self.refresh)
+        self.refresh()
+
+    # ------------------------------------------------------------- view
+
+    def refresh(self) -> None:
+        rows = self.service.rows()
+        selected = self.selected_path()
+        self.table.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            for column, text in enumerate(self._cells(row)):
+                item = self.table.item(index, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(index, column, item)
+                if item.text() != text:
+                    item.setText(text)
+                if column == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, str(row.config.path))
+            if selected and str(row.config.path) == str(selected):
+                self.table.selectRow(index)
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
+        self._update_buttons()
+
+    @staticmethod
+    def _cells(row: WatchRow) -> list[str]:
+        config, activity = row.config, row.activity
+        if row.problem:
+            status = row.problem
+        elif not config.enabled:
+            status = "paused"
+        elif activity is None:
+            status = "starting"
+        else:
+            status = activity.last_message
+        return [
+            str(config.path),
+            config.scope,
+            describe_filters(config),
+            status,
+            describe_age(activity.last_event if activity else None),
+            str(activity.queued) if activity else "0",
+        ]
+
+    def selected_path(self) -> Path | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return Path(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def _selected_config(self) -> WatchFolderSettings | None:
+        path = self.selected_path()
+        return next((f for f in self.service.folders if f.path == path), None)
+
+    def _update_buttons(self) -> None:
+        config = self._selected_config()
+        self.remove_button.setEnabled(config is not None)
+        self.pause_button.setEnabled(config is not None)
+        self.pause_button.setText(
+            "Resume watching" if config is not None and not config.enabled else "Pause watching"
+        )
+
+    # ------------------------------------------------------------- actions
+
+    def choose_folder(self, path: str = "") -> None:
+        self.dialog = WatchFolderDialog(path or str(Path.home()), self.scopes, self)
+        self.dialog.accepted.connect(self._dialog_done)
+        self.dialog.open()
+
+    def _dialog_done(self) -> None:
+        folder = self.dialog.result_folder if self.dialog is not None else None
+        if folder is not None:
+            self._apply(lambda: self.service.add_folder(folder))
+
+    def remove_selected(self) -> None:
+        path = self.selected_path()
+        if path is not None:
+            self._apply(lambda: self.service.remove_folder(path))
+
+    def toggle_selected(self) -> None:
+        config = self._selected_config()
+        if config is not None:
+            self._apply(lambda: self.service.set_enabled(config.path, not config.enabled))
+
+    def _apply(self, change: Callable[[], Settings]) -> None:
+        try:
+            settings = change()
+        except ConfigError as exc:
+            self.problem.emit(str(exc))
+            return
+        self.settings_changed.emit(settings)
+        self.refresh()

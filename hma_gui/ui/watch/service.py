@@ -1,0 +1,146 @@
+"""The window's watched folders: the core's `FolderWatcher`, started from the settings.
+
+The watcher runs its own threads (watchdog's and a poller) and enqueues
+finished files into the session's job store; this adapter turns "jobs were
+queued" into a signal on the main thread (the window kicks the upload queue),
+restarts the watcher when the watch list changes, and saves the list to the
+settings file when the user adds or removes a folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from hma_gui.core.config.settings import Settings, WatchFolderSettings
+from hma_gui.core.config.settings_file import save_settings
+from hma_gui.core.errors import ConfigError, HmaError
+from hma_gui.core.hashes.digests import Md5Cache
+from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher, JobPreparer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    """One line of the watched-folders table."""
+
+    config: WatchFolderSettings
+    activity: FolderActivity | None  # None while the folder is not watched (disabled, missing)
+    problem: str | None = None
+
+
+class WatchService(QObject):
+    enqueued = Signal(int)  # jobs the watcher queued (main thread)
+    changed = Signal()  # the watch list changed
+    _from_watcher = Signal(int)
+
+    def __init__(self, store: JobStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._settings: Settings | None = None
+        self._watcher: FolderWatcher | None = None
+        self._batch = 0
+        self._problems: dict[Path, str] = {}
+        self.prepare: JobPreparer | None = None  # the duplicate check (set by the window)
+        self.md5_cache: Md5Cache | None = None
+        self._from_watcher.connect(self.enqueued, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def folders(self) -> list[WatchFolderSettings]:
+        return list(self._settings.watch_folders) if self._settings else []
+
+    @property
+    def batch_id(self) -> int:
+        """The batch the watcher's jobs go to (0 until a folder is watched)."""
+        return self._batch
+
+    @property
+    def running(self) -> bool:
+        return self._watcher is not None
+
+    def apply(self, settings: Settings) -> None:
+        """Watch what `settings` lists (restarting only when the list or its rules changed)."""
+        previous = self._settings
+        self._settings = settings
+        if (
+            previous is not None
+            and self._watcher is not None
+            and previous.watch_folders == settings.watch_folders
+            and previous.watch_settle_seconds == settings.watch_settle_seconds
+            and previous.scopes == settings.scopes
+        ):
+            return
+        self.stop()
+        self._problems.clear()
+        folders = []
+        for folder in settings.watch_folders:
+            if not folder.enabled:
+                continue
+            if not folder.path.expanduser().is_dir():
+                self._problems[folder.path] = "folder not found"
+                continue
+            folders.append(folder)
+        if folders:
+            if not self._batch:
+                self._batch = self._store.new_batch("watched folders")
+            watcher = FolderWatcher(
+                folders,
+                settings,
+                self._store,
+                batch_id=self._batch,
+                md5_cache=self.md5_cache,
+                prepare=self.prepare,
+                on_enqueued=lambda ids: self._from_watcher.emit(len(ids)),
+            )
+            try:
+                watcher.start()
+            except (HmaError, OSError) as exc:
+                logger.error("cannot watch folders: %s", exc)
+                for folder in folders:
+                    self._problems[folder.path] = str(exc)
+            else:
+                self._watcher = watcher
+                logger.info("watching %d folder(s)", len(folders))
+        self.changed.emit()
+
+    def stop(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def rows(self) -> list[WatchRow]:
+        activity = self._watcher.activity if self._watcher else {}
+        rows = []
+        for config in self.folders:
+            resolved = config.path.expanduser().resolve()
+            rows.append(WatchRow(config, activity.get(resolved), self._problems.get(config.path)))
+        return rows
+
+    # ------------------------------------------------------------- editing the list
+
+    def add_folder(self, folder: WatchFolderSettings) -> Settings:
+        folders = [f for f in self.folders if f.path != folder.path] + [folder]
+        return self._save(folders)
+
+    def remove_folder(self, path: Path) -> Settings:
+        return self._save([f for f in self.folders if f.path != path])
+
+    def set_enabled(self, path: Path, enabled: bool) -> Settings:
+        folders = [
+            f.model_copy(update={"enabled": enabled}) if f.path == path else f for f in self.folders
+        ]
+        return self._save(folders)
+
+    def _save(self, folders: list[WatchFolderSettings]) -> Settings:
+        """Write the list to the settings file; `ConfigError` leaves everything as it was."""
+        if self._settings is None:
+            raise ConfigError("the watched folders are not loaded yet")
+        save_settings({"watch_folders": folders}, replace=["watch_folders"])
+        updated = self._settings.model_copy(update={"watch_folders": folders})
+        self.apply(updated)
+        return updated
