@@ -12,6 +12,7 @@ import pytest
 
 from hma_gui.cli.etl_cmd import hma_etl_main
 from hma_gui.cli.main import main
+from hma_gui.core.etl.schema import SCHEMA_VERSION
 from tests.conftest import S3Env, free_port
 from tests.etl.conftest import SAMPLE_CSV, Target, upload_csv
 from tests.mariadb_server import MariaDbServer
@@ -48,7 +49,7 @@ def test_db_init_creates_the_tables_once(target: Target) -> None:
 
     assert code == 0, err
     assert "already up to date (nothing changed)" in out
-    assert target.query("SELECT version FROM etl_schema_version") == versions == [(1,)]
+    assert target.query("SELECT version FROM etl_schema_version") == versions == [(SCHEMA_VERSION,)]
 
 
 def test_etl_prints_each_file_and_the_rejects_report(s3_env: S3Env, target: Target) -> None:

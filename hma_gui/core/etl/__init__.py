@@ -3,7 +3,9 @@
 Public API (Qt-free; the GUI and the CLI drive the same calls):
 
 * `run_etl(settings, EtlOptions(...), progress=..., cancel=...)` → `RunResult`
-* `EtlRunner(client, database, bucket=, prefix=)` with `.plan()` and `.run()`
+* `run_etl(settings, options, key="s3://bucket/key")` → one object and its parents
+* `EtlRunner(client, database, bucket=, prefix=, source=)` with `.plan()`, `.run()`
+  and `.run_one(bucket, key)`
 * `open_database(DbConfig.from_settings(settings))` → `EtlDatabase` with
   `init_schema()`, `history()`, `row_counts()`
 * `EtlProgress` (per-file callbacks), `TaskProgressAdapter` for a plain `TaskProgress`
@@ -20,9 +22,11 @@ from hma_gui.core.etl.database import (
     EtlRunRecord,
     open_database,
 )
-from hma_gui.core.etl.pipeline import EtlOptions, EtlRunner, PlannedFile, run_etl
+from hma_gui.core.etl.pipeline import EtlOptions, EtlRunner, run_etl
+from hma_gui.core.etl.planning import PlannedFile, parse_s3_uri
 from hma_gui.core.etl.results import (
     EtlProgress,
+    EtlSource,
     FileResult,
     FileStatus,
     NullEtlProgress,
@@ -40,6 +44,7 @@ __all__ = [
     "EtlProgress",
     "EtlRunRecord",
     "EtlRunner",
+    "EtlSource",
     "FileResult",
     "FileStatus",
     "NullEtlProgress",
@@ -48,5 +53,6 @@ __all__ = [
     "SourceObject",
     "TaskProgressAdapter",
     "open_database",
+    "parse_s3_uri",
     "run_etl",
 ]
