@@ -134,11 +134,10 @@ def plan_object(
             for s in files
             if not database.loaded_before(s.bucket, s.key, s.etag)
         )
-    defer = None
     if absent and wait_for_parents:
+        # Load none of the parents either: a present parent may itself need an absent one.
         where = f"s3://{bucket}/{folder}"
-        defer = (
-            f"waiting for the {' and '.join(absent)} file{'s' if len(absent) > 1 else ''} "
-            f"in {where} (its rows refer to them)"
-        )
-    return [*planned, PlannedFile(source, table, defer=defer)]
+        noun = "files" if len(absent) > 1 else "file"
+        why = f"waiting for the {' and '.join(absent)} {noun} in {where} (its rows refer to them)"
+        return [PlannedFile(source, table, defer=why)]
+    return [*planned, PlannedFile(source, table)]
