@@ -203,3 +203,37 @@ def test_missing_bucket_is_one_line_and_exit_2(
         "hma-ingest: bucket 'no-such-bucket-for-etl' does not exist "
         "(check the scope's bucket in the settings)"
     ]
+
+
+def test_hma_etl_load_one_waits_for_parents_then_loads_them_first(
+    s3_env: S3Env, target: Target
+) -> None:
+    uri = f"s3://{s3_env.mba_bucket}/mba/csv/deductibles_oop.csv"
+    upload_csv(s3_env, "deductibles_oop.csv", (SAMPLE_CSV / "deductibles_oop.csv").read_bytes())
+    upload_csv(s3_env, "MemberData.csv", (SAMPLE_CSV / "MemberData.csv").read_bytes())
+    out, err = io.StringIO(), io.StringIO()
+
+    assert hma_etl_main(["load-one", uri], out, err) == 1, err.getvalue()
+    assert "deferred" in out.getvalue() and "waiting for the plans file" in out.getvalue()
+    assert sum(target.counts().values()) == 0
+
+    upload_csv(s3_env, "plan_details.csv", (SAMPLE_CSV / "plan_details.csv").read_bytes())
+    code, out_text, err_text = cli("etl", "--key", uri, "--json")
+
+    assert code == 0, err_text
+    files = json.loads(out_text)["files"]
+    assert [(f["table"], f["status"]) for f in files] == [
+        ("plans", "succeeded"),
+        ("members", "succeeded"),
+        ("deductibles_oop", "succeeded"),
+    ]
+    assert all(f["rows_rejected"] == 0 for f in files)
+    assert target.counts()["benefit_accumulator"] == 0
+    sources = {row[0] for row in target.query("SELECT DISTINCT source FROM etl_runs")}
+    assert sources == {"cli"}
+
+    code, out_text, _ = cli("etl", "--key", uri, "--json")  # loaded before: skipped, exit 0
+    assert code == 0
+    assert [f["status"] for f in json.loads(out_text)["files"]] == ["skipped"]
+    code, _, err_text = cli("etl", "--key", "mba/csv/x.csv")
+    assert code == 2 and "s3://bucket/key" in err_text
