@@ -44,6 +44,9 @@ STATUS_LOOK: dict[FileStatus | None, tuple[str, JobState]] = {
     FileStatus.REJECTED: ("Rejected", JobState.FAILED),
     FileStatus.FAILED: ("Failed", JobState.FAILED),
     FileStatus.CANCELLED: ("Cancelled", JobState.SKIPPED),
+    FileStatus.BUSY: ("Busy (retried)", JobState.FAILED),
+    FileStatus.DEFERRED: ("Waiting for parents", JobState.QUEUED),
+    FileStatus.MISSING: ("Object gone", JobState.SKIPPED),
 }
 
 

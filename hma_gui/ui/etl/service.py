@@ -25,9 +25,9 @@ from hma_gui.core.etl import (
     DbConfig,
     EtlOptions,
     EtlRunner,
+    EtlSource,
     RunResult,
     open_database,
-    run_etl,
 )
 from hma_gui.core.etl.pipeline import MBA_SCOPE
 from hma_gui.core.logging_setup import redact
@@ -240,10 +240,10 @@ def _run(
     database = open_database(db_config(settings, sandboxed))
     try:
         scope = settings.scope(MBA_SCOPE)
-        runner = EtlRunner(client, database, bucket=scope.bucket, prefix=scope.prefix)
-        board.plan(runner.plan(options))
-        return run_etl(
-            settings, options, progress=board, cancel=token, client=client, database=database
+        runner = EtlRunner(
+            client, database, bucket=scope.bucket, prefix=scope.prefix, source=EtlSource.WINDOW
         )
+        board.plan(runner.plan(options))
+        return runner.run(options, board, token)
     finally:
         database.close()
