@@ -19,7 +19,8 @@ invocation is loading; keep it well under the function timeout).
 
 Why no aws-lambda-powertools batch processor: the worker (``hma-ingest worker
 --kinds etl``) must decide the same retries without Lambda, so the decision
-lives in core (`handle_s3_event_records`) and this handler only adapts it.
+lives in core (`EventLoader.handle` → `handle_s3_event_records`) and this
+handler only adapts it.
 
 The database connection and the S3 client are built on the first invocation
 and kept while the execution environment lives (Lambda's usual reuse); they are
@@ -30,24 +31,13 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from typing import Any
 
-from hma_gui.core.config.settings import Settings, load_settings
+from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import HmaError
-from hma_gui.core.etl import (
-    DbConfig,
-    EtlDatabase,
-    EtlOptions,
-    EtlRunner,
-    EtlSource,
-    RunResult,
-    open_database,
-)
-from hma_gui.core.etl.db_secret import resolve_db_secret
-from hma_gui.core.etl.pipeline import MBA_SCOPE
-from hma_gui.core.etl.s3_events import BatchOutcome, handle_s3_event_records
-from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.etl import EtlSource
+from hma_gui.core.etl.event_loader import EventLoader
+from hma_gui.core.etl.s3_events import BatchOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +49,7 @@ class EventsFailed(HmaError):
     """Some objects of a direct S3 event did not load (raised so that Lambda retries)."""
 
 
-@dataclass
-class _Runtime:
-    settings: Settings
-    database: EtlDatabase
-    runner: EtlRunner
-    options: EtlOptions
-
-    def load_one(self, bucket: str, key: str) -> RunResult:
-        return self.runner.run_one(bucket, key, self.options)
-
-
-_cached: tuple[frozenset[tuple[str, str]], _Runtime] | None = None
+_cached: tuple[frozenset[tuple[str, str]], EventLoader] | None = None
 
 
 def _configuration() -> frozenset[tuple[str, str]]:
@@ -81,7 +60,7 @@ def _configuration() -> frozenset[tuple[str, str]]:
     )
 
 
-def _runtime() -> _Runtime:
+def _loader() -> EventLoader:
     global _cached
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         os.environ.setdefault("HMA_DATA_DIR", LAMBDA_TMP)
@@ -90,22 +69,12 @@ def _runtime() -> _Runtime:
     if _cached is not None and _cached[0] == configuration:
         return _cached[1]
     if _cached is not None:
-        _cached[1].database.close()
+        _cached[1].close()
         _cached = None
-    settings = resolve_db_secret(load_settings())
-    database = open_database(DbConfig.from_settings(settings))
-    scope = settings.scope(MBA_SCOPE)
-    runner = EtlRunner(
-        make_s3_client(settings),
-        database,
-        bucket=scope.bucket,
-        prefix=scope.prefix,
-        source=EtlSource.LAMBDA,
-    )
     wait = float(os.environ.get("HMA_ETL_LOCK_WAIT") or DEFAULT_LOCK_WAIT)
-    runtime = _Runtime(settings, database, runner, EtlOptions(lock_wait=wait))
-    _cached = (configuration, runtime)
-    return runtime
+    loader = EventLoader.from_settings(load_settings(), EtlSource.LAMBDA, lock_wait=wait)
+    _cached = (configuration, loader)
+    return loader
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
@@ -113,7 +82,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str
     if not records:
         logger.info("no records in the event")
         return {"batchItemFailures": []}
-    outcome = handle_s3_event_records(records, _runtime().load_one)
+    outcome = _loader().handle(records)
     _log(outcome)
     if all(r.get("eventSource") == "aws:s3" for r in records):
         failed = [r for r in outcome.records if r.retry]

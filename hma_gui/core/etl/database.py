@@ -46,7 +46,6 @@ class DbErrorKind(StrEnum):
     AUTH = "auth"  # wrong user or password, no access to the database
     UNREACHABLE = "unreachable"  # no server there, DNS, TLS handshake
     LOST = "lost"  # the connection dropped or was killed mid-work
-    BUSY = "busy"  # another loader holds the lock
     OTHER = "other"
 
 
