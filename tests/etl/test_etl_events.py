@@ -307,3 +307,24 @@ def test_unreadable_messages_are_retried(mysql_target: Target, s3_env: S3Env) ->
     assert handler({"Records": records}, None) == {
         "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]
     }
+
+
+def test_a_worker_handles_raw_sqs_messages_the_same_way(
+    s3_env: S3Env, mysql_target: Target, events: EventQueue
+) -> None:
+    """The seam for `hma-ingest worker --kinds etl`: messages as receive_message returns them."""
+    from hma_gui.core.etl import EtlSource
+    from hma_gui.core.etl.event_loader import EventLoader
+
+    upload_csv(s3_env, "MemberData.csv", sample("MemberData.csv"))  # its plans file: not yet
+    upload_csv(s3_env, "plan_details.csv", sample("plan_details.csv"))
+    messages = events.sqs.receive_message(QueueUrl=events.url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 2
+    loader = EventLoader.from_settings(load_settings(), EtlSource.WORKER, lock_wait=1)
+    try:
+        outcome = loader.handle(messages)
+    finally:
+        loader.close()
+    assert outcome.failed_message_ids == []
+    assert mysql_target.counts()["members"] == EXPECTED["members"]
+    assert {row[0] for row in mysql_target.query("SELECT source FROM etl_runs")} == {"worker"}
