@@ -284,7 +284,7 @@ def cmd_db_history(ctx: CliContext) -> int:
         return ExitStatus.OK
     for r in records:
         counts = f"read {r.rows_read:,} loaded {r.rows_loaded:,} rejected {r.rows_rejected:,}"
-        ctx.out(f"{r.started_at[:19]}  {r.status:10} {r.key}  {counts}")
+        ctx.out(f"{r.started_at[:19]}  {r.status:10} {r.source or '-':7} {r.key}  {counts}")
         if r.error:
             ctx.out(f"    {r.error}")
     return ExitStatus.OK

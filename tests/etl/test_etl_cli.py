@@ -109,6 +109,8 @@ def test_db_status_and_history_show_what_the_runs_did(s3_env: S3Env, target: Tar
     assert code == 0, err
     loaded = [line for line in out.splitlines() if "mba/csv/MemberData.csv" in line]
     assert loaded and "read 500 loaded 500 rejected 0" in loaded[0]
+    assert loaded[0].split()[3] == "cli"  # who loaded it (window, cli, worker, lambda)
+    assert records[0]["source"] == "cli"
 
 
 def test_dry_run_writes_nothing_and_table_filter(s3_env: S3Env, target: Target) -> None:
