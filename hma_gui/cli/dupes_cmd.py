@@ -124,14 +124,14 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             progress.done()
         report = DuplicateReport(roots=list(args.paths), local=local)
         if args.check_s3:
-            from hma_gui.core.duplicates.check import check_jobs  # imports boto3: only here
+            from hma_gui.core.duplicates.screen import screen_jobs  # imports boto3: only here
             from hma_gui.core.jobs.plan import plan
 
             planned = plan(args.paths, settings, options)
-            review = check_jobs(
+            review = screen_jobs(
                 planned.jobs, settings=settings, client=ctx.s3(), cache=cache,
                 progress=progress, local=local,
-            )  # fmt: skip
+            ).review  # fmt: skip
             report.s3 = review.s3
             report.s3.issues.extend(
                 ScanIssue(j.source, f"not compared with S3: {j.error}") for j in planned.failed
@@ -186,8 +186,7 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     if not enabled or not planned.queued:
         return planned.jobs, ExitStatus.OK
     from hma_gui.cli.duplicate_prompt import TerminalDecider
-    from hma_gui.core.duplicates.check import check_jobs
-    from hma_gui.core.duplicates.decisions import decide
+    from hma_gui.core.duplicates.screen import screen_jobs
 
     policy = ctx.args.on_duplicate or settings.on_duplicate
     decider = None
@@ -205,9 +204,10 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     cache = open_hash_cache(ctx)
     progress = _TerminalProgress(ctx.stderr) if ctx.interactive else None
     try:
-        review = check_jobs(
-            planned.jobs, settings=settings, client=ctx.s3(), cache=cache, progress=progress
-        )
+        screened = screen_jobs(
+            planned.jobs, settings=settings, client=ctx.s3(), policy=policy, ask=decider,
+            cache=cache, progress=progress,
+        )  # fmt: skip
     except AuthError:
         raise  # bad credentials: every request would fail alike (exit 2)
     except UploadError as exc:  # S3 unreachable, bucket missing, listing denied
@@ -222,12 +222,12 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
             cache.close()
         if progress is not None:
             progress.done()
-    if not decide(review, policy, decider):
+    if screened.cancelled:
         ctx.err("hma-ingest: upload cancelled; nothing was uploaded")
         return None, ExitStatus.INTERRUPTED
-    _print_decisions(ctx, review)
-    status = ExitStatus.SOME_FAILED if review.unresolved() else ExitStatus.OK
-    return review.apply(planned.jobs), status
+    _print_decisions(ctx, screened.review)
+    status = ExitStatus.SOME_FAILED if screened.unresolved else ExitStatus.OK
+    return screened.jobs, status
 
 
 def combine_status(*statuses: int) -> int:
@@ -241,9 +241,10 @@ def combine_status(*statuses: int) -> int:
 
 def _print_decisions(ctx: CliContext, review: DuplicateReview) -> None:
     from hma_gui.core.duplicates.s3_check import S3Class
+    from hma_gui.core.jobs.store import Decision
 
     outcome = review.resolve()
-    skipped = sum(1 for d in outcome if d.decision.value == "skip")
+    skipped = sum(1 for d in outcome if d.decision is Decision.SKIP)
     counts = review.s3.counts()
     requests = review.s3.requests
     ctx.err(
@@ -256,7 +257,7 @@ def _print_decisions(ctx: CliContext, review: DuplicateReview) -> None:
     for finding in review.unresolved():
         ctx.err(f"conflict: {finding.path} → {finding.uri}: {finding.detail} (not uploaded)")
     for decided in outcome:
-        if decided.decision.value in ("overwrite", "keep-both"):
+        if decided.decision in (Decision.OVERWRITE, Decision.KEEP_BOTH):
             ctx.err(f"{decided.decision.value}: {decided.path}: {decided.reason}")
 
 

@@ -6,8 +6,8 @@ changes to the table and the counters on a timer.
 
 Where later features plug in:
 
-* ``self.tabs`` — the Uploads and Log tabs; a Duplicates tab goes at index 1
-  (`add_tab`), the ETL tab is after it (`_build_etl`);
+* ``self.tabs`` — the Uploads and Log tabs; the Duplicates tab goes at index 1
+  (`duplicates_tab.install`), the ETL tab is after it (`_build_etl`);
 * ``self.header_actions`` — buttons in the header (the Run ETL button);
 * ``self.counters.add_tile`` — more counters (duplicates); the queue's buttons are
   ``self.queue_controls``;
@@ -45,6 +45,7 @@ from hma_gui.core.config.settings import Settings
 from hma_gui.core.etl import EtlOptions, RunResult
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.ui import icons
+from hma_gui.ui.duplicates import tab as duplicates_tab
 from hma_gui.ui.duplicates.flow import DuplicateFlow
 from hma_gui.ui.etl.model import summarize
 from hma_gui.ui.etl.panel import EtlPanel
@@ -126,7 +127,12 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.table, icons.icon("list"), "Uploads")
         self.tabs.addTab(self.log_panel, icons.icon("log"), "Log")
-        self.watch_service = WatchService(session.store, self)
+        self.duplicates = DuplicateFlow(
+            session, self.banner, start_queue=self.start_queue, parent=self
+        )  # the check of drops and watched folders, the review
+        self.watch_service = WatchService(
+            session.store, self, check=self.duplicates.watch_connection, cache=session.hash_cache
+        )
         self.watch_panel = WatchPanel(self.watch_service, sorted(session.settings.scopes))
         self.tabs.insertTab(
             self.tabs.indexOf(self.log_panel),
@@ -135,7 +141,7 @@ class MainWindow(QMainWindow):
             "Watched folders",
         )
         self._build_etl()
-        self.duplicates = DuplicateFlow(self)  # the Duplicates tab and tiles, the check of drops
+        duplicates_tab.install(self.tabs, 1, self.counters, self.duplicates)
         layout.addWidget(self.tabs, 1)
 
         self.scan_label = QLabel()
@@ -169,6 +175,7 @@ class MainWindow(QMainWindow):
         shortcut("Ctrl+F", self._focus_search)
         shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         shortcut("Ctrl+2", lambda: self.tabs.setCurrentWidget(self.log_panel))
+        shortcut("Ctrl+D", lambda: self.duplicates.open_review())
         shortcut(QKeySequence.StandardKey.Quit, self.quit)
 
     def _build_etl(self) -> None:
@@ -232,6 +239,9 @@ class MainWindow(QMainWindow):
         session.settings_changed.connect(self._on_settings_changed)
         self.log_panel.problems.connect(self._show_problem_count)
         self.watch_service.enqueued.connect(self._on_watch_enqueued)
+        self.watch_service.reviewed.connect(self.duplicates.add_findings)
+        self.duplicates.status.connect(self.statusBar().showMessage)
+        self.duplicates.scan_status.connect(self.scan_label.setText)
         self.watch_panel.settings_changed.connect(self._watch_list_saved)
         self.watch_panel.problem.connect(
             lambda message: self.banner.show_message("error", message, topic="watch")
@@ -281,7 +291,7 @@ class MainWindow(QMainWindow):
         """Scan `paths` in the background and queue what they hold."""
         settings = self.session.settings
         options = self.options.plan_options(settings)
-        self.session.intake.submit(list(paths), settings, options)
+        self.session.intake.submit(list(paths), settings, options, self.duplicates.checker)
         if self.session.queue.mode is QueueMode.STOPPED:
             self.start_queue()
 

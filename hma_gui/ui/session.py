@@ -150,6 +150,11 @@ class Session(QObject):
 
     # ------------------------------------------------------------- settings
 
+    def update_settings(self, values: dict[str, object]) -> None:
+        """A few values saved elsewhere (the Duplicates tab, the watch list): no new client."""
+        self.base_settings = self.base_settings.model_copy(update=values)
+        self.settings = self.settings.model_copy(update=values)
+
     def apply_settings(self, base: Settings) -> None:
         """New settings from the dialog: concurrency at once, a new client for new jobs."""
         self.base_settings = base

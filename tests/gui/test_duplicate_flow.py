@@ -9,8 +9,6 @@ from pytestqt.qtbot import QtBot
 
 from hma_gui.core.config.settings import WatchFolderSettings, load_settings
 from hma_gui.core.duplicates.decisions import Decision
-from hma_gui.core.duplicates.stored_decisions import WAITING_REASON
-from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
 from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.ui.duplicates.models import FindingColumn
@@ -120,7 +118,7 @@ def test_when_s3_is_down_at_start_the_waiting_files_say_so_and_check_again(
         "cannot reach"
     )
     [job] = second.session.store.jobs()
-    assert (job.state, job.error) == (JobState.SKIPPED, WAITING_REASON)  # nothing lost
+    assert (job.state, job.error) == (JobState.WAITING, None)  # nothing lost
     proxy.up()
     next(b for b in banner.buttons if b.text() == "Check again").click()
     qtbot.waitUntil(lambda: "from last time waits" in banner.message.text(), timeout=WAIT_MS)
@@ -155,11 +153,12 @@ def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
     assert dialog.isVisible() and not dialog.isModal()
     # The new file does not wait for the review; the others wait as skipped jobs.
     qtbot.waitUntil(lambda: "mba/csv/new.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
-    waiting = window.session.store.jobs(state=JobState.SKIPPED)
+    waiting = window.session.store.jobs(state=JobState.WAITING)
     assert sorted(Path(j.source).name for j in waiting) == [
         "conflict.csv", "same.csv", "twin-a.csv", "twin-b.csv",
     ]  # fmt: skip
-    assert {j.error for j in waiting} == {WAITING_REASON}
+    assert {j.error for j in waiting} == {None}
+    assert window.session.store.counters().skipped == 0
     assert window.counters.tiles["to_decide"].value.text() == "4"
     assert window.tabs.tabText(1) == "Duplicates  (4)"
 
@@ -194,7 +193,7 @@ def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
     assert jobs["conflict.csv"].decision == "keep-both"
     assert jobs["same.csv"].error.startswith("already in S3")  # type: ignore[union-attr]
     assert jobs["twin-b.csv"].error.startswith("same content as")  # type: ignore[union-attr]
-    assert jobs["same-again.csv"].error == WAITING_REASON
+    assert jobs["same-again.csv"].state is JobState.WAITING
     qtbot.waitUntil(lambda: window.counters.tiles["duplicates"].value.text() == "2")
     assert window.counters.tiles["to_decide"].value.text() == "1"  # same-again.csv
     panel = flow.panel
@@ -261,13 +260,12 @@ def test_a_watched_folder_skips_a_file_already_in_s3(
     )
     client = make_s3_client(settings)
     with JobStore(tmp_path / "jobs.db") as store:
-        service = WatchService(store)
+        service = WatchService(store, check=lambda: (settings, client))
         reviews: list[object] = []
-        service.prepare = WatchDuplicateCheck(
-            store, lambda: (settings, client), on_review=lambda r, _j: reviews.append(r)
-        )
+        service.reviewed.connect(reviews.append)
         with qtbot.waitSignal(service.enqueued, timeout=WAIT_MS) as blocker:
             service.apply(settings)
+        qtbot.waitUntil(lambda: len(reviews) == 1, timeout=WAIT_MS)
         service.stop()
         jobs = {Path(j.source).name: j for j in store.jobs()}
     assert blocker.args == [2]

@@ -4,7 +4,8 @@ A `DuplicateReview` holds the planned jobs of one upload with what the checks
 found (local duplicate groups among them, the S3 class of each), and one
 `Decision` per file. Decisions are set per file, per local group, per S3
 class or for all, preselected from a policy (`preselect`), and turned into
-jobs (`apply` for jobs not yet enqueued, `record` for jobs in the store):
+jobs by `apply` (jobs not yet enqueued; `stored_decisions.write_decided`
+writes its outcome onto jobs in the store):
 a skipped file becomes a ``skipped`` job whose error says why; a "keep both"
 file is retargeted to a free key such as ``name__2.csv``.
 
@@ -34,22 +35,16 @@ import dataclasses
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from hma_gui.core.duplicates.local import DuplicateGroup, LocalScanResult
 from hma_gui.core.duplicates.s3_check import S3CheckResult, S3Class, S3Finding
 from hma_gui.core.files.key_convention import validate_key
-from hma_gui.core.jobs.store import Job, JobState, JobStore, NewJob
+from hma_gui.core.jobs.store import Decision, Job, JobState, NewJob
+
+__all__ = ["POLICIES", "Decision", "DecisionCallback", "DuplicateReview", "FileDecision", "decide"]
 
 POLICIES = ("skip", "overwrite", "keep-both", "ask")
-
-
-class Decision(StrEnum):
-    UPLOAD = "upload"
-    SKIP = "skip"
-    OVERWRITE = "overwrite"
-    KEEP_BOTH = "keep-both"
 
 
 class DecisionCallback(Protocol):
@@ -280,33 +275,16 @@ class DuplicateReview:
                 result.append(
                     dataclasses.replace(
                         job, state=JobState.SKIPPED, error=decided.reason,
-                        decision=decided.decision.value, md5=md5,
+                        decision=decided.decision, md5=md5,
                     )
                 )  # fmt: skip
             elif decided.reason:  # overwrite or keep both
                 result.append(
-                    dataclasses.replace(
-                        job, key=decided.key, decision=decided.decision.value, md5=md5
-                    )
+                    dataclasses.replace(job, key=decided.key, decision=decided.decision, md5=md5)
                 )
             else:
                 result.append(dataclasses.replace(job, md5=md5))
         return result
-
-    def record(self, store: JobStore, jobs: Sequence[Job]) -> None:
-        """Write the decisions onto jobs already in the store (queued ones)."""
-        outcome = {d.path: d for d in self.resolve()}
-        for job in jobs:
-            decided = outcome.get(job.source)
-            if decided is None or job.state is not JobState.QUEUED:
-                continue
-            if decided.decision is Decision.SKIP:
-                store.mark_skipped(job.id, decided.reason)
-                store.set_decision(job.id, decided.decision.value)
-            elif decided.decision is Decision.KEEP_BOTH and decided.key:
-                store.retarget(job.id, key=decided.key, decision=decided.decision.value)
-            elif decided.decision is Decision.OVERWRITE:
-                store.set_decision(job.id, decided.decision.value)
 
 
 def decide(review: DuplicateReview, policy: str, ask: DecisionCallback | None = None) -> bool:

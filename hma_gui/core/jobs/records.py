@@ -1,4 +1,8 @@
-"""The job store's records: job states, jobs, new jobs, the upload ledger, counters."""
+"""The job store's records: job states, decisions, jobs, new jobs, the upload ledger, counters.
+
+States and decisions are stored as their enum values (codes); the words people
+read are derived from them where they are shown (``ui/theme.py``, the CLI).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,20 @@ class JobState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    WAITING = "waiting"  # held at its planned key until someone decides about a duplicate
 
     @property
     def finished(self) -> bool:
         return self in (JobState.DONE, JobState.FAILED, JobState.SKIPPED)
+
+
+class Decision(StrEnum):
+    """What was decided about a file the duplicate check questioned."""
+
+    UPLOAD = "upload"
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+    KEEP_BOTH = "keep-both"
 
 
 PENDING = (JobState.QUEUED, JobState.RUNNING)
@@ -47,7 +61,7 @@ class Job:
     error: str | None
     retryable: bool
     etag: str | None
-    decision: str | None
+    decision: Decision | None
     owner: str | None
     rev: int
     created_at: float
@@ -64,6 +78,7 @@ class Job:
         values = list(row)
         values[10] = JobState(values[10])
         values[13] = bool(values[13])
+        values[15] = Decision(values[15]) if values[15] is not None else None
         return cls(*values)
 
 
@@ -81,7 +96,7 @@ class NewJob:
     md5: str | None = None
     state: JobState = JobState.QUEUED
     error: str | None = None
-    decision: str | None = None
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +120,14 @@ class Counters:
     done: int = 0
     failed: int = 0
     skipped: int = 0
-    bytes_total: int = 0  # bytes of every job that is or was to be uploaded (not skipped)
+    waiting: int = 0  # held for a duplicate decision: neither pending nor finished
+    bytes_total: int = 0  # bytes of every job that is, was or may be uploaded (not skipped)
     bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
     bytes_failed: int = 0
 
     @property
     def total(self) -> int:
-        return self.queued + self.running + self.done + self.failed + self.skipped
+        return self.queued + self.running + self.done + self.failed + self.skipped + self.waiting
 
     @property
     def pending(self) -> int:

@@ -2,9 +2,11 @@
 
 One row per job. A job moves ``queued → running → done | failed | skipped``;
 ``failed`` and ``running`` jobs go back to ``queued`` on retry, resume or
-crash recovery. Every write is one short transaction, so a killed process
-loses at most the job it was running, and that job is found again at start-up
-(`recover_orphans`).
+crash recovery. A file the duplicate check questioned can instead be
+``waiting`` (for a person's decision): it is neither pending nor finished
+until the decision queues or skips it (`redecide`). Every write is one short
+transaction, so a killed process loses at most the job it was running, and
+that job is found again at start-up (`recover_orphans`).
 
 Counters are queries: triggers keep a ``counts`` table per (batch, state) up to
 date, so reading them costs the same with 10 or 100,000 jobs. Every write also
@@ -27,6 +29,7 @@ from hma_gui.core.jobs.records import (
     PENDING,
     START,
     Counters,
+    Decision,
     Job,
     JobState,
     NewJob,
@@ -40,6 +43,7 @@ __all__ = [
     "PENDING",
     "START",
     "Counters",
+    "Decision",
     "Job",
     "JobState",
     "JobStore",
@@ -134,7 +138,16 @@ class JobStore(JobQueries):
                         "UPDATE jobs SET state = 'queued', batch_id = ?, size = ?, mtime_ns = ?,"
                         " md5 = COALESCE(?, md5), error = NULL, decision = COALESCE(?, decision),"
                         " rev = ?, updated_at = ? WHERE id = ?",
-                        (batch_id, job.size, job.mtime_ns, job.md5, job.decision, rev, now, job_id),
+                        (
+                            batch_id,
+                            job.size,
+                            job.mtime_ns,
+                            job.md5,
+                            _code(job.decision),
+                            rev,
+                            now,
+                            job_id,
+                        ),
                     )
                 return job_id, False
         finished = now if job.state.finished else None
@@ -144,7 +157,7 @@ class JobStore(JobQueries):
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
             (
                 batch_id, job.source, job.root, job.size, job.mtime_ns, job.md5, job.scope,
-                job.bucket, job.key, job.state.value, job.error, job.decision, rev, now, now,
+                job.bucket, job.key, job.state.value, job.error, _code(job.decision), rev, now, now,
                 finished,
             ),
         )  # fmt: skip
@@ -280,19 +293,25 @@ class JobStore(JobQueries):
         ]
         return self.release(dead)
 
-    def retarget(self, job_id: int, *, key: str, decision: str | None) -> None:
+    def retarget(self, job_id: int, *, key: str, decision: Decision | None) -> None:
         """Change where a queued job goes (duplicate review: keep both)."""
         with self._write() as cur:
             rev = self._next_rev(cur)
             cur.execute(
                 "UPDATE jobs SET key = ?, decision = ?, rev = ?, updated_at = ? WHERE id = ?",
-                (key, decision, rev, time.time(), job_id),
+                (key, _code(decision), rev, time.time(), job_id),
             )
 
     def redecide(
-        self, job_id: int, *, key: str, decision: str | None, state: JobState, error: str | None
+        self,
+        job_id: int,
+        *,
+        key: str,
+        decision: Decision | None,
+        state: JobState,
+        error: str | None,
     ) -> bool:
-        """A changed duplicate decision on a queued or skipped job: its target, state, reason.
+        """A duplicate decision on a queued, skipped or waiting job: its target, state, reason.
 
         Atomic: a job that started or finished meanwhile is left alone (False).
         """
@@ -302,20 +321,20 @@ class JobStore(JobQueries):
             cur.execute(
                 "UPDATE jobs SET key = ?, decision = ?, state = ?, error = ?, retryable = 0,"
                 " owner = NULL, rev = ?, updated_at = ?, finished_at = ?"
-                " WHERE id = ? AND state IN ('queued', 'skipped')",
+                " WHERE id = ? AND state IN ('queued', 'skipped', 'waiting')",
                 (
-                    key, decision, state.value, error, rev, now,
+                    key, _code(decision), state.value, error, rev, now,
                     now if state.finished else None, job_id,
                 ),
             )  # fmt: skip
             return cur.rowcount == 1
 
-    def set_decision(self, job_id: int, decision: str | None) -> None:
+    def set_decision(self, job_id: int, decision: Decision | None) -> None:
         with self._write() as cur:
             rev = self._next_rev(cur)
             cur.execute(
                 "UPDATE jobs SET decision = ?, rev = ?, updated_at = ? WHERE id = ?",
-                (decision, rev, time.time(), job_id),
+                (_code(decision), rev, time.time(), job_id),
             )
 
     def remove(self, job_ids: Iterable[int]) -> int:
@@ -332,7 +351,10 @@ class JobStore(JobQueries):
             return cur.rowcount
 
     def clear_finished(self) -> int:
-        """Delete done and skipped jobs (the ledger of uploaded files keeps them)."""
+        """Delete done and skipped jobs (the ledger of uploaded files keeps them).
+
+        Waiting jobs are not finished: they stay until their decision is made.
+        """
         with self._write() as cur:
             self._next_rev(cur)
             cur.execute("DELETE FROM jobs WHERE state IN ('done', 'skipped')")
@@ -345,3 +367,8 @@ class JobStore(JobQueries):
                 "UPDATE uploaded SET mtime_ns = ? WHERE bucket = ? AND key = ?",
                 (mtime_ns, bucket, key),
             )
+
+
+def _code(decision: Decision | None) -> str | None:
+    """What the ``decision`` column stores: the enum's code."""
+    return None if decision is None else decision.value
