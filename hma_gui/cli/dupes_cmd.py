@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
+from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.config.settings import DuplicatePolicy
 from hma_gui.core.duplicates.local import LocalDuplicateFinder, ScanIssue, pause_gc
 from hma_gui.core.duplicates.report import FORMATS, DuplicateReport, format_for
@@ -36,13 +37,18 @@ if TYPE_CHECKING:  # the S3 side is imported when used: every command loads this
     from hma_gui.core.jobs.store import NewJob
 
 POLICIES = get_args(DuplicatePolicy)
+DECIDING_POLICIES = tuple(p for p in POLICIES if p != "ask")
+# What a CLI user can do about files the desktop app left waiting for a decision.
+WAITING_HINT = (
+    "hma-ingest: {count} file(s) wait for a duplicate decision; decide them with "
+    "`hma-ingest resume --on-duplicate skip|overwrite|keep-both` (checked against S3 again), "
+    "or in the desktop app's duplicate review"
+)
 
 TABLE_LIMIT_WITH_REPORT = 20  # groups listed on the terminal when the full report goes to a file
 
 
 def register(commands: Any) -> None:
-    from hma_gui.cli.upload_cmd import add_selection_options  # upload_cmd imports this module
-
     check = commands.add_parser(
         "check-duplicates",
         help="find duplicate files, and with --check-s3 what is already in S3",
@@ -101,8 +107,6 @@ def add_duplicate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_check_duplicates(ctx: CliContext) -> int:
-    from hma_gui.cli.upload_cmd import plan_options
-
     args = ctx.args
     settings = ctx.settings()
     options = plan_options(ctx)
@@ -228,6 +232,30 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     _print_decisions(ctx, screened.review)
     status = ExitStatus.SOME_FAILED if screened.unresolved else ExitStatus.OK
     return screened.jobs, status
+
+
+def decide_waiting(ctx: CliContext, policy: str) -> int:
+    """The files waiting for a decision go through the duplicate screen again, with `policy`."""
+    from hma_gui.core.duplicates.stored_decisions import recheck_waiting
+
+    store = ctx.store()
+    waiting = store.counters().waiting
+    cache = open_hash_cache(ctx)
+    try:
+        recheck_waiting(store, ctx.settings(), ctx.s3(), policy=policy, cache=cache)
+    except AuthError:
+        raise
+    except UploadError as exc:
+        ctx.err(
+            f"hma-ingest: the duplicate check failed: {exc}\n"
+            "hma-ingest: the files waiting for a duplicate decision still wait"
+        )
+        return ExitStatus.SOME_FAILED
+    finally:
+        if cache is not None:
+            cache.close()
+    ctx.err(f"{waiting} file(s) that waited for a duplicate decision checked again: {policy}")
+    return ExitStatus.OK
 
 
 def combine_status(*statuses: int) -> int:

@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 from typing import Any
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import (
+    DECIDING_POLICIES,
+    WAITING_HINT,
     add_duplicate_options,
     check_before_upload,
     combine_status,
+    decide_waiting,
     open_hash_cache,
 )
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.progress_line import ProgressLine
+from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.hashes.digests import Md5Cache
-from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
+from hma_gui.core.jobs.plan import Plan, plan
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.rate_meter import format_bytes, format_seconds
 from hma_gui.core.upload.runner import JobOutcome, RunReport, UploadRunner
 from hma_gui.core.upload.uploader import UploadConfig, Uploader
-
-
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """--scope, --include, --exclude: shared by upload, check-duplicates and watch."""
-    parser.add_argument(
-        "--scope",
-        default=AUTO_SCOPE,
-        help="scope of the files (mba, policy, …) or 'auto' to read it from the folder names",
-    )
-    parser.add_argument(
-        "--include",
-        action="append",
-        metavar="EXT",
-        help="only these extensions (repeat or comma-separate: --include csv,pdf)",
-    )
-    parser.add_argument("--exclude", action="append", metavar="EXT", help="never these extensions")
 
 
 def register(commands: Any) -> None:
@@ -59,6 +46,12 @@ def register(commands: Any) -> None:
     )
     resume.add_argument("--concurrency", type=int, metavar="N")
     resume.add_argument("--json", action="store_true")
+    resume.add_argument(
+        "--on-duplicate",
+        choices=DECIDING_POLICIES,
+        help="also decide the files waiting for a duplicate decision (left by the desktop "
+        "app's ask): they are checked again and skipped, overwritten or kept both",
+    )
     resume.set_defaults(handler=cmd_resume)
 
     retry = commands.add_parser("retry-failed", help="queue every failed job again and run them")
@@ -73,13 +66,6 @@ def register(commands: Any) -> None:
 
 
 # --------------------------------------------------------------------- upload
-
-
-def plan_options(ctx: CliContext) -> PlanOptions:
-    args = ctx.args
-    return PlanOptions.from_settings(
-        ctx.settings(), scope=args.scope, include=args.include, exclude=args.exclude
-    )
 
 
 def cmd_upload(ctx: CliContext) -> int:
@@ -270,6 +256,7 @@ def _counters_dict(counters: Counters) -> dict[str, int]:
         "uploaded": counters.done,
         "skipped": counters.skipped,
         "failed": counters.failed,
+        "waiting": counters.waiting,
         "queued": counters.queued,
         "running": counters.running,
         "bytes_total": counters.bytes_total,
@@ -297,6 +284,9 @@ def _job_dict(job: Job) -> dict[str, Any]:
 
 def cmd_resume(ctx: CliContext) -> int:
     store = ctx.store()
+    decided: int = ExitStatus.OK
+    if ctx.args.on_duplicate and store.has_waiting():
+        decided = decide_waiting(ctx, ctx.args.on_duplicate)
     orphans = store.recover_orphans()
     again = store.retry_failed(only_retryable=True)
     queued = store.counters().queued
@@ -304,7 +294,7 @@ def cmd_resume(ctx: CliContext) -> int:
         ctx.out(
             f"resuming {queued} jobs ({orphans} interrupted, {again} failed on a temporary error)"
         )
-    return run_queue(ctx, batch_id=None)
+    return combine_status(run_queue(ctx, batch_id=None), decided)
 
 
 def cmd_retry_failed(ctx: CliContext) -> int:
@@ -323,7 +313,7 @@ def cmd_status(ctx: CliContext) -> int:
     limit = max(0, ctx.args.limit)
     lists = {
         state: store.jobs(state=state, limit=limit)
-        for state in (JobState.RUNNING, JobState.QUEUED, JobState.FAILED)
+        for state in (JobState.RUNNING, JobState.QUEUED, JobState.FAILED, JobState.WAITING)
     }
     if ctx.json_output:
         ctx.emit_json(
@@ -336,7 +326,8 @@ def cmd_status(ctx: CliContext) -> int:
         return ExitStatus.OK
     ctx.out(
         f"{counters.queued} queued, {counters.running} running, {counters.done} uploaded, "
-        f"{counters.skipped} skipped, {counters.failed} failed — "
+        f"{counters.skipped} skipped, {counters.failed} failed, "
+        f"{counters.waiting} waiting for a duplicate decision — "
         f"{format_bytes(counters.bytes_done)} of {format_bytes(counters.bytes_total)}"
     )
     for state, jobs in lists.items():
@@ -344,6 +335,8 @@ def cmd_status(ctx: CliContext) -> int:
             target = job.uri or "(no target)"
             error = f": {job.error}" if job.error else ""
             ctx.out(f"  {state.value:8} {_short(job.source)} → {target}{error}")
+    if counters.waiting:
+        ctx.err(WAITING_HINT.format(count=counters.waiting))
     ctx.out(f"job store: {store.path}")
     return ExitStatus.OK
 
