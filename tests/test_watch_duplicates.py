@@ -106,11 +106,9 @@ def test_stored_jobs_take_changed_decisions(tmp_path: Path) -> None:
         jobs = {j.source: j for j in store.jobs()}
     assert (result.queued, result.skipped, result.unchanged) == (2, 1, ["/d/started.csv"])
     assert jobs["/d/conflict.csv"].state is JobState.QUEUED
-    assert (jobs["/d/conflict.csv"].key, jobs["/d/conflict.csv"].decision) == (
-        "k/conflict__2.csv",
-        "keep-both",
-    )
-    assert (jobs["/d/other.csv"].key, jobs["/d/other.csv"].decision) == ("k/other.csv", "overwrite")
+    conflict, other = jobs["/d/conflict.csv"], jobs["/d/other.csv"]
+    assert (conflict.key, conflict.decision) == ("k/conflict__2.csv", Decision.KEEP_BOTH)
+    assert (other.key, other.decision) == ("k/other.csv", Decision.OVERWRITE)
     assert jobs["/d/same.csv"].state is JobState.SKIPPED
     assert jobs["/d/same.csv"].error.startswith("already in S3")  # type: ignore[union-attr]
     assert jobs["/d/started.csv"].state is JobState.RUNNING

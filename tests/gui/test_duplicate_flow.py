@@ -91,7 +91,7 @@ def test_a_decision_left_open_comes_back_at_the_next_start(
     assert s3_env.read(bucket, "mba/csv/report__2.csv") == b"mine\n"
     assert s3_env.read(bucket, "mba/csv/report.csv") == b"theirs\n"
     [job] = [j for j in second.session.store.jobs() if j.source.endswith("report.csv")]
-    assert (job.key, job.decision) == ("mba/csv/report__2.csv", "keep-both")
+    assert (job.key, job.decision) == ("mba/csv/report__2.csv", Decision.KEEP_BOTH)
 
 
 def test_when_s3_is_down_at_start_the_waiting_files_say_so_and_check_again(
@@ -190,7 +190,7 @@ def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
     assert s3_env.read(bucket, "mba/csv/conflict.csv") == b"theirs\n"
     assert s3_env.read(bucket, "mba/csv/conflict__2.csv") == b"mine, longer\n"
     jobs = {Path(j.source).name: j for j in window.session.store.jobs()}
-    assert jobs["conflict.csv"].decision == "keep-both"
+    assert jobs["conflict.csv"].decision is Decision.KEEP_BOTH
     assert jobs["same.csv"].error.startswith("already in S3")  # type: ignore[union-attr]
     assert jobs["twin-b.csv"].error.startswith("same content as")  # type: ignore[union-attr]
     assert jobs["same-again.csv"].state is JobState.WAITING
