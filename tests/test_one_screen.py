@@ -10,6 +10,7 @@ alike. ``check-duplicates --check-s3`` reports the classes the screen found.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -93,6 +94,12 @@ def planned(root: Path, settings: Settings) -> list[NewJob]:
     return plan([str(root)], settings, PlanOptions.from_settings(settings)).jobs
 
 
+def leave_waiting(store: JobStore, root: Path, settings: Settings) -> None:
+    """The files below `root` as an earlier run of the desktop app left them: waiting."""
+    waiting = [dataclasses.replace(j, state=JobState.WAITING) for j in planned(root, settings)]
+    store.enqueue(waiting, store.new_batch("drop"))
+
+
 def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), out, err)
@@ -127,13 +134,8 @@ def test_each_front_end_decides_alike(s3_env: S3Env, tmp_path: Path, policy: str
         seen["watch"] = outcomes(watch(planned(root, settings)), "watch")
 
     root = files_for(s3_env, tmp_path, "restart")
-    with JobStore(tmp_path / "restart.db") as store:  # left waiting by an earlier run
-        waiting = [
-            NewJob(j.source, j.size, root=j.root, scope=j.scope, bucket=j.bucket, key=j.key,
-                   state=JobState.WAITING)
-            for j in planned(root, settings)
-        ]  # fmt: skip
-        store.enqueue(waiting, store.new_batch("drop"))
+    with JobStore(tmp_path / "restart.db") as store:
+        leave_waiting(store, root, settings)
         assert recheck_waiting(store, settings, client) == []  # the policy decided them all
         seen["restart"] = outcomes(store.jobs(), "restart")
 
@@ -143,13 +145,8 @@ def test_each_front_end_decides_alike(s3_env: S3Env, tmp_path: Path, policy: str
     seen["upload"] = outcomes([j for j in cli_store_jobs() if "/upload/" in j.source], "upload")
 
     root = files_for(s3_env, tmp_path, "resume")
-    with JobStore(app_dirs.data_dir() / "jobs.db") as store:  # the desktop app left them
-        waiting = [
-            NewJob(j.source, j.size, root=j.root, scope=j.scope, bucket=j.bucket, key=j.key,
-                   state=JobState.WAITING)
-            for j in planned(root, settings)
-        ]  # fmt: skip
-        store.enqueue(waiting, store.new_batch("drop"))
+    with JobStore(app_dirs.data_dir() / "jobs.db") as store:  # the CLI's store
+        leave_waiting(store, root, settings)
     code, _, err = cli("status")
     assert "5 file(s) wait for a duplicate decision" in err
     assert "hma-ingest resume --on-duplicate" in err and "Duplicates tab" not in err
@@ -182,12 +179,7 @@ def test_ask_holds_the_questioned_files_where_nobody_can_answer_now(
 
     root = files_for(s3_env, tmp_path, "restart")
     with JobStore(tmp_path / "restart.db") as store:
-        jobs = planned(root, settings)
-        store.enqueue(
-            [NewJob(j.source, j.size, scope=j.scope, bucket=j.bucket, key=j.key,
-                    state=JobState.WAITING) for j in jobs],
-            store.new_batch("drop"),
-        )  # fmt: skip
+        leave_waiting(store, root, settings)
         [batch] = recheck_waiting(store, settings, client)
         assert outcomes(store.jobs(), "restart") == held
         assert sorted(Path(p).name for p in batch.review.paths) == sorted(

@@ -13,6 +13,7 @@ from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.ui.duplicates.models import FindingColumn
 from hma_gui.ui.duplicates.review_dialog import DuplicateReviewDialog
+from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.watch.service import WatchService
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -28,6 +29,17 @@ def write(folder: Path, files: dict[str, bytes]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return folder / "mba"
+
+
+def decide_later(qtbot: QtBot, window: MainWindow, folder: Path) -> list[DuplicateReviewDialog]:
+    """Drop `folder` (the window asks) and answer its review with "Decide later"."""
+    dialogs: list[DuplicateReviewDialog] = []
+    window.duplicates.dialog_opened.connect(dialogs.append)
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    window.add_paths([folder])
+    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
+    dialogs[0].later_button.click()
+    return dialogs
 
 
 def test_a_copy_dropped_while_its_original_uploads_is_skipped(
@@ -62,12 +74,7 @@ def test_a_decision_left_open_comes_back_at_the_next_start(
     client.put_object(Bucket=bucket, Key="mba/csv/report.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
     folder = write(tmp_path / "drop", {"report.csv": b"mine\n", "new.csv": b"new\n"})
     first = open_window(on_duplicate="ask")
-    dialogs: list[DuplicateReviewDialog] = []
-    first.duplicates.dialog_opened.connect(dialogs.append)
-    qtbot.waitUntil(lambda: first.session.is_ready, timeout=WAIT_MS)
-    first.add_paths([folder])
-    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
-    dialogs[0].later_button.click()  # decide later… and close the app
+    dialogs = decide_later(qtbot, first, folder)  # … and close the app
     qtbot.waitUntil(lambda: "mba/csv/new.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
     first.quit()
 
@@ -101,12 +108,7 @@ def test_when_s3_is_down_at_start_the_waiting_files_say_so_and_check_again(
     s3_env.client.put_object(Bucket=bucket, Key="mba/csv/report.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
     folder = write(tmp_path / "drop", {"report.csv": b"mine\n"})
     first = open_window(on_duplicate="ask")
-    dialogs: list[DuplicateReviewDialog] = []
-    first.duplicates.dialog_opened.connect(dialogs.append)
-    qtbot.waitUntil(lambda: first.session.is_ready, timeout=WAIT_MS)
-    first.add_paths([folder])
-    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
-    dialogs[0].later_button.click()
+    decide_later(qtbot, first, folder)
     first.quit()
 
     proxy.down()

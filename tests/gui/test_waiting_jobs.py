@@ -23,6 +23,7 @@ from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.queue.job_columns import Column
 from tests.conftest import S3Env
 from tests.gui.conftest import WAIT_MS
+from tests.gui.test_duplicate_flow import decide_later
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
@@ -38,12 +39,7 @@ def drop_with_a_conflict(
     (folder / "csv" / "report.csv").write_bytes(b"mine, a longer line\n")
     (folder / "csv" / "new.csv").write_bytes(b"new\n")
     window = open_window(on_duplicate="ask")
-    dialogs: list[DuplicateReviewDialog] = []
-    window.duplicates.dialog_opened.connect(dialogs.append)
-    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
-    window.add_paths([folder])
-    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
-    dialogs[0].later_button.click()
+    dialogs = decide_later(qtbot, window, folder)
     store = window.session.store
     qtbot.waitUntil(lambda: store.counters().done == 1, timeout=WAIT_MS)
     qtbot.waitUntil(  # the feed has shown both files
