@@ -3,12 +3,8 @@
 `check_jobs` finds the local duplicate groups among the planned files and
 classifies each of them against S3 (one listing per scope prefix); the
 `DuplicateReview` it returns takes the decisions, which go onto the jobs with
-`DuplicateReview.apply` (before enqueueing) or `.record` (jobs in the store).
-The CLI's ``upload`` and the desktop app use it alike::
-
-    review = check_jobs(plan.jobs, settings=settings, client=client, cache=cache)
-    if decide(review, settings.on_duplicate, ask=dialog):
-        store.enqueue(review.apply(plan.jobs), batch)
+`DuplicateReview.apply`. Front-ends do not call it directly: the duplicate
+screen (`screen.screen_jobs`) runs it, then decides and applies.
 """
 
 from __future__ import annotations
