@@ -307,10 +307,7 @@ class MainWindow(QMainWindow):
             self.session.queue.kick()
 
     def _watch_list_saved(self, settings: Settings) -> None:
-        folders = settings.watch_folders
-        session = self.session
-        session.base_settings = session.base_settings.model_copy(update={"watch_folders": folders})
-        session.settings = session.settings.model_copy(update={"watch_folders": folders})
+        self.session.update_settings({"watch_folders": settings.watch_folders})
         self.statusBar().showMessage("Watched folders saved", 5000)
 
     def start_queue(self) -> None:
