@@ -80,8 +80,8 @@ class Session(QObject):
         self.store = JobStore(store_file or store_path(self.sandboxed))
         self.hash_cache = _open_hash_cache()  # the duplicate check's MD5s, reused by uploads
         self.progress = ByteProgress()
-        self.pools = Pools(base_settings.concurrency)
-        self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
+        self.pools = Pools()
+        self.queue = UploadQueue(self.store, self.progress, base_settings.concurrency)
         self.intake = Intake(self.store, self.pools.scan)
         self.recovered = self.store.recover_orphans()
         self._closed = False

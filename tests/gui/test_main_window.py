@@ -135,7 +135,6 @@ def test_settings_saved_in_the_dialog_apply_to_the_running_session(
     dialog.concurrency.setValue(3)
     dialog.save()
     assert window.session.queue.concurrency == 3
-    assert window.session.pools.uploads.maxThreadCount() == 3
     assert window.queue_controls.concurrency.value() == 3
 
 
