@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.tray = Tray(icons.app_icon(), self)
         self.gc_governor = GcGovernor(self._busy_for_gc)
+        self._gc_timer = QTimer(self)
+        self._gc_timer.setInterval(IDLE_CHECK_MS)
+        self._gc_timer.timeout.connect(self.gc_governor.tick)
 
         central = QWidget()
         central.setObjectName("central")
@@ -244,9 +247,6 @@ class MainWindow(QMainWindow):
         """After `show()`: connect, start the feed, and deal with last time's jobs."""
         self.feed.start()
         self.gc_governor.install()
-        self._gc_timer = QTimer(self)
-        self._gc_timer.setInterval(IDLE_CHECK_MS)
-        self._gc_timer.timeout.connect(self.gc_governor.tick)
         self._gc_timer.start()
         self.session.start()
         self.watch_service.apply(self.session.settings)
@@ -402,6 +402,11 @@ class MainWindow(QMainWindow):
     def keeps_running_in_tray(self) -> bool:
         return bool(self.session.settings.keep_in_tray and self.tray.available)
 
+    def _stop_gc_governor(self) -> None:
+        """The governor's callback is process-wide: a closed window must not leave it behind."""
+        self._gc_timer.stop()
+        self.gc_governor.uninstall()
+
     def show_from_tray(self) -> None:
         self.showNormal()
         self.raise_()
@@ -428,5 +433,6 @@ class MainWindow(QMainWindow):
             self.etl.shutdown()
             self.feed.stop()
             self.log_panel.stop()
+            self._stop_gc_governor()
             self.session.close()
         event.accept()
