@@ -181,7 +181,8 @@ def test_progress_never_passes_100_percent_when_retries_rewind(
     from hma_gui.core.config.settings import load_settings
     from hma_gui.core.progress import ByteProgress
     from hma_gui.core.s3.client import make_s3_client
-    from hma_gui.core.upload.uploader import UploadConfig, Uploader
+    from hma_gui.core.upload.upload_config import UploadConfig
+    from hma_gui.core.upload.uploader import Uploader
 
     size = 12 * 1024 * 1024
     path = tmp_path / "mba/csv/big.csv"

@@ -16,7 +16,8 @@ from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.store_run import upload_queued
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
 from tests.unreadable import as_nobody, unreadable_tree

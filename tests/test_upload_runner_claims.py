@@ -13,7 +13,8 @@ from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.executor import UploadExecutor
 from hma_gui.core.upload.job_run import JobOutcome
 from hma_gui.core.upload.store_run import run_to_end, store_executor, upload_queued
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 
 
 def _queue(store: JobStore, root: Path, bucket: str, count: int) -> int:

@@ -17,7 +17,8 @@ from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.store_run import store_executor
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from hma_gui.core.watch.folder_watcher import FolderWatcher, watch_folders_from_paths
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
+from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.config.settings import DuplicatePolicy
 from hma_gui.core.duplicates.local import LocalDuplicateFinder, ScanIssue, pause_gc
 from hma_gui.core.duplicates.report import FORMATS, DuplicateReport, format_for
@@ -41,8 +42,6 @@ TABLE_LIMIT_WITH_REPORT = 20  # groups listed on the terminal when the full repo
 
 
 def register(commands: Any) -> None:
-    from hma_gui.cli.upload_cmd import add_selection_options  # upload_cmd imports this module
-
     check = commands.add_parser(
         "check-duplicates",
         help="find duplicate files, and with --check-s3 what is already in S3",
@@ -101,8 +100,6 @@ def add_duplicate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_check_duplicates(ctx: CliContext) -> int:
-    from hma_gui.cli.upload_cmd import plan_options
-
     args = ctx.args
     settings = ctx.settings()
     options = plan_options(ctx)

@@ -19,19 +19,16 @@ from typing import Any, TextIO, TypeVar
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.core.etl import (
+from hma_gui.core.etl.database import (
     DatabaseError,
     DbConfig,
     EtlDatabase,
-    EtlOptions,
     EtlRunRecord,
-    FileResult,
-    FileStatus,
-    RunResult,
-    SourceObject,
-    open_database,
-    run_etl,
 )
+from hma_gui.core.etl.open_db import open_database
+from hma_gui.core.etl.pipeline import EtlOptions, run_etl
+from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.etl.schema import TABLES_BY_NAME
 
 T = TypeVar("T")

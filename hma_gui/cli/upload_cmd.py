@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 from typing import Any
 
@@ -15,30 +14,15 @@ from hma_gui.cli.dupes_cmd import (
 )
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.progress_line import ProgressLine
+from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.hashes.digests import Md5Cache
-from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
+from hma_gui.core.jobs.plan import Plan, plan
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.rate_meter import format_bytes, format_seconds
 from hma_gui.core.upload.job_run import JobOutcome
 from hma_gui.core.upload.store_run import RunReport, run_to_end, store_executor
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
-
-
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """--scope, --include, --exclude: shared by upload, check-duplicates and watch."""
-    parser.add_argument(
-        "--scope",
-        default=AUTO_SCOPE,
-        help="scope of the files (mba, policy, …) or 'auto' to read it from the folder names",
-    )
-    parser.add_argument(
-        "--include",
-        action="append",
-        metavar="EXT",
-        help="only these extensions (repeat or comma-separate: --include csv,pdf)",
-    )
-    parser.add_argument("--exclude", action="append", metavar="EXT", help="never these extensions")
+from hma_gui.core.upload.uploader import Uploader
 
 
 def register(commands: Any) -> None:
@@ -74,13 +58,6 @@ def register(commands: Any) -> None:
 
 
 # --------------------------------------------------------------------- upload
-
-
-def plan_options(ctx: CliContext) -> PlanOptions:
-    args = ctx.args
-    return PlanOptions.from_settings(
-        ctx.settings(), scope=args.scope, include=args.include, exclude=args.exclude
-    )
 
 
 def cmd_upload(ctx: CliContext) -> int:
@@ -177,13 +154,7 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
 
 
 def make_uploader(ctx: CliContext, *, md5_cache: Md5Cache | None = None) -> Uploader:
-    settings = ctx.settings()
-    return Uploader(
-        ctx.s3(),
-        UploadConfig.from_settings(settings),
-        md5_cache=md5_cache,
-        endpoint=settings.effective_endpoint(),
-    )
+    return Uploader.for_settings(ctx.settings(), ctx.s3(), md5_cache=md5_cache)
 
 
 def outcome_printer(ctx: CliContext, *, always: bool = False) -> Any:

@@ -20,7 +20,8 @@ from typing import Any
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import add_duplicate_options, open_hash_cache
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.cli.upload_cmd import add_selection_options, make_uploader, outcome_printer
+from hma_gui.cli.selection import add_selection_options
+from hma_gui.cli.upload_cmd import make_uploader, outcome_printer
 from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore

@@ -42,7 +42,8 @@ from PySide6.QtWidgets import (
 
 from hma_gui import APP_NAME
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.etl import EtlOptions, RunResult
+from hma_gui.core.etl.pipeline import EtlOptions
+from hma_gui.core.etl.results import RunResult
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.ui import icons
 from hma_gui.ui.duplicates.flow import DuplicateFlow

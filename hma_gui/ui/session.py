@@ -15,14 +15,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
-from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.progress import ByteProgress
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.uploader import Uploader
 from hma_gui.ui.queue.intake import Intake
 from hma_gui.ui.queue.upload_queue import UploadQueue
 from hma_gui.ui.tasks import Pools, run_task
@@ -31,12 +30,6 @@ logger = logging.getLogger(__name__)
 
 # Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
 SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
-
-
-def store_path(sandboxed: bool) -> Path:
-    """The job store: the sandbox keeps its own, as the CLI's ``--sandbox`` does."""
-    folder = app_dirs.data_dir() / "sandbox" if sandboxed else app_dirs.data_dir()
-    return app_dirs.ensure_dir(folder) / "jobs.db"
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,8 @@ class Session(QObject):
         *,
         sandbox: bool = False,
         sandbox_starter: SandboxStarter = start_sandbox,
-        store_file: Path | None = None,  # default: `store_path()`; the self-test keeps its own
+        store_file: Path
+        | None = None,  # default: `default_store_path()`; the self-test keeps its own
     ) -> None:
         super().__init__()
         self.base_settings = base_settings
@@ -77,7 +71,7 @@ class Session(QObject):
         self._sandbox_starter = sandbox_starter
         self._sandbox_endpoint = ""
         self._started_sandboxes: list[Sandbox] = []
-        self.store = JobStore(store_file or store_path(self.sandboxed))
+        self.store = JobStore(store_file or default_store_path(self.sandboxed))
         self.hash_cache = _open_hash_cache()  # the duplicate check's MD5s, reused by uploads
         self.progress = ByteProgress()
         self.pools = Pools()
@@ -202,13 +196,7 @@ def _open_hash_cache() -> HashCache | None:
 
 
 def _build_uploader(settings: Settings, cache: HashCache | None = None) -> Uploader:
-    client = make_s3_client(settings)
-    return Uploader(
-        client,
-        UploadConfig.from_settings(settings),
-        md5_cache=cache,
-        endpoint=settings.effective_endpoint(),
-    )
+    return Uploader.for_settings(settings, make_s3_client(settings), md5_cache=cache)
 
 
 def _start_sandbox(

@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import (
-    DatabaseError,
-    DbErrorKind,
-    EtlOptions,
-    EtlRunner,
-    FileResult,
-    FileStatus,
-    SourceObject,
-    TaskProgressAdapter,
-    run_etl,
-)
+from hma_gui.core.etl.database import DatabaseError, DbErrorKind
+from hma_gui.core.etl.pipeline import EtlOptions, EtlRunner, run_etl
+from hma_gui.core.etl.results import FileResult, FileStatus, TaskProgressAdapter
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
 from tests.conftest import S3Env

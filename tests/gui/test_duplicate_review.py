@@ -24,7 +24,8 @@ from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.store_run import upload_queued
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from hma_gui.ui.duplicates.groups_model import GroupColumn
 from hma_gui.ui.duplicates.models import FindingColumn
 from hma_gui.ui.duplicates.panel import DuplicatesPanel

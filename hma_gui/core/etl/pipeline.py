@@ -37,9 +37,9 @@ from hma_gui.core.etl.database import (
     DatabaseError,
     DbConfig,
     EtlDatabase,
-    open_database,
 )
 from hma_gui.core.etl.file_job import FileJob
+from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.parent_keys import ParentKeys
 from hma_gui.core.etl.rejects import RejectsReport
 from hma_gui.core.etl.results import (
@@ -321,6 +321,6 @@ def run_etl(
 
 
 def _sse_args(settings: Settings) -> dict[str, Any]:
-    from hma_gui.core.upload.uploader import UploadConfig
+    from hma_gui.core.upload.upload_config import UploadConfig
 
     return dict(UploadConfig.from_settings(settings).sse_args())

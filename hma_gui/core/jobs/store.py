@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from hma_gui.core import app_dirs
 from hma_gui.core.jobs.queries import JobQueries
 from hma_gui.core.jobs.records import (
     JOB_COLUMNS,
@@ -48,6 +49,12 @@ __all__ = [
     "owner_is_alive",
     "process_identity",
 ]
+
+
+def default_store_path(sandboxed: bool) -> Path:
+    """The job store of the window and the CLI; the sandbox keeps its own."""
+    folder = app_dirs.data_dir() / "sandbox" if sandboxed else app_dirs.data_dir()
+    return app_dirs.ensure_dir(folder) / "jobs.db"
 
 
 class JobStore(JobQueries):
