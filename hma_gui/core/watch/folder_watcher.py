@@ -124,6 +124,7 @@ class FolderWatcher:
             observer.schedule(handler, str(folder.path), recursive=True)
         observer.start()
         self._observer = observer
+        self.adopt_unfinished()
         self.catch_up()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="folder-watcher", daemon=True)
@@ -138,6 +139,15 @@ class FolderWatcher:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+
+    def adopt_unfinished(self) -> list[int]:
+        """Take over the queued jobs of the folders (a predecessor stopped or killed)."""
+        ids = self._store.adopt([str(f.path) for f in self._folders], self._batch_id)
+        if ids:
+            logger.info("%d unfinished jobs of the watched folders taken over", len(ids))
+            if self._on_enqueued is not None:
+                self._on_enqueued(ids)
+        return ids
 
     def catch_up(self) -> int:
         """Queue a look at every file already in the folders (start-up, or a folder moved in)."""
