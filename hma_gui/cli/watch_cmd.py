@@ -56,6 +56,8 @@ def register(commands: Any) -> None:
 def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
     args = ctx.args
     settings = ctx.settings()
+    if args.follow_symlinks:
+        settings = settings.model_copy(update={"follow_symlinks": True})
     if args.paths:
         folders = watch_folders_from_paths(
             args.paths, scope=args.scope, include=args.include or [], exclude=args.exclude or []

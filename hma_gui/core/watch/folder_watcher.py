@@ -33,7 +33,7 @@ from watchdog.observers import Observer
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.errors import HmaError
 from hma_gui.core.files.discovery import FoundFile, discover
-from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside
 from hma_gui.core.files.key_convention import resolve_target
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
 from hma_gui.core.jobs.plan import PlanOptions
@@ -72,6 +72,13 @@ class _Folder:
     def wants(self, path: Path) -> bool:
         relative = path.relative_to(self.path)
         if any(not self.filter.wants_dir(part) for part in relative.parts[:-1]):
+            return False
+        if (
+            not self.filter.follow_symlinks
+            and path.is_symlink()
+            and leads_outside(str(path), (str(self.path),))
+        ):
+            logger.info("not followed: %s is a %s", path, OUTSIDE_LINK)
             return False
         return self.filter.wants(path.name)
 
