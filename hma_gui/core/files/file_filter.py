@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Names that are never a finished member file: OS litter, editor locks, partial downloads.
 TEMPORARY_PATTERNS: tuple[str, ...] = (
@@ -126,7 +127,7 @@ def real_roots(roots: Iterable[str]) -> tuple[str, ...]:
 def leads_outside(path: str, roots: tuple[str, ...]) -> bool:
     """Whether the symbolic link `path` resolves to somewhere outside every one of `roots`."""
     target = os.path.realpath(path)
-    if not os.path.exists(target):
+    if not Path(target).exists():
         return False  # a broken link: the walkers report it as such
     return not any(
         target == root or target.startswith(root if root.endswith(os.sep) else root + os.sep)
