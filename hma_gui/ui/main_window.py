@@ -55,10 +55,8 @@ from hma_gui.ui.queue.controls import QueueControls
 from hma_gui.ui.queue.counters_panel import CountersPanel
 from hma_gui.ui.queue.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
 from hma_gui.ui.queue.intake import IntakeSummary
-from hma_gui.ui.queue.job_actions import JobActions
-from hma_gui.ui.queue.job_model import JobTableModel
-from hma_gui.ui.queue.job_table import JobTable
-from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.queue.live_feed import FeedSnapshot
+from hma_gui.ui.queue.queue_view import QueueView
 from hma_gui.ui.queue.upload_queue import QueueMode
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
@@ -85,9 +83,11 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(980, 660)
 
-        self.model = JobTableModel(self)
-        self.job_actions = JobActions(session.store, session.pools)
-        self.feed = LiveFeed(session.store, session.progress, session.pools.feed, self)
+        self.queue_view = QueueView(session, start_queue=lambda: self.start_queue(), parent=self)
+        self.model = self.queue_view.model
+        self.job_actions = self.queue_view.job_actions
+        self.feed = self.queue_view.feed
+        self.table = self.queue_view.table
         self.last_snapshot: FeedSnapshot | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.tray = Tray(icons.app_icon(), self)
@@ -123,7 +123,6 @@ class MainWindow(QMainWindow):
         self.queue_controls = QueueControls(session.queue, self.counters, self.banner, self)
         layout.addWidget(self.counters)
 
-        self.table = JobTable(self.model, self.job_actions)
         self.log_panel = LogPanel(log_handler or MemoryLogHandler())
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
@@ -223,12 +222,9 @@ class MainWindow(QMainWindow):
         session, queue, intake = self.session, self.session.queue, self.session.intake
         self.drop_zone.paths_dropped.connect(self.add_paths)
         self.feed.snapshot.connect(self._on_snapshot)
-        intake.enqueued.connect(lambda _n: queue.kick())
         intake.busy_changed.connect(self._on_scan_busy)
         intake.progress.connect(self._on_scan_progress)
         intake.finished.connect(self._on_scan_finished)
-        self.job_actions.queued_again.connect(lambda _n: self.start_queue())
-        self.job_actions.removed.connect(lambda _n: self.feed.reload())
         queue.mode_changed.connect(lambda mode: self.tray.set_paused(mode is QueueMode.PAUSED))
         queue.halted.connect(self._on_halted)
         session.ready.connect(self._on_ready)
@@ -329,13 +325,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- feedback
 
     def _on_snapshot(self, snapshot: FeedSnapshot) -> None:
+        """What the window adds to the queue view's own handling of a snapshot."""
         self.last_snapshot = snapshot
-        if snapshot.full:
-            self.model.reset_jobs(snapshot.changed)
-        else:
-            self.model.queue_changes(snapshot.changed)
-            self.model.maybe_resort()
-        self.model.set_inflight(snapshot.inflight)
         self.counters.show_snapshot(snapshot)
         self.tray.observe(snapshot.counters)
         self.table.show_counts(snapshot.counters)
