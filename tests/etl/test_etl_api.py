@@ -156,3 +156,24 @@ def test_one_run_at_a_time(s3_env: S3Env, target: Target) -> None:
         holder.close()
 
     assert run_etl(load_settings()).ok
+
+
+def test_a_planned_run_lists_s3_once(s3_env: S3Env, target: Target) -> None:
+    """The window plans (and shows the plan) first, then runs it: one listing, not two."""
+    upload_sample(s3_env)
+    settings = load_settings()
+    client = make_s3_client(settings)
+    listings: list[str] = []
+    client.meta.events.register(
+        "before-call.s3.ListObjectsV2", lambda **kwargs: listings.append("list")
+    )
+    scope = settings.scope("mba")
+    database = target.open()
+    try:
+        runner = EtlRunner(client, database, bucket=scope.bucket, prefix=scope.prefix)
+        planned = runner.plan()
+        result = run_etl(settings, client=client, database=database, planned=planned)
+    finally:
+        database.close()
+    assert result.ok and len(result.files) == 4
+    assert listings == ["list"]

@@ -236,9 +236,11 @@ def _run(
     try:
         scope = settings.scope(MBA_SCOPE)
         runner = EtlRunner(client, database, bucket=scope.bucket, prefix=scope.prefix)
-        board.plan(runner.plan(options))
+        planned = runner.plan(options)  # S3 is listed once: here, shown, then loaded
+        board.plan(planned)
         return run_etl(
-            settings, options, progress=board, cancel=token, client=client, database=database
-        )
+            settings, options, progress=board, cancel=token, client=client, database=database,
+            planned=planned,
+        )  # fmt: skip
     finally:
         database.close()
