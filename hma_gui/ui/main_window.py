@@ -129,7 +129,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.table, icons.icon("list"), "Uploads")
         self.tabs.addTab(self.log_panel, icons.icon("log"), "Log")
-        self.watch_service = WatchService(session.store, self)
+        self.watch_service = WatchService(
+            session.store, self, update_settings=session.update_settings
+        )
         self.watch_panel = WatchPanel(self.watch_service, sorted(session.settings.scopes))
         self.tabs.insertTab(
             self.tabs.indexOf(self.log_panel),
@@ -293,11 +295,8 @@ class MainWindow(QMainWindow):
         else:
             self.session.queue.kick()
 
-    def _watch_list_saved(self, settings: Settings) -> None:
-        folders = settings.watch_folders
-        session = self.session
-        session.base_settings = session.base_settings.model_copy(update={"watch_folders": folders})
-        session.settings = session.settings.model_copy(update={"watch_folders": folders})
+    def _watch_list_saved(self, _settings: Settings) -> None:
+        # the session has the new list already (WatchService saves through update_settings)
         self.statusBar().showMessage("Watched folders saved", 5000)
 
     def start_queue(self) -> None:

@@ -9,13 +9,15 @@ uploads can start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from hma_gui.core.config.settings import Settings
+from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
 from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.progress import ByteProgress
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
 SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
+# Writes values into the settings file (`save_settings`); raises ConfigError.
+SettingsSaver = Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,8 @@ class Session(QObject):
         *,
         sandbox: bool = False,
         sandbox_starter: SandboxStarter = start_sandbox,
-        store_file: Path
-        | None = None,  # default: `default_store_path()`; the self-test keeps its own
+        store_file: Path | None = None,  # default_store_path(); the self-test keeps its own
+        settings_saver: SettingsSaver = save_settings,
     ) -> None:
         super().__init__()
         self.base_settings = base_settings
@@ -69,6 +73,7 @@ class Session(QObject):
         self.settings = base_settings
         self.sandbox: Sandbox | None = None
         self._sandbox_starter = sandbox_starter
+        self._save_settings = settings_saver
         self._sandbox_endpoint = ""
         self._started_sandboxes: list[Sandbox] = []
         self.store = JobStore(store_file or default_store_path(self.sandboxed))
@@ -163,6 +168,19 @@ class Session(QObject):
             return _build_uploader(effective, self.hash_cache)
 
         run_task(self.pools.store, build, self._uploader_built, self._fail)
+
+    def update_settings(self, values: dict[str, Any], *, replace: Sequence[str] = ()) -> Settings:
+        """Save a few values (a watch list, a duplicate policy) and apply them: one path.
+
+        The settings file is written first (a `ConfigError` leaves everything as it
+        was); then this session's settings change and `settings_changed` tells everyone.
+        Values that need a new S3 client go through `apply_settings` instead.
+        """
+        self._save_settings(values, replace=list(replace))
+        self.base_settings = self.base_settings.model_copy(update=values)
+        self.settings = self.settings.model_copy(update=values)
+        self.settings_changed.emit(self.settings)
+        return self.settings
 
     # ------------------------------------------------------------- close
 
