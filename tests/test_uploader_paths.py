@@ -14,7 +14,8 @@ from hma_gui.core.errors import Cancelled, SourceFileError
 from hma_gui.core.hashes.digests import multipart_etag_of_file
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.uploader import IN_MEMORY_MAX, UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import IN_MEMORY_MAX, Uploader
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings, load_settings
-from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.s3.client import S3Client, make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, start_sandbox
 
@@ -71,8 +70,7 @@ class CliContext:
     def store(self) -> JobStore:
         if self._store is None:
             self.settings()
-            folder = app_dirs.data_dir() / ("sandbox" if self.sandboxed else "")
-            self._store = JobStore(app_dirs.ensure_dir(folder) / "jobs.db")
+            self._store = JobStore(default_store_path(self.sandboxed))
         return self._store
 
     def s3(self) -> S3Client:

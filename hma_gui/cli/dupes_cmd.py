@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
+from hma_gui.cli.progress_line import TerminalLine
 from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.config.settings import DuplicatePolicy
 from hma_gui.core.duplicates.local import LocalDuplicateFinder, ScanIssue, pause_gc
@@ -325,25 +325,14 @@ def _terminal(ctx: CliContext) -> bool:
 
 
 class _TerminalProgress:
-    """``hashing 1,234/33,306`` redrawn on one stderr line (the core throttles calls)."""
+    """``hashing 1,234/33,306`` redrawn on one stderr line (`TerminalLine`)."""
 
     def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._last = 0.0
-        self._shown = False
+        self._line = TerminalLine(stream)
 
     def update(self, done: int, total: int | None, message: str = "") -> None:
-        now = time.monotonic()
-        if now - self._last < 0.2 and (total is None or done < total):
-            return
-        self._last = now
         count = f"{done:,}/{total:,}" if total is not None else ""
-        self._stream.write(f"\r{message} {count}\x1b[K")
-        self._stream.flush()
-        self._shown = True
+        self._line.show(f"{message} {count}", force=total is not None and done >= total)
 
     def done(self) -> None:
-        if self._shown:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
-            self._shown = False
+        self._line.end()

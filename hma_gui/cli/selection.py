@@ -26,10 +26,20 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         help="only these extensions (repeat or comma-separate: --include csv,pdf)",
     )
     parser.add_argument("--exclude", action="append", metavar="EXT", help="never these extensions")
+    parser.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        default=None,
+        help="follow symbolic links that lead outside the folder (default: skipped with a reason)",
+    )
 
 
 def plan_options(ctx: CliContext) -> PlanOptions:
     args = ctx.args
     return PlanOptions.from_settings(
-        ctx.settings(), scope=args.scope, include=args.include, exclude=args.exclude
+        ctx.settings(),
+        scope=args.scope,
+        include=args.include,
+        exclude=args.exclude,
+        follow_symlinks=args.follow_symlinks,
     )

@@ -23,8 +23,9 @@ from hma_gui.core.hashes.digests import Md5Cache
 from hma_gui.core.jobs.plan import Plan, plan
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.rate_meter import format_bytes, format_seconds
-from hma_gui.core.upload.runner import JobOutcome, RunReport, UploadRunner
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.job_run import JobOutcome
+from hma_gui.core.upload.store_run import RunReport, run_to_end, store_executor
+from hma_gui.core.upload.uploader import Uploader
 
 
 def register(commands: Any) -> None:
@@ -133,7 +134,7 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
         return ExitStatus.ERROR
     md5_cache = open_hash_cache(ctx)
     uploader = make_uploader(ctx, md5_cache=md5_cache)
-    runner = UploadRunner(
+    executor = store_executor(
         store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=outcome_printer(ctx)
     )
     interrupted = False
@@ -145,14 +146,14 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     try:
         if ctx.interactive:
             with ProgressLine(
-                ctx.stderr, lambda: (store.counters(batch_id), runner.progress.inflight_bytes())
+                ctx.stderr, lambda: (store.counters(batch_id), executor.progress.inflight_bytes())
             ):
-                report = runner.run()
+                report = run_to_end(executor, store, batch_id)
         else:
-            report = runner.run()
+            report = run_to_end(executor, store, batch_id)
     except KeyboardInterrupt:
         interrupted = True
-        report = RunReport(store.counters(batch_id), 0.0, "interrupted", True)
+        report = RunReport(store.counters(batch_id), 0.0, "interrupted", None, True)
     finally:
         gc.unfreeze()
         uploader.close()
@@ -162,13 +163,7 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
 
 
 def make_uploader(ctx: CliContext, *, md5_cache: Md5Cache | None = None) -> Uploader:
-    settings = ctx.settings()
-    return Uploader(
-        ctx.s3(),
-        UploadConfig.from_settings(settings),
-        md5_cache=md5_cache,
-        endpoint=settings.effective_endpoint(),
-    )
+    return Uploader.for_settings(ctx.settings(), ctx.s3(), md5_cache=md5_cache)
 
 
 def outcome_printer(ctx: CliContext, *, always: bool = False) -> Any:
@@ -205,6 +200,7 @@ def _summarize(
                 **_counters_dict(counters),
                 "seconds": round(report.seconds, 3),
                 "stopped": report.stop_reason,
+                "paused": report.paused_reason,
                 "interrupted": interrupted,
                 "filtered": discovery.stats.filtered if discovery else 0,
                 "jobs": [_job_dict(j) for j in jobs],
@@ -229,6 +225,8 @@ def _summarize(
         )
         if report.stop_reason and not interrupted:
             ctx.err(f"hma-ingest: stopped: {report.stop_reason}")
+        elif report.paused_reason and not interrupted:
+            ctx.err(f"hma-ingest: paused: {report.paused_reason}")
         if interrupted or left:
             ctx.err("hma-ingest: unfinished jobs are kept; run `hma-ingest resume` to finish them")
         if ctx.sandboxed:

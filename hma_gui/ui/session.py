@@ -9,20 +9,21 @@ uploads can start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings
+from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
-from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.progress import ByteProgress
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.uploader import Uploader
 from hma_gui.ui.queue.intake import Intake
 from hma_gui.ui.queue.upload_queue import UploadQueue
 from hma_gui.ui.tasks import Pools, run_task
@@ -31,12 +32,8 @@ logger = logging.getLogger(__name__)
 
 # Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
 SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
-
-
-def store_path(sandboxed: bool) -> Path:
-    """The job store: the sandbox keeps its own, as the CLI's ``--sandbox`` does."""
-    folder = app_dirs.data_dir() / "sandbox" if sandboxed else app_dirs.data_dir()
-    return app_dirs.ensure_dir(folder) / "jobs.db"
+# Writes values into the settings file (`save_settings`); raises ConfigError.
+SettingsSaver = Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,8 @@ class Session(QObject):
         *,
         sandbox: bool = False,
         sandbox_starter: SandboxStarter = start_sandbox,
-        store_file: Path | None = None,  # default: `store_path()`; the self-test keeps its own
+        store_file: Path | None = None,  # default_store_path(); the self-test keeps its own
+        settings_saver: SettingsSaver = save_settings,
     ) -> None:
         super().__init__()
         self.base_settings = base_settings
@@ -75,13 +73,14 @@ class Session(QObject):
         self.settings = base_settings
         self.sandbox: Sandbox | None = None
         self._sandbox_starter = sandbox_starter
+        self._save_settings = settings_saver
         self._sandbox_endpoint = ""
         self._started_sandboxes: list[Sandbox] = []
-        self.store = JobStore(store_file or store_path(self.sandboxed))
+        self.store = JobStore(store_file or default_store_path(self.sandboxed))
         self.hash_cache = _open_hash_cache()  # the duplicate check's MD5s, reused by uploads
         self.progress = ByteProgress()
-        self.pools = Pools(base_settings.concurrency)
-        self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
+        self.pools = Pools()
+        self.queue = UploadQueue(self.store, self.progress, base_settings.concurrency)
         self.intake = Intake(self.store, self.pools.scan)
         self.recovered = self.store.recover_orphans()
         self._closed = False
@@ -150,11 +149,6 @@ class Session(QObject):
 
     # ------------------------------------------------------------- settings
 
-    def update_settings(self, values: dict[str, object]) -> None:
-        """A few values saved elsewhere (the Duplicates tab, the watch list): no new client."""
-        self.base_settings = self.base_settings.model_copy(update=values)
-        self.settings = self.settings.model_copy(update=values)
-
     def apply_settings(self, base: Settings) -> None:
         """New settings from the dialog: concurrency at once, a new client for new jobs."""
         self.base_settings = base
@@ -174,6 +168,19 @@ class Session(QObject):
             return _build_uploader(effective, self.hash_cache)
 
         run_task(self.pools.store, build, self._uploader_built, self._fail)
+
+    def update_settings(self, values: dict[str, Any], *, replace: Sequence[str] = ()) -> Settings:
+        """Save a few values (a watch list, a duplicate policy) and apply them: one path.
+
+        The settings file is written first (a `ConfigError` leaves everything as it
+        was); then this session's settings change and `settings_changed` tells everyone.
+        Values that need a new S3 client go through `apply_settings` instead.
+        """
+        self._save_settings(values, replace=list(replace))
+        self.base_settings = self.base_settings.model_copy(update=values)
+        self.settings = self.settings.model_copy(update=values)
+        self.settings_changed.emit(self.settings)
+        return self.settings
 
     # ------------------------------------------------------------- close
 
@@ -207,13 +214,7 @@ def _open_hash_cache() -> HashCache | None:
 
 
 def _build_uploader(settings: Settings, cache: HashCache | None = None) -> Uploader:
-    client = make_s3_client(settings)
-    return Uploader(
-        client,
-        UploadConfig.from_settings(settings),
-        md5_cache=cache,
-        endpoint=settings.effective_endpoint(),
-    )
+    return Uploader.for_settings(settings, make_s3_client(settings), md5_cache=cache)
 
 
 def _start_sandbox(

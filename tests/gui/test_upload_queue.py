@@ -141,6 +141,6 @@ def test_concurrency_changes_while_running(
     h.session.queue.set_concurrency(3)
     h.wait(lambda: proxy.held == 3)  # two more uploads started at once
     assert h.counters().running == 3
-    assert h.session.pools.uploads.maxThreadCount() == 3
+    assert h.session.queue.active_workers == 3
     proxy.release()
     h.wait_counters(done=6)

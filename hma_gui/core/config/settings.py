@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     skip_hidden: bool = True
+    # Symbolic links that lead outside the dropped or watched folder are skipped with a
+    # reason unless this is on (HMA_FOLLOW_SYMLINKS, --follow-symlinks; rclone's -L).
+    follow_symlinks: bool = False
 
     # --- duplicates ------------------------------------------------------------
     on_duplicate: DuplicatePolicy = "skip"

@@ -23,7 +23,7 @@ from hma_gui.core.jobs.store import Job, JobState, NewJob
 from hma_gui.core.progress import CancelToken, TaskProgress
 from hma_gui.core.s3.client import S3Client
 from hma_gui.core.s3.inventory import S3Inventory
-from hma_gui.core.upload.uploader import UploadConfig
+from hma_gui.core.upload.upload_config import UploadConfig
 
 
 def queued(jobs: Sequence[NewJob | Job]) -> list[NewJob | Job]:

@@ -16,6 +16,7 @@ only what changed since it last looked (`changed_since`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from hma_gui.core import app_dirs
 from hma_gui.core.jobs.queries import JobQueries
 from hma_gui.core.jobs.records import (
     JOB_COLUMNS,
@@ -52,6 +54,12 @@ __all__ = [
     "owner_is_alive",
     "process_identity",
 ]
+
+
+def default_store_path(sandboxed: bool) -> Path:
+    """The job store of the window and the CLI; the sandbox keeps its own."""
+    folder = app_dirs.data_dir() / "sandbox" if sandboxed else app_dirs.data_dir()
+    return app_dirs.ensure_dir(folder) / "jobs.db"
 
 
 class JobStore(JobQueries):
@@ -292,6 +300,27 @@ class JobStore(JobQueries):
             if owner != self.identity and owner_is_alive(str(owner or "")) is False
         ]
         return self.release(dead)
+
+    def adopt(self, folders: Sequence[str], batch_id: int) -> list[int]:
+        """Queued jobs of files below `folders` join `batch_id` (a watcher starting up).
+
+        A watcher runs the jobs of its own batch: without this, what a stopped or
+        killed predecessor had queued would wait for a manual ``resume``. Call
+        `recover_orphans` first, so that jobs a dead process was running count too.
+        """
+        ids: list[int] = []
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            for folder in folders:
+                prefix = folder.rstrip("/\\") + os.sep
+                rows = cur.execute(
+                    "UPDATE jobs SET batch_id = ?, rev = ?, updated_at = ?"
+                    " WHERE state = 'queued' AND batch_id != ?"
+                    " AND substr(source, 1, length(?)) = ? RETURNING id",
+                    (batch_id, rev, time.time(), batch_id, prefix, prefix),
+                ).fetchall()
+                ids.extend(int(row[0]) for row in rows)
+        return ids
 
     def retarget(self, job_id: int, *, key: str, decision: Decision | None) -> None:
         """Change where a queued job goes (duplicate review: keep both)."""

@@ -35,46 +35,11 @@ from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, clean_etag, md5_fi
 from hma_gui.core.progress import ByteSink, CancelToken
 from hma_gui.core.s3.client import S3Client, translate_error
 from hma_gui.core.upload.body import BodyCancelled, ProgressBody, ProgressFile
+from hma_gui.core.upload.upload_config import MD5_METADATA_KEY, UploadConfig
 
 logger = logging.getLogger(__name__)
 
-MD5_METADATA_KEY = "md5"
-MAX_PARTS = 10_000
 IN_MEMORY_MAX = 8 * 1024 * 1024  # larger single PUTs are streamed from disk
-
-
-@dataclass(frozen=True, slots=True)
-class UploadConfig:
-    multipart_threshold: int = 100 * 1024 * 1024
-    part_size: int = 8 * 1024 * 1024
-    sse: str = "AES256"  # "AES256", "aws:kms" or "none"
-    sse_kms_key_id: str | None = None
-    part_workers: int = 8
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> UploadConfig:
-        return cls(
-            multipart_threshold=int(settings.multipart_threshold),
-            part_size=int(settings.multipart_chunksize),
-            sse=settings.sse,
-            sse_kms_key_id=settings.sse_kms_key_id,
-            part_workers=max(2, settings.concurrency),
-        )
-
-    def sse_args(self) -> dict[str, str]:
-        if self.sse == "none":
-            return {}
-        args = {"ServerSideEncryption": self.sse}
-        if self.sse == "aws:kms" and self.sse_kms_key_id:
-            args["SSEKMSKeyId"] = self.sse_kms_key_id
-        return args
-
-    def part_size_for(self, size: int) -> int:
-        """The configured part size, grown when needed to stay within 10,000 parts."""
-        part = self.part_size
-        while (size + part - 1) // part > MAX_PARTS:
-            part *= 2
-        return part
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +68,18 @@ class Uploader:
         self._md5_cache = md5_cache or NoMd5Cache()
         self._endpoint = endpoint
         self._parts = ThreadPoolExecutor(config.part_workers, thread_name_prefix="s3-part")
+
+    @classmethod
+    def for_settings(
+        cls, settings: Settings, client: S3Client, *, md5_cache: Md5Cache | None = None
+    ) -> Uploader:
+        """The uploader of the window, the CLI and the watcher: one derivation from settings."""
+        return cls(
+            client,
+            UploadConfig.from_settings(settings),
+            md5_cache=md5_cache,
+            endpoint=settings.effective_endpoint(),
+        )
 
     @property
     def config(self) -> UploadConfig:

@@ -40,7 +40,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.duplicates.connection import CheckConnection
 from hma_gui.core.duplicates.drop_check import CheckFailure
 from hma_gui.core.duplicates.stored_decisions import (
@@ -395,12 +394,11 @@ class DuplicateFlow(QObject):
         values = {"on_duplicate": on_duplicate, "check_s3": check_s3}
         session = self.session
         try:
-            save_settings(values)
+            session.update_settings(values)
         except ConfigError as exc:
             self.banner.show_message("error", str(exc), topic="duplicates")
             self.panel.set_policy(session.settings.on_duplicate, session.settings.check_s3)
             return
-        session.update_settings(values)
         if self.connection.settings is not None:
             self.connection.set(session.settings)
         self.status.emit("Duplicate settings saved", 5000)

@@ -12,8 +12,10 @@ settings file when the user adds or removes a folder.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -28,6 +30,14 @@ from hma_gui.core.jobs.store import JobStore, NewJob
 from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher
 
 logger = logging.getLogger(__name__)
+
+# Saves settings values and applies them (`Session.update_settings`); raises ConfigError.
+SettingsUpdate = Callable[..., object]
+
+
+def _save_to_file(values: dict[str, Any], *, replace: Sequence[str] = ()) -> None:
+    """Without a session (tests of the service alone): the settings file only."""
+    save_settings(values, replace=list(replace))
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,12 @@ class WatchService(QObject):
         *,
         check: Connector | None = None,
         cache: HashCache | None = None,
+        update_settings: SettingsUpdate | None = None,  # the window: Session.update_settings
     ) -> None:
         """`check`: the settings and client to check duplicates with (None: no check)."""
         super().__init__(parent)
         self._store = store
+        self._update_settings = update_settings or _save_to_file
         self._settings: Settings | None = None
         self._watcher: FolderWatcher | None = None
         self._batch = 0
@@ -166,7 +178,7 @@ class WatchService(QObject):
         """Write the list to the settings file; `ConfigError` leaves everything as it was."""
         if self._settings is None:
             raise ConfigError("the watched folders are not loaded yet")
-        save_settings({"watch_folders": folders}, replace=["watch_folders"])
+        self._update_settings({"watch_folders": folders}, replace=["watch_folders"])
         updated = self._settings.model_copy(update={"watch_folders": folders})
         self.apply(updated)
         return updated
