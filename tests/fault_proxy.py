@@ -3,7 +3,8 @@
 * ``fail_next(n, status)`` answers the next `n` requests with an S3-style error;
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
   on the same port;
-* ``requests`` counts what reached the proxy, by method and query;
+* ``requests`` counts what reached the proxy, by method and query; ``put_bytes``
+  the request bytes of PUTs (objects and parts) it received whole;
 * ``hold()`` keeps requests (or those of one method: ``hold("PUT")``) waiting
   (``held`` counts them) until ``release()``.
 
@@ -37,6 +38,7 @@ class FaultProxy:
         self._fail_status = 503
         self.requests: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
+        self.put_bytes = 0
         self.port = 0
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -127,6 +129,8 @@ class FaultProxy:
                 with proxy._lock:
                     proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
                     proxy.log.append((self.command, self.path))
+                    if self.command == "PUT":
+                        proxy.put_bytes += len(body)
                 proxy._wait_if_held(self.command)
                 status = proxy._take_failure()
                 if status is not None:

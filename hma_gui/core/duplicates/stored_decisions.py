@@ -68,11 +68,15 @@ def update_stored_jobs(
         else:
             value = None if decided.decision is Decision.UPLOAD else decided.decision.value
             key, state, error = str(decided.key), JobState.QUEUED, None
-        if (job.key, job.decision, job.state) == (key, value, state) and job.error == error:
+        expected = None if state is JobState.SKIPPED else decided.expected
+        now = (job.key, job.decision, job.state, job.error, job.expected_etag)
+        if now == (key, value, state, error, expected):
             result.queued += state is JobState.QUEUED
             result.skipped += state is JobState.SKIPPED
             continue
-        if store.redecide(job.id, key=key, decision=value, state=state, error=error):
+        if store.redecide(
+            job.id, key=key, decision=value, state=state, error=error, expected_etag=expected
+        ):
             result.queued += state is JobState.QUEUED
             result.skipped += state is JobState.SKIPPED
         else:

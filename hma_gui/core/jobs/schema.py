@@ -6,7 +6,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -89,6 +89,36 @@ BEGIN
 END;
 """
 
+# 2: conditional writes and resumable multipart uploads.
+_V2 = """
+-- What the duplicate check saw at the key: '*' = nothing (If-None-Match: *), else the
+-- ETag an overwrite replaces (If-Match); NULL = write unconditionally.
+ALTER TABLE jobs ADD COLUMN expected_etag TEXT;
+
+-- Multipart uploads this store started and has not completed or aborted yet. Kept when
+-- their job is removed, so `resume` can still abort them (job_id then points nowhere).
+CREATE TABLE IF NOT EXISTS multipart_uploads (
+    upload_id TEXT PRIMARY KEY,
+    job_id INTEGER NOT NULL,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    part_size INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    md5 TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS multipart_uploads_job ON multipart_uploads(job_id);
+
+CREATE TABLE IF NOT EXISTS multipart_parts (
+    upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    PRIMARY KEY (upload_id, number)
+);
+"""
+
 
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
@@ -100,6 +130,9 @@ def migrate(cur: sqlite3.Cursor) -> None:
         )
     if version < 1:
         for statement in _split(_V1):
+            cur.execute(statement)
+    if version < 2:
+        for statement in _split(_V2):
             cur.execute(statement)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from hma_gui.core.jobs.multipart_ledger import MultipartLedger
 from hma_gui.core.jobs.queries import JobQueries
 from hma_gui.core.jobs.records import (
     JOB_COLUMNS,
@@ -65,6 +66,7 @@ class JobStore(JobQueries):
         with self._write() as cur:
             migrate(cur)
         self.identity = process_identity()
+        self.multipart = MultipartLedger(self._write, self._read)
 
     # ------------------------------------------------------------- plumbing
 
@@ -133,19 +135,22 @@ class JobStore(JobQueries):
                     cur.execute(
                         "UPDATE jobs SET state = 'queued', batch_id = ?, size = ?, mtime_ns = ?,"
                         " md5 = COALESCE(?, md5), error = NULL, decision = COALESCE(?, decision),"
-                        " rev = ?, updated_at = ? WHERE id = ?",
-                        (batch_id, job.size, job.mtime_ns, job.md5, job.decision, rev, now, job_id),
-                    )
+                        " expected_etag = ?, rev = ?, updated_at = ? WHERE id = ?",
+                        (
+                            batch_id, job.size, job.mtime_ns, job.md5, job.decision,
+                            job.expected_etag, rev, now, job_id,
+                        ),
+                    )  # fmt: skip
                 return job_id, False
         finished = now if job.state.finished else None
         cur.execute(
             "INSERT INTO jobs(batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
-            " state, error, retryable, decision, rev, created_at, updated_at, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+            " state, error, retryable, decision, rev, created_at, updated_at, finished_at,"
+            " expected_etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
             (
                 batch_id, job.source, job.root, job.size, job.mtime_ns, job.md5, job.scope,
                 job.bucket, job.key, job.state.value, job.error, job.decision, rev, now, now,
-                finished,
+                finished, job.expected_etag,
             ),
         )  # fmt: skip
         return int(cur.lastrowid or 0), True
@@ -290,8 +295,9 @@ class JobStore(JobQueries):
             )
 
     def redecide(
-        self, job_id: int, *, key: str, decision: str | None, state: JobState, error: str | None
-    ) -> bool:
+        self, job_id: int, *, key: str, decision: str | None, state: JobState, error: str | None,
+        expected_etag: str | None = None,
+    ) -> bool:  # fmt: skip
         """A changed duplicate decision on a queued or skipped job: its target, state, reason.
 
         Atomic: a job that started or finished meanwhile is left alone (False).
@@ -301,10 +307,10 @@ class JobStore(JobQueries):
             rev = self._next_rev(cur)
             cur.execute(
                 "UPDATE jobs SET key = ?, decision = ?, state = ?, error = ?, retryable = 0,"
-                " owner = NULL, rev = ?, updated_at = ?, finished_at = ?"
+                " owner = NULL, expected_etag = ?, rev = ?, updated_at = ?, finished_at = ?"
                 " WHERE id = ? AND state IN ('queued', 'skipped')",
                 (
-                    key, decision, state.value, error, rev, now,
+                    key, decision, state.value, error, expected_etag, rev, now,
                     now if state.finished else None, job_id,
                 ),
             )  # fmt: skip
@@ -316,6 +322,14 @@ class JobStore(JobQueries):
             cur.execute(
                 "UPDATE jobs SET decision = ?, rev = ?, updated_at = ? WHERE id = ?",
                 (decision, rev, time.time(), job_id),
+            )
+
+    def set_expected(self, job_ids: Iterable[int], expected_etag: str | None) -> None:
+        """What the jobs' writes expect at their keys (``*``: nothing; NULL: no condition)."""
+        with self._write() as cur:
+            cur.executemany(
+                "UPDATE jobs SET expected_etag = ? WHERE id = ?",
+                [(expected_etag, job_id) for job_id in job_ids],
             )
 
     def remove(self, job_ids: Iterable[int]) -> int:

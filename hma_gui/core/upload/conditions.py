@@ -23,8 +23,8 @@ import botocore.exceptions as bce
 
 from hma_gui.core.errors import UploadError
 from hma_gui.core.hashes.digests import clean_etag
+from hma_gui.core.jobs.records import EXPECT_ABSENT as ABSENT_MARK
 
-ABSENT_MARK = "*"
 MD5_METADATA_KEY = "md5"
 CONFLICT_CODE = "conflict"
 # The answers of a write whose precondition did not hold.

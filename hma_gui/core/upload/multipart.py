@@ -22,9 +22,9 @@ import logging
 import os
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import botocore.exceptions as bce
 
@@ -40,47 +40,11 @@ from hma_gui.core.upload.conditions import (
     is_refusal,
     judge_refusal,
 )
+from hma_gui.core.upload.multipart_state import MultipartJournal, MultipartState
 from hma_gui.core.upload.source_file import check_unchanged, content_type
 from hma_gui.core.upload.upload_config import UploadConfig, UploadResult
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class MultipartState:
-    """A multipart upload in progress, as the journal keeps it."""
-
-    upload_id: str
-    bucket: str
-    key: str
-    part_size: int
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    md5: str
-    created_at: float = 0.0
-    parts: dict[int, str] = field(default_factory=dict)  # part number -> ETag sent
-
-    def fits(self, bucket: str, key: str, info: os.stat_result, part_size: int) -> bool:
-        """Still the same target, file and part size?"""
-        return (self.bucket, self.key, self.part_size) == (bucket, key, part_size) and (
-            self.size,
-            self.mtime_ns,
-            self.ctime_ns,
-        ) == (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-class MultipartJournal(Protocol):
-    """Where one job's multipart upload is remembered across restarts."""
-
-    def load(self) -> MultipartState | None: ...
-
-    def started(self, state: MultipartState) -> None: ...
-
-    def part_sent(self, upload_id: str, number: int, etag: str) -> None: ...
-
-    def finished(self, upload_id: str) -> None:
-        """Completed or aborted: forget it."""
 
 
 def keeps_for_resume(exc: BaseException) -> bool:

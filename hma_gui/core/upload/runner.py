@@ -21,6 +21,7 @@ from hma_gui.core.errors import AuthError, Cancelled, HmaError, SourceFileError,
 from hma_gui.core.jobs.store import Counters, Job, JobState, JobStore
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.s3.client import is_connection_error
+from hma_gui.core.upload.conditions import Expected
 from hma_gui.core.upload.uploader import Uploader
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,13 @@ def process_job(
         for attempt in range(1, CHANGED_FILE_TRIES + 1):
             try:
                 result = uploader.upload(
-                    Path(job.source), job.bucket, job.key, progress=sink, cancel=cancel
+                    Path(job.source),
+                    job.bucket,
+                    job.key,
+                    progress=sink,
+                    cancel=cancel,
+                    expected=Expected.from_stored(job.expected_etag),
+                    journal=store.multipart.journal(job.id),
                 )
                 break
             except SourceFileError as exc:
@@ -121,6 +128,9 @@ def process_job(
         progress.finish(job.id)
         if guard is not None:
             guard.record(error)
+    # `result.already_there`: a conditional write found our bytes at the key — an upload of
+    # the same content won the race, or this job's own PUT landed before a crash. Either
+    # way the file is in S3: done, and in the ledger.
     store.mark_done(
         job.id, etag=result.etag, md5=result.md5, size=result.size, mtime_ns=result.mtime_ns
     )

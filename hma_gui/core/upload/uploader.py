@@ -47,7 +47,8 @@ from hma_gui.core.upload.conditions import (
     is_refusal,
     judge_refusal,
 )
-from hma_gui.core.upload.multipart import MultipartJournal, MultipartSender
+from hma_gui.core.upload.multipart import MultipartSender
+from hma_gui.core.upload.multipart_state import MultipartJournal
 from hma_gui.core.upload.source_file import (
     check_unchanged,
     content_type,
