@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
 
         self.counters = CountersPanel()
         self.queue_controls = QueueControls(session.queue, self.counters, self.banner, self)
+        self.queue_controls.show_bwlimit(int(session.settings.bwlimit))
         layout.addWidget(self.counters)
 
         self.table = JobTable(self.model, self.job_actions)

@@ -68,6 +68,7 @@ class UploadQueue(QObject):
         self._cancelling = False
         self._halt_reason: str | None = None
         self._uploader: Uploader | None = None
+        self._bwlimit: int | None = None  # bytes/s set in the window; None: the settings'
         self._retired: list[Uploader] = []
         self.started_jobs = 0  # claimed by this queue since it was built
         self._worker_left.connect(self._on_worker_left, Qt.ConnectionType.QueuedConnection)
@@ -128,8 +129,23 @@ class UploadQueue(QObject):
             self._target = count
         self.kick()
 
+    @property
+    def bwlimit(self) -> int:
+        """Bytes per second for all uploads (0: unlimited)."""
+        if self._bwlimit is not None:
+            return self._bwlimit
+        return self._uploader.bwlimit if self._uploader is not None else 0
+
+    def set_bwlimit(self, rate: int) -> None:
+        """A new limit for every upload, those in flight included; kept across new uploaders."""
+        self._bwlimit = max(0, rate)
+        if self._uploader is not None:
+            self._uploader.set_bwlimit(self._bwlimit)
+
     def set_uploader(self, uploader: Uploader) -> None:
         """Jobs claimed from now on use `uploader`; the old one closes once idle."""
+        if self._bwlimit is not None:
+            uploader.set_bwlimit(self._bwlimit)
         old, self._uploader = self._uploader, uploader
         if old is not None and old is not uploader:
             self._retired.append(old)
