@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import signal
 import statistics
@@ -57,7 +58,8 @@ def _file(folder: Path, name: str, size: int) -> Path:
     return path
 
 
-def bwlimit_run(moto: Moto, work: Path, round_: int) -> float:
+def bwlimit_run(moto: Moto, work: Path, round_: int) -> tuple[float, float]:
+    """(the upload run's seconds as hma-ingest reports them, the command's wall seconds)."""
     bucket = f"bw-{round_}"
     moto.client.create_bucket(Bucket=bucket)
     folder = work / "bw"
@@ -65,11 +67,11 @@ def bwlimit_run(moto: Moto, work: Path, round_: int) -> float:
         _file(folder, "fifty.bin", 50 * MiB)
     env = _env(work / f"bw-{round_}", moto.endpoint, bucket, HMA_BWLIMIT="5MiB")
     started = time.monotonic()
-    subprocess.run(
-        [*HMA, "upload", "--scope", "mba", "--no-check-s3", str(folder)],
-        env=env, check=True, stdout=subprocess.DEVNULL,
+    done = subprocess.run(
+        [*HMA, "upload", "--scope", "mba", "--no-check-s3", "--json", str(folder)],
+        env=env, check=True, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    return time.monotonic() - started
+    return float(json.loads(done.stdout)["seconds"]), time.monotonic() - started
 
 
 def resume_run(moto: Moto, work: Path, round_: int) -> tuple[float, float, float]:
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     out = REPO / "bench" / "out" / "data-plane"
     out.mkdir(parents=True, exist_ok=True)
     moto = Moto(out / "moto.log")
-    bw: list[float] = []
+    bw: list[tuple[float, float]] = []
     resumes: list[tuple[float, float, float]] = []
     load_before = os.getloadavg()[0]
     try:
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(args.runs):
                 bw.append(bwlimit_run(moto, work, round_))
                 resumes.append(resume_run(moto, work, round_))
-                print(f"round {round_ + 1}: bwlimit {bw[-1]:.2f} s; resume {resumes[-1]}")
+                print(f"round {round_ + 1}: bwlimit {bw[-1]}; resume {resumes[-1]}", flush=True)
                 moto.reset()
     finally:
         moto.stop()
@@ -137,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| measure | median | runs | target |",
         "|---|---|---|---|",
-        f"| 50 MiB upload at `HMA_BWLIMIT=5MiB`, wall s | {statistics.median(bw):.2f} | "
-        f"{', '.join(f'{s:.2f}' for s in bw)} | 10 s ± 10 % |",
+        f"| 50 MiB upload at `HMA_BWLIMIT=5MiB`: upload run s (hma-ingest's `seconds`) | "
+        f"{statistics.median(b[0] for b in bw):.2f} | {', '.join(f'{b[0]:.2f}' for b in bw)} "
+        "| 10 s ± 10 % |",
+        f"| the same, whole command wall s (start-up, planning included) | "
+        f"{statistics.median(b[1] for b in bw):.2f} | {', '.join(f'{b[1]:.2f}' for b in bw)} | |",
         f"| 300 MiB killed at 60 % of its bytes: share sent again by `resume` | "
         f"{statistics.median(shares):.0%} | {', '.join(f'{s:.0%}' for s in shares)} | ≤ 45 % |",
         f"| resume wall s / full upload wall s | "
