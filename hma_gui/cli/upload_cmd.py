@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import (
@@ -20,9 +20,11 @@ from hma_gui.core.hashes.digests import Md5Cache
 from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.rate_meter import format_bytes, format_seconds
-from hma_gui.core.upload.orphans import abort_orphaned_uploads
-from hma_gui.core.upload.runner import JobOutcome, RunReport, UploadRunner
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+
+if TYPE_CHECKING:  # the upload machinery (botocore and all) loads only for an upload:
+    # check-duplicates imports this module for its selection options (start-up time)
+    from hma_gui.core.upload.runner import JobOutcome, RunReport
+    from hma_gui.core.upload.uploader import Uploader
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -146,6 +148,8 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     if concurrency < 1:
         ctx.err("hma-ingest: --concurrency must be at least 1")
         return ExitStatus.ERROR
+    from hma_gui.core.upload.runner import RunReport, UploadRunner
+
     md5_cache = open_hash_cache(ctx)
     uploader = make_uploader(ctx, md5_cache=md5_cache)
     runner = UploadRunner(
@@ -177,6 +181,8 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
 
 
 def make_uploader(ctx: CliContext, *, md5_cache: Md5Cache | None = None) -> Uploader:
+    from hma_gui.core.upload.uploader import UploadConfig, Uploader
+
     settings = ctx.settings()
     return Uploader(
         ctx.s3(),
@@ -324,6 +330,8 @@ def abort_orphaned_multipart(ctx: CliContext) -> None:
     store = ctx.store()
     if not store.multipart.open_uploads():
         return  # nothing of ours unfinished: no client, no request
+    from hma_gui.core.upload.orphans import abort_orphaned_uploads
+
     try:
         abort_orphaned_uploads(store, ctx.s3())
     except Exception as exc:  # noqa: BLE001 - resume goes on; the next one tries again
