@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.jobs.store import JobState
+from hma_gui.core.jobs.store import JobState, JobStore
+from hma_gui.core.upload.multipart_state import MultipartState
 from hma_gui.ui.queue.controls import QueueControls
 from hma_gui.ui.queue.counters_panel import CountersPanel
 from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.upload_queue import QueueMode
+from hma_gui.ui.session import store_path
 from hma_gui.ui.shell.banner import Banner
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -174,3 +176,21 @@ def test_the_bandwidth_limit_box_changes_the_limit_of_a_running_upload(
     started = time.monotonic()
     h.wait_counters(done=1)
     assert time.monotonic() - started < 5
+
+
+def test_the_window_aborts_our_multipart_uploads_nobody_will_resume_at_start(
+    harness_factory, s3_env: S3Env
+) -> None:
+    bucket, client = s3_env.mba_bucket, s3_env.client
+    orphan = client.create_multipart_upload(Bucket=bucket, Key="mba/csv/gone.csv")["UploadId"]
+    theirs = client.create_multipart_upload(Bucket=bucket, Key="mba/csv/theirs.csv")["UploadId"]
+    with JobStore(store_path(False)) as store:  # a job removed since its upload began
+        store.multipart.started(
+            404,
+            MultipartState(orphan, bucket, "mba/csv/gone.csv", 8 * MiB, 9 * MiB, 1, 1, "0" * 32),
+        )
+    h: Harness = harness_factory()
+    h.wait_ready()
+    left = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u["UploadId"] for u in left] == [theirs]  # not in our ledger: not ours to abort
+    assert h.store.multipart.open_uploads() == []
