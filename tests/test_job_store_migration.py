@@ -28,12 +28,18 @@ def v1_store(tmp_path: Path) -> Path:
     return path
 
 
+# The columns schema 1 had (later schemas add columns after these).
+V1_COLUMNS = (
+    "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
+    " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
+    " finished_at"
+)
+
+
 def raw_rows(path: Path) -> dict[str, tuple[object, ...]]:
     with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT * FROM jobs ORDER BY id").fetchall()
-        names = [d[0] for d in conn.execute("SELECT * FROM jobs").description]
-    source = names.index("source")
-    return {Path(str(r[source])).name: r for r in rows}
+        rows = conn.execute(f"SELECT {V1_COLUMNS} FROM jobs ORDER BY id").fetchall()
+    return {Path(str(r[2])).name: r for r in rows}
 
 
 def user_version(path: Path) -> int:
@@ -56,7 +62,13 @@ def test_waiting_jobs_become_waiting_and_the_others_are_unchanged(v1_store: Path
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
         assert store.has_waiting()
-    assert user_version(v1_store) == SCHEMA_VERSION == 2
+    assert user_version(v1_store) == SCHEMA_VERSION == 3
+    with sqlite3.connect(v1_store) as conn:  # schema 3: no write condition, no multipart yet
+        assert (
+            conn.execute("SELECT COUNT(*) FROM jobs WHERE expected_etag IS NOT NULL").fetchone()[0]
+            == 0
+        )
+        assert conn.execute("SELECT COUNT(*) FROM multipart_uploads").fetchone()[0] == 0
 
     for name in ("waiting-a.csv", "waiting-b.csv"):
         job = jobs[name]
@@ -102,7 +114,7 @@ def test_the_migrated_store_works_on(v1_store: Path) -> None:
         conn.execute("UPDATE jobs SET decision = 'maybe'")  # only decision codes are stored
     with JobStore(v1_store) as store:  # opened again: nothing more to migrate
         assert store.counters().waiting == 1
-    assert user_version(v1_store) == 2
+    assert user_version(v1_store) == SCHEMA_VERSION
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

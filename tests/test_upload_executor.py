@@ -71,6 +71,9 @@ class MemoryQueue:
             self.released_ids.append(job.id)
             self.waiting.insert(0, job)
 
+    def journal(self, job: Job) -> None:
+        return None  # no multipart state kept: every try starts a new upload
+
 
 class FakeUploader:
     """Uploads that hold while `gate` is closed; `error` makes every upload fail."""
@@ -86,7 +89,15 @@ class FakeUploader:
         self.closed = False
 
     def upload(
-        self, path: Path, bucket: str, key: str, *, progress: ByteSink, cancel: CancelToken
+        self,
+        path: Path,
+        bucket: str,
+        key: str,
+        *,
+        progress: ByteSink,
+        cancel: CancelToken,
+        expected: object = None,
+        journal: object = None,
     ) -> UploadResult:
         with self.lock:
             self.running += 1

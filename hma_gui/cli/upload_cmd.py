@@ -287,6 +287,7 @@ def cmd_resume(ctx: CliContext) -> int:
         decided = decide_waiting(ctx, ctx.args.on_duplicate)
     orphans = store.recover_orphans()
     again = store.retry_failed(only_retryable=True)
+    abort_orphaned_multipart(ctx)
     queued = store.counters().queued
     if not ctx.json_output:
         ctx.out(
@@ -299,9 +300,23 @@ def cmd_retry_failed(ctx: CliContext) -> int:
     store = ctx.store()
     store.recover_orphans()
     again = store.retry_failed()
+    abort_orphaned_multipart(ctx)
     if not ctx.json_output:
         ctx.out(f"retrying {again} failed jobs")
     return run_queue(ctx, batch_id=None)
+
+
+def abort_orphaned_multipart(ctx: CliContext) -> None:
+    """Abort our multipart uploads no job will resume; a failure only delays that."""
+    store = ctx.store()
+    if not store.multipart.open_uploads():
+        return  # nothing of ours unfinished: no client, no request
+    from hma_gui.core.upload.orphans import abort_orphaned_uploads
+
+    try:
+        abort_orphaned_uploads(store, ctx.s3())
+    except Exception as exc:  # noqa: BLE001 - resume goes on; the next one tries again
+        ctx.err(f"hma-ingest: unfinished multipart uploads were not checked: {exc}")
 
 
 def cmd_status(ctx: CliContext) -> int:

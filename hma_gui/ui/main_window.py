@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
 
         self.counters = CountersPanel()
         self.queue_controls = QueueControls(session.queue, self.counters, self.banner, self)
+        self.queue_controls.show_bwlimit(int(session.settings.bwlimit))
         layout.addWidget(self.counters)
 
         self.log_panel = LogPanel(log_handler or MemoryLogHandler())

@@ -23,6 +23,7 @@ from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.progress import ByteProgress
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
+from hma_gui.core.upload.orphans import abort_orphaned_uploads
 from hma_gui.core.upload.uploader import Uploader
 from hma_gui.ui.queue.intake import Intake
 from hma_gui.ui.queue.upload_queue import UploadQueue
@@ -106,20 +107,20 @@ class Session(QObject):
         """Start the sandbox (if any) and build the uploader, in the background."""
         base = self.base_settings
         if self.sandboxed:
-            starter, cache = self._sandbox_starter, self.hash_cache
+            starter, cache, store = self._sandbox_starter, self.hash_cache, self.store
             started = self._started_sandboxes
 
             def start_sandbox() -> tuple[Sandbox, Settings, Uploader]:
-                result = _start_sandbox(starter, base, cache)
+                result = _start_sandbox(starter, base, cache, store)
                 started.append(result[0])  # close() stops it even if _sandbox_up never runs
                 return result
 
             run_task(self.pools.store, start_sandbox, self._sandbox_up, self._fail)
         else:
-            cache = self.hash_cache
+            cache, store = self.hash_cache, self.store
             run_task(
                 self.pools.store,
-                lambda: _build_uploader(base, cache),
+                lambda: _build_uploader(base, cache, store),
                 self._uploader_built,
                 self._fail,
             )
@@ -213,16 +214,28 @@ def _open_hash_cache() -> HashCache | None:
         return None
 
 
-def _build_uploader(settings: Settings, cache: HashCache | None = None) -> Uploader:
-    return Uploader.for_settings(settings, make_s3_client(settings), md5_cache=cache)
+def _build_uploader(
+    settings: Settings, cache: HashCache | None = None, store: JobStore | None = None
+) -> Uploader:
+    """The uploader; with `store`, first abort our multipart uploads nobody will resume."""
+    client = make_s3_client(settings)
+    if store is not None and store.multipart.open_uploads():
+        try:
+            abort_orphaned_uploads(store, client)
+        except Exception as exc:  # noqa: BLE001 - uploads can start; the next start tries again
+            logger.warning("unfinished multipart uploads were not checked: %s", exc)
+    return Uploader.for_settings(settings, client, md5_cache=cache)
 
 
 def _start_sandbox(
-    starter: SandboxStarter, settings: Settings, cache: HashCache | None = None
+    starter: SandboxStarter,
+    settings: Settings,
+    cache: HashCache | None = None,
+    store: JobStore | None = None,
 ) -> tuple[Sandbox, Settings, Uploader]:
     sandbox, sandboxed = starter(settings)
     try:
-        return sandbox, sandboxed, _build_uploader(sandboxed, cache)
+        return sandbox, sandboxed, _build_uploader(sandboxed, cache, store)
     except BaseException:
         sandbox.stop()
         raise

@@ -40,6 +40,7 @@ from typing import Protocol
 from hma_gui.core.duplicates.local import DuplicateGroup, LocalScanResult
 from hma_gui.core.duplicates.s3_check import S3CheckResult, S3Class, S3Finding
 from hma_gui.core.files.key_convention import validate_key
+from hma_gui.core.jobs.records import EXPECT_ABSENT
 from hma_gui.core.jobs.store import Decision, Job, JobState, NewJob
 
 __all__ = ["POLICIES", "Decision", "DecisionCallback", "DuplicateReview", "FileDecision", "decide"]
@@ -64,6 +65,8 @@ class FileDecision:
     bucket: str | None
     key: str | None  # where it goes (keep both: the new key); None when skipped
     reason: str  # why (recorded as the skipped job's error)
+    # The write's precondition: EXPECT_ABSENT, the ETag an overwrite replaces, or None.
+    expected: str | None = None
 
 
 _REPLACES = (S3Class.ALREADY_UPLOADED, S3Class.CONFLICT, S3Class.UNDECIDED)
@@ -234,13 +237,24 @@ class DuplicateReview:
                 new_key = keep_both_key(key, taken[bucket])
                 taken[bucket].add(new_key)
                 reason = f"kept both: s3://{bucket}/{key} exists, uploaded as {new_key}"
-                outcome.append(FileDecision(path, decision, bucket, new_key, reason))
+                outcome.append(FileDecision(path, decision, bucket, new_key, reason, EXPECT_ABSENT))
             elif decision is Decision.OVERWRITE:
                 reason = f"overwrites s3://{bucket}/{key}"
-                outcome.append(FileDecision(path, decision, bucket, key, reason))
+                outcome.append(
+                    FileDecision(path, decision, bucket, key, reason, self._seen_etag(path))
+                )
             else:
-                outcome.append(FileDecision(path, decision, bucket, key, ""))
+                outcome.append(FileDecision(path, decision, bucket, key, "", self._free(path)))
         return outcome
+
+    def _seen_etag(self, path: str) -> str | None:
+        """The ETag the check saw at the file's key: an overwrite replaces only that."""
+        finding = self.findings.get(path)
+        return finding.s3_etag if finding is not None and finding.s3_class in _REPLACES else None
+
+    def _free(self, path: str) -> str | None:
+        """EXPECT_ABSENT when the check saw the key free; None when S3 was not checked."""
+        return EXPECT_ABSENT if path in self.findings else None
 
     def _skip_reason(self, path: str) -> str:
         if path in self.copy_of:
@@ -280,10 +294,13 @@ class DuplicateReview:
                 )  # fmt: skip
             elif decided.reason:  # overwrite or keep both
                 result.append(
-                    dataclasses.replace(job, key=decided.key, decision=decided.decision, md5=md5)
-                )
+                    dataclasses.replace(
+                        job, key=decided.key, decision=decided.decision, md5=md5,
+                        expected_etag=decided.expected,
+                    )
+                )  # fmt: skip
             else:
-                result.append(dataclasses.replace(job, md5=md5))
+                result.append(dataclasses.replace(job, md5=md5, expected_etag=decided.expected))
         return result
 
 

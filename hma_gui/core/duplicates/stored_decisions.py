@@ -61,12 +61,14 @@ def write_decided(
         if job.state not in _DECIDABLE:
             result.unchanged.append(job.source)
             continue
-        same = (job.key, job.decision, job.state, job.error) == (
-            new.key, new.decision, new.state, new.error,
+        expected = None if new.state is JobState.SKIPPED else new.expected_etag
+        same = (job.key, job.decision, job.state, job.error, job.expected_etag) == (
+            new.key, new.decision, new.state, new.error, expected,
         )  # fmt: skip
         if same or store.redecide(
-            job.id, key=str(new.key), decision=new.decision, state=new.state, error=new.error
-        ):
+            job.id, key=str(new.key), decision=new.decision, state=new.state, error=new.error,
+            expected_etag=expected,
+        ):  # fmt: skip
             result.queued += new.state is JobState.QUEUED
             result.skipped += new.state is JobState.SKIPPED
         else:

@@ -35,12 +35,14 @@ class Decision(StrEnum):
 
 
 PENDING = (JobState.QUEUED, JobState.RUNNING)
+# `Job.expected_etag` of a write that needs the key free (HTTP's ``If-None-Match: *``).
+EXPECT_ABSENT = "*"
 START = (-1, -1)  # a `changed_page` cursor before every job
 
 JOB_COLUMNS = (
     "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
     " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
-    " finished_at"
+    " finished_at, expected_etag"
 )
 
 
@@ -68,6 +70,8 @@ class Job:
     updated_at: float
     started_at: float | None
     finished_at: float | None
+    # The write's precondition as stored (`upload.conditions.Expected.from_stored`).
+    expected_etag: str | None = None
 
     @property
     def uri(self) -> str | None:
@@ -97,6 +101,7 @@ class NewJob:
     state: JobState = JobState.QUEUED
     error: str | None = None
     decision: Decision | None = None
+    expected_etag: str | None = None  # see `Job.expected_etag`
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@
 2. ``waiting`` is a job state (a file held for a duplicate decision); schema 1
    kept such a file as a skipped job with an error text, which the migration
    turns into the state. ``decision`` holds a `Decision` code or NULL.
+3. Conditional writes (``jobs.expected_etag``) and resumable multipart uploads
+   (``multipart_uploads``, ``multipart_parts``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -144,6 +146,37 @@ INSERT INTO counts(batch_id, state, n, bytes)
 """
 
 
+# 3: conditional writes and resumable multipart uploads.
+_V3 = """
+-- What the duplicate check saw at the key: '*' = nothing (If-None-Match: *), else the
+-- ETag an overwrite replaces (If-Match); NULL = write unconditionally.
+ALTER TABLE jobs ADD COLUMN expected_etag TEXT;
+
+-- Multipart uploads this store started and has not completed or aborted yet. Kept when
+-- their job is removed, so `resume` can still abort them (job_id then points nowhere).
+CREATE TABLE IF NOT EXISTS multipart_uploads (
+    upload_id TEXT PRIMARY KEY,
+    job_id INTEGER NOT NULL,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    part_size INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    md5 TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS multipart_uploads_job ON multipart_uploads(job_id);
+
+CREATE TABLE IF NOT EXISTS multipart_parts (
+    upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    PRIMARY KEY (upload_id, number)
+);
+"""
+
+
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
     version = int(cur.execute("PRAGMA user_version").fetchone()[0])
@@ -157,6 +190,9 @@ def migrate(cur: sqlite3.Cursor) -> None:
             cur.execute(statement)
     if version < 2:
         _to_v2(cur)
+    if version < 3:
+        for statement in _split(_V3):
+            cur.execute(statement)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 

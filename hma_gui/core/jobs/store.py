@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from hma_gui.core import app_dirs
+from hma_gui.core.jobs.multipart_ledger import MultipartLedger
 from hma_gui.core.jobs.queries import JobQueries
 from hma_gui.core.jobs.records import (
     JOB_COLUMNS,
@@ -77,6 +78,7 @@ class JobStore(JobQueries):
         with self._write() as cur:
             migrate(cur)
         self.identity = process_identity()
+        self.multipart = MultipartLedger(self._write, self._read)
 
     # ------------------------------------------------------------- plumbing
 
@@ -145,28 +147,22 @@ class JobStore(JobQueries):
                     cur.execute(
                         "UPDATE jobs SET state = 'queued', batch_id = ?, size = ?, mtime_ns = ?,"
                         " md5 = COALESCE(?, md5), error = NULL, decision = COALESCE(?, decision),"
-                        " rev = ?, updated_at = ? WHERE id = ?",
+                        " expected_etag = ?, rev = ?, updated_at = ? WHERE id = ?",
                         (
-                            batch_id,
-                            job.size,
-                            job.mtime_ns,
-                            job.md5,
-                            _code(job.decision),
-                            rev,
-                            now,
-                            job_id,
+                            batch_id, job.size, job.mtime_ns, job.md5, _code(job.decision),
+                            job.expected_etag, rev, now, job_id,
                         ),
-                    )
+                    )  # fmt: skip
                 return job_id, False
         finished = now if job.state.finished else None
         cur.execute(
             "INSERT INTO jobs(batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
-            " state, error, retryable, decision, rev, created_at, updated_at, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+            " state, error, retryable, decision, rev, created_at, updated_at, finished_at,"
+            " expected_etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
             (
                 batch_id, job.source, job.root, job.size, job.mtime_ns, job.md5, job.scope,
                 job.bucket, job.key, job.state.value, job.error, _code(job.decision), rev, now, now,
-                finished,
+                finished, job.expected_etag,
             ),
         )  # fmt: skip
         return int(cur.lastrowid or 0), True
@@ -339,6 +335,7 @@ class JobStore(JobQueries):
         decision: Decision | None,
         state: JobState,
         error: str | None,
+        expected_etag: str | None = None,
     ) -> bool:
         """A duplicate decision on a queued, skipped or waiting job: its target, state, reason.
 
@@ -349,10 +346,10 @@ class JobStore(JobQueries):
             rev = self._next_rev(cur)
             cur.execute(
                 "UPDATE jobs SET key = ?, decision = ?, state = ?, error = ?, retryable = 0,"
-                " owner = NULL, rev = ?, updated_at = ?, finished_at = ?"
+                " owner = NULL, expected_etag = ?, rev = ?, updated_at = ?, finished_at = ?"
                 " WHERE id = ? AND state IN ('queued', 'skipped', 'waiting')",
                 (
-                    key, _code(decision), state.value, error, rev, now,
+                    key, _code(decision), state.value, error, expected_etag, rev, now,
                     now if state.finished else None, job_id,
                 ),
             )  # fmt: skip

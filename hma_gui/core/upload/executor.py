@@ -94,6 +94,7 @@ class UploadExecutor:
         self._cancelling = False
         self._claimed: collections.deque[Job] = collections.deque()
         self._retired: list[Uploader] = []
+        self._bwlimit: int | None = None  # bytes/s set at run time; None: the uploader's
         self._idle = threading.Event()
         self._idle.set()
         self.started_jobs = 0  # jobs started by this executor since it was built
@@ -167,8 +168,23 @@ class UploadExecutor:
             self._target = max(1, count)
         self.wake()
 
+    @property
+    def bwlimit(self) -> int:
+        """Bytes per second for all uploads (0: unlimited)."""
+        if self._bwlimit is not None:
+            return self._bwlimit
+        return self._uploader.bwlimit if self._uploader is not None else 0
+
+    def set_bwlimit(self, rate: int) -> None:
+        """A new limit for every upload, those in flight included; kept across new uploaders."""
+        self._bwlimit = max(0, rate)
+        if self._uploader is not None:
+            self._uploader.set_bwlimit(self._bwlimit)
+
     def set_uploader(self, uploader: Uploader) -> None:
         """Jobs started from now on use `uploader`; the old one closes once idle."""
+        if self._bwlimit is not None:
+            uploader.set_bwlimit(self._bwlimit)
         with self._lock:
             old, self._uploader = self._uploader, uploader
             if old is not None and old is not uploader:

@@ -18,6 +18,7 @@ from hma_gui.core.errors import AuthError, Cancelled, HmaError, SourceFileError,
 from hma_gui.core.jobs.records import Job, JobState
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.s3.client import is_connection_error
+from hma_gui.core.upload.conditions import Expected
 from hma_gui.core.upload.job_source import JobSink
 from hma_gui.core.upload.uploader import Uploader
 
@@ -89,7 +90,13 @@ def process_job(
         for attempt in range(1, CHANGED_FILE_TRIES + 1):
             try:
                 result = uploader.upload(
-                    Path(job.source), job.bucket, job.key, progress=bytes_sink, cancel=cancel
+                    Path(job.source),
+                    job.bucket,
+                    job.key,
+                    progress=bytes_sink,
+                    cancel=cancel,
+                    expected=Expected.from_stored(job.expected_etag),
+                    journal=sink.journal(job),
                 )
                 break
             except SourceFileError as exc:

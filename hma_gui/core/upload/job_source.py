@@ -15,7 +15,8 @@ from typing import Protocol
 
 from hma_gui.core.jobs.records import Job
 from hma_gui.core.jobs.store import JobStore
-from hma_gui.core.upload.uploader import UploadResult
+from hma_gui.core.upload.multipart_state import MultipartJournal
+from hma_gui.core.upload.upload_config import UploadResult
 
 
 class JobSource(Protocol):
@@ -39,6 +40,10 @@ class JobSink(Protocol):
 
     def released(self, job: Job) -> None:
         """The upload was interrupted (cancel, shutdown): the job is to run again later."""
+        ...
+
+    def journal(self, job: Job) -> MultipartJournal | None:
+        """Where the job's multipart upload is remembered (None: a new one each try)."""
         ...
 
 
@@ -66,3 +71,6 @@ class StoreQueue:
 
     def released(self, job: Job) -> None:
         self.store.release([job.id])
+
+    def journal(self, job: Job) -> MultipartJournal | None:
+        return self.store.multipart.journal(job.id)

@@ -1,4 +1,4 @@
-"""How uploads are made (`UploadConfig`) and where the file's MD5 goes in an object's metadata.
+"""What an upload is told (`UploadConfig`), answers (`UploadResult`), and the MD5 metadata key.
 
 Features that only read these (the duplicate check, the S3 inventory, the ETL's
 sandbox loader) import them from here, without the uploader and its thread pool.
@@ -21,6 +21,7 @@ class UploadConfig:
     sse: str = "AES256"  # "AES256", "aws:kms" or "none"
     sse_kms_key_id: str | None = None
     part_workers: int = 8
+    bwlimit: int = 0  # bytes per second for all transfers of the process; 0: unlimited
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UploadConfig:
@@ -30,6 +31,7 @@ class UploadConfig:
             sse=settings.sse,
             sse_kms_key_id=settings.sse_kms_key_id,
             part_workers=max(2, settings.concurrency),
+            bwlimit=int(settings.bwlimit),
         )
 
     def sse_args(self) -> dict[str, str]:
@@ -46,3 +48,16 @@ class UploadConfig:
         while (size + part - 1) // part > MAX_PARTS:
             part *= 2
         return part
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    etag: str
+    md5: str
+    size: int
+    mtime_ns: int
+    parts: int  # 0 for a single PUT
+    sse: str | None
+    # A conditional write was refused because the key already held these bytes
+    # (another upload of the same content won the race): nothing was written.
+    already_there: bool = False

@@ -112,6 +112,13 @@ class UploadQueue(QObject):
     def set_concurrency(self, count: int) -> None:
         self.executor.set_concurrency(count)
 
+    @property
+    def bwlimit(self) -> int:
+        return self.executor.bwlimit
+
+    def set_bwlimit(self, rate: int) -> None:
+        self.executor.set_bwlimit(rate)
+
     def set_uploader(self, uploader: Uploader) -> None:
         self.executor.set_uploader(uploader)
 
