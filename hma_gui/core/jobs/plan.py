@@ -19,6 +19,7 @@ from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
 from hma_gui.core.jobs.store import JobState, NewJob
 from hma_gui.core.progress import CancelToken
+from hma_gui.core.s3.limits import object_size_problem
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,10 @@ def iter_planned_jobs(
     for item in discover(paths, options.file_filter(), stats=stats, cancel=cancel):
         if not isinstance(item, FoundFile):
             yield _failed(item.path, item.root, item.reason)
+            continue
+        too_large = object_size_problem(item.size)
+        if too_large:
+            yield _failed(item.path, item.root, too_large, item)
             continue
         try:
             target = resolve_target(item.path, settings, options.scope, item.root)

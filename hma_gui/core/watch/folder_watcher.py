@@ -38,6 +38,7 @@ from hma_gui.core.files.key_convention import resolve_target
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
 from hma_gui.core.jobs.plan import PlanOptions
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from hma_gui.core.s3.limits import object_size_problem
 from hma_gui.core.watch.settle_tracker import SettleTracker
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,9 @@ class FolderWatcher:
                 error="permission denied: the file cannot be read",
             )
         try:
+            too_large = object_size_problem(info.st_size)
+            if too_large:
+                raise HmaError(too_large)
             target = resolve_target(path, self._settings, folder.options.scope, folder.path)
         except HmaError as exc:
             return NewJob(
