@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +33,7 @@ from watchdog.observers import Observer
 
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.errors import HmaError
-from hma_gui.core.files.discovery import FoundFile, discover
+from hma_gui.core.files.discovery import NOT_REGULAR, FoundFile, discover
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.key_convention import resolve_target
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
@@ -228,6 +229,14 @@ class FolderWatcher:
                 size=0,
                 state=JobState.FAILED,
                 error="permission denied: the file cannot be read",
+            )
+        if not stat.S_ISREG(info.st_mode):
+            return NewJob(
+                source=str(path),
+                root=str(folder.path),
+                size=0,
+                state=JobState.FAILED,
+                error=NOT_REGULAR,
             )
         try:
             too_large = object_size_problem(info.st_size)
