@@ -40,6 +40,7 @@ from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
 from hma_gui.core.jobs.plan import PlanOptions
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.s3.limits import object_size_problem
+from hma_gui.core.watch.folder_lock import FolderLock, FolderLocks, release_all
 from hma_gui.core.watch.settle_tracker import SettleTracker
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class FolderWatcher:
         on_enqueued: Callable[[list[int]], None] | None = None,
         settle_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        locks: FolderLocks | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -108,6 +110,8 @@ class FolderWatcher:
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._locks = locks  # None: no other process can watch these folders (tests)
+        self._held: list[FolderLock] = []
 
     @property
     def folders(self) -> list[Path]:
@@ -120,11 +124,16 @@ class FolderWatcher:
         for folder in self._folders:
             if not folder.path.is_dir():
                 raise HmaError(f"cannot watch {folder.path}: not a folder")
-        observer = Observer()
-        handler = _Events(self)
-        for folder in self._folders:
-            observer.schedule(handler, str(folder.path), recursive=True)
-        observer.start()
+        self._lock_folders()
+        try:
+            observer = Observer()
+            handler = _Events(self)
+            for folder in self._folders:
+                observer.schedule(handler, str(folder.path), recursive=True)
+            observer.start()
+        except BaseException:
+            self._unlock_folders()
+            raise
         self._observer = observer
         self.catch_up()
         self._stop.clear()
@@ -140,6 +149,16 @@ class FolderWatcher:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+        self._unlock_folders()
+
+    def _lock_folders(self) -> None:
+        """Hold each folder's watch lock; `FolderBusy` names the process that has one."""
+        if self._locks is not None:
+            self._held = self._locks.acquire_all([folder.path for folder in self._folders])
+
+    def _unlock_folders(self) -> None:
+        held, self._held = self._held, []
+        release_all(held)
 
     def catch_up(self) -> int:
         """Queue a look at every file already in the folders (start-up, or a folder moved in)."""

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.errors import ConfigError, HmaError
 from hma_gui.core.hashes.digests import Md5Cache
 from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.watch.folder_lock import FolderLocks
 from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher, JobPreparer
 
 logger = logging.getLogger(__name__)
@@ -96,6 +98,7 @@ class WatchService(QObject):
                 md5_cache=self.md5_cache,
                 prepare=self.prepare,
                 on_enqueued=lambda ids: self._from_watcher.emit(len(ids)),
+                locks=FolderLocks(app_dirs.data_dir(), "the HMA Ingest window"),
             )
             try:
                 watcher.start()
