@@ -1,72 +1,18 @@
-"""A watcher meets odd things in its folder and keeps going: FIFOs, undecodable names."""
+"""A watcher meets odd things in its folder and keeps going: FIFOs, another watcher."""
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import cli_command
 from tests.conftest import S3Env
 from tests.watch_harness import wait_until
+from tests.watch_process import WatchProcess, watch_procs_fixture  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.integration
-
-
-class WatchProcess:
-    """`hma-ingest watch` as a real process, its output lines collected as they come."""
-
-    def __init__(self, *argv: str) -> None:
-        self.process = subprocess.Popen(
-            cli_command("watch", *argv),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(os.environ),
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._readers = [
-            threading.Thread(target=self._read, args=(self.process.stdout, self.out), daemon=True),
-            threading.Thread(target=self._read, args=(self.process.stderr, self.err), daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    @staticmethod
-    def _read(stream: object, lines: list[str]) -> None:
-        for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            lines.append(raw.decode("utf-8", "backslashreplace"))
-
-    def wait_for(self, needle: str, timeout: float = 60) -> None:
-        wait_until(lambda: any(needle in line for line in self.out), timeout)
-
-    def terminate(self, timeout: float = 20) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        code = self.process.wait(timeout)
-        assert time.monotonic() - started < timeout
-        for reader in self._readers:
-            reader.join(10)
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
-@pytest.fixture
-def watch_procs() -> Iterator[list[WatchProcess]]:
-    started: list[WatchProcess] = []
-    yield started
-    for proc in started:
-        proc.kill()
 
 
 def test_a_fifo_in_a_watched_folder_is_reported_and_the_watcher_goes_on(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hma_gui.core import app_dirs
+from hma_gui.core.files.path_text import printable
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 MASK = "***"
@@ -67,13 +68,13 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = printable(redact(message))  # a file name need not be UTF-8
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = printable(redact(record.exc_text))
         return True
 
 
@@ -123,7 +124,11 @@ def setup_logging(
         try:
             path = app_dirs.ensure_dir(app_dirs.log_dir()) / "hma-ingest.log"
             file_handler = logging.handlers.RotatingFileHandler(
-                path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+                path,
+                maxBytes=5 * 1024 * 1024,
+                backupCount=5,
+                encoding="utf-8",
+                errors="backslashreplace",
             )
             file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
             handlers.append(file_handler)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hma_gui.core import app_dirs
+from hma_gui.core.files.path_text import is_valid_text
 from hma_gui.core.sqlite_wal import connect_wal, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -269,6 +270,7 @@ class HashCache:
     def _rows_for(self, paths: list[str]) -> Iterator[list[Any]]:
         """Rows that may match `paths`: by key, or one range scan of their common folder."""
         select = "SELECT path, size, mtime_ns, inode, ctime_ns, head, md5 FROM hashes"
+        paths = [p for p in paths if is_valid_text(p)]  # a name that is not UTF-8: never cached
         if len(paths) >= _RANGE_SCAN_MIN:
             # the longest folder prefix shared by all: that of the smallest and largest path
             prefix = os.path.commonprefix([min(paths), max(paths)])  # noqa: RUF071 - cut below
@@ -301,7 +303,7 @@ class HashCache:
             (r.identity.path, r.identity.size, r.identity.mtime_ns, r.identity.inode,
              _ctime_of(r.identity), r.head, r.md5, now)
             for r in records
-            if r.head is not None or r.md5 is not None
+            if (r.head is not None or r.md5 is not None) and is_valid_text(r.identity.path)
         ]  # fmt: skip
         if not rows:
             return
@@ -314,6 +316,8 @@ class HashCache:
     # ------------------------------------------------------------------ multipart ETags
 
     def lookup_etag(self, identity: FileIdentity, part_size: int) -> str | None:
+        if not is_valid_text(identity.path):
+            return None
         try:
             with self._lock:
                 row = self._conn.execute(
@@ -331,6 +335,8 @@ class HashCache:
         return str(row[4])
 
     def store_etags(self, identity: FileIdentity, etags: dict[int, str]) -> None:
+        if not is_valid_text(identity.path):
+            return
         ctime_ns = _ctime_of(identity)
         rows = [
             (identity.path, part, identity.size, identity.mtime_ns, identity.inode, ctime_ns, etag)

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.queries import JobQueries
 from hma_gui.core.jobs.records import (
     JOB_COLUMNS,
@@ -143,8 +144,10 @@ class JobStore(JobQueries):
             " state, error, retryable, decision, rev, created_at, updated_at, finished_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
             (
-                batch_id, job.source, job.root, job.size, job.mtime_ns, job.md5, job.scope,
-                job.bucket, job.key, job.state.value, job.error, job.decision, rev, now, now,
+                # a failed job's path may not be UTF-8 (SQLite text must be): escaped
+                batch_id, printable(job.source), job.root and printable(job.root),
+                job.size, job.mtime_ns, job.md5, job.scope, job.bucket, job.key, job.state.value,
+                printable(job.error) if job.error else None, job.decision, rev, now, now,
                 finished,
             ),
         )  # fmt: skip
@@ -215,7 +218,7 @@ class JobStore(JobQueries):
             cur.execute(
                 "UPDATE jobs SET state = ?, error = ?, retryable = ?, owner = NULL, rev = ?,"
                 " updated_at = ?, finished_at = ? WHERE id = ?",
-                (state.value, error, int(retryable), rev, now, now, job_id),
+                (state.value, printable(error), int(retryable), rev, now, now, job_id),
             )
 
     def release(self, job_ids: Iterable[int]) -> int:

@@ -36,6 +36,7 @@ from hma_gui.core.errors import HmaError
 from hma_gui.core.files.discovery import NOT_REGULAR, FoundFile, discover
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.key_convention import resolve_target
+from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
 from hma_gui.core.jobs.plan import PlanOptions
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
@@ -261,6 +262,8 @@ class FolderWatcher:
             too_large = object_size_problem(info.st_size)
             if too_large:
                 raise HmaError(too_large)
+            if not is_valid_text(str(path)):
+                raise HmaError(NOT_UTF8)
             target = resolve_target(path, self._settings, folder.options.scope, folder.path)
         except HmaError as exc:
             return NewJob(
@@ -332,7 +335,7 @@ class _Events(FileSystemEventHandler):
 
 
 def _text(path: str | bytes) -> str:
-    return path.decode() if isinstance(path, bytes) else path
+    return os.fsdecode(path)  # undecodable bytes become surrogates, as os.listdir gives them
 
 
 def _folder(config: WatchFolderSettings, settings: Settings) -> _Folder:
