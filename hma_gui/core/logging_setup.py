@@ -104,6 +104,25 @@ class MemoryLogHandler(logging.Handler):
             return [r for r in self._records if r[0] > seq]
 
 
+class _LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file; when it cannot be written (a full disk) that is said once, on stderr,
+    instead of a "--- Logging error ---" traceback for every record."""
+
+    _warned = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if not self._warned and sys.stderr is not None:
+            self._warned = True
+            sys.stderr.write(
+                f"hma-ingest: cannot write the log file {self.baseFilename}: "
+                f"{exc.strerror or exc}\n"
+            )
+
+
 _installed: list[logging.Handler] = []
 _memory: MemoryLogHandler | None = None
 
@@ -123,7 +142,7 @@ def setup_logging(
     if log_file:
         try:
             path = app_dirs.ensure_dir(app_dirs.log_dir()) / "hma-ingest.log"
-            file_handler = logging.handlers.RotatingFileHandler(
+            file_handler = _LogFileHandler(
                 path,
                 maxBytes=5 * 1024 * 1024,
                 backupCount=5,

@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hma_gui.core.errors import AuthError, Cancelled, HmaError, SourceFileError, UploadError
+from hma_gui.core.errors import (
+    AuthError,
+    Cancelled,
+    DiskFullError,
+    HmaError,
+    SourceFileError,
+    UploadError,
+)
 from hma_gui.core.jobs.store import Counters, Job, JobState, JobStore
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.s3.client import is_connection_error
@@ -65,6 +72,13 @@ class RunGuard:
             elif isinstance(error, UploadError) and is_connection_error(error):
                 self._unreachable += 1
                 self._unreachable_reason = str(error)
+
+    def stop(self, reason: str) -> None:
+        """Stop the run for a reason every job would meet alike (a full disk)."""
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+        self._cancel.cancel(reason)
 
     def reset(self) -> None:
         with self._lock:
@@ -203,7 +217,10 @@ class UploadRunner:
                 pass  # each worker puts its job back in the queue
             raise
         finally:
-            self._unclaim_waiting()
+            try:
+                self._unclaim_waiting()
+            except DiskFullError:  # they stay "running": `resume` takes them back
+                logger.warning("could not hand claimed jobs back: the disk is full")
         report = RunReport(
             counters=self.store.counters(self.batch_id),
             seconds=time.monotonic() - started,
@@ -240,6 +257,9 @@ class UploadRunner:
     def _work(self) -> None:
         try:
             self._drain()
+        except DiskFullError as exc:  # the job store cannot write: every job would fail alike
+            logger.error("%s", exc)
+            self.guard.stop(str(exc))
         finally:
             with self._active_lock:
                 self._active -= 1
