@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,23 @@ def test_an_in_place_rewrite_is_uploaded_with_its_new_bytes_and_md5(
     assert s3_env.read(s3_env.mba_bucket, "mba/csv/data.csv") == new
     head = s3_env.head(s3_env.mba_bucket, "mba/csv/data.csv")
     assert head["Metadata"] == {"md5": md5hex(new)}  # type: ignore[comparison-overlap]
+
+
+@pytest.mark.integration
+def test_a_watched_file_rewritten_in_place_is_uploaded_again(s3_env: S3Env, tmp_path: Path) -> None:
+    from tests.watch_harness import WatchSession, wait_until
+
+    folder = tmp_path / "mba"
+    folder.mkdir()
+    path = folder / "w.csv"
+    path.write_bytes(b"watched v1\n")
+    with WatchSession(folder, tmp_path / "jobs.db", settle=0.3) as session:
+        session.wait_done(1)
+        time.sleep(0.05)
+        rewrite_keeping_size_and_mtime(path, b"watched v2\n")
+        session.wait_done(2)
+    wait_until(lambda: s3_env.read(s3_env.mba_bucket, "mba/csv/w.csv") == b"watched v2\n", 10)
+    # restarted with the file untouched since: nothing more is uploaded
+    with WatchSession(folder, tmp_path / "jobs.db", settle=0.3) as session:
+        time.sleep(1.5)
+        assert session.store.counters(session.batch).total == 0

@@ -282,7 +282,11 @@ class FolderWatcher:
         md5: str | None = None
         record = self._store.uploaded_record(target.bucket, target.key)
         if record is not None and record.source == str(path) and record.size == info.st_size:
-            if record.mtime_ns == info.st_mtime_ns:
+            # Same mtime is "unchanged" unless the ctime moved after the upload: an in-place
+            # rewrite that kept the mtime (cp -p, rsync -t --inplace) then gets hashed.
+            if record.mtime_ns == info.st_mtime_ns and info.st_ctime_ns <= (
+                record.uploaded_at * 1e9
+            ):
                 return None
             try:
                 md5 = self._md5_cache.lookup(path, info) or md5_file(path)
