@@ -21,8 +21,8 @@ pytestmark = pytest.mark.integration
 FILES = 1500
 
 
-@pytest.fixture
-def small_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+@pytest.fixture(name="small_data_dir")
+def small_data_dir_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     mount_point = tmp_path / "data"
     mount_point.mkdir()
     mounted = subprocess.run(

@@ -24,6 +24,7 @@ from enum import Enum
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from hma_gui.core.errors import DiskFullError
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.upload.runner import RunGuard, process_job
@@ -204,6 +205,9 @@ class UploadQueue(QObject):
                     cancel=run.cancel,
                     guard=run.guard,
                 )
+            except DiskFullError as exc:  # every job would fail alike; resumable on restart
+                run.guard.stop(str(exc))
+                break
             except Exception:  # the store failed under process_job: keep the job resumable
                 logger.exception("worker error on %s", jobs[0].source)
                 self._store.release([jobs[0].id])
