@@ -194,6 +194,10 @@ def _report(
 
 def run() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must not crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     raise SystemExit(main())
 
 

@@ -22,11 +22,14 @@ from hma_gui.cli.dupes_cmd import add_duplicate_options, open_hash_cache
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.selection import add_selection_options
 from hma_gui.cli.upload_cmd import make_uploader, outcome_printer
+from hma_gui.core import app_dirs
+from hma_gui.core.config.settings import WatchFolderSettings
 from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.upload.executor import QueueMode
 from hma_gui.core.upload.store_run import store_executor
+from hma_gui.core.watch.folder_lock import FolderBusy, FolderLocks, release_all
 from hma_gui.core.watch.folder_watcher import FolderWatcher, watch_folders_from_paths
 
 RETRY_PAUSED_SECONDS = 30.0
@@ -76,6 +79,25 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
     if args.on_duplicate == "ask":
         ctx.err("hma-ingest: watch cannot ask about duplicates; use skip, overwrite or keep-both")
         return ExitStatus.ERROR
+    # Before anything touches the job store: a running watcher's jobs are not orphans.
+    try:
+        held = FolderLocks(app_dirs.data_dir(), "hma-ingest watch").acquire_all(
+            [Path(f.path) for f in folders]
+        )
+    except FolderBusy as exc:
+        ctx.err(f"hma-ingest: {exc}; stop it first (one watcher per folder)")
+        return ExitStatus.ERROR
+    try:
+        return _watch(ctx, folders, stop)
+    finally:
+        release_all(held)
+
+
+def _watch(
+    ctx: CliContext, folders: list[WatchFolderSettings], stop: threading.Event | None
+) -> int:
+    args = ctx.args
+    settings = ctx.settings()
     store = ctx.store()
     store.recover_orphans()
     batch = store.new_batch("watch: " + " ".join(str(f.path) for f in folders)[:200])

@@ -196,6 +196,8 @@ def test_server_killed_mid_file(s3_env: S3Env, private_mariadb: MariaDbServer) -
     item = next(f for f in result.files if f.table == "members")
     assert item.status is FileStatus.FAILED
     reason = str(item.error)
+    assert "NoneType" not in reason and "unexpected error" not in reason, reason
+    assert "lost the connection" in reason, reason
     private_mariadb.start()  # crash recovery of the same datadir
     assert target.tables() == before
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside, real_roots
 from hma_gui.core.progress import CancelToken
 
+NOT_REGULAR = "not a regular file (device, pipe or socket)"
+
 
 @dataclass(frozen=True, slots=True)
 class FoundFile:
@@ -173,13 +175,13 @@ def _classify_entry(
         stats.count_filtered(reason)
         return None
     if not stat.S_ISREG(info.st_mode):
-        return Problem(path, root, "not a regular file (device, pipe or socket)")
+        return Problem(path, root, NOT_REGULAR)
     return _file_entry(path, root, info)
 
 
 def _file_entry(path: Path, root: Path, info: os.stat_result) -> FoundFile | Problem:
     if not stat.S_ISREG(info.st_mode):
-        return Problem(path, root, "not a regular file (device, pipe or socket)")
+        return Problem(path, root, NOT_REGULAR)
     if not os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
         return Problem(path, root, "permission denied: the file cannot be read")
     return FoundFile(path, root, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)

@@ -17,8 +17,10 @@ from hma_gui.core.errors import KeyValidationError, ScopeError
 from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, discover
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
+from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 from hma_gui.core.jobs.store import JobState, NewJob
 from hma_gui.core.progress import CancelToken
+from hma_gui.core.s3.limits import object_size_problem
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,13 @@ def iter_planned_jobs(
     for item in discover(paths, options.file_filter(), stats=stats, cancel=cancel):
         if not isinstance(item, FoundFile):
             yield _failed(item.path, item.root, item.reason)
+            continue
+        too_large = object_size_problem(item.size)
+        if not is_valid_text(str(item.path)):
+            yield _failed(item.path, item.root, NOT_UTF8, item)
+            continue
+        if too_large:
+            yield _failed(item.path, item.root, too_large, item)
             continue
         try:
             target = resolve_target(item.path, settings, options.scope, item.root)

@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from hma_gui.core import app_dirs
+from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.multipart_ledger import MultipartLedger
 from hma_gui.core.jobs.queries import JobQueries
 from hma_gui.core.jobs.records import (
@@ -160,8 +161,10 @@ class JobStore(JobQueries):
             " state, error, retryable, decision, rev, created_at, updated_at, finished_at,"
             " expected_etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
             (
-                batch_id, job.source, job.root, job.size, job.mtime_ns, job.md5, job.scope,
-                job.bucket, job.key, job.state.value, job.error, _code(job.decision), rev, now, now,
+                # a failed job's path may not be UTF-8 (SQLite text must be): escaped
+                batch_id, printable(job.source), job.root and printable(job.root),
+                job.size, job.mtime_ns, job.md5, job.scope, job.bucket, job.key, job.state.value,
+                printable(job.error) if job.error else None, _code(job.decision), rev, now, now,
                 finished, job.expected_etag,
             ),
         )  # fmt: skip
@@ -232,7 +235,7 @@ class JobStore(JobQueries):
             cur.execute(
                 "UPDATE jobs SET state = ?, error = ?, retryable = ?, owner = NULL, rev = ?,"
                 " updated_at = ?, finished_at = ? WHERE id = ?",
-                (state.value, error, int(retryable), rev, now, now, job_id),
+                (state.value, printable(error), int(retryable), rev, now, now, job_id),
             )
 
     def release(self, job_ids: Iterable[int]) -> int:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
+from hma_gui.core.errors import DiskFullError
 from hma_gui.core.jobs.records import Job
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.upload.job_run import JobOutcome, RunGuard, process_job
@@ -253,6 +254,9 @@ class UploadExecutor:
         counted_out = False
         try:
             counted_out = self._drain(run)
+        except DiskFullError as exc:  # the job store cannot write: every job would fail alike
+            logger.error("%s", exc)
+            run.guard.stop(str(exc))
         except Exception:  # the store failed under a job: stop this worker, keep the rest
             logger.exception("upload worker failed")
         finally:
@@ -342,7 +346,10 @@ class UploadExecutor:
                 self._cancelling = False
                 restart = self._mode is QueueMode.RUNNING and stopped_by_guard is None
         if waiting:  # claimed, never started: back to the queue as they were
-            self._source.unclaim(waiting)
+            try:
+                self._source.unclaim(waiting)
+            except DiskFullError:  # they stay "running": `resume` takes them back
+                logger.warning("could not hand claimed jobs back: the disk is full")
         if stopped_by_guard:
             self.stop_reason = stopped_by_guard
             logger.error("uploads stopped: %s", stopped_by_guard)

@@ -65,6 +65,13 @@ class RunGuard:
                 self._unreachable += 1
                 self._unreachable_reason = str(error)
 
+    def stop(self, reason: str) -> None:
+        """Stop the run for a reason every job would meet alike (a full disk)."""
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+        self._cancel.cancel(reason)
+
     def reset(self) -> None:
         with self._lock:
             self._unreachable = 0

@@ -40,6 +40,7 @@ from hma_gui.core.errors import Cancelled, IntegrityError, SourceFileError, Uplo
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, clean_etag, md5_file
 from hma_gui.core.progress import ByteSink, CancelToken
 from hma_gui.core.s3.client import S3Client, translate_error
+from hma_gui.core.s3.limits import MAX_PUT_SIZE, object_size_problem
 from hma_gui.core.upload.bandwidth import BandwidthLimit
 from hma_gui.core.upload.body import BodyCancelled, ProgressBody, ProgressFile
 from hma_gui.core.upload.conditions import Expected, is_refusal, judge_refusal
@@ -138,8 +139,11 @@ class Uploader:
         cancel = cancel or CancelToken()
         cancel.raise_if_cancelled()
         info = stat_regular(path)
+        too_large = object_size_problem(info.st_size)
+        if too_large:
+            raise SourceFileError(too_large)
         try:
-            if info.st_size >= self._config.multipart_threshold:
+            if info.st_size >= self._config.multipart_threshold or info.st_size > MAX_PUT_SIZE:
                 return self._multipart.upload(
                     path, info, bucket, key, lambda: self._file_md5(path, info, cancel),
                     progress, cancel, expected, journal,

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.duplicates.decisions import DuplicateReview
@@ -27,6 +28,7 @@ from hma_gui.core.duplicates.watch_screen import Connector, WatchDuplicateCheck
 from hma_gui.core.errors import ConfigError, HmaError
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobStore, NewJob
+from hma_gui.core.watch.folder_lock import FolderLocks
 from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher
 
 logger = logging.getLogger(__name__)
@@ -128,6 +130,7 @@ class WatchService(QObject):
                 md5_cache=self._cache,
                 prepare=self._check,
                 on_enqueued=lambda ids: self._from_watcher.emit(len(ids)),
+                locks=FolderLocks(app_dirs.data_dir(), "the HMA Ingest window"),
             )
             try:
                 watcher.start()
