@@ -75,7 +75,7 @@ def load_all(
     server: MariaDbServer, endpoint: str, data: Path, work: Path, n: int
 ) -> dict[str, Any]:
     from hma_gui.core.config.settings import load_settings
-    from hma_gui.core.etl import run_etl
+    from hma_gui.core.etl.pipeline import run_etl
 
     bucket = f"all-{n}"
     s3 = s3_client(endpoint)

@@ -65,10 +65,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "qt-unused-modules",
-        "Python bindings PyInstaller adds for libraries Qt links (QtDBus, QtNetwork) that "
-        "the app never imports, and QtNetwork's TLS and network-information plugins; "
-        "libQt6Network then goes as nothing else links it",
-        _QT + r"Qt(?:Network|DBus)\.[^/]*(?:\.so|\.pyd)$",
+        "the QtDBus bindings PyInstaller adds for a library Qt links but the app never "
+        "imports, and QtNetwork's TLS and network-information plugins (QtNetwork itself "
+        "stays: its QLocalServer keeps one window per data directory)",
+        _QT + r"QtDBus\.[^/]*(?:\.so|\.pyd)$",
         _QT + r"plugins/(?:tls|networkinformation)/",
     ),
     _rule(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import PurePath
+
 
 class HmaError(Exception):
     """Base of everything HMA Ingest raises on purpose."""
@@ -53,3 +56,19 @@ class IntegrityError(UploadError):
 
 class Cancelled(HmaError):
     """The user cancelled; the work left is resumable."""
+
+
+class DiskFullError(HmaError, sqlite3.OperationalError):
+    """No space left in the data directory (the job store or the hash cache could not write).
+
+    Also a `sqlite3.OperationalError`, so code that treats a failed write of an
+    optional cache as harmless (the hash cache) still does.
+    """
+
+    def __init__(self, path: str) -> None:
+        folder = str(PurePath(path).parent)
+        super().__init__(
+            f"disk full: no space left in the data directory {folder}; free some space and "
+            "try again (`hma-ingest resume` finishes the jobs already queued)"
+        )
+        self.path = path

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hma_gui.core import app_dirs
+from hma_gui.core.files.path_text import printable
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 MASK = "***"
@@ -67,13 +68,13 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = printable(redact(message))  # a file name need not be UTF-8
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = printable(redact(record.exc_text))
         return True
 
 
@@ -103,6 +104,25 @@ class MemoryLogHandler(logging.Handler):
             return [r for r in self._records if r[0] > seq]
 
 
+class _LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file; when it cannot be written (a full disk) that is said once, on stderr,
+    instead of a "--- Logging error ---" traceback for every record."""
+
+    _warned = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if not self._warned and sys.stderr is not None:
+            self._warned = True
+            sys.stderr.write(
+                f"hma-ingest: cannot write the log file {self.baseFilename}: "
+                f"{exc.strerror or exc}\n"
+            )
+
+
 _installed: list[logging.Handler] = []
 _memory: MemoryLogHandler | None = None
 
@@ -122,8 +142,12 @@ def setup_logging(
     if log_file:
         try:
             path = app_dirs.ensure_dir(app_dirs.log_dir()) / "hma-ingest.log"
-            file_handler = logging.handlers.RotatingFileHandler(
-                path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+            file_handler = _LogFileHandler(
+                path,
+                maxBytes=5 * 1024 * 1024,
+                backupCount=5,
+                encoding="utf-8",
+                errors="backslashreplace",
             )
             file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
             handlers.append(file_handler)

@@ -8,11 +8,15 @@ database), and in WAL mode so the readers of another process are not blocked.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from hma_gui.core.errors import DiskFullError
 
 
 def connect_wal(path: Path, *, timeout: float) -> sqlite3.Connection:
@@ -31,13 +35,43 @@ def connect_wal(path: Path, *, timeout: float) -> sqlite3.Connection:
 def write_transaction(
     conn: sqlite3.Connection, lock: threading.RLock | threading.Lock
 ) -> Iterator[sqlite3.Cursor]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` under `lock`; rolled back on any exception."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` under `lock`; rolled back on any exception.
+
+    A full disk raises `DiskFullError` naming the folder, whichever statement met it.
+    """
     with lock:
         cur = conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
         try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        cur.execute("COMMIT")
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):  # a full disk may refuse it too
+                    cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if not is_disk_full(exc) or isinstance(exc, DiskFullError):
+                raise
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    cur.execute("ROLLBACK")
+            raise DiskFullError(_file_of(conn)) from exc
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, DiskFullError):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+            "database or disk is full" in str(exc)
+        )
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
+def _file_of(conn: sqlite3.Connection) -> str:
+    try:
+        row = conn.execute("PRAGMA database_list").fetchone()
+    except sqlite3.Error:
+        return "?"
+    return str(row[2]) if row and row[2] else "?"

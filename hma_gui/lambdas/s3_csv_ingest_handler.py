@@ -35,8 +35,8 @@ from typing import Any
 
 from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import HmaError
-from hma_gui.core.etl import EtlSource
 from hma_gui.core.etl.event_loader import EventLoader
+from hma_gui.core.etl.results import EtlSource
 from hma_gui.core.etl.s3_events import BatchOutcome
 
 logger = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from hma_gui.ui.settings.dialog import TAB_CONNECTION, SettingsDialog
 from hma_gui.ui.shell import quit_signals, startup_probe
 from hma_gui.ui.shell.error_dialog import ExceptHook
 from hma_gui.ui.shell.first_run import FirstRunChoice, FirstRunDialog
+from hma_gui.ui.shell.single_instance import SingleInstance
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,20 @@ def run_app(
 
     signals = quit_signals.install(quit_now)
     logger.info("%s %s starting (Python %s)", APP_NAME, __version__, sys.version.split()[0])
+    instance = SingleInstance(app_dirs.data_dir())
+    if instance.signal_running():
+        message = (
+            f"{APP_NAME} is already running for the data directory {app_dirs.data_dir()}: "
+            "its window was brought forward"
+        )
+        logger.info("%s", message)
+        if sys.stderr is not None:
+            print(message, file=sys.stderr)
+        if signals is not None:
+            signals.uninstall()
+        hook.uninstall()
+        return 0
+    instance.listen()
     try:
         settings = load_or_recover_settings()
         if settings is None:
@@ -122,6 +137,7 @@ def run_app(
         settings, sandboxed = mode
         session = Session(settings, sandbox=sandboxed)
         window = MainWindow(session, memory)
+        instance.activated.connect(window.show_from_tray)
         if startup_timing:
             startup_probe.report_when_shown(window, then=app.quit)
         window.show()
@@ -132,6 +148,7 @@ def run_app(
     finally:
         if window is not None:
             window.quit()  # close for good (a tray-kept window would only hide)
+        instance.close()
         if signals is not None:
             signals.uninstall()
         hook.uninstall()

@@ -8,7 +8,7 @@ import pytest
 
 from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import ConfigError
-from hma_gui.core.etl import DbConfig
+from hma_gui.core.etl.database import DbConfig
 from hma_gui.core.etl.db_secret import settings_with_secret
 
 RDS = "hma.abc123.us-east-1.rds.amazonaws.com"

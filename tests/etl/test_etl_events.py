@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import run_etl
+from hma_gui.core.etl.pipeline import run_etl
 from hma_gui.lambdas.s3_csv_ingest_handler import EventsFailed, handler
 from tests.conftest import REPO_ROOT, S3Env
 from tests.etl.conftest import SAMPLE_CSV, Target, upload_csv
@@ -313,8 +313,8 @@ def test_a_worker_handles_raw_sqs_messages_the_same_way(
     s3_env: S3Env, mysql_target: Target, events: EventQueue
 ) -> None:
     """The seam for `hma-ingest worker --kinds etl`: messages as receive_message returns them."""
-    from hma_gui.core.etl import EtlSource
     from hma_gui.core.etl.event_loader import EventLoader
+    from hma_gui.core.etl.results import EtlSource
 
     upload_csv(s3_env, "MemberData.csv", sample("MemberData.csv"))  # its plans file: not yet
     upload_csv(s3_env, "plan_details.csv", sample("plan_details.csv"))

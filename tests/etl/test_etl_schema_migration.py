@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import run_etl
 from hma_gui.core.etl.ddl import AUDIT_ADDED_COLUMNS, create_all
+from hma_gui.core.etl.pipeline import run_etl
 from hma_gui.core.etl.schema import SCHEMA_VERSION
 from tests.conftest import S3Env
 from tests.etl.conftest import SAMPLE_CSV, Target, upload_csv

@@ -14,7 +14,8 @@ import sys
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import EtlOptions, FileStatus, run_etl
+from hma_gui.core.etl.pipeline import EtlOptions, run_etl
+from hma_gui.core.etl.results import FileStatus
 from tests.conftest import S3Env
 from tests.etl.conftest import SAMPLE_CSV, Target, upload_csv
 
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.integration
 OWNER = """
 import datetime as dt, sys
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import DbConfig, open_database
+from hma_gui.core.etl.database import DbConfig
+from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.database import AuditStart
 db = open_database(DbConfig.from_settings(load_settings()))
 db.init_schema()

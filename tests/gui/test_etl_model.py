@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.etl import DbConfig, FileResult, FileStatus, PlannedFile, RunResult, SourceObject
+from hma_gui.core.etl.database import DbConfig
+from hma_gui.core.etl.planning import PlannedFile
+from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.etl.schema import TABLES_BY_NAME
 from hma_gui.ui.etl.history import local_time, read_history
 from hma_gui.ui.etl.model import EtlBoard, EtlFileModel, FileColumn, summarize
@@ -140,7 +143,8 @@ def test_history_times_are_shown_in_local_time() -> None:
 
 def test_history_shows_runs_of_every_source(qtbot: QtBot) -> None:
     """etl_runs is shared by the window, the CLI, workers and the Lambda: the tab says who."""
-    from hma_gui.core.etl import EtlRunRecord, EtlSource
+    from hma_gui.core.etl.database import EtlRunRecord
+    from hma_gui.core.etl.results import EtlSource
     from hma_gui.ui.etl.history import EtlHistoryModel, HistoryColumn
 
     def record(number: int, source: str | None, status: str) -> EtlRunRecord:

@@ -18,6 +18,7 @@ LINKS = {
     "/src/libqxcb.so": {"libQt6Gui.so.6", "libxcb-cursor.so.0", "libglib-2.0.so.0"},
     "/src/libqgtk3.so": {"libgtk-3.so.0", "libcairo.so.2", "libglib-2.0.so.0", "libQt6Gui.so.6"},
     "/src/libgtk-3.so.0": {"libcairo.so.2", "libpango-1.0.so.0", "libglib-2.0.so.0"},
+    "/src/QtDBus.abi3.so": {"libQt6DBus.so.6", "libQt6Core.so.6"},
     "/src/QtNetwork.abi3.so": {"libQt6Network.so.6", "libQt6Core.so.6"},
     "/src/libqopensslbackend.so": {"libQt6Network.so.6"},
 }
@@ -34,10 +35,12 @@ def entry(dest: str, kind: str = "BINARY") -> tuple[str, str, str]:
 BINARIES = [
     entry("PySide6/QtWidgets.abi3.so", "EXTENSION"),
     entry("PySide6/QtNetwork.abi3.so", "EXTENSION"),
+    entry("PySide6/QtDBus.abi3.so", "EXTENSION"),
     entry(f"{QT}/lib/libQt6Widgets.so.6"),
     entry(f"{QT}/lib/libQt6Gui.so.6"),
     entry(f"{QT}/lib/libQt6Core.so.6"),
     entry(f"{QT}/lib/libQt6Network.so.6"),
+    entry(f"{QT}/lib/libQt6DBus.so.6"),
     entry(f"{QT}/plugins/platforms/libqxcb.so"),
     entry(f"{QT}/plugins/platformthemes/libqgtk3.so"),
     entry(f"{QT}/plugins/tls/libqopensslbackend.so"),
@@ -56,6 +59,7 @@ DATAS = [
     ("botocore/data/sso-oidc/2019-06-10/service-2.json.gz", "/src/sso-oidc", "DATA"),
     ("botocore/data/endpoints.json", "/src/endpoints.json", "DATA"),
     ("libQt6Network.so.6", f"{QT}/lib/libQt6Network.so.6", "SYMLINK"),
+    ("libQt6DBus.so.6", f"{QT}/lib/libQt6DBus.so.6", "SYMLINK"),
     ("libQt6Core.so.6", f"{QT}/lib/libQt6Core.so.6", "SYMLINK"),
 ]
 
@@ -77,10 +81,12 @@ def test_the_gtk_theme_goes_with_the_libraries_only_it_needed() -> None:
 
 def test_unused_qt_modules_go_and_their_library_and_links_follow() -> None:
     binaries, datas, dropped = prune()
-    assert "PySide6/QtNetwork.abi3.so" in dropped
+    assert "PySide6/QtDBus.abi3.so" in dropped
     assert f"{QT}/plugins/tls/libqopensslbackend.so" in dropped
-    assert f"{QT}/lib/libQt6Network.so.6" in dropped  # nothing else links it
-    assert "libQt6Network.so.6" not in datas  # no dangling top-level link
+    assert f"{QT}/lib/libQt6DBus.so.6" in dropped  # nothing else links it
+    assert "libQt6DBus.so.6" not in datas  # no dangling top-level link
+    # QtNetwork stays: QLocalServer keeps one window per data directory
+    assert {"PySide6/QtNetwork.abi3.so", f"{QT}/lib/libQt6Network.so.6"} <= binaries
     assert "libQt6Core.so.6" in datas
     assert {"PySide6/QtWidgets.abi3.so", f"{QT}/lib/libQt6Core.so.6"} <= binaries
 

@@ -16,10 +16,11 @@ botocore itself; ``HMA_S3_ENDPOINT_URL`` takes precedence over it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -34,12 +35,14 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from hma_gui.core import app_dirs
+from hma_gui.core.config.bucket_names import bucket_name_problem
 from hma_gui.core.errors import ConfigError
 
 MiB = 1024 * 1024
@@ -53,7 +56,6 @@ DEFAULT_SCOPES: dict[str, dict[str, str]] = {
 SseMode = Literal["AES256", "aws:kms", "none"]
 DuplicatePolicy = Literal["skip", "overwrite", "keep-both", "ask"]
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SCOPE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SCOPE_ENV_RE = re.compile(r"^HMA_([A-Z][A-Z0-9_]*?)_(BUCKET|PREFIX)$")
 # Settings fields whose names end like a scope shorthand; never read as scopes.
@@ -72,11 +74,9 @@ class ScopeSettings(BaseModel):
     @classmethod
     def _bucket_name(cls, value: str) -> str:
         value = value.strip()
-        if not _BUCKET_RE.match(value) or ".." in value:
-            raise ValueError(
-                f"{value!r} is not a valid S3 bucket name "
-                "(3-63 characters: lower-case letters, digits, '.' and '-')"
-            )
+        problem = bucket_name_problem(value)
+        if problem:
+            raise ValueError(f"{value!r} is not a valid S3 bucket name: it {problem}")
         return value
 
     @field_validator("prefix")
@@ -131,15 +131,21 @@ class Settings(BaseSettings):
     # Files below it go in one streamed PUT (ETag = MD5, one request), like rclone's 200 MiB.
     multipart_threshold: ByteSize = Field(ByteSize(100 * MiB), ge=5 * MiB, le=5 * GiB)
     multipart_chunksize: ByteSize = Field(ByteSize(8 * MiB), ge=5 * MiB, le=5 * GiB)
+    # Bytes per second for all uploads of a process together (``20MiB``, ``500KiB``); 0: off.
+    bwlimit: ByteSize = Field(ByteSize(0), ge=0)
     max_attempts: int = Field(5, ge=1, le=20)
     retry_mode: Literal["standard", "adaptive"] = "standard"
     connect_timeout: float = Field(10.0, gt=0, le=300)
     read_timeout: float = Field(60.0, gt=0, le=3600)
 
     # --- what is picked up -----------------------------------------------------
-    include: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
+    # From the environment as JSON (``["csv", "pdf"]``) or a plain list (``csv,pdf``).
+    include: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    exclude: Annotated[list[str], NoDecode] = Field(default_factory=list)
     skip_hidden: bool = True
+    # Symbolic links that lead outside the dropped or watched folder are skipped with a
+    # reason unless this is on (HMA_FOLLOW_SYMLINKS, --follow-symlinks; rclone's -L).
+    follow_symlinks: bool = False
 
     # --- duplicates ------------------------------------------------------------
     on_duplicate: DuplicatePolicy = "skip"
@@ -184,6 +190,16 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("include", "exclude", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)  # a ValueError becomes the setting's message
+            return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
     @field_validator("include", "exclude")

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.etl.database import DbConfig, EtlDatabase, open_database
+from hma_gui.core.etl.database import DbConfig, EtlDatabase
 from hma_gui.core.etl.db_secret import resolve_db_secret
+from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.pipeline import LOCK_WAIT, MBA_SCOPE, EtlOptions, EtlRunner
 from hma_gui.core.etl.results import EtlSource, RunResult
 from hma_gui.core.etl.s3_events import BatchOutcome, handle_s3_event_records

@@ -97,6 +97,7 @@ def translate(exc: BaseException, config: DbConfig, *, connecting: bool = False)
         code in _LOST_CODES
         or code in _UNREACHABLE_CODES
         or isinstance(exc, OSError | pymysql.err.InterfaceError)
+        or _closed_under_us(exc)
     ):
         return DatabaseError(
             f"lost the connection to {where}: {_short(detail) or type(exc).__name__}",
@@ -109,7 +110,21 @@ def translate(exc: BaseException, config: DbConfig, *, connecting: bool = False)
 
 def is_lost(exc: BaseException) -> bool:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
-    return code in _LOST_CODES or isinstance(exc, OSError | pymysql.err.InterfaceError)
+    return (
+        code in _LOST_CODES
+        or isinstance(exc, OSError | pymysql.err.InterfaceError)
+        or _closed_under_us(exc)
+    )
+
+
+def _closed_under_us(exc: BaseException) -> bool:
+    """PyMySQL's way of saying a dead connection was used: its socket is None.
+
+    After the server died mid-command PyMySQL drops the socket (``_force_close``);
+    the next write or read then fails with "'NoneType' object has no attribute
+    'sendall'" (or 'recv_into', 'settimeout'…) instead of a connection error.
+    """
+    return isinstance(exc, AttributeError) and str(exc).startswith("'NoneType' object has")
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -38,9 +38,9 @@ from hma_gui.core.etl.database import (
     DatabaseError,
     DbConfig,
     EtlDatabase,
-    open_database,
 )
 from hma_gui.core.etl.file_job import FileJob
+from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.parent_keys import ParentKeys
 from hma_gui.core.etl.planning import (
     PlannedFile,
@@ -136,10 +136,13 @@ class EtlRunner:
         options: EtlOptions | None = None,
         progress: EtlProgress | None = None,
         cancel: CancelToken | None = None,
+        planned: list[PlannedFile] | None = None,
     ) -> RunResult:
-        """Every CSV of the scope (``load-all``)."""
+        """Every CSV of the scope (``load-all``): the files of `planned`, or of
+        `plan(options)` when None (S3 is listed once a run)."""
         options = options or EtlOptions()
-        return self._execute(lambda: self.plan(options), options, progress, cancel)
+        planner = (lambda: planned) if planned is not None else (lambda: self.plan(options))
+        return self._execute(planner, options, progress, cancel)
 
     def run_one(
         self,
@@ -411,10 +414,13 @@ def run_etl(
     database: EtlDatabase | None = None,
     source: EtlSource = EtlSource.CLI,
     key: str | None = None,
+    planned: list[PlannedFile] | None = None,
 ) -> RunResult:
     """Run the ETL as configured: the mba scope's bucket, the configured database.
 
     `key`: only ``s3://bucket/key`` and the parent files it needs (`EtlRunner.run_one`).
+    `planned`: what the caller already listed and showed (the window), so that S3
+    is not listed a second time.
     """
     scope = settings.scope(MBA_SCOPE)
     db = database or open_database(DbConfig.from_settings(settings))
@@ -430,13 +436,13 @@ def run_etl(
         if key is not None:
             bucket, name = parse_s3_uri(key)
             return runner.run_one(bucket, name, options, progress, cancel)
-        return runner.run(options, progress, cancel)
+        return runner.run(options, progress, cancel, planned)
     finally:
         if database is None:
             db.close()
 
 
 def _sse_args(settings: Settings) -> dict[str, Any]:
-    from hma_gui.core.upload.uploader import UploadConfig
+    from hma_gui.core.upload.upload_config import UploadConfig
 
     return dict(UploadConfig.from_settings(settings).sse_args())

@@ -36,6 +36,7 @@ from pathlib import PurePath
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import KeyValidationError, ScopeError
 from hma_gui.core.files.file_filter import extension_of
+from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 
 MAX_KEY_BYTES = 1024
 AUTO_SCOPE = "auto"
@@ -112,6 +113,8 @@ def resolve_target(
 
 def validate_key(key: str) -> str:
     """Return `key` in NFC, or raise `KeyValidationError` saying what is wrong."""
+    if not is_valid_text(key):
+        raise KeyValidationError(NOT_UTF8)
     key = unicodedata.normalize("NFC", key)
     if not key:
         raise KeyValidationError("the S3 key is empty")

@@ -1,8 +1,12 @@
 """The hash cache: what a file's bytes hash to, remembered by the file's identity.
 
 A row is keyed by path and valid only while the file's identity, (size,
-mtime_ns, inode), is unchanged: any write, truncation or replacement moves one
-of the three, and the stale row is then ignored and overwritten. It holds the
+mtime_ns, inode, ctime_ns), is unchanged: any write, truncation or replacement
+moves one of them, and the stale row is then ignored and overwritten. The ctime
+matters: a file rewritten in place with its size and mtime kept (``cp -p``,
+``rsync -t --inplace``, ``touch -r``) changes only its ctime, which no one can
+set back. Callers that know only (size, mtime_ns, inode) — the walk's tuples —
+get the ctime checked by one ``stat`` of each file the cache would answer for. It holds the
 fingerprint of the first 4 KiB (``head``, what the duplicate finder compares first),
 the MD5 of the whole file, and the multipart ETags computed for given part
 sizes (the S3 check compares objects uploaded in parts by recomputing them).
@@ -31,12 +35,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hma_gui.core import app_dirs
+from hma_gui.core.files.path_text import is_valid_text
 from hma_gui.core.sqlite_wal import connect_wal, write_transaction
 
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "hash-cache.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ctime_ns
 _LOOKUP_CHUNK = 500  # paths per "IN (...)" query
 _PENDING_MAX = 256  # `store`s written in one transaction
 _RANGE_SCAN_MIN = 2000  # from this many paths on, read their common folder's rows in one go
@@ -47,6 +52,7 @@ _SCHEMA = (
         size INTEGER NOT NULL,
         mtime_ns INTEGER NOT NULL,
         inode INTEGER NOT NULL,
+        ctime_ns INTEGER,
         head TEXT,
         md5 TEXT,
         updated_at REAL NOT NULL
@@ -57,6 +63,7 @@ _SCHEMA = (
         size INTEGER NOT NULL,
         mtime_ns INTEGER NOT NULL,
         inode INTEGER NOT NULL,
+        ctime_ns INTEGER,
         etag TEXT NOT NULL,
         PRIMARY KEY (path, part_size)
     ) WITHOUT ROWID""",
@@ -64,17 +71,17 @@ _SCHEMA = (
 
 # A row's head and md5 survive an update only when the identity is unchanged.
 _UPSERT = """
-INSERT INTO hashes(path, size, mtime_ns, inode, head, md5, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO hashes(path, size, mtime_ns, inode, ctime_ns, head, md5, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(path) DO UPDATE SET
     head = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns
-                     AND inode = excluded.inode
+                     AND inode = excluded.inode AND ctime_ns IS excluded.ctime_ns
                 THEN COALESCE(excluded.head, head) ELSE excluded.head END,
     md5 = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns
-                    AND inode = excluded.inode
+                    AND inode = excluded.inode AND ctime_ns IS excluded.ctime_ns
                THEN COALESCE(excluded.md5, md5) ELSE excluded.md5 END,
     size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
-    updated_at = excluded.updated_at
+    ctime_ns = excluded.ctime_ns, updated_at = excluded.updated_at
 """
 
 
@@ -93,16 +100,20 @@ class Identified(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FileIdentity:
-    """What makes a cached hash valid: the path and (size, mtime_ns, inode)."""
+    """What makes a cached hash valid: the path and (size, mtime_ns, inode, ctime_ns).
+
+    Without a ctime (built from a walk's tuple), the cache takes the file's current one.
+    """
 
     path: str
     size: int
     mtime_ns: int
     inode: int
+    ctime_ns: int | None = None
 
     @classmethod
     def of(cls, path: str | os.PathLike[str], info: os.stat_result) -> FileIdentity:
-        return cls(os.fspath(path), info.st_size, info.st_mtime_ns, info.st_ino)
+        return cls(os.fspath(path), info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,13 +229,12 @@ class HashCache:
         try:
             with self._lock:
                 for rows in self._rows_for(list(wanted)):
-                    for path, size, mtime_ns, inode, head, md5 in rows:
+                    for path, size, mtime_ns, inode, ctime_ns, head, md5 in rows:
                         want = wanted.get(path)
                         if (
                             want is not None
-                            and want.size == size
-                            and want.mtime_ns == mtime_ns
-                            and want.inode == inode
+                            and (want.size, want.mtime_ns, want.inode) == (size, mtime_ns, inode)
+                            and _ctime_of(want) == ctime_ns
                         ):
                             found[path] = CachedHashes(head, md5)
         except sqlite3.Error as exc:
@@ -244,13 +254,12 @@ class HashCache:
         try:
             with self._lock:
                 for rows in self._rows_for(list(wanted)):
-                    for path, size, mtime_ns, inode, head, md5 in rows:
+                    for path, size, mtime_ns, inode, ctime_ns, head, md5 in rows:
                         want = wanted.get(path)
                         if (
                             want is not None
-                            and want[1] == size
-                            and want[2] == mtime_ns
-                            and want[3] == inode
+                            and want[1:4] == (size, mtime_ns, inode)
+                            and _current_ctime(path, size, mtime_ns, inode) == ctime_ns
                         ):
                             found[path] = (head, md5)
         except sqlite3.Error as exc:
@@ -260,7 +269,8 @@ class HashCache:
 
     def _rows_for(self, paths: list[str]) -> Iterator[list[Any]]:
         """Rows that may match `paths`: by key, or one range scan of their common folder."""
-        select = "SELECT path, size, mtime_ns, inode, head, md5 FROM hashes"
+        select = "SELECT path, size, mtime_ns, inode, ctime_ns, head, md5 FROM hashes"
+        paths = [p for p in paths if is_valid_text(p)]  # a name that is not UTF-8: never cached
         if len(paths) >= _RANGE_SCAN_MIN:
             # the longest folder prefix shared by all: that of the smallest and largest path
             prefix = os.path.commonprefix([min(paths), max(paths)])  # noqa: RUF071 - cut below
@@ -291,9 +301,9 @@ class HashCache:
         now = time.time()
         rows = [
             (r.identity.path, r.identity.size, r.identity.mtime_ns, r.identity.inode,
-             r.head, r.md5, now)
+             _ctime_of(r.identity), r.head, r.md5, now)
             for r in records
-            if r.head is not None or r.md5 is not None
+            if (r.head is not None or r.md5 is not None) and is_valid_text(r.identity.path)
         ]  # fmt: skip
         if not rows:
             return
@@ -306,10 +316,12 @@ class HashCache:
     # ------------------------------------------------------------------ multipart ETags
 
     def lookup_etag(self, identity: FileIdentity, part_size: int) -> str | None:
+        if not is_valid_text(identity.path):
+            return None
         try:
             with self._lock:
                 row = self._conn.execute(
-                    "SELECT size, mtime_ns, inode, etag FROM etags"
+                    "SELECT size, mtime_ns, inode, ctime_ns, etag FROM etags"
                     " WHERE path = ? AND part_size = ?",
                     (identity.path, part_size),
                 ).fetchone()
@@ -318,18 +330,24 @@ class HashCache:
             return None
         if row is None or tuple(row[:3]) != (identity.size, identity.mtime_ns, identity.inode):
             return None
-        return str(row[3])
+        if _ctime_of(identity) != row[3]:
+            return None
+        return str(row[4])
 
     def store_etags(self, identity: FileIdentity, etags: dict[int, str]) -> None:
+        if not is_valid_text(identity.path):
+            return
+        ctime_ns = _ctime_of(identity)
         rows = [
-            (identity.path, part, identity.size, identity.mtime_ns, identity.inode, etag)
+            (identity.path, part, identity.size, identity.mtime_ns, identity.inode, ctime_ns, etag)
             for part, etag in etags.items()
         ]
         try:
             with self._transaction() as cur:
                 cur.executemany(
-                    "INSERT OR REPLACE INTO etags(path, part_size, size, mtime_ns, inode, etag)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO etags"
+                    "(path, part_size, size, mtime_ns, inode, ctime_ns, etag)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
         except sqlite3.Error as exc:
@@ -366,3 +384,25 @@ class HashCache:
         with self._lock:
             self._conn.execute("VACUUM")
         return removed
+
+
+def _ctime_of(file: Identified) -> int | None:
+    """The identity's ctime, or the file's ctime now if it still has that identity."""
+    known = getattr(file, "ctime_ns", None)
+    if known is not None:
+        return int(known)
+    return _current_ctime(file.path, file.size, file.mtime_ns, file.inode)
+
+
+def _current_ctime(path: str, size: int, mtime_ns: int, inode: int) -> int | None:
+    """`path`'s ctime if its (size, mtime_ns, inode) are these; None if not or it is gone.
+
+    A file that cannot be seen matches rows stored without a ctime only.
+    """
+    try:
+        info = os.stat(path)  # noqa: PTH116 - str paths, thousands of them
+    except (OSError, ValueError):
+        return None
+    if (info.st_size, info.st_mtime_ns, info.st_ino) != (size, mtime_ns, inode):
+        return -1  # changed since the caller looked: matches no row
+    return info.st_ctime_ns

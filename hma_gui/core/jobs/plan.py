@@ -17,8 +17,10 @@ from hma_gui.core.errors import KeyValidationError, ScopeError
 from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, discover
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
+from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 from hma_gui.core.jobs.store import JobState, NewJob
 from hma_gui.core.progress import CancelToken
+from hma_gui.core.s3.limits import object_size_problem
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class PlanOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     skip_hidden: bool = True
+    follow_symlinks: bool = False
 
     @classmethod
     def from_settings(
@@ -38,16 +41,25 @@ class PlanOptions:
         scope: str = AUTO_SCOPE,
         include: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
+        follow_symlinks: bool | None = None,
     ) -> PlanOptions:
         return cls(
             scope=scope,
             include=tuple(settings.include if include is None else include),
             exclude=tuple(settings.exclude if exclude is None else exclude),
             skip_hidden=settings.skip_hidden,
+            follow_symlinks=settings.follow_symlinks
+            if follow_symlinks is None
+            else follow_symlinks,
         )
 
     def file_filter(self) -> FileFilter:
-        return FileFilter.build(self.include, self.exclude, skip_hidden=self.skip_hidden)
+        return FileFilter.build(
+            self.include,
+            self.exclude,
+            skip_hidden=self.skip_hidden,
+            follow_symlinks=self.follow_symlinks,
+        )
 
 
 @dataclass
@@ -84,6 +96,13 @@ def iter_planned_jobs(
     for item in discover(paths, options.file_filter(), stats=stats, cancel=cancel):
         if not isinstance(item, FoundFile):
             yield _failed(item.path, item.root, item.reason)
+            continue
+        too_large = object_size_problem(item.size)
+        if not is_valid_text(str(item.path)):
+            yield _failed(item.path, item.root, NOT_UTF8, item)
+            continue
+        if too_large:
+            yield _failed(item.path, item.root, too_large, item)
             continue
         try:
             target = resolve_target(item.path, settings, options.scope, item.root)

@@ -105,7 +105,8 @@ def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Cli
         logger.warning("S3 endpoint %s is plain HTTP: traffic is not encrypted", endpoint)
     config = Config(
         region_name=settings.region or session.region_name or SANDBOX_REGION,
-        retries={"max_attempts": settings.max_attempts, "mode": settings.retry_mode},
+        # botocore's "max_attempts" counts retries (5 means 6 requests); ours counts requests.
+        retries={"total_max_attempts": settings.max_attempts, "mode": settings.retry_mode},
         max_pool_connections=pool_size or max(10, settings.concurrency * 2),
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
@@ -199,7 +200,9 @@ def translate_error(
     if isinstance(exc, _CONNECTION_ERRORS):
         where = endpoint or "S3"
         return UploadError(
-            f"cannot reach {where}: {_short(exc)}", retryable=True, code="connection"
+            f"cannot reach {where}: {_short(_without_object_url(exc))}",
+            retryable=True,
+            code="connection",
         )
     if isinstance(exc, bce.BotoCoreError):
         return UploadError(f"S3 request failed: {exc}", retryable=True)
@@ -210,6 +213,20 @@ def is_connection_error(error: UploadError) -> bool:
     return error.code == "connection"
 
 
-def _short(exc: BaseException) -> str:
+def _without_object_url(exc: BaseException) -> str:
+    """The error's text with the request URL cut to its origin.
+
+    botocore names the URL of the request (bucket and key) that met the dead endpoint;
+    the message also stands for the files that were then not attempted, so it must not
+    name that one file.
+    """
     text = str(exc)
+    url = getattr(exc, "kwargs", {}).get("endpoint_url")
+    if isinstance(url, str) and url:
+        parts = urlsplit(url)
+        text = text.replace(url, f"{parts.scheme}://{parts.netloc}")
+    return text
+
+
+def _short(text: str) -> str:
     return text if len(text) < 200 else text[:197] + "..."

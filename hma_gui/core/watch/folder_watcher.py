@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,12 +33,15 @@ from watchdog.observers import Observer
 
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.errors import HmaError
-from hma_gui.core.files.discovery import FoundFile, discover
-from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.discovery import NOT_REGULAR, FoundFile, discover
+from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside
 from hma_gui.core.files.key_convention import resolve_target
+from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
 from hma_gui.core.jobs.plan import PlanOptions
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from hma_gui.core.s3.limits import object_size_problem
+from hma_gui.core.watch.folder_lock import FolderLock, FolderLocks, release_all
 from hma_gui.core.watch.settle_tracker import SettleTracker
 
 logger = logging.getLogger(__name__)
@@ -73,6 +77,13 @@ class _Folder:
         relative = path.relative_to(self.path)
         if any(not self.filter.wants_dir(part) for part in relative.parts[:-1]):
             return False
+        if (
+            not self.filter.follow_symlinks
+            and path.is_symlink()
+            and leads_outside(str(path), (str(self.path),))
+        ):
+            logger.info("not followed: %s is a %s", path, OUTSIDE_LINK)
+            return False
         return self.filter.wants(path.name)
 
 
@@ -91,6 +102,7 @@ class FolderWatcher:
         on_enqueued: Callable[[list[int]], None] | None = None,
         settle_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        locks: FolderLocks | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -106,6 +118,8 @@ class FolderWatcher:
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._locks = locks  # None: no other process can watch these folders (tests)
+        self._held: list[FolderLock] = []
 
     @property
     def folders(self) -> list[Path]:
@@ -118,12 +132,18 @@ class FolderWatcher:
         for folder in self._folders:
             if not folder.path.is_dir():
                 raise HmaError(f"cannot watch {folder.path}: not a folder")
-        observer = Observer()
-        handler = _Events(self)
-        for folder in self._folders:
-            observer.schedule(handler, str(folder.path), recursive=True)
-        observer.start()
+        self._lock_folders()
+        try:
+            observer = Observer()
+            handler = _Events(self)
+            for folder in self._folders:
+                observer.schedule(handler, str(folder.path), recursive=True)
+            observer.start()
+        except BaseException:
+            self._unlock_folders()
+            raise
         self._observer = observer
+        self.adopt_unfinished()
         self.catch_up()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="folder-watcher", daemon=True)
@@ -138,6 +158,25 @@ class FolderWatcher:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+        self._unlock_folders()
+
+    def _lock_folders(self) -> None:
+        """Hold each folder's watch lock; `FolderBusy` names the process that has one."""
+        if self._locks is not None:
+            self._held = self._locks.acquire_all([folder.path for folder in self._folders])
+
+    def _unlock_folders(self) -> None:
+        held, self._held = self._held, []
+        release_all(held)
+
+    def adopt_unfinished(self) -> list[int]:
+        """Take over the queued jobs of the folders (a predecessor stopped or killed)."""
+        ids = self._store.adopt([str(f.path) for f in self._folders], self._batch_id)
+        if ids:
+            logger.info("%d unfinished jobs of the watched folders taken over", len(ids))
+            if self._on_enqueued is not None:
+                self._on_enqueued(ids)
+        return ids
 
     def catch_up(self) -> int:
         """Queue a look at every file already in the folders (start-up, or a folder moved in)."""
@@ -228,7 +267,20 @@ class FolderWatcher:
                 state=JobState.FAILED,
                 error="permission denied: the file cannot be read",
             )
+        if not stat.S_ISREG(info.st_mode):
+            return NewJob(
+                source=str(path),
+                root=str(folder.path),
+                size=0,
+                state=JobState.FAILED,
+                error=NOT_REGULAR,
+            )
         try:
+            too_large = object_size_problem(info.st_size)
+            if too_large:
+                raise HmaError(too_large)
+            if not is_valid_text(str(path)):
+                raise HmaError(NOT_UTF8)
             target = resolve_target(path, self._settings, folder.options.scope, folder.path)
         except HmaError as exc:
             return NewJob(
@@ -247,7 +299,11 @@ class FolderWatcher:
         md5: str | None = None
         record = self._store.uploaded_record(target.bucket, target.key)
         if record is not None and record.source == str(path) and record.size == info.st_size:
-            if record.mtime_ns == info.st_mtime_ns:
+            # Same mtime is "unchanged" unless the ctime moved after the upload: an in-place
+            # rewrite that kept the mtime (cp -p, rsync -t --inplace) then gets hashed.
+            if record.mtime_ns == info.st_mtime_ns and info.st_ctime_ns <= (
+                record.uploaded_at * 1e9
+            ):
                 return None
             try:
                 md5 = self._md5_cache.lookup(path, info) or md5_file(path)
@@ -300,7 +356,7 @@ class _Events(FileSystemEventHandler):
 
 
 def _text(path: str | bytes) -> str:
-    return path.decode() if isinstance(path, bytes) else path
+    return os.fsdecode(path)  # undecodable bytes become surrogates, as os.listdir gives them
 
 
 def _folder(config: WatchFolderSettings, settings: Settings) -> _Folder:

@@ -4,12 +4,15 @@
 tested without sleeping: a path is *due* once its size and mtime have stayed the
 same for `settle_seconds` since it was last seen to change, and it opens for
 reading. A path that vanished is forgotten; one that is still changing is
-observed again.
+observed again. Only regular files are opened: a FIFO, socket or device is due at
+once with its stat (the watcher reports it as not a regular file), since opening
+a FIFO for reading waits for a writer, forever.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -63,6 +66,12 @@ class SettleTracker:
             except OSError:
                 self.forget(path)  # vanished or renamed away: its new name has its own event
                 continue
+            if not stat.S_ISREG(info.st_mode):
+                with self._lock:
+                    if self._pending.pop(path, 0) == 0:
+                        continue  # forgotten meanwhile
+                ready.append((path, info))
+                continue
             with self._lock:
                 if path not in self._pending:
                     continue
@@ -90,8 +99,13 @@ class SettleTracker:
 
 
 def _opens(path: Path) -> bool:
+    """Whether `path` opens for reading, never waiting (it may have become a FIFO)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, "rb"):
-            return True
+        fd = os.open(path, flags)
     except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode)
+    finally:
+        os.close(fd)

@@ -21,15 +21,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import ConfigError, HmaError
-from hma_gui.core.etl import (
-    DbConfig,
-    EtlOptions,
-    EtlRunner,
-    EtlSource,
-    RunResult,
-    open_database,
-)
-from hma_gui.core.etl.pipeline import MBA_SCOPE
+from hma_gui.core.etl.database import DbConfig
+from hma_gui.core.etl.open_db import open_database
+from hma_gui.core.etl.pipeline import MBA_SCOPE, EtlOptions, EtlRunner, run_etl
+from hma_gui.core.etl.results import EtlSource, RunResult
 from hma_gui.core.logging_setup import redact
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
@@ -240,10 +235,12 @@ def _run(
     database = open_database(db_config(settings, sandboxed))
     try:
         scope = settings.scope(MBA_SCOPE)
-        runner = EtlRunner(
-            client, database, bucket=scope.bucket, prefix=scope.prefix, source=EtlSource.WINDOW
-        )
-        board.plan(runner.plan(options))
-        return runner.run(options, board, token)
+        runner = EtlRunner(client, database, bucket=scope.bucket, prefix=scope.prefix)
+        planned = runner.plan(options)  # S3 is listed once: here, shown, then loaded
+        board.plan(planned)
+        return run_etl(
+            settings, options, progress=board, cancel=token, client=client, database=database,
+            planned=planned, source=EtlSource.WINDOW,
+        )  # fmt: skip
     finally:
         database.close()

@@ -1,0 +1,110 @@
+"""A file rewritten in place with its size and mtime kept (cp -p, rsync -t --inplace).
+
+Only its ctime moves. The hash cache must not answer with the old MD5: neither to
+the uploader (stat results) nor to the duplicate check (the walk's tuples).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from hma_gui.core import app_dirs
+from hma_gui.core.hashes.hash_cache import CACHE_FILE, HashCache
+from tests.cli_runner import run_cli
+from tests.conftest import S3Env
+from tests.dupes_trees import md5hex
+
+
+def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
+    before = path.stat()
+    assert len(data) == before.st_size
+    with open(path, "r+b") as handle:  # in place: same inode
+        handle.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size, before.st_mtime_ns, before.st_ino,
+    )  # fmt: skip
+
+
+def test_the_cache_misses_after_an_in_place_rewrite(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"version one\n")
+    info = path.stat()
+    walked = (str(path), info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, info, md5hex(b"version one\n"))
+        assert cache.lookup(path, path.stat()) == md5hex(b"version one\n")
+        assert cache.lookup_files([walked])[str(path)][1] == md5hex(b"version one\n")
+        rewrite_keeping_size_and_mtime(path, b"version two\n")
+        assert cache.lookup(path, path.stat()) is None
+        assert cache.lookup_files([walked]) == {}
+
+
+def test_an_old_cache_file_is_rebuilt_with_the_new_schema(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "c.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE hashes (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+            " mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, head TEXT, md5 TEXT,"
+            " updated_at REAL NOT NULL) WITHOUT ROWID"
+        )
+        conn.execute("INSERT INTO hashes VALUES ('/x', 1, 1, 1, NULL, 'm', 0)")
+        conn.execute("PRAGMA user_version = 1")
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"abc")
+    with HashCache(db) as cache:
+        assert cache.count() == 0
+        cache.store(path, path.stat(), md5hex(b"abc"))
+        assert cache.lookup(path, path.stat()) == md5hex(b"abc")
+
+
+@pytest.mark.integration
+def test_an_in_place_rewrite_is_uploaded_with_its_new_bytes_and_md5(
+    s3_env: S3Env, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mba"
+    folder.mkdir()
+    path = folder / "data.csv"
+    rows = 9 * 1024 * 1024 // 8  # above the in-memory size: streamed, with the cache's MD5
+    path.write_bytes(b"a,b\n1,2\n" * rows)
+    first = run_cli("upload", str(folder), "--json")
+    assert first.code == 0, first.err
+    assert (app_dirs.data_dir() / CACHE_FILE).exists()
+    new = b"a,b\n3,4\n" * rows
+    rewrite_keeping_size_and_mtime(path, new)
+    again = run_cli("upload", str(folder), "--json", "--on-duplicate", "overwrite")
+    assert again.code == 0, again.err
+    [job] = json.loads(again.out)["jobs"]
+    assert job["state"] == "done", job
+    assert job["md5"] == md5hex(new)
+    assert s3_env.read(s3_env.mba_bucket, "mba/csv/data.csv") == new
+    head = s3_env.head(s3_env.mba_bucket, "mba/csv/data.csv")
+    assert head["Metadata"] == {"md5": md5hex(new)}  # type: ignore[comparison-overlap]
+
+
+@pytest.mark.integration
+def test_a_watched_file_rewritten_in_place_is_uploaded_again(s3_env: S3Env, tmp_path: Path) -> None:
+    from tests.watch_harness import WatchSession, wait_until
+
+    folder = tmp_path / "mba"
+    folder.mkdir()
+    path = folder / "w.csv"
+    path.write_bytes(b"watched v1\n")
+    with WatchSession(folder, tmp_path / "jobs.db", settle=0.3) as session:
+        session.wait_done(1)
+        time.sleep(0.05)
+        rewrite_keeping_size_and_mtime(path, b"watched v2\n")
+        session.wait_done(2)
+    wait_until(lambda: s3_env.read(s3_env.mba_bucket, "mba/csv/w.csv") == b"watched v2\n", 10)
+    # restarted with the file untouched since: nothing more is uploaded
+    with WatchSession(folder, tmp_path / "jobs.db", settle=0.3) as session:
+        time.sleep(1.5)
+        assert session.store.counters(session.batch).total == 0
