@@ -1,7 +1,9 @@
 """``hma-ingest etl`` and ``hma-ingest db init|status|history``: the MBA CSVs into the database.
 
-Also the seed's spelling ``hma-etl load-all [options]`` (console script
-``hma-etl``), which runs ``hma-ingest etl [options]``.
+Also the seed's spellings (console script ``hma-etl``): ``hma-etl load-all
+[options]``, which runs ``hma-ingest etl [options]``, and ``hma-etl load-one
+s3://bucket/key``, which runs ``hma-ingest etl --key s3://bucket/key`` (one
+object, after the not-yet-loaded files of its parent tables in its folder).
 
 Exit codes: 0 every file loaded (rows may have been rejected: see the report),
 1 a file failed or was rejected as a whole, 2 configuration, sign-in or
@@ -26,7 +28,8 @@ from hma_gui.core.etl.database import (
 )
 from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.pipeline import EtlOptions, run_etl
-from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
+from hma_gui.core.etl.planning import parse_s3_uri
+from hma_gui.core.etl.results import EtlSource, FileResult, FileStatus, RunResult
 from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.etl.schema import TABLES_BY_NAME
 
@@ -47,6 +50,23 @@ def register(commands: Any) -> None:
         ),
     )
     etl.add_argument("--force", action="store_true", help="reload files loaded before")
+    etl.add_argument(
+        "--key",
+        metavar="S3_URI",
+        help=(
+            "only this object (s3://bucket/mba/csv/file.csv), after the files of its parent "
+            "tables in the same folder that are not loaded yet"
+        ),
+    )
+    etl.add_argument(
+        "--no-wait-for-parents",
+        dest="wait_for_parents",
+        action="store_false",
+        help=(
+            "with --key: load the object even when a parent table has no file in its folder "
+            "(rows for missing parents are rejected); by default it is deferred (exit 1)"
+        ),
+    )
     etl.add_argument(
         "--table",
         action="append",
@@ -81,15 +101,28 @@ def register(commands: Any) -> None:
 
 def cmd_etl(ctx: CliContext) -> int:
     settings = ctx.settings()
+    if ctx.args.key and ctx.args.table:
+        ctx.err("hma-ingest: --key and --table do not go together (the key names its table)")
+        return ExitStatus.ERROR
+    if ctx.args.key:
+        parse_s3_uri(ctx.args.key)  # a usage error before anything connects
     options = EtlOptions(
         force=ctx.args.force,
         tables=frozenset(ctx.args.table) if ctx.args.table else None,
         dry_run=ctx.args.dry_run,
         upload_rejects=ctx.args.upload_rejects,
+        wait_for_parents=ctx.args.wait_for_parents,
     )
     progress = _ProgressLine(ctx.stderr) if ctx.interactive else None
     try:
-        result = run_etl(settings, options, progress=progress, client=ctx.s3())
+        result = run_etl(
+            settings,
+            options,
+            progress=progress,
+            client=ctx.s3(),
+            source=EtlSource.CLI,
+            key=ctx.args.key,
+        )
     except DatabaseError as exc:
         ctx.err(f"hma-ingest: {exc}")
         return ExitStatus.ERROR
@@ -234,7 +267,7 @@ def cmd_db_history(ctx: CliContext) -> int:
         return ExitStatus.OK
     for r in records:
         counts = f"read {r.rows_read:,} loaded {r.rows_loaded:,} rejected {r.rows_rejected:,}"
-        ctx.out(f"{r.started_at[:19]}  {r.status:10} {r.key}  {counts}")
+        ctx.out(f"{r.started_at[:19]}  {r.status:10} {r.source or '-':7} {r.key}  {counts}")
         if r.error:
             ctx.out(f"    {r.error}")
     return ExitStatus.OK
@@ -242,13 +275,19 @@ def cmd_db_history(ctx: CliContext) -> int:
 
 # --------------------------------------------------------------------------- hma-etl
 
-HMA_ETL_COMMANDS = {"load-all": ["etl"], "init": ["db", "init"], "history": ["db", "history"]}
+HMA_ETL_COMMANDS = {
+    "load-all": ["etl"],
+    "load-one": ["etl", "--key"],
+    "init": ["db", "init"],
+    "history": ["db", "history"],
+}
 
 
 def hma_etl_main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    """``hma-etl load-all [--force] [--table T] [--dry-run] [--json]`` (the seed's spelling)."""
+    """``hma-etl load-all [--force] [--table T] [--dry-run] [--json]``, ``hma-etl load-one
+    s3://bucket/key [--force] [--json]`` (the seed's spellings)."""
     from hma_gui.cli.main import main
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -257,8 +296,8 @@ def hma_etl_main(
     stderr = stderr or sys.stderr
     if not rest or rest[0] not in HMA_ETL_COMMANDS:
         stderr.write(
-            "usage: hma-etl {load-all,init,history} [options]  "
-            "(same as hma-ingest etl / db init / db history)\n"
+            "usage: hma-etl {load-all,load-one S3_URI,init,history} [options]  "
+            "(same as hma-ingest etl [--key S3_URI] / db init / db history)\n"
         )
         return ExitStatus.OK if rest[:1] in (["-h"], ["--help"]) else ExitStatus.ERROR
     return main([*globals_, *HMA_ETL_COMMANDS[rest[0]], *rest[1:]], stdout, stderr)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl.database import DatabaseError, DbErrorKind
 from hma_gui.core.etl.pipeline import EtlOptions, EtlRunner, run_etl
 from hma_gui.core.etl.results import FileResult, FileStatus, TaskProgressAdapter
 from hma_gui.core.etl.s3_source import SourceObject
@@ -141,21 +140,26 @@ def test_task_progress_adapter_feeds_a_plain_task_progress(s3_env: S3Env, target
     assert any(message.endswith("200 rows") for _, _, message in updates)
 
 
-def test_one_run_at_a_time(s3_env: S3Env, target: Target) -> None:
-    upload_csv(s3_env, "plan_details.csv", (SAMPLE_CSV / "plan_details.csv").read_bytes())
+def test_one_loader_per_table_and_busy_is_a_file_result(s3_env: S3Env, target: Target) -> None:
+    """A table another loader holds makes its file BUSY (retryable); the run goes on."""
+    for name in ("plan_details.csv", "MemberData.csv"):
+        upload_csv(s3_env, name, (SAMPLE_CSV / name).read_bytes())
     holder = target.open()
     holder.init_schema()
-    holder.acquire_run_lock()
+    assert holder.acquire_table_lock("members", 0)
     try:
-        with pytest.raises(DatabaseError, match="another ETL run") as caught:
-            run_etl(load_settings())
-        assert caught.value.kind is DbErrorKind.BUSY
-        assert target.counts()["plans"] == 0
+        result = run_etl(load_settings(), EtlOptions(lock_wait=0.2))
+        statuses = {f.table: f.status for f in result.files}
+        assert statuses == {"plans": FileStatus.SUCCEEDED, "members": FileStatus.BUSY}
+        assert FileStatus.BUSY.retryable and not result.ok
+        assert target.counts()["plans"] == 200
+        assert target.counts()["members"] == 0
     finally:
-        holder.release_run_lock()
+        holder.release_table_lock("members")
         holder.close()
 
-    assert run_etl(load_settings()).ok
+    result = run_etl(load_settings())
+    assert [f.status for f in result.files] == [FileStatus.SKIPPED, FileStatus.SUCCEEDED]
 
 
 def test_a_planned_run_lists_s3_once(s3_env: S3Env, target: Target) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from hma_gui.cli.etl_cmd import hma_etl_main
 from hma_gui.cli.main import main
+from hma_gui.core.etl.schema import SCHEMA_VERSION
 from tests.conftest import S3Env, free_port
 from tests.etl.conftest import SAMPLE_CSV, Target, upload_csv
 from tests.mariadb_server import MariaDbServer
@@ -48,7 +49,7 @@ def test_db_init_creates_the_tables_once(target: Target) -> None:
 
     assert code == 0, err
     assert "already up to date (nothing changed)" in out
-    assert target.query("SELECT version FROM etl_schema_version") == versions == [(1,)]
+    assert target.query("SELECT version FROM etl_schema_version") == versions == [(SCHEMA_VERSION,)]
 
 
 def test_etl_prints_each_file_and_the_rejects_report(s3_env: S3Env, target: Target) -> None:
@@ -108,6 +109,8 @@ def test_db_status_and_history_show_what_the_runs_did(s3_env: S3Env, target: Tar
     assert code == 0, err
     loaded = [line for line in out.splitlines() if "mba/csv/MemberData.csv" in line]
     assert loaded and "read 500 loaded 500 rejected 0" in loaded[0]
+    assert loaded[0].split()[3] == "cli"  # who loaded it (window, cli, worker, lambda)
+    assert records[0]["source"] == "cli"
 
 
 def test_dry_run_writes_nothing_and_table_filter(s3_env: S3Env, target: Target) -> None:
@@ -202,3 +205,37 @@ def test_missing_bucket_is_one_line_and_exit_2(
         "hma-ingest: bucket 'no-such-bucket-for-etl' does not exist "
         "(check the scope's bucket in the settings)"
     ]
+
+
+def test_hma_etl_load_one_waits_for_parents_then_loads_them_first(
+    s3_env: S3Env, target: Target
+) -> None:
+    uri = f"s3://{s3_env.mba_bucket}/mba/csv/deductibles_oop.csv"
+    upload_csv(s3_env, "deductibles_oop.csv", (SAMPLE_CSV / "deductibles_oop.csv").read_bytes())
+    upload_csv(s3_env, "MemberData.csv", (SAMPLE_CSV / "MemberData.csv").read_bytes())
+    out, err = io.StringIO(), io.StringIO()
+
+    assert hma_etl_main(["load-one", uri], out, err) == 1, err.getvalue()
+    assert "deferred" in out.getvalue() and "waiting for the plans file" in out.getvalue()
+    assert sum(target.counts().values()) == 0
+
+    upload_csv(s3_env, "plan_details.csv", (SAMPLE_CSV / "plan_details.csv").read_bytes())
+    code, out_text, err_text = cli("etl", "--key", uri, "--json")
+
+    assert code == 0, err_text
+    files = json.loads(out_text)["files"]
+    assert [(f["table"], f["status"]) for f in files] == [
+        ("plans", "succeeded"),
+        ("members", "succeeded"),
+        ("deductibles_oop", "succeeded"),
+    ]
+    assert all(f["rows_rejected"] == 0 for f in files)
+    assert target.counts()["benefit_accumulator"] == 0
+    sources = {row[0] for row in target.query("SELECT DISTINCT source FROM etl_runs")}
+    assert sources == {"cli"}
+
+    code, out_text, _ = cli("etl", "--key", uri, "--json")  # loaded before: skipped, exit 0
+    assert code == 0
+    assert [f["status"] for f in json.loads(out_text)["files"]] == ["skipped"]
+    code, _, err_text = cli("etl", "--key", "mba/csv/x.csv")
+    assert code == 2 and "s3://bucket/key" in err_text

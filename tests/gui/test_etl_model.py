@@ -10,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core.etl.database import DbConfig
-from hma_gui.core.etl.pipeline import PlannedFile
+from hma_gui.core.etl.planning import PlannedFile
 from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
 from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.etl.schema import TABLES_BY_NAME
@@ -139,3 +139,25 @@ def test_history_times_are_shown_in_local_time() -> None:
     expected = dt.datetime(2025, 3, 1, 14, 2, 3, tzinfo=dt.UTC).astimezone()
     assert local_time(stamp) == expected.strftime("%Y-%m-%d %H:%M:%S")
     assert local_time(None) == ""
+
+
+def test_history_shows_runs_of_every_source(qtbot: QtBot) -> None:
+    """etl_runs is shared by the window, the CLI, workers and the Lambda: the tab says who."""
+    from hma_gui.core.etl.database import EtlRunRecord
+    from hma_gui.core.etl.results import EtlSource
+    from hma_gui.ui.etl.history import EtlHistoryModel, HistoryColumn
+
+    def record(number: int, source: str | None, status: str) -> EtlRunRecord:
+        return EtlRunRecord(
+            number, "r", "b", f"mba/csv/f{number}.csv", "e", "plans", status,
+            10, 10, 0, 0, "2026-01-01 00:00:00", None, None, None, source,
+        )  # fmt: skip
+
+    model = EtlHistoryModel()
+    sources = [*(s.value for s in EtlSource), None]
+    model.set_records([record(i, s, "succeeded") for i, s in enumerate(sources)])
+    shown = [model.index(i, HistoryColumn.SOURCE).data() for i in range(len(sources))]
+    assert shown == ["Window", "Command line", "Worker", "S3 event (Lambda)", "—"]
+    model.set_records([record(0, "lambda", "deferred"), record(1, "worker", "busy")])
+    assert model.index(0, HistoryColumn.STATUS).data() == "Waiting for parents"
+    assert model.index(1, HistoryColumn.STATUS).data() == "Busy (retried)"

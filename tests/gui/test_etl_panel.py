@@ -142,6 +142,7 @@ def test_run_etl_loads_the_sample_then_skips_it_the_second_time(
     qtbot.waitUntil(lambda: panel.history_model.rowCount() == 4, timeout=WAIT_MS)
     history = panel.history_model
     assert {tab.cell(history, i, HistoryColumn.STATUS) for i in range(4)} == {"Loaded"}
+    assert {tab.cell(history, i, HistoryColumn.SOURCE) for i in range(4)} == {"Window"}
     assert {r.rows_loaded for r in history.records} == set(EXPECTED.values())
     assert "members 500" in panel.counts_label.text()
     assert panel.history_chip.text() == "History  4" and panel.run_chip.text() == "This run  4"

@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     db_password: SecretStr | None = None
     db_ssl_ca: Path | None = None
     db_ssl_verify: bool = True
+    #: AWS Secrets Manager secret with the database's user and password (and host,
+    #: port, dbname when the secret has them: the RDS secret format); beats db_password
+    db_secret_arn: str | None = None
 
     # --- watched folders -------------------------------------------------------
     watch_folders: list[WatchFolderSettings] = Field(default_factory=list)

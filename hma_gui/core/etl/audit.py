@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import asdict
+import os
+import socket
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_DESCRIPTION = "plans, members, deductibles_oop, benefit_accumulator, etl_runs"
 _HISTORY_COLUMNS = (
     "id, run_id, bucket, object_key, etag, table_name, status, rows_read, rows_loaded, "
-    "rows_rejected, rows_superseded, started_at, finished_at, error, rejects_path"
+    "rows_rejected, rows_superseded, started_at, finished_at, error, rejects_path, source"
 )
 _FINISH_COLUMNS = (
     "status",
@@ -51,15 +53,33 @@ def timestamp(value: dt.datetime | None) -> str | None:
     return value.isoformat(sep=" ", timespec="microseconds") if value else None
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Who writes a ``running`` row: this host and process, and (MySQL) its connection id.
+
+    A later run closes a ``running`` row as interrupted only when its owner is
+    gone (`close_stale_runs` of each target), never while the owner still loads.
+    """
+
+    host: str
+    pid: int
+    conn: int | None = None
+
+    @classmethod
+    def here(cls, conn: int | None = None) -> Owner:
+        return cls(socket.gethostname(), os.getpid(), conn)
+
+
 def insert_start(dialect: Dialect) -> str:
     p = placeholder(dialect)
     return (
         f"INSERT INTO {ident(AUDIT_TABLE, dialect)} (run_id, bucket, object_key, etag, version_id, "
-        f"object_size, table_name, status, started_at) VALUES ({', '.join([p] * 9)})"
+        "object_size, table_name, status, started_at, source, owner_host, owner_pid, owner_conn) "
+        f"VALUES ({', '.join([p] * 13)})"
     )
 
 
-def start_params(start: AuditStart) -> tuple[Any, ...]:
+def start_params(start: AuditStart, owner: Owner) -> tuple[Any, ...]:
     return (
         start.run_id,
         start.bucket,
@@ -70,6 +90,10 @@ def start_params(start: AuditStart) -> tuple[Any, ...]:
         start.table,
         "running",
         timestamp(start.started_at),
+        start.source,
+        owner.host,
+        owner.pid,
+        owner.conn,
     )
 
 
@@ -102,12 +126,38 @@ def loaded_before(dialect: Dialect) -> str:
     )
 
 
+def select_running(dialect: Dialect) -> str:
+    """The ``running`` rows: (id, table_name, owner_host, owner_pid, owner_conn)."""
+    return (
+        f"SELECT id, table_name, owner_host, owner_pid, owner_conn FROM "
+        f"{ident(AUDIT_TABLE, dialect)} WHERE status = 'running'"
+    )
+
+
 def close_stale(dialect: Dialect) -> str:
+    """Close one row as interrupted, only if it is still ``running`` (its owner may just
+    have finished it between the look and this update)."""
     p = placeholder(dialect)
     return (
         f"UPDATE {ident(AUDIT_TABLE, dialect)} SET status = 'failed', error = {p}, "
-        f"finished_at = {p} WHERE status = 'running'"
+        f"finished_at = {p} WHERE id = {p} AND status = 'running'"
     )
+
+
+@dataclass(frozen=True)
+class RunningRow:
+    id: int
+    table: str | None
+    owner: Owner | None  # None: written by a version that did not record owners
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> RunningRow:
+        owner = (
+            Owner(str(row[2]), int(row[3]), None if row[4] is None else int(row[4]))
+            if row[2] is not None and row[3] is not None
+            else None
+        )
+        return cls(int(row[0]), row[1], owner)
 
 
 def history(dialect: Dialect) -> str:
@@ -138,6 +188,7 @@ def record_from_row(row: tuple[Any, ...]) -> EtlRunRecord:
         finished_at=values[12],
         error=values[13],
         rejects_path=values[14],
+        source=values[15],
     )
 
 

@@ -46,7 +46,6 @@ class DbErrorKind(StrEnum):
     AUTH = "auth"  # wrong user or password, no access to the database
     UNREACHABLE = "unreachable"  # no server there, DNS, TLS handshake
     LOST = "lost"  # the connection dropped or was killed mid-work
-    BUSY = "busy"  # another ETL run holds the lock
     OTHER = "other"
 
 
@@ -148,6 +147,7 @@ class AuditStart:
     size: int
     table: str | None
     started_at: dt.datetime
+    source: str = "cli"  # an `EtlSource` value: which front-end started the load
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,7 @@ class EtlRunRecord:
     finished_at: str | None
     error: str | None
     rejects_path: str | None
+    source: str | None = None  # None: written before schema version 2
 
 
 class FileLoad(Protocol):
@@ -205,10 +206,12 @@ class EtlDatabase(Protocol):
     def init_schema(self) -> list[str]:
         """Create what is missing (tables, ``etl_runs``, schema version); names created."""
 
-    def acquire_run_lock(self) -> None:
-        """Make this the only ETL run on the target (raises `DatabaseError` BUSY)."""
+    def acquire_table_lock(self, table: str, wait: float) -> bool:
+        """Make this the only loader of `table` on the target, waiting up to `wait`
+        seconds; False when another loader still holds it. Held until released or
+        until this database is closed (or its process dies)."""
 
-    def release_run_lock(self) -> None: ...
+    def release_table_lock(self, table: str) -> None: ...
 
     def loaded_before(self, bucket: str, key: str, etag: str) -> bool: ...
 
@@ -219,7 +222,10 @@ class EtlDatabase(Protocol):
     def audit_record(self, start: AuditStart, finish: AuditFinish) -> int: ...
 
     def close_stale_runs(self, reason: str) -> int:
-        """Mark ``running`` rows left by a run that died as failed; how many."""
+        """Mark ``running`` rows whose owner is gone as failed; how many.
+
+        A row's owner is alive while it holds the lock of the row's table (and,
+        on MySQL, while its connection does; on SQLite, while its process runs)."""
 
     def existing_keys(self, table: str, column: str, values: Iterable[str]) -> set[str]: ...
 

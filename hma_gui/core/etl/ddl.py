@@ -74,7 +74,11 @@ def create_audit_tables(dialect: Dialect) -> list[str]:
   rejects_path {text},
   started_at {ts} NOT NULL,
   finished_at {ts},
-  error {text}{mysql_index}
+  error {text},
+  source VARCHAR(16),
+  owner_host VARCHAR(255),
+  owner_pid BIGINT,
+  owner_conn BIGINT{mysql_index}
 ){options}"""
     statements = [runs]
     if dialect == "sqlite":
@@ -88,6 +92,26 @@ def create_audit_tables(dialect: Dialect) -> list[str]:
   description VARCHAR(200) NOT NULL
 ){options}"""
     return [*statements, version]
+
+
+#: Columns later schema versions added to ``etl_runs`` (version 2: who loads, from where),
+#: added by `add_missing_columns` to a table an older version created.
+AUDIT_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("source", "VARCHAR(16)"),
+    ("owner_host", "VARCHAR(255)"),
+    ("owner_pid", "BIGINT"),
+    ("owner_conn", "BIGINT"),
+)
+
+
+def add_missing_columns(existing: set[str], dialect: Dialect) -> list[str]:
+    """``ALTER TABLE etl_runs ADD COLUMN …`` for each added column not in `existing`."""
+    table = ident(AUDIT_TABLE, dialect)
+    return [
+        f"ALTER TABLE {table} ADD COLUMN {ident(name, dialect)} {sql_type}"
+        for name, sql_type in AUDIT_ADDED_COLUMNS
+        if name not in existing
+    ]
 
 
 def create_all(dialect: Dialect, tables: Sequence[Table] = TABLES) -> list[str]:

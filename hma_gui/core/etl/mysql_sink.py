@@ -7,20 +7,21 @@ key lookups; reconnects once when it was lost). A file's rows go through
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
+
+import pymysql.err
 
 from hma_gui.core.etl import audit
 from hma_gui.core.etl.database import (
     AuditFinish,
     AuditStart,
-    DatabaseError,
     DbConfig,
-    DbErrorKind,
     EtlRunRecord,
 )
-from hma_gui.core.etl.ddl import AUDIT_TABLE, create_all, ident
+from hma_gui.core.etl.ddl import AUDIT_TABLE, add_missing_columns, create_all, ident
 from hma_gui.core.etl.mysql_connection import Connection, connect, is_lost, translate
 from hma_gui.core.etl.mysql_load import MySqlStagingLoad
 from hma_gui.core.etl.schema import SCHEMA_VERSION, TABLES, Table
@@ -28,15 +29,26 @@ from hma_gui.core.etl.schema import SCHEMA_VERSION, TABLES, Table
 logger = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 1000
+LOCK_NAME_LIMIT = 64
+_DUPLICATE_COLUMN = 1060
+_DUPLICATE_KEY = 1062
 T = TypeVar("T")
+
+
+def _tolerating(cursor: Any, sql: str, code: int, params: Any = None) -> None:
+    """Run `sql`; a MySQL error `code` means another process did the same first."""
+    try:
+        cursor.execute(sql, params)
+    except pymysql.err.MySQLError as exc:
+        if not (exc.args and exc.args[0] == code):
+            raise
 
 
 class MySqlDatabase:
     def __init__(self, config: DbConfig) -> None:
         self.config = config
         self._conn: Connection = connect(config)
-        self._lock_name = f"hma_etl.{config.database}"[:64]
-        self._locked = False
+        self._locks: set[str] = set()  # tables whose lock this connection holds
 
     # ------------------------------------------------------------------ plumbing
 
@@ -60,9 +72,10 @@ class MySqlDatabase:
         except Exception:
             logger.debug("closing a lost connection failed", exc_info=True)
         self._conn = connect(self.config)
-        if self._locked:
-            self._locked = False
-            self.acquire_run_lock()
+        held, self._locks = self._locks, set()
+        for table in sorted(held):  # the server released them with the old connection
+            if not self.acquire_table_lock(table, 0):
+                logger.warning("lost the lock of %s with the connection", table)
 
     # ------------------------------------------------------------------ schema
 
@@ -71,10 +84,17 @@ class MySqlDatabase:
             before = self._tables(cursor)
             for statement in create_all("mysql"):
                 cursor.execute(statement)
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = DATABASE() AND table_name = %s",
+                (AUDIT_TABLE,),
+            )
+            for statement in add_missing_columns({row[0] for row in cursor.fetchall()}, "mysql"):
+                _tolerating(cursor, statement, _DUPLICATE_COLUMN)  # another loader migrated
             select, insert = audit.version_rows("mysql")
             cursor.execute(select)
             if SCHEMA_VERSION not in [row[0] for row in cursor.fetchall()]:
-                cursor.execute(insert, audit.version_params())
+                _tolerating(cursor, insert, _DUPLICATE_KEY, audit.version_params())
             return sorted(self._tables(cursor) - before)
 
         return self._run(work)
@@ -86,28 +106,37 @@ class MySqlDatabase:
         )
         return {row[0] for row in cursor.fetchall()}
 
-    # ------------------------------------------------------------------ run lock
+    # ------------------------------------------------------------------ table locks
 
-    def acquire_run_lock(self) -> None:
+    def lock_name(self, table: str) -> str:
+        """The server-wide ``GET_LOCK`` name of `table` in this database (≤ 64 characters)."""
+        name = f"hma_etl.{self.config.database}.{table}"
+        if len(name) > LOCK_NAME_LIMIT:
+            digest = hashlib.sha256(self.config.database.encode()).hexdigest()[:16]
+            name = f"hma_etl.{digest}.{table}"[:LOCK_NAME_LIMIT]
+        return name
+
+    def acquire_table_lock(self, table: str, wait: float) -> bool:
+        if table in self._locks:
+            return True
+
         def work(cursor: Any) -> Any:
-            cursor.execute("SELECT GET_LOCK(%s, 0)", (self._lock_name,))
+            cursor.execute("SELECT GET_LOCK(%s, %s)", (self.lock_name(table), max(0.0, wait)))
             return cursor.fetchone()[0]
 
         if self._run(work) != 1:
-            raise DatabaseError(
-                f"another ETL run is loading into {self.config.display}; wait for it to finish",
-                DbErrorKind.BUSY,
-            )
-        self._locked = True
+            return False
+        self._locks.add(table)
+        return True
 
-    def release_run_lock(self) -> None:
-        if self._locked:
-            self._locked = False
+    def release_table_lock(self, table: str) -> None:
+        if table in self._locks:
+            self._locks.discard(table)
             try:
                 with self._conn.cursor() as cursor:
-                    cursor.execute("SELECT RELEASE_LOCK(%s)", (self._lock_name,))
+                    cursor.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name(table),))
             except Exception:
-                logger.debug("releasing the ETL lock failed", exc_info=True)
+                logger.debug("releasing the lock of %s failed", table, exc_info=True)
 
     # ------------------------------------------------------------------ audit
 
@@ -120,7 +149,8 @@ class MySqlDatabase:
 
     def audit_start(self, start: AuditStart) -> int:
         def work(cursor: Any) -> int:
-            cursor.execute(audit.insert_start("mysql"), audit.start_params(start))
+            owner = audit.Owner.here(self._conn.thread_id())  # type: ignore[no-untyped-call]
+            cursor.execute(audit.insert_start("mysql"), audit.start_params(start, owner))
             return int(cursor.lastrowid)
 
         return self._run(work)
@@ -136,8 +166,34 @@ class MySqlDatabase:
         return audit_id
 
     def close_stale_runs(self, reason: str) -> int:
+        """Close the ``running`` rows whose owner is gone.
+
+        The owner of a running row holds its table's ``GET_LOCK`` on the connection
+        recorded as ``owner_conn`` for as long as the row runs; the server frees the
+        lock when that connection ends (process killed, network lost). So a row is
+        stale when ``IS_USED_LOCK`` of its table no longer names its connection —
+        no ``PROCESS`` privilege needed to tell.
+        """
         stamp = audit.timestamp(audit.now())
-        return int(self._run(lambda c: c.execute(audit.close_stale("mysql"), (reason, stamp))))
+
+        def work(cursor: Any) -> int:
+            cursor.execute(audit.select_running("mysql"))
+            rows = [audit.RunningRow.from_row(row) for row in cursor.fetchall()]
+            closed = 0
+            for row in rows:
+                holder = None
+                if row.table is not None:
+                    cursor.execute("SELECT IS_USED_LOCK(%s)", (self.lock_name(row.table),))
+                    holder = cursor.fetchone()[0]
+                alive = holder is not None and (
+                    row.owner is None or row.owner.conn is None or int(holder) == row.owner.conn
+                )
+                if not alive:
+                    params = (reason, stamp, row.id)
+                    closed += int(cursor.execute(audit.close_stale("mysql"), params))
+            return closed
+
+        return self._run(work)
 
     def history(self, limit: int = 100) -> list[EtlRunRecord]:
         def work(cursor: Any) -> list[EtlRunRecord]:
@@ -180,7 +236,8 @@ class MySqlDatabase:
         return self._run(work)
 
     def close(self) -> None:
-        self.release_run_lock()
+        for table in sorted(self._locks):
+            self.release_table_lock(table)
         try:
             self._conn.close()
         except Exception:

@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,16 +42,23 @@ from hma_gui.core.etl.database import (
 from hma_gui.core.etl.file_job import FileJob
 from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.parent_keys import ParentKeys
+from hma_gui.core.etl.planning import (
+    PlannedFile,
+    parse_s3_uri,
+    plan_all,
+    plan_object,
+)
 from hma_gui.core.etl.rejects import RejectsReport
 from hma_gui.core.etl.results import (
     EtlProgress,
+    EtlSource,
     FileResult,
     FileStatus,
     NullEtlProgress,
     RunResult,
 )
-from hma_gui.core.etl.s3_source import ObjectChanged, SourceObject, list_sources
-from hma_gui.core.etl.schema import TABLES, TABLES_BY_NAME, Table, table_for_key
+from hma_gui.core.etl.s3_source import ObjectChanged
+from hma_gui.core.etl.schema import TABLES, TABLES_BY_NAME, Table
 from hma_gui.core.etl.validation import FileRejected
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import S3Client, make_s3_client
@@ -58,7 +66,8 @@ from hma_gui.core.s3.client import S3Client, make_s3_client
 logger = logging.getLogger(__name__)
 
 MBA_SCOPE = "mba"
-CSV_FOLDER = "csv/"
+LOCK_WAIT = 60.0  # seconds a file waits for another loader of its table
+LOCK_SLICE = 1.0  # the wait is asked in slices so that a cancel ends it
 STALE_REASON = "interrupted: the run ended before this file finished (process or database lost)"
 
 
@@ -68,12 +77,23 @@ class EtlOptions:
     tables: frozenset[str] | None = None  # only these tables (None: all)
     dry_run: bool = False  # read and validate, write nothing but the rejects report
     upload_rejects: bool = False  # also copy the rejects report to <prefix>rejects/
+    #: seconds to wait for a table another loader is loading before the file is BUSY
+    lock_wait: float = LOCK_WAIT
+    #: load-one: defer an object while a parent table has no file in its folder
+    wait_for_parents: bool = True
 
 
-@dataclass(frozen=True)
-class PlannedFile:
-    source: SourceObject
-    table: Table | None
+@dataclass
+class _Run:
+    """What every file of one run shares."""
+
+    run_id: str
+    options: EtlOptions
+    report: RejectsReport
+    parents: ParentKeys
+    today: dt.date
+    progress: EtlProgress
+    cancel: CancelToken
 
 
 class EtlRunner:
@@ -89,6 +109,7 @@ class EtlRunner:
         today: dt.date | None = None,
         pending: audit.PendingAudit | None = None,
         batch_rows: int | None = None,
+        source: EtlSource = EtlSource.CLI,
     ) -> None:
         self._client = client
         self._db = database
@@ -99,23 +120,14 @@ class EtlRunner:
         self._today = today
         self._pending = pending or audit.PendingAudit(database.config.display)
         self._batch_rows = batch_rows
+        self._source = source
 
     # ------------------------------------------------------------------ planning
 
     def plan(self, options: EtlOptions | None = None) -> list[PlannedFile]:
         """The CSV objects under ``<prefix>csv/`` in load order; unmatched ones last."""
         options = options or EtlOptions()
-        wanted = _check_tables(options.tables)
-        planned = []
-        for source in list_sources(self._client, self._bucket, self._prefix + CSV_FOLDER):
-            table = table_for_key(source.key)
-            if wanted is not None and (table is None or table.name not in wanted):
-                continue
-            planned.append(PlannedFile(source, table))
-        return sorted(
-            planned,
-            key=lambda p: (p.table.load_order if p.table else len(TABLES) + 1, p.source.key),
-        )
+        return plan_all(self._client, self._bucket, self._prefix, _check_tables(options.tables))
 
     # ------------------------------------------------------------------ running
 
@@ -126,8 +138,40 @@ class EtlRunner:
         cancel: CancelToken | None = None,
         planned: list[PlannedFile] | None = None,
     ) -> RunResult:
-        """Load the files of `planned` (`plan(options)` when None: S3 is listed once a run)."""
+        """Every CSV of the scope (``load-all``): the files of `planned`, or of
+        `plan(options)` when None (S3 is listed once a run)."""
         options = options or EtlOptions()
+        planner = (lambda: planned) if planned is not None else (lambda: self.plan(options))
+        return self._execute(planner, options, progress, cancel)
+
+    def run_one(
+        self,
+        bucket: str,
+        key: str,
+        options: EtlOptions | None = None,
+        progress: EtlProgress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RunResult:
+        """One object (``load-one``, an S3 event), after the parent files it needs.
+
+        The object's own result is the run's last file (`RunResult.files[-1]`).
+        """
+        options = options or EtlOptions()
+
+        def planned() -> list[PlannedFile]:
+            return plan_object(
+                self._client, self._db, bucket, key, wait_for_parents=options.wait_for_parents
+            )
+
+        return self._execute(planned, options, progress, cancel)
+
+    def _execute(
+        self,
+        planner: Callable[[], list[PlannedFile]],
+        options: EtlOptions,
+        progress: EtlProgress | None,
+        cancel: CancelToken | None,
+    ) -> RunResult:
         progress = progress or NullEtlProgress()
         cancel = cancel or CancelToken()
         started = audit.now()
@@ -135,32 +179,44 @@ class EtlRunner:
         result = RunResult(run_id, self._db.config.display, options.dry_run, started)
         report = RejectsReport(run_id, started, self._rejects_folder)
         self._db.init_schema()
-        if not options.dry_run:
-            self._db.acquire_run_lock()
         try:
             if not options.dry_run:
                 self._settle_previous_runs()
-            if planned is None:
-                planned = self.plan(options)
-            parents = ParentKeys(self._db.existing_keys)
-            today = self._today or dt.date.today()
+            planned = planner()
+            run = _Run(
+                run_id,
+                options,
+                report,
+                ParentKeys(self._db.existing_keys),
+                self._today or dt.date.today(),
+                progress,
+                cancel,
+            )
+            blocked: str | None = None
             for index, item in enumerate(planned):
                 if cancel.cancelled:
                     result.cancelled = True
                     break
                 progress.file_started(item.source, _name(item.table), index, len(planned))
-                outcome = self._one_file(
-                    item, run_id, options, report, parents, today, progress, cancel
-                )
+                if item.missing:
+                    outcome = FileResult(item.source, _name(item.table), FileStatus.MISSING)
+                    outcome.notes.append("the object no longer exists: nothing to load")
+                elif item.defer or blocked:
+                    outcome = self._defer(item, run, item.defer or blocked or "")
+                else:
+                    outcome = self._one_file(item, run)
                 result.files.append(outcome)
                 progress.file_finished(outcome)
                 if outcome.status is FileStatus.CANCELLED:
                     result.cancelled = True
                     break
+                if item.parent and outcome.status.retryable and blocked is None:
+                    blocked = (
+                        f"waiting for its parent file {item.source.uri}, which did not load "
+                        f"({outcome.status.label})"
+                    )
         finally:
             result.rejects_path = report.close()
-            if not options.dry_run:
-                self._db.release_run_lock()
         if options.upload_rejects and result.rejects_path is not None:
             try:
                 result.rejects_uri = report.upload(
@@ -180,41 +236,92 @@ class EtlRunner:
                 raise
         closed = self._db.close_stale_runs(STALE_REASON)
         if closed:
-            logger.warning("closed %d etl_runs rows left running by an earlier run", closed)
+            logger.warning("closed %d etl_runs rows whose loader is gone", closed)
 
-    def _one_file(
-        self,
-        item: PlannedFile,
-        run_id: str,
-        options: EtlOptions,
-        report: RejectsReport,
-        parents: ParentKeys,
-        today: dt.date,
-        progress: EtlProgress,
-        cancel: CancelToken,
-    ) -> FileResult:
-        source, table = item.source, item.table
-        result = FileResult(source, _name(table), FileStatus.RUNNING)
-        start = AuditStart(
+    def _start(self, item: PlannedFile, run_id: str) -> AuditStart:
+        return AuditStart(
             run_id=run_id,
-            bucket=source.bucket,
-            key=source.key,
-            etag=source.etag,
-            version_id=source.version_id,
-            size=source.size,
-            table=_name(table),
+            bucket=item.source.bucket,
+            key=item.source.key,
+            etag=item.source.etag,
+            version_id=item.source.version_id,
+            size=item.source.size,
+            table=_name(item.table),
             started_at=audit.now(),
+            source=self._source.value,
         )
+
+    def _defer(self, item: PlannedFile, run: _Run, why: str) -> FileResult:
+        result = FileResult(item.source, _name(item.table), FileStatus.DEFERRED, error=why)
+        finish = AuditFinish(status=result.status.value, error=why)
+        self._record(self._start(item, run.run_id), finish, run.options, result)
+        return result
+
+    def _one_file(self, item: PlannedFile, run: _Run) -> FileResult:
+        source, table, options, run_id = item.source, item.table, run.options, run.run_id
+        result = FileResult(source, _name(table), FileStatus.RUNNING)
         if table is None:
             result.status = FileStatus.NO_TABLE
             result.notes.append("no table matches this file name")
-            self._record(start, AuditFinish(status=result.status.value), options, result)
+            finish = AuditFinish(status=result.status.value)
+            self._record(self._start(item, run_id), finish, options, result)
             return result
-        if not options.force and self._db.loaded_before(source.bucket, source.key, source.etag):
-            result.status = FileStatus.SKIPPED
-            result.notes.append("this version was loaded before (use --force to reload)")
-            self._record(start, AuditFinish(status=result.status.value), options, result)
+        if self._loaded_before(item, options):  # no need to wait for the lock
+            return self._skipped(item, result, run)
+        if options.dry_run:
+            return self._load_file(item, table, result, run)
+        if not self._lock(table.name, options.lock_wait, run.cancel):
+            if run.cancel.cancelled:
+                result.status = FileStatus.CANCELLED
+                result.error = "cancelled while waiting for the table; the table is unchanged"
+                return result
+            result.status = FileStatus.BUSY
+            result.error = (
+                f"another loader kept {table.name} busy for {options.lock_wait:g} s; "
+                "try again later"
+            )
+            self._record(
+                self._start(item, run_id),
+                AuditFinish(status=result.status.value, error=result.error),
+                options,
+                result,
+            )
             return result
+        try:
+            return self._load_file(item, table, result, run)
+        finally:
+            self._db.release_table_lock(table.name)
+
+    def _loaded_before(self, item: PlannedFile, options: EtlOptions) -> bool:
+        source = item.source
+        return not options.force and self._db.loaded_before(source.bucket, source.key, source.etag)
+
+    def _skipped(self, item: PlannedFile, result: FileResult, run: _Run) -> FileResult:
+        result.status = FileStatus.SKIPPED
+        result.notes.append("this version was loaded before (use --force to reload)")
+        finish = AuditFinish(status=result.status.value)
+        self._record(self._start(item, run.run_id), finish, run.options, result)
+        return result
+
+    def _lock(self, table: str, wait: float, cancel: CancelToken) -> bool:
+        """The table's lock, waiting up to `wait` seconds in slices (a cancel ends the wait)."""
+        deadline = time.monotonic() + wait
+        while True:
+            remaining = deadline - time.monotonic()
+            if self._db.acquire_table_lock(table, min(LOCK_SLICE, max(0.0, remaining))):
+                return True
+            if remaining <= LOCK_SLICE or cancel.cancelled:
+                return False
+
+    def _load_file(
+        self, item: PlannedFile, table: Table, result: FileResult, run: _Run
+    ) -> FileResult:
+        source, options, report, parents = item.source, run.options, run.report, run.parents
+        progress, cancel = run.progress, run.cancel
+        start = self._start(item, run.run_id)
+        # Under the table's lock: another loader may have loaded this version meanwhile.
+        if self._loaded_before(item, options):
+            return self._skipped(item, result, run)
         audit_id = None if options.dry_run else self._db.audit_start(start)
         result.audit_id = audit_id
         job = FileJob(
@@ -225,7 +332,7 @@ class EtlRunner:
             source=source,
             table=table,
             audit_id=audit_id,
-            today=today,
+            today=run.today,
             rejects_path=str(report.path),
             **({"batch_rows": self._batch_rows} if self._batch_rows else {}),
         )
@@ -305,10 +412,13 @@ def run_etl(
     cancel: CancelToken | None = None,
     client: S3Client | None = None,
     database: EtlDatabase | None = None,
+    source: EtlSource = EtlSource.CLI,
+    key: str | None = None,
     planned: list[PlannedFile] | None = None,
 ) -> RunResult:
     """Run the ETL as configured: the mba scope's bucket, the configured database.
 
+    `key`: only ``s3://bucket/key`` and the parent files it needs (`EtlRunner.run_one`).
     `planned`: what the caller already listed and showed (the window), so that S3
     is not listed a second time.
     """
@@ -321,7 +431,11 @@ def run_etl(
             bucket=scope.bucket,
             prefix=scope.prefix,
             upload_extra_args=_sse_args(settings),
+            source=source,
         )
+        if key is not None:
+            bucket, name = parse_s3_uri(key)
+            return runner.run_one(bucket, name, options, progress, cancel)
         return runner.run(options, progress, cancel, planned)
     finally:
         if database is None:

@@ -21,10 +21,42 @@ class FileStatus(StrEnum):
     REJECTED = "rejected"  # the whole file breaks the contract (missing column, empty...)
     FAILED = "failed"  # S3 or the database failed; the table is unchanged
     CANCELLED = "cancelled"  # the user stopped the run; the table is unchanged
+    BUSY = "busy"  # another loader held the table's lock for too long; try again later
+    DEFERRED = "deferred"  # a parent table's file is not in yet (or did not load); try later
+    MISSING = "missing"  # the object named by an event no longer exists: nothing to load
 
     @property
     def label(self) -> str:
         return "skipped: no table" if self is FileStatus.NO_TABLE else self.value
+
+    @property
+    def retryable(self) -> bool:
+        """Whether an event for this file should be delivered again (a later try may load it).
+
+        A file rejected as a whole is retried too: its message then ends in the
+        dead-letter queue after the queue's receive limit, where someone looks at it.
+        """
+        return self not in _SETTLED
+
+
+_SETTLED = frozenset(
+    {
+        FileStatus.SUCCEEDED,
+        FileStatus.VALIDATED,
+        FileStatus.SKIPPED,
+        FileStatus.NO_TABLE,
+        FileStatus.MISSING,
+    }
+)
+
+
+class EtlSource(StrEnum):
+    """Which front-end started a load (``etl_runs.source``)."""
+
+    WINDOW = "window"
+    CLI = "cli"
+    WORKER = "worker"
+    LAMBDA = "lambda"
 
 
 @dataclass
@@ -44,7 +76,7 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
-        return self.status not in (FileStatus.FAILED, FileStatus.REJECTED, FileStatus.CANCELLED)
+        return not self.status.retryable
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -276,7 +276,7 @@ TABLES: tuple[Table, ...] = tuple(
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 # Bump when the DDL of `TABLES` or of the audit tables changes; `db init` records it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: etl_runs.source and the owner of a running row
 
 # ----------------------------------------------------------------------------- derived
 

@@ -4,15 +4,20 @@ A file loads inside one ``BEGIN IMMEDIATE`` transaction: rows are upserted with
 ``executemany`` (``INSERT … ON CONFLICT DO UPDATE``, in file order so the last
 row of a key wins) and the ``etl_runs`` row is finished in the same
 transaction; an error or a crash rolls all of it back. WAL mode lets the GUI
-read the history while a run writes. One run at a time: a second run waits for
-nothing and fails fast on the lock file next to the database.
+read the history while a run writes. One loader per table at a time: a lock
+file per table next to the database (``mba.db.lock-members``) held in an
+exclusive SQLite transaction, which the operating system frees when the holder
+dies. Loads of different tables by different processes still take turns on the
+database's single writer (each waits up to `BUSY_TIMEOUT` for the other's commit).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from hma_gui.core import app_dirs
 from hma_gui.core.etl import audit
@@ -24,13 +29,14 @@ from hma_gui.core.etl.database import (
     DbErrorKind,
     EtlRunRecord,
 )
-from hma_gui.core.etl.ddl import AUDIT_TABLE, create_all, ident, upsert_rows
+from hma_gui.core.etl.ddl import AUDIT_TABLE, add_missing_columns, create_all, ident, upsert_rows
 from hma_gui.core.etl.schema import SCHEMA_VERSION, TABLES, Table
 from hma_gui.core.etl.validation import Batch
 
 logger = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 500
+BUSY_TIMEOUT = 120  # seconds a write waits for another process's transaction
 
 
 class SqliteDatabase:
@@ -42,7 +48,7 @@ class SqliteDatabase:
         app_dirs.ensure_dir(self.path.parent)
         try:
             self._conn = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -50,7 +56,7 @@ class SqliteDatabase:
             raise DatabaseError(
                 f"cannot open the SQLite database {self.path}: {exc}", DbErrorKind.UNREACHABLE
             ) from exc
-        self._lock: sqlite3.Connection | None = None
+        self._locks: dict[str, sqlite3.Connection] = {}
 
     # ------------------------------------------------------------------ schema
 
@@ -58,6 +64,9 @@ class SqliteDatabase:
         before = self._existing_tables()
         with self._transaction():
             for statement in create_all("sqlite"):
+                self._conn.execute(statement)
+            info = self._conn.execute(f"PRAGMA table_info({ident(AUDIT_TABLE, 'sqlite')})")
+            for statement in add_missing_columns({row[1] for row in info}, "sqlite"):
                 self._conn.execute(statement)
             select, insert = audit.version_rows("sqlite")
             versions = [row[0] for row in self._conn.execute(select)]
@@ -69,24 +78,27 @@ class SqliteDatabase:
         rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return {row[0] for row in rows if not row[0].startswith("sqlite_")}
 
-    # ------------------------------------------------------------------ run lock
+    # ------------------------------------------------------------------ table locks
 
-    def acquire_run_lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        conn = sqlite3.connect(lock_path, timeout=0, isolation_level=None)
+    def lock_path(self, table: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.lock-{table}")
+
+    def acquire_table_lock(self, table: str, wait: float) -> bool:
+        if table in self._locks:
+            return True
+        conn = sqlite3.connect(self.lock_path(table), timeout=max(0.0, wait), isolation_level=None)
         try:
             conn.execute("BEGIN EXCLUSIVE")
         except sqlite3.OperationalError:
             conn.close()
-            raise DatabaseError(
-                f"another ETL run is using {self.path}; wait for it to finish", DbErrorKind.BUSY
-            ) from None
-        self._lock = conn
+            return False
+        self._locks[table] = conn
+        return True
 
-    def release_run_lock(self) -> None:
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+    def release_table_lock(self, table: str) -> None:
+        conn = self._locks.pop(table, None)
+        if conn is not None:
+            conn.close()
 
     # ------------------------------------------------------------------ audit
 
@@ -95,7 +107,8 @@ class SqliteDatabase:
         return row is not None
 
     def audit_start(self, start: AuditStart) -> int:
-        cursor = self._conn.execute(audit.insert_start("sqlite"), audit.start_params(start))
+        owner = audit.Owner.here()
+        cursor = self._conn.execute(audit.insert_start("sqlite"), audit.start_params(start, owner))
         return int(cursor.lastrowid or 0)
 
     def audit_finish(self, audit_id: int, finish: AuditFinish) -> None:
@@ -108,8 +121,33 @@ class SqliteDatabase:
         return audit_id
 
     def close_stale_runs(self, reason: str) -> int:
+        """Close the ``running`` rows whose owner is gone: a process of this host that no
+        longer runs, or nobody holding the table's lock file (the owner holds it for
+        as long as the row runs, and the system frees it when the owner dies)."""
         stamp = audit.timestamp(audit.now())
-        return self._conn.execute(audit.close_stale("sqlite"), (reason, stamp)).rowcount
+        here = audit.Owner.here()
+        rows = self._conn.execute(audit.select_running("sqlite")).fetchall()
+        closed = 0
+        for row in map(audit.RunningRow.from_row, rows):
+            owner = row.owner
+            dead = (
+                owner is not None
+                and owner.host == here.host
+                and owner.pid != here.pid
+                and not _process_alive(owner.pid)
+            )
+            if dead or row.table is None or self._lock_free(row.table):
+                sql, params = audit.close_stale("sqlite"), (reason, stamp, row.id)
+                closed += self._conn.execute(sql, params).rowcount
+        return closed
+
+    def _lock_free(self, table: str) -> bool:
+        if table in self._locks:
+            return False
+        if not self.acquire_table_lock(table, 0):
+            return False
+        self.release_table_lock(table)
+        return True
 
     def history(self, limit: int = 100) -> list[EtlRunRecord]:
         rows = self._conn.execute(audit.history("sqlite"), (limit,)).fetchall()
@@ -142,11 +180,24 @@ class SqliteDatabase:
         return counts
 
     def close(self) -> None:
-        self.release_run_lock()
+        for table in list(self._locks):
+            self.release_table_lock(table)
         self._conn.close()
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return False
+    return True
 
 
 class _Transaction:

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor
 
 from hma_gui.core.etl.database import DbConfig, EtlRunRecord
 from hma_gui.core.etl.open_db import open_database
-from hma_gui.core.etl.results import FileStatus
+from hma_gui.core.etl.results import EtlSource, FileStatus
 from hma_gui.ui import icons, theme
 from hma_gui.ui.etl.model import status_label, status_state
 from hma_gui.ui.table_model import HeaderedTableModel
@@ -67,6 +67,24 @@ def local_time(stamp: str | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+SOURCE_LABELS = {
+    EtlSource.WINDOW: "Window",
+    EtlSource.CLI: "Command line",
+    EtlSource.WORKER: "Worker",
+    EtlSource.LAMBDA: "S3 event (Lambda)",
+}
+
+
+def source_label(source: str | None) -> str:
+    """Who started a load, for people (``etl_runs.source`` holds the `EtlSource` code)."""
+    if source is None:
+        return "—"  # recorded before sources were
+    try:
+        return SOURCE_LABELS[EtlSource(source)]
+    except ValueError:
+        return source
+
+
 def record_status(record: EtlRunRecord) -> FileStatus | None:
     try:
         return FileStatus(record.status)
@@ -79,11 +97,12 @@ class HistoryColumn(IntEnum):
     FILE = 1
     TABLE = 2
     STATUS = 3
-    READ = 4
-    LOADED = 5
-    REJECTED = 6
-    SUPERSEDED = 7
-    MESSAGE = 8
+    SOURCE = 4
+    READ = 5
+    LOADED = 6
+    REJECTED = 7
+    SUPERSEDED = 8
+    MESSAGE = 9
 
 
 HISTORY_HEADERS = {
@@ -91,6 +110,7 @@ HISTORY_HEADERS = {
     HistoryColumn.FILE: "File",
     HistoryColumn.TABLE: "Table",
     HistoryColumn.STATUS: "Status",
+    HistoryColumn.SOURCE: "Source",
     HistoryColumn.READ: "Read",
     HistoryColumn.LOADED: "Loaded",
     HistoryColumn.REJECTED: "Rejected",
@@ -164,6 +184,8 @@ class EtlHistoryModel(HeaderedTableModel):
             return status_label(status) if status else record.status
         if column == HistoryColumn.MESSAGE:
             return record.error or ""
+        if column == HistoryColumn.SOURCE:
+            return source_label(record.source)
         if record.status not in _COUNTED:
             return ""
         value = {

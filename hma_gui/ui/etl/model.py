@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from hma_gui.core.etl.pipeline import PlannedFile
+from hma_gui.core.etl.planning import PlannedFile
 from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
 from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.jobs.store import JobState
@@ -46,6 +46,9 @@ STATUS_LOOK: dict[FileStatus | None, tuple[str, JobState]] = {
     FileStatus.REJECTED: ("Rejected", JobState.FAILED),
     FileStatus.FAILED: ("Failed", JobState.FAILED),
     FileStatus.CANCELLED: ("Cancelled", JobState.SKIPPED),
+    FileStatus.BUSY: ("Busy (retried)", JobState.FAILED),
+    FileStatus.DEFERRED: ("Waiting for parents", JobState.QUEUED),
+    FileStatus.MISSING: ("Object gone", JobState.SKIPPED),
 }
 
 

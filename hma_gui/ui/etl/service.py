@@ -24,7 +24,7 @@ from hma_gui.core.errors import ConfigError, HmaError
 from hma_gui.core.etl.database import DbConfig
 from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.pipeline import MBA_SCOPE, EtlOptions, EtlRunner, run_etl
-from hma_gui.core.etl.results import RunResult
+from hma_gui.core.etl.results import EtlSource, RunResult
 from hma_gui.core.logging_setup import redact
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
@@ -240,7 +240,7 @@ def _run(
         board.plan(planned)
         return run_etl(
             settings, options, progress=board, cancel=token, client=client, database=database,
-            planned=planned,
+            planned=planned, source=EtlSource.WINDOW,
         )  # fmt: skip
     finally:
         database.close()

@@ -1,0 +1,1 @@
+"""AWS Lambda entry points (Qt-free: they import only ``hma_gui.core``)."""
