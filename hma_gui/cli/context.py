@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings, load_settings
 from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.redaction import redact
 from hma_gui.core.s3.client import S3Client, make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, start_sandbox
 
@@ -36,7 +38,8 @@ class CliContext:
         self.stdout.flush()
 
     def err(self, text: str) -> None:
-        self.stderr.write(text + "\n")
+        """One line on stderr, secrets masked (an error may quote a URL with a password)."""
+        self.stderr.write(redact(text) + "\n")
         self.stderr.flush()
 
     def emit_json(self, payload: Any) -> None:
@@ -61,7 +64,8 @@ class CliContext:
     def settings(self) -> Settings:
         """The settings; with ``--sandbox`` a private sandbox is started first."""
         if self._settings is None:
-            settings = load_settings()
+            env_file = getattr(self.args, "env_file", None)
+            settings = load_settings(env_file=Path(env_file) if env_file else None)
             if self.sandboxed:
                 self._sandbox, settings = start_sandbox(settings)
                 self.notes.append(f"sandbox S3 endpoint: {self._sandbox.endpoint}")

@@ -47,6 +47,22 @@ def settings_file() -> Path:
     return config_dir() / "settings.toml"
 
 
+ENV_FILE_VARIABLE = "HMA_ENV_FILE"
+
+
+def env_file() -> Path:
+    """The ``.env`` file settings are read from: named by ``--env-file``, else the config dir's.
+
+    Never one in the working directory: ``cd export && hma-ingest upload .`` must not let a
+    ``.env`` that arrived with the export choose the bucket (docs/security.md). ``--env-file``
+    travels to child processes as `ENV_FILE_VARIABLE`.
+    """
+    named = os.environ.get(ENV_FILE_VARIABLE)
+    if named:
+        return Path(named).expanduser()
+    return config_dir() / ".env"
+
+
 def ensure_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
