@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings, load_settings
 from hma_gui.core.jobs.store import JobStore
-from hma_gui.core.redaction import redact
+from hma_gui.core.redaction import mask_url
 from hma_gui.core.s3.client import S3Client, make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, start_sandbox
 
@@ -38,8 +38,8 @@ class CliContext:
         self.stdout.flush()
 
     def err(self, text: str) -> None:
-        """One line on stderr, secrets masked (an error may quote a URL with a password)."""
-        self.stderr.write(redact(text) + "\n")
+        """One line on stderr; a URL password in it is masked (an error may quote db_url)."""
+        self.stderr.write(mask_url(text) + "\n")
         self.stderr.flush()
 
     def emit_json(self, payload: Any) -> None:

@@ -21,7 +21,7 @@ from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.errors import AuthError, ConfigError, HmaError
 from hma_gui.core.logging_setup import setup_logging
-from hma_gui.core.redaction import redact
+from hma_gui.core.redaction import mask_url
 from hma_gui.core.s3.sandbox import SANDBOX_SERVER_FLAG
 
 logger = logging.getLogger(__name__)
@@ -181,10 +181,10 @@ def main(
         stderr.write("\nhma-ingest: interrupted; unfinished jobs are kept (hma-ingest resume)\n")
         return ExitStatus.INTERRUPTED
     except ConfigError as exc:
-        stderr.write(f"hma-ingest: configuration error: {redact(str(exc))}\n")
+        stderr.write(f"hma-ingest: configuration error: {mask_url(str(exc))}\n")
         return ExitStatus.ERROR
     except AuthError as exc:
-        stderr.write(f"hma-ingest: {redact(str(exc))}\n")
+        stderr.write(f"hma-ingest: {mask_url(str(exc))}\n")
         return ExitStatus.ERROR
     except HmaError as exc:
         _report(stderr, args, exc)
@@ -203,10 +203,10 @@ def _report(
     stderr: TextIO, args: argparse.Namespace, exc: BaseException, unexpected: bool = False
 ) -> None:
     if getattr(args, "traceback", False):
-        stderr.write(redact("".join(traceback.format_exception(exc))))
+        stderr.write(mask_url("".join(traceback.format_exception(exc))))
     prefix = "unexpected error: " if unexpected else ""
     hint = "" if getattr(args, "traceback", False) else " (run with --traceback for details)"
-    stderr.write(f"hma-ingest: {prefix}{redact(str(exc))}{hint if unexpected else ''}\n")
+    stderr.write(f"hma-ingest: {prefix}{mask_url(str(exc))}{hint if unexpected else ''}\n")
 
 
 def run() -> None:
