@@ -14,6 +14,7 @@ import logging.handlers
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from hma_gui.core import app_dirs
 from hma_gui.core.redaction import MASK, redact
@@ -64,6 +65,19 @@ class MemoryLogHandler(logging.Handler):
             return [r for r in self._records if r[0] > seq]
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file and each one it rotates to are created 0600 (they name member files)."""
+
+    def _open(self) -> Any:
+        return open(
+            self.baseFilename,
+            self.mode,
+            encoding=self.encoding,
+            errors=self.errors,
+            opener=app_dirs.private_opener,
+        )
+
+
 _installed: list[logging.Handler] = []
 _memory: MemoryLogHandler | None = None
 
@@ -83,7 +97,7 @@ def setup_logging(
     if log_file:
         try:
             path = app_dirs.ensure_dir(app_dirs.log_dir()) / "hma-ingest.log"
-            file_handler = logging.handlers.RotatingFileHandler(
+            file_handler = _PrivateRotatingFileHandler(
                 path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
             )
             file_handler.setFormatter(logging.Formatter(LOG_FORMAT))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from hma_gui.core.app_dirs import private_opener
 from hma_gui.core.csv_export import SafeDictWriter
 from hma_gui.core.rate_meter import format_bytes
 
@@ -148,7 +149,8 @@ class DuplicateReport:
         """Write the report to `path` (through a temporary file: no half-written reports)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        with open(partial, "w", encoding="utf-8", newline="") as stream:
+        # member paths and names: readable by the user only, like the rest of our files
+        with open(partial, "w", encoding="utf-8", newline="", opener=private_opener) as stream:
             self.write(stream, fmt)
         partial.replace(path)
 

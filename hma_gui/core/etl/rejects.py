@@ -77,7 +77,9 @@ class RejectsReport:
             if rejects.count:
                 if self._handle is None:
                     app_dirs.ensure_dir(self._folder)
-                    self._handle = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                    self._handle = open(  # noqa: SIM115 - closed by `close`
+                        self.path, "w", encoding="utf-8", newline="", opener=app_dirs.private_opener
+                    )
                     SafeCsvWriter(self._handle).writerow(HEADER)
                 rejects.copy_to(self._handle)
                 self._handle.flush()

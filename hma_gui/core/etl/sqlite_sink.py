@@ -39,14 +39,14 @@ class SqliteDatabase:
             raise ValueError("a SQLite target needs a path")
         self.config = config
         self.path = config.path
-        app_dirs.ensure_dir(self.path.parent)
         try:
+            app_dirs.private_file(self.path)  # member rows: 0600, and so its -wal/-shm
             self._conn = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise DatabaseError(
                 f"cannot open the SQLite database {self.path}: {exc}", DbErrorKind.UNREACHABLE
             ) from exc
@@ -73,7 +73,7 @@ class SqliteDatabase:
 
     def acquire_run_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        conn = sqlite3.connect(lock_path, timeout=0, isolation_level=None)
+        conn = sqlite3.connect(app_dirs.private_file(lock_path), timeout=0, isolation_level=None)
         try:
             conn.execute("BEGIN EXCLUSIVE")
         except sqlite3.OperationalError:
