@@ -100,7 +100,7 @@ class Run:
             "PYTHONPATH": str(REPO),
         }
         self.files: dict[str, bytes] = {}
-        self.watch_wait = 60.0  # seconds the restarted watcher gets to finish everything
+        self.watch_wait = 30.0  # seconds the restarted watcher gets to finish everything
         self.running_at_kills: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ helpers

@@ -73,3 +73,10 @@ def test_a_hostile_dotenv_in_the_export_folder_does_not_redirect_uploads(
     assert key.endswith("/MemberData.csv")
     head = s3_env.head(s3_env.mba_bucket, key)
     assert head.get("ServerSideEncryption") == "AES256"
+
+
+def test_env_file_is_an_option_of_the_desktop_app_too() -> None:
+    from hma_gui.app_entry import build_parser
+
+    args, _ = build_parser().parse_known_args(["--env-file", "/srv/hma/ops.env", "--sandbox"])
+    assert args.env_file == "/srv/hma/ops.env"
