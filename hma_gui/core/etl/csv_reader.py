@@ -19,7 +19,15 @@ import io
 from collections.abc import Iterator
 from itertools import islice
 
-from hma_gui.core.etl.text_encoding import SNIFF_BYTES, UTF8, Utf8Check, error_handler, shown, sniff
+from hma_gui.core.etl.text_encoding import (
+    SNIFF_BYTES,
+    UTF8,
+    AsciiWatch,
+    Utf8Check,
+    error_handler,
+    shown,
+    sniff,
+)
 
 BUFFER_SIZE = 1 << 20
 #: the longest cell accepted (a runaway quote would otherwise swallow the file)
@@ -48,7 +56,7 @@ def read_batches(
     `UnicodeDecodeError`. `EncodingRefused`: a file the ETL cannot read as text.
     """
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-    buffered = io.BufferedReader(raw, buffer_size=BUFFER_SIZE)
+    buffered = io.BufferedReader(AsciiWatch(raw, check) if check else raw, BUFFER_SIZE)
     errors = "strict"
     if check is not None:
         encoding = check.encoding = sniff(buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], encoding)

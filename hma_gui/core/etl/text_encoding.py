@@ -20,9 +20,11 @@ batches are scanned for surrogates only once a bad byte was seen.
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 UTF8, CP1252 = "utf-8-sig", "cp1252"
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
@@ -110,8 +112,13 @@ class Utf8Check:
     def bad_seen(self) -> bool:
         return _bad_count() != self.start
 
+    #: a byte above 0x7F has been read (`AsciiWatch`); until then there is nothing to check
+    non_ascii_read: bool = False
+
     def sort(self, lines: list[int], rows: list[list[str]]) -> tuple[list[int], list[list[str]]]:
         """The batch without its undecodable rows (kept in `bad_rows`); notes multi-byte text."""
+        if not self.non_ascii_read:  # an ASCII file so far: no scan at all
+            return lines, rows
         bad = self.bad_seen
         if not self.multibyte_seen or bad:
             text = "\x1f".join(map("\x1f".join, rows))
@@ -142,6 +149,25 @@ class Utf8Check:
     def read_as_cp1252(self) -> bool:
         """Bad bytes and not one valid multi-byte sequence: the file is cp1252, not UTF-8."""
         return self.bad_seen and not self.multibyte_seen
+
+
+class AsciiWatch(io.RawIOBase):
+    """A raw stream that tells `check` once a byte above 0x7F passes (C-speed `isascii` per
+    1 MiB read), so a pure-ASCII file never pays for the text scans of `Utf8Check.sort`."""
+
+    def __init__(self, raw: io.RawIOBase, check: Utf8Check) -> None:
+        super().__init__()
+        self._raw = raw
+        self._check = check
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        count = self._raw.readinto(buffer)
+        if count and not self._check.non_ascii_read:
+            self._check.non_ascii_read = not bytes(memoryview(buffer)[:count]).isascii()
+        return count
 
 
 def shown(cell: str) -> str:
