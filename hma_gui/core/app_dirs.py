@@ -96,7 +96,12 @@ def private_file(path: Path) -> Path:
     files the database file's mode, so they are private too.
     """
     ensure_dir(path.parent)
-    os.close(private_opener(str(path), os.O_WRONLY | os.O_CREAT))
+    if path.exists():  # not opened: a read-only database must stay openable read-only
+        _chmod(path, PRIVATE_FILE_MODE)
+    else:
+        with contextlib.suppress(FileExistsError):  # another process was quicker
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+        _chmod(path, PRIVATE_FILE_MODE)
     for extra in ("-wal", "-shm", "-journal"):
         sidecar = path.with_name(path.name + extra)
         if sidecar.exists():
