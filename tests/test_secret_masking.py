@@ -70,3 +70,20 @@ def test_the_log_filter_masks_a_url_password_with_an_at_sign() -> None:
     ((_, _, text),) = handler.since(0)
     assert "w0rd" not in text and "pa@" not in text
     assert "mysql://etl:***@db/hma" in text
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://etl:hunter2@127.0.0.1:1/hma", "postgres://etl:hunter2@db.example.com/hma"]
+)
+def test_etl_errors_and_the_log_never_show_the_db_url_password(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    from hma_gui.core import app_dirs
+    from hma_gui.core.logging_setup import log_file_path
+
+    monkeypatch.setenv("HMA_DB_URL", url)
+    result = run_cli("-v", "etl")
+    assert result.code == 2
+    assert "hunter2" not in result.out + result.err
+    assert app_dirs.log_dir().is_dir()
+    assert "hunter2" not in log_file_path().read_text()
