@@ -18,7 +18,7 @@ from hma_gui.core.csv_export import FORMULA_TRIGGERS, SafeCsvWriter, original_ce
 from hma_gui.core.duplicates.local import ScanIssue
 from hma_gui.core.duplicates.report import DuplicateReport
 from hma_gui.core.duplicates.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
-from hma_gui.core.etl import EtlOptions, run_etl
+from hma_gui.core.etl.pipeline import EtlOptions, run_etl
 from tests.conftest import REPO_ROOT, S3Env
 from tests.etl.conftest import upload_csv
 

@@ -9,7 +9,8 @@ import codecs
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import EtlOptions, FileStatus, RunResult, run_etl
+from hma_gui.core.etl.pipeline import EtlOptions, run_etl
+from hma_gui.core.etl.results import FileStatus, RunResult
 from tests.conftest import S3Env
 from tests.etl.conftest import Target, upload_csv
 from tests.etl.test_etl_bad_data import MEMBERS, PLANS, problems_of
