@@ -8,10 +8,13 @@ and that child must not load Qt.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hma_gui import APP_ID, __version__
+from hma_gui.core.app_dirs import ENV_FILE_VARIABLE
 from hma_gui.core.frozen_app import ensure_std_streams
 from hma_gui.core.s3.sandbox_server import SANDBOX_SERVER_FLAG
 
@@ -24,6 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox",
         action="store_true",
         help="upload to a private local S3 endpoint (127.0.0.1) instead of AWS",
+    )
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="read settings (HMA_…) from this .env file instead of the one in the config "
+        "directory; a .env in the working directory is never read",
     )
     parser.add_argument("--version", action="version", version=f"{APP_ID} {__version__}")
     parser.add_argument(
@@ -55,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Qt's own options (-platform, -style …) pass through to QApplication untouched.
     args, qt_args = build_parser().parse_known_args(arguments)
     qt_argv = [sys.argv[0] if sys.argv else APP_ID, *qt_args]
+    if args.env_file:  # every settings load of this process (and its children) reads it
+        os.environ[ENV_FILE_VARIABLE] = str(Path(args.env_file).resolve())
     if args.self_test:
         from hma_gui.ui.shell.self_test import run_self_test
 

@@ -44,7 +44,7 @@ def test_settings_file_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         'region = "eu-west-1"\nconcurrency = 5\n[scopes.claims]\nbucket = "claims-b"\n'
         'prefix = "c"\n'
     )
-    Path(".env").write_text("HMA_CONCURRENCY=6\n")
+    app_dirs.env_file().write_text("HMA_CONCURRENCY=6\n")  # the config directory's .env
     settings = load_settings()
     assert settings.region == "eu-west-1"
     assert settings.concurrency == 6  # .env beats the settings file

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core import app_dirs
+from hma_gui.core.redaction import MASK, mask_values
 
 
 def register(commands: Any) -> None:
@@ -24,8 +25,10 @@ def cmd_show(ctx: CliContext) -> int:
     settings = ctx.settings()
     data = settings.model_dump(mode="json")
     if settings.db_password is not None:
-        data["db_password"] = "***"  # noqa: S105 - the mask, not a password
+        data["db_password"] = MASK
     data["effective_endpoint"] = settings.effective_endpoint()
+    # a password inside a URL (db_url, an endpoint) is masked like db_password
+    data = cast("dict[str, Any]", mask_values(data))
     if ctx.json_output:
         ctx.emit_json(data)
         return ExitStatus.OK

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hma_gui.core.config.settings import Settings, load_settings
 from hma_gui.core.jobs.store import JobStore, default_store_path
+from hma_gui.core.redaction import mask_url
 
 if TYPE_CHECKING:  # loaded when first used: a local duplicate check needs no S3 (start-up)
     from hma_gui.core.s3.client import S3Client
@@ -37,7 +39,8 @@ class CliContext:
         self.stdout.flush()
 
     def err(self, text: str) -> None:
-        self.stderr.write(text + "\n")
+        """One line on stderr; a URL password in it is masked (an error may quote db_url)."""
+        self.stderr.write(mask_url(text) + "\n")
         self.stderr.flush()
 
     def emit_json(self, payload: Any) -> None:
@@ -62,7 +65,8 @@ class CliContext:
     def settings(self) -> Settings:
         """The settings; with ``--sandbox`` a private sandbox is started first."""
         if self._settings is None:
-            settings = load_settings()
+            env_file = getattr(self.args, "env_file", None)
+            settings = load_settings(env_file=Path(env_file) if env_file else None)
             if self.sandboxed:
                 from hma_gui.core.s3.sandbox import start_sandbox
 

@@ -21,6 +21,7 @@ from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.errors import AuthError, ConfigError, HmaError
 from hma_gui.core.logging_setup import setup_logging
+from hma_gui.core.redaction import mask_url
 from hma_gui.core.s3.sandbox_server import SANDBOX_SERVER_FLAG
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ COMMAND_MODULES: dict[str, str] = {
     "config": "hma_gui.cli.config_cmd",
 }
 _GLOBAL_FLAGS = ("--sandbox", "-v", "--verbose", "--traceback")
+_GLOBAL_OPTIONS = ("--env-file",)  # global options that take a value
 
 LEGACY_MODES = {
     "monolith": "upload",
@@ -61,8 +63,12 @@ class _Parser(argparse.ArgumentParser):
 
 def command_of(argv: Sequence[str]) -> str | None:
     """The subcommand named in `argv` (after the global flags), if any."""
-    for arg in argv:
-        if arg in _GLOBAL_FLAGS:
+    args = iter(argv)
+    for arg in args:
+        if arg in _GLOBAL_FLAGS or arg.startswith(tuple(f"{o}=" for o in _GLOBAL_OPTIONS)):
+            continue
+        if arg in _GLOBAL_OPTIONS:
+            next(args, None)
             continue
         return None if arg.startswith("-") else arg
     return None
@@ -81,6 +87,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="run this command against a private local S3 endpoint (no AWS account needed)",
     )
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="read settings (HMA_…) from this .env file instead of the one in the config "
+        "directory; a .env in the working directory is never read",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     parser.add_argument("--traceback", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -97,6 +109,7 @@ def translate_legacy(argv: Sequence[str]) -> list[str]:
     if "--mode" not in args and not any(a.startswith("--mode=") for a in args):
         return args
     mode, inputs, rest = None, [], []
+    globals_: list[str] = []
     index = 0
     while index < len(args):
         arg = args[index]
@@ -114,6 +127,10 @@ def translate_legacy(argv: Sequence[str]) -> list[str]:
             inputs.append(arg.split("=", 1)[1])
             index += 1
             continue
+        if arg in _GLOBAL_OPTIONS and index + 1 < len(args):
+            globals_.extend(args[index : index + 2])
+            index += 2
+            continue
         rest.append(arg)
         index += 1
     command = LEGACY_MODES.get(mode or "")
@@ -123,7 +140,7 @@ def translate_legacy(argv: Sequence[str]) -> list[str]:
         )
     if not inputs:
         raise UsageError("hma-ingest: --mode needs --input PATH")
-    globals_ = [a for a in rest if a in _GLOBAL_FLAGS]
+    globals_ += [a for a in rest if a in _GLOBAL_FLAGS or a.startswith("--env-file=")]
     local = [a for a in rest if a not in globals_]
     return [*globals_, command, *inputs, *local]
 
@@ -164,10 +181,10 @@ def main(
         stderr.write("\nhma-ingest: interrupted; unfinished jobs are kept (hma-ingest resume)\n")
         return ExitStatus.INTERRUPTED
     except ConfigError as exc:
-        stderr.write(f"hma-ingest: configuration error: {exc}\n")
+        stderr.write(f"hma-ingest: configuration error: {mask_url(str(exc))}\n")
         return ExitStatus.ERROR
     except AuthError as exc:
-        stderr.write(f"hma-ingest: {exc}\n")
+        stderr.write(f"hma-ingest: {mask_url(str(exc))}\n")
         return ExitStatus.ERROR
     except HmaError as exc:
         _report(stderr, args, exc)
@@ -186,10 +203,10 @@ def _report(
     stderr: TextIO, args: argparse.Namespace, exc: BaseException, unexpected: bool = False
 ) -> None:
     if getattr(args, "traceback", False):
-        traceback.print_exception(exc, file=stderr)
+        stderr.write(mask_url("".join(traceback.format_exception(exc))))
     prefix = "unexpected error: " if unexpected else ""
     hint = "" if getattr(args, "traceback", False) else " (run with --traceback for details)"
-    stderr.write(f"hma-ingest: {prefix}{exc}{hint if unexpected else ''}\n")
+    stderr.write(f"hma-ingest: {prefix}{mask_url(str(exc))}{hint if unexpected else ''}\n")
 
 
 def run() -> None:

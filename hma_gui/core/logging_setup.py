@@ -11,56 +11,18 @@ from __future__ import annotations
 import collections
 import logging
 import logging.handlers
-import re
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hma_gui.core import app_dirs
 from hma_gui.core.files.path_text import printable
+from hma_gui.core.redaction import MASK, redact
+
+__all__ = ["LOG_FORMAT", "MASK", "MemoryLogHandler", "RedactingFilter", "redact", "setup_logging"]
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-MASK = "***"
-
-_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # scheme://user:password@host
-    (re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)", re.I), MASK),
-    # password=..., secret: ..., token=...
-    (
-        re.compile(
-            r"(?P<keep>\b(?:[a-z_]*password|passwd|pwd|[a-z_]*secret[a-z_]*|[a-z_]*token)"
-            r"\b[\"']?\s*[=:]\s*[\"']?)[^\s\"',;&]+",
-            re.I,
-        ),
-        MASK,
-    ),
-    # Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=...
-    (re.compile(r"(?P<keep>Signature=)[0-9a-f]{16,}", re.I), MASK),
-    (re.compile(r"(?P<keep>X-Amz-Security-Token[\"']?\s*[=:]\s*[\"']?)[^\s\"'&]+", re.I), MASK),
-    # bare AWS secret access keys: 40 base64 characters mixing cases and digits
-    (
-        re.compile(
-            r"(?P<keep>)(?<![A-Za-z0-9/+=])"
-            r"(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])"
-            r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
-        ),
-        MASK,
-    ),
-)
-
-
-def redact(text: str) -> str:
-    for pattern, mask in _SECRET_PATTERNS:
-        text = pattern.sub(_masker(mask), text)
-    return text
-
-
-def _masker(mask: str) -> Callable[[re.Match[str]], str]:
-    def replace(match: re.Match[str]) -> str:
-        return match.group("keep") + mask
-
-    return replace
 
 
 class RedactingFilter(logging.Filter):
@@ -105,10 +67,22 @@ class MemoryLogHandler(logging.Handler):
 
 
 class _LogFileHandler(logging.handlers.RotatingFileHandler):
-    """The log file; when it cannot be written (a full disk) that is said once, on stderr,
-    instead of a "--- Logging error ---" traceback for every record."""
+    """The log file, created 0600 with each one it rotates to (they name member files).
+
+    When it cannot be written (a full disk) that is said once, on stderr, instead
+    of a "--- Logging error ---" traceback for every record.
+    """
 
     _warned = False
+
+    def _open(self) -> Any:
+        return open(
+            self.baseFilename,
+            self.mode,
+            encoding=self.encoding,
+            errors=self.errors,
+            opener=app_dirs.private_opener,
+        )
 
     def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]

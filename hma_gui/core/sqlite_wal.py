@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hma_gui.core import app_dirs
 from hma_gui.core.errors import DiskFullError
 
 
 def connect_wal(path: Path, *, timeout: float) -> sqlite3.Connection:
-    """An autocommit connection usable from any thread, in WAL mode."""
+    """An autocommit connection usable from any thread, in WAL mode; the files are 0600."""
+    app_dirs.private_file(path)
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")

@@ -5,7 +5,8 @@ Sources, strongest first:
 1. keyword arguments (the GUI's settings dialog, tests);
 2. environment variables with the prefix ``HMA_`` (``HMA_CONCURRENCY=16``), plus the
    per-scope shorthands ``HMA_<SCOPE>_BUCKET`` / ``HMA_<SCOPE>_PREFIX``;
-3. a ``.env`` file in the working directory (same names);
+3. a ``.env`` file (same names): the one named with ``--env-file``, else ``.env`` in the
+   config directory — never one in the working directory or a dropped or watched folder;
 4. ``settings.toml`` in the config directory (`app_dirs.config_dir`);
 5. the defaults below.
 
@@ -44,6 +45,7 @@ from pydantic_settings import (
 from hma_gui.core import app_dirs
 from hma_gui.core.config.bucket_names import bucket_name_problem
 from hma_gui.core.errors import ConfigError
+from hma_gui.core.redaction import redact
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -109,7 +111,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="HMA_",
-        env_file=".env",
+        env_file=None,  # `load_settings` names the one file allowed: app_dirs.env_file()
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
         extra="ignore",
@@ -300,10 +302,22 @@ class _DefaultScopesSource(PydanticBaseSettingsSource):
         return {"scopes": {name: dict(values) for name, values in DEFAULT_SCOPES.items()}}
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings, or raise `ConfigError` with one message naming the bad setting."""
+def load_settings(env_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings, or raise `ConfigError` with one message naming the bad setting.
+
+    `env_file` is the file ``--env-file`` named; without it, `app_dirs.env_file()`.
+    """
+    named = env_file or (
+        Path(os.environ[app_dirs.ENV_FILE_VARIABLE])
+        if os.environ.get(app_dirs.ENV_FILE_VARIABLE)
+        else None
+    )
+    if named is not None and not named.is_file():
+        raise ConfigError(f"the --env-file {named} does not exist or is not a file")
+    env_file = named or app_dirs.env_file()
     try:
-        return Settings(**overrides)
+        # pydantic-settings takes `_env_file` at init; the pydantic mypy plugin does not know it
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed settings.toml / .env
@@ -320,7 +334,8 @@ def describe_validation_error(exc: ValidationError) -> str:
         value = error.get("input")
         shown = "" if _is_secret(loc) or isinstance(value, dict) else f" (got {value!r})"
         where = f" [{env_name} or '{name}' in {app_dirs.settings_file()}]" if env_name else ""
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = redact(str(error["msg"]).removeprefix("Value error, "))
+        shown = redact(shown)
         lines.append(f"invalid setting {name}{where}: {message}{shown}")
     return "\n".join(lines) or str(exc)
 

@@ -5,12 +5,12 @@ bytes), paths that are one file (links), files that could not be compared,
 and the S3 classification of each file (bucket, key, class, how it was
 decided, the object's size, ETag and last-modified time), with the decisions
 when an upload made some. The CSV report has one row per path and finding,
-its ``section`` column telling them apart, so a spreadsheet can filter it.
+its ``section`` column telling them apart, so a spreadsheet can filter it; a cell
+a spreadsheet would run as a formula gets a leading ``'`` (`core.csv_export`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from hma_gui.core.app_dirs import private_opener
+from hma_gui.core.csv_export import SafeDictWriter
 from hma_gui.core.rate_meter import format_bytes
 
 if TYPE_CHECKING:  # imported lazily: a local-only check needs none of the S3 side
@@ -117,7 +119,8 @@ class DuplicateReport:
         return rows
 
     def write_csv(self, stream: TextIO) -> None:
-        writer = csv.DictWriter(stream, CSV_COLUMNS, restval="", lineterminator="\n")
+        # paths, keys and reasons come from the user's disk and the bucket: no formulas
+        writer = SafeDictWriter(stream, CSV_COLUMNS, restval="", lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.rows())
 
@@ -146,7 +149,8 @@ class DuplicateReport:
         """Write the report to `path` (through a temporary file: no half-written reports)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        with open(partial, "w", encoding="utf-8", newline="") as stream:
+        # member paths and names: readable by the user only, like the rest of our files
+        with open(partial, "w", encoding="utf-8", newline="", opener=private_opener) as stream:
             self.write(stream, fmt)
         partial.replace(path)
 

@@ -222,7 +222,7 @@ class PendingAudit:
         entry = {"target": self._target, "id": audit_id, **asdict(finish)}
         entry["finished_at"] = timestamp(finish.finished_at or now())
         app_dirs.ensure_dir(self._path.parent)
-        with open(self._path, "a", encoding="utf-8") as handle:
+        with open(self._path, "a", encoding="utf-8", opener=app_dirs.private_opener) as handle:
             handle.write(json.dumps(entry) + "\n")
 
     def take(self) -> list[tuple[int, AuditFinish]]:
@@ -250,7 +250,8 @@ class PendingAudit:
             )
             mine.append((audit_id, finish))
         if others:
-            self._path.write_text("".join(line + "\n" for line in others), encoding="utf-8")
+            with open(self._path, "w", encoding="utf-8", opener=app_dirs.private_opener) as out:
+                out.write("".join(line + "\n" for line in others))
         else:
             self._path.unlink(missing_ok=True)
         return mine

@@ -6,9 +6,10 @@ number of each: the physical line where the record starts (the header is
 line 1), so quoted newlines do not shift the numbers of later rows. Blank
 records (an empty line, or only separators) are skipped and not counted.
 
-The caller tries `ENCODINGS` in order: a `UnicodeDecodeError` while reading as
-UTF-8 means "start again as cp1252" (the run report says so). CSV syntax errors
-become `CsvSyntaxError` with the line number.
+Which encoding, and what happens to bytes that are not valid UTF-8, is decided
+in `text_encoding` (a byte-order mark, then UTF-8 with undecodable rows set
+aside, cp1252 only for a file without any valid UTF-8 multi-byte sequence).
+CSV syntax errors become `CsvSyntaxError` with the line number.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ import io
 from collections.abc import Iterator
 from itertools import islice
 
-ENCODINGS = ("utf-8-sig", "cp1252")
+from hma_gui.core.etl.text_encoding import (
+    SNIFF_BYTES,
+    UTF8,
+    AsciiWatch,
+    Utf8Check,
+    error_handler,
+    shown,
+    sniff,
+)
+
 BUFFER_SIZE = 1 << 20
 #: the longest cell accepted (a runaway quote would otherwise swallow the file)
 FIELD_LIMIT = 1 << 20
@@ -30,12 +40,8 @@ class CsvSyntaxError(Exception):
         self.line = line
 
 
-def encoding_label(encoding: str) -> str:
-    return "utf-8" if encoding == "utf-8-sig" else encoding
-
-
 def read_batches(
-    raw: io.RawIOBase, encoding: str, size: int
+    raw: io.RawIOBase, encoding: str, size: int, check: Utf8Check | None = None
 ) -> Iterator[tuple[list[int], list[list[str]]]]:
     """The records in batches of up to `size`: ``(start lines, records)``; header first, alone.
 
@@ -43,10 +49,22 @@ def read_batches(
     spans exactly one physical line per record, the line numbers are a range;
     otherwise (quoted newlines, blank lines) they are counted from the records'
     own line breaks, which is how the parser counts them.
+
+    With a `check`, a byte-order mark may choose another codec (`check.encoding`),
+    and when reading UTF-8, records holding invalid bytes are not yielded but kept
+    in `check.bad_rows` (`Utf8Check.sort`); without one, invalid bytes raise
+    `UnicodeDecodeError`. `EncodingRefused`: a file the ETL cannot read as text.
     """
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-    buffered = io.BufferedReader(raw, buffer_size=BUFFER_SIZE)
-    text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
+    buffered = io.BufferedReader(AsciiWatch(raw, check) if check else raw, BUFFER_SIZE)
+    errors = "strict"
+    if check is not None:
+        encoding = check.encoding = sniff(buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], encoding)
+        if encoding == UTF8:
+            errors = error_handler()
+        else:
+            check = None  # UTF-16/32: strict
+    text = io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline="")
     reader = csv.reader(text)
     line = 1
     want = 1  # the header alone first
@@ -65,7 +83,12 @@ def read_batches(
             if [] in rows or blank in rows:  # empty lines, or only separators
                 kept = [(n, r) for n, r in zip(lines, rows, strict=True) if any(r)]
                 lines, rows = [n for n, _ in kept], [r for _, r in kept]
-            if rows:
+            if check is not None:
+                if want == 1:
+                    rows = [[shown(cell) for cell in rows[0]]] if check.bad_seen else rows
+                else:
+                    lines, rows = check.sort(lines, rows)
+            if rows or (check is not None and check.bad_rows):
                 if want == 1:
                     blank = [""] * len(rows[0])
                     want = size

@@ -5,15 +5,29 @@ validation let through but the server would truncate is an error, not a
 warning) and UTC for the session. `translate` turns any PyMySQL or socket
 error into a `DatabaseError` whose message names the host and the user but
 never the password.
+
+``LOAD DATA LOCAL``: PyMySQL sends whatever local file the server names in a
+LOCAL INFILE request (a 0xFB packet) — on any statement, even the connection's
+``init_command`` — so a hostile or compromised server could read any file the
+user can. `Connection` answers such a request only with the one staging file
+offered for the statement being run (`Connection.offering`), and refuses every
+other request without sending a byte of it (docs/security.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import ssl
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql
+import pymysql.connections
 import pymysql.err
+from pymysql.constants import ER
+from pymysql.protocol import LoadLocalPacketWrapper
 
 from hma_gui.core.etl.database import DatabaseError, DbConfig, DbErrorKind
 
@@ -29,7 +43,59 @@ _UNKNOWN_DB = 1049
 _UNREACHABLE_CODES = {2002, 2003, 2005, 2026}
 _LOST_CODES = {2006, 2013, 2055, 1053, 1927, 4031, 1317, 3169}
 
-Connection = pymysql.connections.Connection
+logger = logging.getLogger(__name__)
+
+
+class Connection(pymysql.connections.Connection):
+    """A PyMySQL connection that sends a local file only when it was offered for a statement."""
+
+    _offered: bytes | None = None
+
+    @contextlib.contextmanager
+    def offering(self, path: Path) -> Iterator[None]:
+        """While inside, a LOCAL INFILE request for exactly `path` is answered."""
+        self._offered = str(path).encode(self.encoding)
+        try:
+            yield
+        finally:
+            self._offered = None
+
+    def _read_query_result(self, unbuffered: bool = False) -> int:
+        # PyMySQL reads every statement's reply (init_command's too) through here; the
+        # result class below is where a LOCAL INFILE request is answered.
+        self._result = None
+        result = _GuardedResult(self)
+        if unbuffered:
+            result.init_unbuffered_query()
+        else:
+            result.read()
+        self._result = result
+        if result.server_status is not None:
+            self.server_status = result.server_status
+        return result.affected_rows  # type: ignore[return-value]
+
+
+class _GuardedResult(pymysql.connections.MySQLResult):
+    def _read_load_local_packet(self, first_packet: Any) -> None:
+        conn = self.connection
+        assert isinstance(conn, Connection)
+        requested = LoadLocalPacketWrapper(first_packet).filename
+        if (
+            getattr(conn, "_local_infile", False)
+            and conn._offered is not None
+            and requested == conn._offered
+        ):
+            super()._read_load_local_packet(first_packet)  # type: ignore[misc]
+            return
+        shown = requested.decode("utf-8", "replace")[:200]
+        logger.warning("refused the database server's request for local file %r", shown)
+        conn.write_packet(b"")  # an empty file: the protocol stays in step, nothing is sent
+        with contextlib.suppress(pymysql.err.MySQLError):
+            conn._read_packet()  # type: ignore[no-untyped-call] # the server's OK or error for the empty file
+        raise pymysql.err.OperationalError(
+            ER.FILE_NOT_FOUND,
+            f"the server asked for the local file {shown!r}, which was not offered: refused",
+        )
 
 
 def ssl_context(config: DbConfig) -> ssl.SSLContext:
@@ -44,7 +110,7 @@ def connect(config: DbConfig, *, local_infile: bool = False) -> Connection:
     """A new autocommit connection, or `DatabaseError` (AUTH / UNREACHABLE)."""
     tls: dict[str, Any] = {"ssl": ssl_context(config)} if config.ssl else {"ssl_disabled": True}
     try:
-        return pymysql.connect(
+        return Connection(
             host=config.host,
             port=config.port,
             user=config.user,
@@ -99,6 +165,8 @@ def translate(exc: BaseException, config: DbConfig, *, connecting: bool = False)
         or isinstance(exc, OSError | pymysql.err.InterfaceError)
         or _closed_under_us(exc)
     ):
+        if _closed_under_us(exc):  # PyMySQL's "'NoneType' object has no attribute …"
+            detail = "the server closed it"
         return DatabaseError(
             f"lost the connection to {where}: {_short(detail) or type(exc).__name__}",
             DbErrorKind.LOST,

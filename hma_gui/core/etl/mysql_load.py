@@ -24,7 +24,8 @@ connection or a cancel before the commit leaves the table exactly as it was
 (InnoDB rolls back; the temporary table disappears with the connection).
 
 ``LOAD DATA LOCAL`` is enabled only on the per-file load connection, never on
-the connection that reads and audits.
+the connection that reads and audits, and even there the server gets only the
+chunk file offered for the statement it is running (`Connection.offering`).
 """
 
 from __future__ import annotations
@@ -212,7 +213,9 @@ class MySqlStagingLoad:
         (``bench/etl_strategies.py`` merges here instead, to measure the difference)."""
 
     def _stage(self, cursor: Any, path: Path) -> int:
-        loaded = int(cursor.execute(self._load_sql, (str(path),)))
+        assert self._conn is not None
+        with self._conn.offering(path):  # the one file the server may ask for now
+            loaded = int(cursor.execute(self._load_sql, (str(path),)))
         cursor.execute("SELECT @@warning_count")
         warnings = int((cursor.fetchone() or (0,))[0])
         if warnings:

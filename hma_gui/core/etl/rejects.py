@@ -5,12 +5,12 @@ rejected row with three bad cells gives three report rows (the counts in the
 run report count rows, not problems). Each file's problems are collected in a
 spooled temporary file and only added to the report when the file finishes,
 so a file that is restarted (as cp1252) or fails is not reported twice.
-Nothing is written when a run has no rejects.
+Nothing is written when a run has no rejects. Values that a spreadsheet would run
+as a formula are neutralised with a leading ``'`` (`core.csv_export`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import shutil
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hma_gui.core import app_dirs
+from hma_gui.core.csv_export import SafeCsvWriter
 from hma_gui.core.s3.client import S3Client, translate_error
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class FileRejects:
         self._spool: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
             max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
         )
-        self._writer = csv.writer(self._spool)
+        self._writer = SafeCsvWriter(self._spool)  # rejected values are hostile input
 
     def add(self, line: int, row_key: str, column: str, value: str, reason: str) -> None:
         if len(value) > VALUE_LIMIT:
@@ -76,8 +77,10 @@ class RejectsReport:
             if rejects.count:
                 if self._handle is None:
                     app_dirs.ensure_dir(self._folder)
-                    self._handle = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-                    csv.writer(self._handle).writerow(HEADER)
+                    self._handle = open(  # noqa: SIM115 - closed by `close`
+                        self.path, "w", encoding="utf-8", newline="", opener=app_dirs.private_opener
+                    )
+                    SafeCsvWriter(self._handle).writerow(HEADER)
                 rejects.copy_to(self._handle)
                 self._handle.flush()
                 self.problems += rejects.count

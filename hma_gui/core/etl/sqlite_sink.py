@@ -45,14 +45,14 @@ class SqliteDatabase:
             raise ValueError("a SQLite target needs a path")
         self.config = config
         self.path = config.path
-        app_dirs.ensure_dir(self.path.parent)
         try:
+            app_dirs.private_file(self.path)  # member rows: 0600, and so its -wal/-shm
             self._conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise DatabaseError(
                 f"cannot open the SQLite database {self.path}: {exc}", DbErrorKind.UNREACHABLE
             ) from exc
@@ -86,7 +86,11 @@ class SqliteDatabase:
     def acquire_table_lock(self, table: str, wait: float) -> bool:
         if table in self._locks:
             return True
-        conn = sqlite3.connect(self.lock_path(table), timeout=max(0.0, wait), isolation_level=None)
+        conn = sqlite3.connect(
+            app_dirs.private_file(self.lock_path(table)),
+            timeout=max(0.0, wait),
+            isolation_level=None,
+        )
         try:
             conn.execute("BEGIN EXCLUSIVE")
         except sqlite3.OperationalError:

@@ -147,7 +147,7 @@ class HashCache:
     # ------------------------------------------------------------------ plumbing
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        app_dirs.ensure_dir(self.path.parent)
         try:
             return self._connect()
         except sqlite3.DatabaseError as exc:

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
+from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import HmaError
 from hma_gui.core.s3.client import SANDBOX_REGION, S3Client, make_s3_client
@@ -47,7 +48,11 @@ class Sandbox:
     def start(self, timeout: float = 60.0) -> str:
         env = dict(os.environ)
         env["HMA_SANDBOX_PARENT"] = str(os.getpid())
-        stderr = open(self._log_file, "a") if self._log_file else subprocess.DEVNULL  # noqa: SIM115
+        stderr = (
+            open(self._log_file, "a", opener=app_dirs.private_opener)  # noqa: SIM115
+            if self._log_file
+            else subprocess.DEVNULL
+        )
         try:
             self._process = subprocess.Popen(
                 server_command(self._port),
