@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, get_args
 
@@ -176,10 +177,16 @@ def _check_status(report: DuplicateReport) -> int:
 # --------------------------------------------------------------------- upload's check
 
 
-def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | None, int]:
+def check_before_upload(
+    ctx: CliContext,
+    planned: Plan,
+    *,
+    on_review: Callable[[DuplicateReview], None] | None = None,
+) -> tuple[list[NewJob] | None, int]:
     """The planned jobs with duplicate decisions applied, and the exit status they imply.
 
     ``(None, status)`` means: do not upload (the user quit, or ``ask`` needs a terminal).
+    `on_review` sees the decided review (``produce`` takes the ETags to overwrite from it).
     """
     settings = ctx.settings()
     enabled = ctx.args.check_s3 if ctx.args.check_s3 is not None else settings.check_s3
@@ -226,6 +233,8 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
         ctx.err("hma-ingest: upload cancelled; nothing was uploaded")
         return None, ExitStatus.INTERRUPTED
     _print_decisions(ctx, review)
+    if on_review is not None:
+        on_review(review)
     status = ExitStatus.SOME_FAILED if review.unresolved() else ExitStatus.OK
     return review.apply(planned.jobs), status
 
