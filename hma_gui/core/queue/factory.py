@@ -44,12 +44,13 @@ def open_queue(
     if location.local:
         return LocalQueue(store(), max_receives=settings.queue_max_receives)
     client = sqs_client or make_sqs_client(settings)
-    main_url, dlq_url = resolve_urls(client, location)
-    name = main_url.rstrip("/").rsplit("/", 1)[-1]
+    resolved = resolve_urls(client, location)
+    name = resolved.url.rstrip("/").rsplit("/", 1)[-1]
     return SqsQueue(
         client,
-        main_url,
-        dlq_url=dlq_url,
+        resolved.url,
+        dlq_url=resolved.dlq_url,
+        max_receives=resolved.max_receives,
         ledger=ledger_for(settings, s3_client(), name),
         worker=worker,
     )

@@ -45,12 +45,14 @@ class SqsQueue:
         url: str,
         *,
         dlq_url: str | None,
+        max_receives: int | None = None,
         ledger: S3Ledger | None,
         worker: str = "",
     ) -> None:
         self._client = client
         self.url = url
         self.dlq_url = dlq_url
+        self._max_receives = max_receives
         self.name = url.rstrip("/").rsplit("/", 1)[-1]
         self._ledger = ledger
         self._worker = worker
@@ -140,6 +142,8 @@ class SqsQueue:
                 )
             except Exception as exc:  # noqa: BLE001 - the job still goes back to the queue
                 logger.warning("could not record why job %s failed: %s", delivery.job_id, exc)
+        if self._max_receives is not None and delivery.receive_count >= self._max_receives:
+            retry_in = 0  # the next receive moves it to the dead-letter queue
         self._change_visibility(self.url, [delivery.handle], max(0, retry_in))
 
     def release(self, deliveries: Sequence[Delivery]) -> None:

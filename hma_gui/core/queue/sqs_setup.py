@@ -79,8 +79,15 @@ def _missing(exc: bce.ClientError) -> bool:
     )
 
 
-def resolve_urls(client: Any, location: QueueLocation) -> tuple[str, str | None]:
-    """The queue's URL and its dead-letter queue's URL (None without a redrive policy)."""
+@dataclass(frozen=True)
+class ResolvedQueue:
+    url: str
+    dlq_url: str | None  # None without a redrive policy
+    max_receives: int | None
+
+
+def resolve_urls(client: Any, location: QueueLocation) -> ResolvedQueue:
+    """The queue's URL, and its dead-letter queue's URL and receive limit."""
     try:
         url = location.url or client.get_queue_url(QueueName=location.name)["QueueUrl"]
         attributes = client.get_queue_attributes(
@@ -97,10 +104,11 @@ def resolve_urls(client: Any, location: QueueLocation) -> tuple[str, str | None]
         raise UploadError(f"cannot reach SQS: {exc}", retryable=True, code="connection") from exc
     policy = attributes.get("RedrivePolicy")
     if not policy:
-        return url, None
-    arn = str(json.loads(policy)["deadLetterTargetArn"])
-    dlq_name = arn.rsplit(":", 1)[-1]
-    return url, client.get_queue_url(QueueName=dlq_name)["QueueUrl"]
+        return ResolvedQueue(url, None, None)
+    redrive = json.loads(policy)
+    dlq_name = str(redrive["deadLetterTargetArn"]).rsplit(":", 1)[-1]
+    dlq_url = client.get_queue_url(QueueName=dlq_name)["QueueUrl"]
+    return ResolvedQueue(url, dlq_url, int(redrive["maxReceiveCount"]))
 
 
 @dataclass(frozen=True)
