@@ -142,7 +142,9 @@ class QueueUploadHandler:
             head = self._client.head_object(Bucket=message.bucket, Key=message.key)
         except bce.ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404:
+            # 403: a worker without s3:ListBucket (deploy/queue.yaml grants none) is told
+            # "forbidden" for a missing key; the conditional PUT decides instead.
+            if status in (403, 404):
                 return None
             raise translate_error(exc, bucket=message.bucket, endpoint=self._endpoint) from exc
         except bce.BotoCoreError as exc:
