@@ -18,7 +18,6 @@ without one.
 from __future__ import annotations
 
 import hmac
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,8 @@ from hma_gui.core.errors import ConfigError, HmaError
 from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.jobs.store import JobState
 from hma_gui.core.queue.interface import JobQueue
-from hma_gui.core.queue.messages import JobMessage
 from hma_gui.core.queue.producer import messages_for, screen
+from hma_gui.core.queue.sent_jobs import SentJobs, state_of
 from hma_gui.core.s3.client import S3Client
 
 
@@ -59,8 +58,7 @@ class ApiDeps:
     sender: str = "api"
     token: str | None = None
     database_check: Callable[[], None] | None = None  # raises when the database is down
-    sent: dict[str, JobMessage] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: SentJobs = field(default_factory=SentJobs)
 
 
 def create_app(deps: ApiDeps) -> FastAPI:
@@ -129,35 +127,19 @@ def _post_job(deps: ApiDeps, body: JobRequest) -> Any:
         )
     messages = messages_for(jobs, review=review, sender=deps.sender)
     ids = deps.queue.send(messages)
-    with deps.lock:
-        deps.sent[ids[0]] = messages[0]
+    deps.sent.add(ids, messages)
     return JobCreated(id=ids[0], bucket=messages[0].bucket, key=messages[0].key)
 
 
 def _job_state(deps: ApiDeps, job_id: str) -> dict[str, Any]:
-    status = deps.queue.job_status(job_id)
-    with deps.lock:
-        message = deps.sent.get(job_id)
-    if status is None and message is None:
+    found = state_of(job_id, deps.sent.get(job_id), deps.queue, deps.s3)
+    if found is None:
         raise HTTPException(404, f"no job {job_id} was sent through this API")
-    state, error = status if status is not None else ("queued", None)
-    if state == "failed" and message is not None and _uploaded(deps, message):
-        state, error = "done", None  # a later attempt succeeded
-    elif state == "queued" and message is not None and _uploaded(deps, message):
-        state = "done"
-    result: dict[str, Any] = {"id": job_id, "state": state, "error": error}
-    if message is not None:
+    result: dict[str, Any] = {"id": job_id, "state": found.state, "error": found.error}
+    if found.message.source:
+        message = found.message
         result.update(source=message.source, bucket=message.bucket, key=message.key)
     return result
-
-
-def _uploaded(deps: ApiDeps, message: JobMessage) -> bool:
-    """The job's object is in S3, written after the job was sent."""
-    try:
-        head = deps.s3.head_object(Bucket=message.bucket, Key=message.key)
-    except Exception:  # noqa: BLE001 - not there (or not readable): not known to be done
-        return False
-    return head["LastModified"].timestamp() >= message.sent_at - 1
 
 
 def _down(deps: ApiDeps) -> dict[str, str]:
