@@ -59,6 +59,7 @@ from hma_gui.ui.queue.job_model import JobTableModel
 from hma_gui.ui.queue.job_table import JobTable
 from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
 from hma_gui.ui.queue.upload_queue import QueueMode
+from hma_gui.ui.service.panel import ServicePanel
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
 from hma_gui.ui.shell import window_state
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
             "Watched folders",
         )
         self._build_etl()
+        self.service_panel = ServicePanel(self.session.shared_queue, self.session.settings)
+        self.add_tab(self.service_panel, "Service")
         self.duplicates = DuplicateFlow(self)  # the Duplicates tab and tiles, the check of drops
         layout.addWidget(self.tabs, 1)
 
@@ -230,6 +233,7 @@ class MainWindow(QMainWindow):
         session.ready.connect(self._on_ready)
         session.start_failed.connect(self._on_start_failed)
         session.settings_changed.connect(self._on_settings_changed)
+        session.settings_changed.connect(self.service_panel.set_settings)
         self.log_panel.problems.connect(self._show_problem_count)
         self.watch_service.enqueued.connect(self._on_watch_enqueued)
         self.watch_panel.settings_changed.connect(self._watch_list_saved)
@@ -426,6 +430,7 @@ class MainWindow(QMainWindow):
             self.duplicates.close()
             self.watch_service.stop()
             self.etl.shutdown()
+            self.service_panel.shutdown()
             self.feed.stop()
             self.log_panel.stop()
             self.session.close()

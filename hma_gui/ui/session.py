@@ -20,6 +20,7 @@ from hma_gui.core.config.settings import Settings
 from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.progress import ByteProgress
+from hma_gui.core.queue.snapshot import SharedQueueClient
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
 from hma_gui.core.upload.uploader import UploadConfig, Uploader
@@ -83,6 +84,9 @@ class Session(QObject):
         self.pools = Pools(base_settings.concurrency)
         self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
         self.intake = Intake(self.store, self.pools.scan)
+        # With a shared queue set, drops go there (after the duplicate review) instead.
+        self.shared_queue = SharedQueueClient(self.store)
+        self.intake.forward = self.shared_queue
         self.recovered = self.store.recover_orphans()
         self._closed = False
         if self.recovered:
@@ -180,6 +184,7 @@ class Session(QObject):
         self.intake.cancel()
         self.queue.shutdown(timeout_ms)
         self.pools.wait(timeout_ms)
+        self.shared_queue.close()
         self.store.close()
         if self.hash_cache is not None:
             self.hash_cache.close()

@@ -10,13 +10,16 @@ The duplicate check plugs in as `screen` (a `DropScreen`, set by the
 window's duplicate flow): when it wants a drop, the drop's planned jobs are
 collected whole and handed to it on the scan thread before anything is
 enqueued, and it returns the jobs to enqueue (decided, skipped, or held).
+
+A shared queue plugs in as `forward` (a `JobForwarder`): when it wants a
+drop, the planned (and screened) jobs go to it instead of the local store.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -79,6 +82,18 @@ class DropScreen(Protocol):
         ...
 
 
+class JobForwarder(Protocol):
+    """Sends planned jobs to a shared queue instead of this window's uploads."""
+
+    def wants(self, settings: Settings) -> bool:
+        """Whether drops made with `settings` go to the shared queue (main thread)."""
+        ...
+
+    def send(self, jobs: list[NewJob], settings: Settings) -> int:
+        """Send the queued ones among `jobs` (scan thread); return how many were sent."""
+        ...
+
+
 class Intake(QObject):
     """Walks submitted paths on the scan pool and enqueues the planned jobs."""
 
@@ -94,6 +109,7 @@ class Intake(QObject):
         self._pending = 0
         self._cancel = CancelToken()
         self.screen: DropScreen | None = None
+        self.forward: JobForwarder | None = None
 
     @property
     def busy(self) -> bool:
@@ -110,9 +126,10 @@ class Intake(QObject):
             self.busy_changed.emit(True)
         cancel = self._cancel
         screen = self.screen if self.screen is not None and self.screen.wants(settings) else None
+        forward = self.forward if self.forward and self.forward.wants(settings) else None
         run_task(
             self._pool,
-            lambda: self._scan(names, settings, options, cancel, screen),
+            lambda: self._scan(names, settings, options, cancel, screen, forward),
             self._done,
             self._failed,
         )
@@ -129,7 +146,9 @@ class Intake(QObject):
         options: PlanOptions,
         cancel: CancelToken,
         screen: DropScreen | None = None,
+        forward: JobForwarder | None = None,
     ) -> IntakeSummary:
+        send = None if forward is None else (lambda jobs: forward.send(jobs, settings))
         started = time.monotonic()
         label = "drop: " + ", ".join(Path(p).name for p in paths)
         batch_id = self._store.new_batch(label[:200])
@@ -148,7 +167,7 @@ class Intake(QObject):
             now = time.monotonic()
             if len(buffer) - flushed >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
                 if screen is None:
-                    self._flush(buffer, batch_id, stats)
+                    self._flush(buffer, batch_id, stats, send)
                     buffer = []
                 else:  # the whole drop is screened at once
                     self.progress.emit(stats.files + stats.problems)
@@ -166,15 +185,25 @@ class Intake(QObject):
             failed = sum(1 for j in buffer if j.state is JobState.FAILED)
             for start in range(0, len(buffer), BATCH_SIZE):  # at most half the time writing
                 began = time.monotonic()
-                self._flush(buffer[start : start + BATCH_SIZE], batch_id, stats)
+                self._flush(buffer[start : start + BATCH_SIZE], batch_id, stats, send)
                 time.sleep(time.monotonic() - began)
-        self._flush([] if screen is not None else buffer, batch_id, stats)
+        self._flush([] if screen is not None else buffer, batch_id, stats, send)
         return IntakeSummary(
             paths, batch_id, queued, failed, stats.filtered, time.monotonic() - started,
             cancel.cancelled, set_aside,
         )  # fmt: skip
 
-    def _flush(self, jobs: list[NewJob], batch_id: int, stats: DiscoveryStats) -> None:
+    def _flush(
+        self,
+        jobs: list[NewJob],
+        batch_id: int,
+        stats: DiscoveryStats,
+        send: Callable[[list[NewJob]], int] | None = None,
+    ) -> None:
+        if jobs and send is not None:
+            send(jobs)
+            # failed and skipped ones stay in this window's list with their reasons
+            jobs = [job for job in jobs if job.state is not JobState.QUEUED]
         if jobs:
             self._store.enqueue(jobs, batch_id)
             self.enqueued.emit(len(jobs))
