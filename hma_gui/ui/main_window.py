@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.table, icons.icon("list"), "Uploads")
         self.tabs.addTab(self.log_panel, icons.icon("log"), "Log")
         self.watch_service = WatchService(session.store, self)
+        self.watch_service.forward = session.shared_queue
         self.watch_panel = WatchPanel(self.watch_service, sorted(session.settings.scopes))
         self.tabs.insertTab(
             self.tabs.indexOf(self.log_panel),

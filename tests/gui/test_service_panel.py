@@ -14,7 +14,7 @@ from PySide6.QtCore import QThreadPool
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
-from hma_gui.core.config.settings import load_settings
+from hma_gui.core.config.settings import WatchFolderSettings, load_settings
 from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.queue.factory import ledger_for
@@ -24,6 +24,7 @@ from hma_gui.core.s3.client import make_s3_client
 from hma_gui.ui.queue.intake import Intake
 from hma_gui.ui.service.panel import ServicePanel
 from hma_gui.ui.settings.dialog import SettingsDialog
+from hma_gui.ui.watch.service import WatchService
 from tests.conftest import MotoServer
 from tests.queue_harness import (
     QueueEnv,
@@ -129,3 +130,26 @@ def test_the_settings_dialog_saves_the_shared_queue(
     assert saved["queue_url"] == "sqs://hma-jobs"
     assert saved["queue_path_map"] == {"\\\\server\\exports": "/srv/exports"}
     assert load_settings().queue_path_map == {"\\\\server\\exports": "/srv/exports"}
+
+
+def test_a_watched_folder_sends_finished_files_to_the_shared_queue(
+    qtbot: QtBot, env: QueueEnv, client: SharedQueueClient, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports" / "mba" / "csv"
+    folder.mkdir(parents=True)
+    settings = load_settings(
+        watch_folders=[WatchFolderSettings(path=tmp_path / "exports", scope="mba")],
+        watch_settle_seconds=0.2,
+    )
+    with JobStore(tmp_path / "window.db") as store:
+        service = WatchService(store)
+        service.forward = client
+        service.apply(settings)
+        try:
+            (folder / "late.csv").write_bytes(b"1,2\n")
+            qtbot.waitUntil(lambda: env.depth() == (1, 0), timeout=20_000)
+            [(_, message)] = client.sent.recent()
+            assert message.key == "mba/csv/late.csv" and message.expect.value == "new"
+            assert store.counters().total == 0
+        finally:
+            service.stop()

@@ -4,7 +4,8 @@ The watcher runs its own threads (watchdog's and a poller) and enqueues
 finished files into the session's job store; this adapter turns "jobs were
 queued" into a signal on the main thread (the window kicks the upload queue),
 restarts the watcher when the watch list changes, and saves the list to the
-settings file when the user adds or removes a folder.
+settings file when the user adds or removes a folder. With a shared queue set
+(`forward`), the finished files go there after the duplicate check instead.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.errors import ConfigError, HmaError
 from hma_gui.core.hashes.digests import Md5Cache
-from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher, JobPreparer
+from hma_gui.ui.queue.intake import JobForwarder
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class WatchService(QObject):
         self._batch = 0
         self._problems: dict[Path, str] = {}
         self.prepare: JobPreparer | None = None  # the duplicate check (set by the window)
+        self.forward: JobForwarder | None = None  # the shared queue (set by the window)
         self.md5_cache: Md5Cache | None = None
         self._from_watcher.connect(self.enqueued, Qt.ConnectionType.QueuedConnection)
 
@@ -94,7 +97,7 @@ class WatchService(QObject):
                 self._store,
                 batch_id=self._batch,
                 md5_cache=self.md5_cache,
-                prepare=self.prepare,
+                prepare=self._prepare_jobs,
                 on_enqueued=lambda ids: self._from_watcher.emit(len(ids)),
             )
             try:
@@ -107,6 +110,17 @@ class WatchService(QObject):
                 self._watcher = watcher
                 logger.info("watching %d folder(s)", len(folders))
         self.changed.emit()
+
+    def _prepare_jobs(self, jobs: list[NewJob]) -> list[NewJob]:
+        """The duplicate check; then, with a shared queue, the queued jobs go there
+        (the watcher's thread) and only the others stay for this window's list."""
+        if self.prepare is not None:
+            jobs = self.prepare(jobs)
+        settings = self._settings
+        if self.forward is not None and settings is not None and self.forward.wants(settings):
+            self.forward.send(jobs, settings)
+            return [job for job in jobs if job.state is not JobState.QUEUED]
+        return jobs
 
     def stop(self) -> None:
         watcher, self._watcher = self._watcher, None
