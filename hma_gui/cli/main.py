@@ -51,6 +51,7 @@ LEGACY_MODES = {
     "monolith": "upload",
     "upload": "upload",
     "check-duplicates": "check-duplicates",
+    "produce": "produce",  # hma-producer --scope mba --input ./data
 }
 
 

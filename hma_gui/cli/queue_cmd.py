@@ -169,25 +169,3 @@ def cmd_produce(ctx: CliContext) -> int:
         )
     status = ExitStatus.SOME_FAILED if failed else ExitStatus.OK
     return combine_status(status, screened)
-
-
-# --------------------------------------------------------------------- hma-producer
-
-
-def producer_argv(args: list[str]) -> list[str]:
-    """``hma-producer --scope mba --input ./data`` (the seed's spelling) → ``produce``."""
-    paths: list[str] = []
-    rest: list[str] = []
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--input" and index + 1 < len(args):
-            paths.append(args[index + 1])
-            index += 2
-            continue
-        if arg.startswith("--input="):
-            paths.append(arg.split("=", 1)[1])
-        else:
-            rest.append(arg)
-        index += 1
-    return ["produce", *paths, *rest]

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.cli.queue_cmd import add_queue_option, producer_argv
+from hma_gui.cli.queue_cmd import add_queue_option
 from hma_gui.core.queue.worker import (
     OutcomeKind,
     QueueWorker,
@@ -180,8 +180,7 @@ def hma_producer_main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
     """``hma-producer --scope mba --input ./data`` = ``hma-ingest produce ./data --scope mba``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    return _entry([], producer_argv(args), stdout, stderr)
+    return _entry(["--mode", "produce"], argv, stdout, stderr)
 
 
 def hma_db_main(
