@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         )
         self._build_etl()
         self.service_panel = ServicePanel(self.session.shared_queue, self.session.settings)
-        self.add_tab(self.service_panel, "Service")
+        self.add_tab(self.service_panel, "Service", self.tabs.indexOf(self.etl_panel))
         self.duplicates = DuplicateFlow(self)  # the Duplicates tab and tiles, the check of drops
         layout.addWidget(self.tabs, 1)
 
