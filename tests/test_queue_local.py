@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from hma_gui.core import app_dirs
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.queue.local_queue import LocalQueue
-from hma_gui.core.queue.messages import JobMessage
+from hma_gui.core.queue.messages import Delivery, JobMessage
+from hma_gui.core.queue.upload_job import QueueUploadHandler
+from hma_gui.core.queue.worker import QueueWorker, WorkerOptions
+from hma_gui.core.s3.client import S3Client
+from hma_gui.core.upload.uploader import UploadConfig
 from tests.cli_runner import run_cli
 from tests.conftest import MotoServer
 from tests.queue_harness import (
@@ -107,3 +112,19 @@ def test_kill_9_of_one_of_three_workers_on_10000_local_jobs(
     assert max(versions.values()) == 1  # no key written twice
     for key, data in files.items():
         assert env.read(key) == data, key
+
+
+class _DeletedQueue(LocalQueue):
+    """The local queue, as if it had been deleted under the worker: every receive fails."""
+
+    def receive(self, max_jobs: int, wait_seconds: float, lease_seconds: int) -> list[Delivery]:
+        raise RuntimeError("the queue does not exist")
+
+
+def test_a_worker_that_cannot_receive_stops_with_the_reason(tmp_path: Path) -> None:
+    with JobStore(tmp_path / "jobs.db") as store:
+        handler = QueueUploadHandler(cast(S3Client, object()), UploadConfig())
+        options = WorkerOptions(concurrency=2, receive_retry_seconds=0.01)
+        report = QueueWorker(_DeletedQueue(store), handler, options).run()
+    assert report.stop_reason == "cannot receive from the queue: the queue does not exist"
+    assert (report.uploaded, report.failed) == (0, 0)

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 RECEIVE_BATCH = 10
 REPORT_SECONDS = 10.0
+RECEIVE_FAILURE_LIMIT = 6  # receives failing in a row (~1 min of back-off) stop the worker
 
 
 class JobHandler(Protocol):
@@ -85,6 +86,7 @@ class WorkerOptions:
     drain: bool = False
     wait_seconds: float = 10.0  # long polling; also how late a stop is noticed while idle
     report_seconds: float = REPORT_SECONDS
+    receive_retry_seconds: float = 2.0  # first back-off after a failed receive (then doubled)
 
 
 class QueueWorker:
@@ -110,6 +112,7 @@ class QueueWorker:
         self._receive_lock = threading.Lock()
         self._report = WorkerReport()
         self._done = threading.Event()
+        self._receive_failures = 0  # in a row
 
     # ------------------------------------------------------------- control
 
@@ -176,6 +179,7 @@ class QueueWorker:
             got = self._queue.receive(
                 RECEIVE_BATCH, self._options.wait_seconds, self._options.lease_seconds
             )
+            self._receive_failures = 0
             if self._stopping.is_set():
                 self._queue.release(got)  # arrived after the stop: straight back
                 self._add_handed_back(len(got))
@@ -187,9 +191,13 @@ class QueueWorker:
             with self._lock:
                 self._buffer.extend(got)
             return None
-        except HmaError as exc:
-            logger.warning("receiving failed: %s", exc)
-            self._cancel.wait(1.0)
+        except Exception as exc:  # noqa: BLE001 - unreachable, denied, deleted: retried, then given up
+            self._receive_failures += 1
+            logger.warning("receiving failed (%d): %s", self._receive_failures, exc)
+            if self._receive_failures >= RECEIVE_FAILURE_LIMIT:
+                self.stop(f"cannot receive from the queue: {exc}")
+            backoff = self._options.receive_retry_seconds * 2 ** (self._receive_failures - 1)
+            self._cancel.wait(min(30.0, backoff))
             return None
         finally:
             self._receive_lock.release()
