@@ -35,10 +35,10 @@ from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.queue.factory import open_queue
 from hma_gui.core.queue.producer import messages_for
 from hma_gui.core.queue.sqs_setup import init_queues, make_sqs_client
-from hma_gui.core.queue.upload_job import QueueUploadHandler
+from hma_gui.core.queue.upload_job import DeliveryCheck
 from hma_gui.core.queue.worker import QueueWorker, WorkerOptions
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.uploader import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from tests.conftest import start_moto_server, stop_moto_server
 
 SECTION = "## Service mode: SQS vs local queue"
@@ -70,9 +70,11 @@ def one_run(backend: str, data: Path, workdir: Path, jobs: int) -> dict[str, flo
     cpu0, wall0 = time.process_time(), time.perf_counter()
     queue.send(messages_for(planned.jobs))
     cpu1, wall1 = time.process_time(), time.perf_counter()
-    handler = QueueUploadHandler(s3, UploadConfig.from_settings(settings))
     worker = QueueWorker(
-        queue, handler, WorkerOptions(concurrency=4, drain=True, wait_seconds=1.0, lease_seconds=60)
+        queue,
+        Uploader.for_settings(settings, s3),
+        DeliveryCheck(s3, sse=settings.sse),
+        WorkerOptions(concurrency=4, drain=True, wait_seconds=1.0, lease_seconds=60),
     )
     report = worker.run()
     cpu2, wall2 = time.process_time(), time.perf_counter()

@@ -18,10 +18,10 @@ from hma_gui.core import app_dirs
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.queue.local_queue import LocalQueue
 from hma_gui.core.queue.messages import Delivery, JobMessage
-from hma_gui.core.queue.upload_job import QueueUploadHandler
+from hma_gui.core.queue.upload_job import DeliveryCheck
 from hma_gui.core.queue.worker import QueueWorker, WorkerOptions
 from hma_gui.core.s3.client import S3Client
-from hma_gui.core.upload.uploader import UploadConfig
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
 from tests.cli_runner import run_cli
 from tests.conftest import MotoServer
 from tests.queue_harness import (
@@ -123,8 +123,10 @@ class _DeletedQueue(LocalQueue):
 
 def test_a_worker_that_cannot_receive_stops_with_the_reason(tmp_path: Path) -> None:
     with JobStore(tmp_path / "jobs.db") as store:
-        handler = QueueUploadHandler(cast(S3Client, object()), UploadConfig())
+        client = cast(S3Client, object())  # never reached: nothing is received
+        check = DeliveryCheck(client)
         options = WorkerOptions(concurrency=2, receive_retry_seconds=0.01)
-        report = QueueWorker(_DeletedQueue(store), handler, options).run()
+        worker = QueueWorker(_DeletedQueue(store), Uploader(client, UploadConfig()), check, options)
+        report = worker.run()
     assert report.stop_reason == "cannot receive from the queue: the queue does not exist"
     assert (report.uploaded, report.failed) == (0, 0)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import add_duplicate_options, check_before_upload, combine_status
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.cli.upload_cmd import add_selection_options, plan_options
+from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.jobs.plan import plan
 from hma_gui.core.processes import process_identity
-
-if TYPE_CHECKING:
-    from hma_gui.core.duplicates.decisions import DuplicateReview
 
 
 def add_queue_option(parser: argparse.ArgumentParser) -> None:
@@ -138,11 +135,10 @@ def cmd_produce(ctx: CliContext) -> int:
         settings.scope(options.scope)  # unknown scope: a usage error, before any work
     queue = ctx.queue(ctx.args.queue)  # a missing queue is a configuration error: say it first
     planned = plan(ctx.args.paths, settings, options)
-    reviews: list[DuplicateReview] = []
-    jobs, screened = check_before_upload(ctx, planned, on_review=reviews.append)
+    jobs, screened = check_before_upload(ctx, planned)
     if jobs is None:
         return screened
-    messages = messages_for(jobs, review=reviews[0] if reviews else None, sender=process_identity())
+    messages = messages_for(jobs, sender=process_identity())
     ids = queue.send(messages)
     failed = [job for job in jobs if job.error and job.state.value == "failed"]
     skipped = [job for job in jobs if job.state.value == "skipped"]

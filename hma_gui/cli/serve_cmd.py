@@ -64,7 +64,8 @@ def _database_check(settings: Any) -> Any:
         return None  # the embedded SQLite file: nothing to reach
 
     def check() -> None:
-        from hma_gui.core.etl.database import DbConfig, open_database
+        from hma_gui.core.etl.database import DbConfig
+        from hma_gui.core.etl.open_db import open_database
 
         open_database(DbConfig.from_settings(settings)).close()
 

@@ -1,6 +1,8 @@
 """``worker``: a headless consumer of the shared queue; and the seed's entry points
 ``hma-worker``, ``hma-producer`` and ``hma-db``.
 
+The jobs run on the upload executor (`QueueWorker`: the queue as its job
+source and sink), each written with the precondition its message carries.
 One line per job (``--json``: one JSON object per line), a summary at the end.
 The first SIGTERM or Ctrl-C stops receiving, hands unstarted jobs back at once
 and lets running ones finish; a second one interrupts those too (handed back).
@@ -47,8 +49,8 @@ def register(commands: Any) -> None:
 
 def cmd_worker(ctx: CliContext) -> int:
     from hma_gui.core.queue.path_map import PathMap
-    from hma_gui.core.queue.upload_job import QueueUploadHandler
-    from hma_gui.core.upload.uploader import UploadConfig
+    from hma_gui.core.queue.upload_job import DeliveryCheck
+    from hma_gui.core.upload.uploader import Uploader
 
     settings = ctx.settings()
     concurrency = ctx.args.concurrency or settings.concurrency
@@ -56,11 +58,12 @@ def cmd_worker(ctx: CliContext) -> int:
         ctx.err("hma-ingest: --concurrency must be at least 1")
         return ExitStatus.ERROR
     queue = ctx.queue(ctx.args.queue)
-    handler = QueueUploadHandler(
-        ctx.s3(),
-        UploadConfig.from_settings(settings),
+    client = ctx.s3()
+    check = DeliveryCheck(
+        client,
         path_map=PathMap(settings.queue_path_map),
         endpoint=settings.effective_endpoint(),
+        sse=settings.sse,
     )
     options = WorkerOptions(
         concurrency=concurrency,
@@ -68,7 +71,8 @@ def cmd_worker(ctx: CliContext) -> int:
         drain=ctx.args.drain,
         wait_seconds=DRAIN_WAIT_SECONDS if ctx.args.drain else WorkerOptions.wait_seconds,
     )
-    worker = QueueWorker(queue, handler, options, on_outcome=_printer(ctx))
+    uploader = Uploader.for_settings(settings, client)
+    worker = QueueWorker(queue, uploader, check, options, on_outcome=_printer(ctx))
     signals = _StopOnSignals(worker)
     with signals:
         report = worker.run()

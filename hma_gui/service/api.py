@@ -125,7 +125,7 @@ def _post_job(deps: ApiDeps, body: JobRequest) -> Any:
             {"id": None, "bucket": job.bucket, "key": job.key, "skipped": job.error},
             status_code=200,
         )
-    messages = messages_for(jobs, review=review, sender=deps.sender)
+    messages = messages_for(jobs, sender=deps.sender)
     ids = deps.queue.send(messages)
     deps.sent.add(ids, messages)
     return JobCreated(id=ids[0], bucket=messages[0].bucket, key=messages[0].key)

@@ -57,8 +57,7 @@ def test_a_drop_goes_to_the_shared_queue_not_to_this_window(
     settings = load_settings()
     store = JobStore(tmp_path / "window.db")
     pool = QThreadPool()
-    intake = Intake(store, pool)
-    intake.forward = client
+    intake = Intake(store, pool, forward=client)
     with qtbot.waitSignal(intake.finished, timeout=30_000) as finished:
         intake.submit([tmp_path / "data"], settings, PlanOptions(scope="mba"))
     assert finished.args[0].queued == 7
@@ -142,8 +141,7 @@ def test_a_watched_folder_sends_finished_files_to_the_shared_queue(
         watch_settle_seconds=0.2,
     )
     with JobStore(tmp_path / "window.db") as store:
-        service = WatchService(store)
-        service.forward = client
+        service = WatchService(store, forward=client)
         service.apply(settings)
         try:
             (folder / "late.csv").write_bytes(b"1,2\n")

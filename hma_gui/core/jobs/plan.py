@@ -29,6 +29,7 @@ class PlanOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     skip_hidden: bool = True
+    follow_symlinks: bool = False
 
     @classmethod
     def from_settings(
@@ -38,16 +39,25 @@ class PlanOptions:
         scope: str = AUTO_SCOPE,
         include: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
+        follow_symlinks: bool | None = None,
     ) -> PlanOptions:
         return cls(
             scope=scope,
             include=tuple(settings.include if include is None else include),
             exclude=tuple(settings.exclude if exclude is None else exclude),
             skip_hidden=settings.skip_hidden,
+            follow_symlinks=settings.follow_symlinks
+            if follow_symlinks is None
+            else follow_symlinks,
         )
 
     def file_filter(self) -> FileFilter:
-        return FileFilter.build(self.include, self.exclude, skip_hidden=self.skip_hidden)
+        return FileFilter.build(
+            self.include,
+            self.exclude,
+            skip_hidden=self.skip_hidden,
+            follow_symlinks=self.follow_symlinks,
+        )
 
 
 @dataclass

@@ -7,8 +7,9 @@ lease running out means here; `extend` has nothing to renew. A job that failed
 `max_receives` times stays failed: the local queue's dead letters are its failed
 jobs, and `redrive` queues them again (like ``hma-ingest retry-failed``).
 
-The local store keeps no expected ETag, so a decided overwrite (``overwrite``
-decision) travels as `Expect.ANY`; every other job as `Expect.NEW`.
+A message's precondition is kept as the job's expected ETag (`Job.expected_etag`:
+``*`` for `Expect.NEW`, the ETag for `Expect.OVERWRITE`, none for `Expect.ANY`),
+the same column the desktop's own uploads use.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from hma_gui.core.jobs.records import Decision
 from hma_gui.core.jobs.store import Job, JobState, JobStore, NewJob
 from hma_gui.core.queue.messages import (
     DeadLetter,
@@ -25,6 +27,7 @@ from hma_gui.core.queue.messages import (
     QueueCounters,
     WorkerSeen,
     Written,
+    expectation_of,
 )
 
 POLL_SECONDS = 0.2  # how often an idle receive looks at the store again
@@ -147,11 +150,13 @@ def _new_job(message: JobMessage) -> NewJob:
         bucket=message.bucket,
         key=message.key,
         md5=message.md5,
-        decision="overwrite" if message.expect is Expect.OVERWRITE else None,
+        decision=Decision.OVERWRITE if message.expect is Expect.OVERWRITE else None,
+        expected_etag=message.expected_etag,
     )
 
 
 def _delivery(job: Job) -> Delivery:
+    expect, etag = expectation_of(job.expected_etag)
     message = JobMessage(
         id=str(job.id),
         source=job.source,
@@ -161,7 +166,8 @@ def _delivery(job: Job) -> Delivery:
         scope=job.scope,
         mtime_ns=job.mtime_ns,
         md5=job.md5,
-        expect=Expect.ANY if job.decision == "overwrite" else Expect.NEW,
+        expect=expect,
+        etag=etag,
         sent_at=job.created_at,
     )
     problem = None if job.bucket and job.key else (job.error or "the job has no S3 target")

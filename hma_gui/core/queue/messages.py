@@ -11,7 +11,9 @@ dead-letter queue with that reason) rather than guessing. Fields::
 
 ``expect`` is the precondition of the write: ``new`` (the key is believed free:
 ``If-None-Match: *``), ``overwrite`` (a decided overwrite of the object whose ETag
-is ``etag``: ``If-Match``) or ``any`` (no precondition).
+is ``etag``: ``If-Match``) or ``any`` (no precondition). On a job it is
+`Job.expected_etag` (``*``, the ETag, or none: `JobMessage.expected_etag`,
+`expectation_of`), which the uploader turns into the request's precondition.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from hma_gui.core.jobs.records import EXPECT_ABSENT
 
 MESSAGE_VERSION = 1
 
@@ -34,6 +38,15 @@ class Expect(StrEnum):
     NEW = "new"
     OVERWRITE = "overwrite"
     ANY = "any"
+
+
+def expectation_of(expected_etag: str | None) -> tuple[Expect, str | None]:
+    """`Job.expected_etag` as a message's ``expect`` and ``etag``."""
+    if expected_etag == EXPECT_ABSENT:
+        return Expect.NEW, None
+    if expected_etag:
+        return Expect.OVERWRITE, expected_etag
+    return Expect.ANY, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +67,15 @@ class JobMessage:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def expected_etag(self) -> str | None:
+        """The precondition as a job keeps it (`Job.expected_etag`)."""
+        if self.expect is Expect.NEW:
+            return EXPECT_ABSENT
+        if self.expect is Expect.OVERWRITE:
+            return self.etag
+        return None
 
     def encode(self) -> str:
         body: dict[str, Any] = {"v": MESSAGE_VERSION, **asdict(self)}

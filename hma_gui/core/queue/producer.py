@@ -2,10 +2,12 @@
 
 Discovery, keys and the duplicate screen happen first, the same way for the
 window, ``produce`` and the HTTP API; what is left queued becomes one
-`JobMessage` each. A decided overwrite carries the ETag the screen saw (the
-worker writes it with ``If-Match``); every other job expects a free key
-(``If-None-Match: *``), so two producers racing for one key never overwrite
-each other silently.
+`JobMessage` each. The write's precondition is the one the screen put on the
+job (`NewJob.expected_etag`): a decided overwrite carries the ETag the screen
+saw (the worker writes it with ``If-Match``), a key seen free expects it still
+free (``If-None-Match: *``). A job the screen did not look at expects a free key
+too, so two producers racing for one key never overwrite each other silently;
+only an overwrite whose ETag is unknown travels without a precondition.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hma_gui.core.config.settings import Settings
+from hma_gui.core.jobs.records import Decision
 from hma_gui.core.jobs.store import JobState, NewJob
-from hma_gui.core.queue.messages import Expect, JobMessage
+from hma_gui.core.queue.messages import Expect, JobMessage, expectation_of
 from hma_gui.core.s3.client import S3Client
 
 if TYPE_CHECKING:
@@ -23,22 +26,20 @@ if TYPE_CHECKING:
     from hma_gui.core.hashes.hash_cache import HashCache
 
 
-def messages_for(
-    jobs: Sequence[NewJob],
-    *,
-    review: DuplicateReview | None = None,
-    sender: str = "",
-) -> list[JobMessage]:
+def expectation(job: NewJob) -> tuple[Expect, str | None]:
+    """The message's precondition (and the ETag an overwrite replaces) for `job`."""
+    if job.expected_etag is None and job.decision is not Decision.OVERWRITE:
+        return Expect.NEW, None  # not screened: the key must still be free
+    return expectation_of(job.expected_etag)
+
+
+def messages_for(jobs: Sequence[NewJob], *, sender: str = "") -> list[JobMessage]:
     """One message per queued job with a target; skipped and failed jobs send nothing."""
     messages: list[JobMessage] = []
     for job in jobs:
         if job.state is not JobState.QUEUED or not job.bucket or not job.key:
             continue
-        expect, etag = Expect.NEW, None
-        if job.decision == "overwrite":
-            finding = review.finding(job.source) if review is not None else None
-            etag = finding.s3_etag if finding is not None else None
-            expect = Expect.OVERWRITE if etag else Expect.ANY
+        expect, etag = expectation(job)
         messages.append(
             JobMessage(
                 source=job.source,
@@ -65,11 +66,10 @@ def screen(
 ) -> tuple[list[NewJob], DuplicateReview | None]:
     """The duplicate screen without a person: the settings' policy (``ask`` means skip).
 
-    Returns the jobs with the decisions in, and the review (None when the
-    screen is off in the settings or nothing is queued).
+    Returns the jobs with the decisions (and their preconditions) in, and the
+    review (None when the screen is off in the settings or nothing is queued).
     """
-    from hma_gui.core.duplicates.check import check_jobs
-    from hma_gui.core.duplicates.decisions import decide
+    from hma_gui.core.duplicates.screen import screen_jobs
 
     if (
         not settings.check_s3
@@ -77,7 +77,6 @@ def screen(
         or not any(job.state is JobState.QUEUED for job in jobs)
     ):
         return list(jobs), None
-    review = check_jobs(jobs, settings=settings, client=client, cache=cache)
     policy = "skip" if settings.on_duplicate == "ask" else settings.on_duplicate
-    decide(review, policy, None)
-    return review.apply(jobs), review
+    screened = screen_jobs(jobs, settings=settings, client=client, policy=policy, cache=cache)
+    return screened.jobs, screened.review

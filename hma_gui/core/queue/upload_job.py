@@ -1,124 +1,80 @@
-"""One queued upload job, done once however often it is delivered.
+"""One delivered upload job, checked before the executor uploads it (`DeliveryCheck`).
 
 * The desktop's path is mapped to this worker's (`PathMap`); a file the worker
   cannot read fails with that reason.
 * A job delivered again (its worker died, or its acknowledgement was lost)
   first asks S3 what is at the key (one HEAD): the same MD5 there means the
   job is done — acknowledged without a PUT.
-* Otherwise the write is conditional: ``If-None-Match: *`` for a key believed
-  new, ``If-Match: <etag>`` for a decided overwrite. A refused precondition
-  (412) is settled by one HEAD: our bytes are there (an earlier delivery wrote
-  them) → done; other bytes → a conflict, never a silent overwrite.
-
-The preconditions are added here, on the requests the `Uploader` makes (a thin
-client wrapper), until the uploader takes a precondition itself (branch
-`data-plane`); the rest — Content-MD5, the MD5 in the metadata, SSE, the ETag
-check, multipart — is the uploader's.
+* Otherwise it becomes a `Job` for the `UploadExecutor`, its precondition as
+  `Job.expected_etag` (``*`` for a key believed new, the ETag for a decided
+  overwrite): the uploader writes it conditionally (`upload.conditions`), and a
+  refused precondition is settled there by one HEAD — our bytes are there (an
+  earlier delivery wrote them) → done; other bytes → a conflict, never a
+  silent overwrite.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from enum import StrEnum
+import time
 from pathlib import Path
-from typing import Any, cast
 
 import botocore.exceptions as bce
 
-from hma_gui.core.errors import SourceFileError, UploadError
+from hma_gui.core.errors import SourceFileError
 from hma_gui.core.hashes.digests import clean_etag, md5_file
+from hma_gui.core.jobs.records import Decision, Job, JobState
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.queue.messages import Delivery, Expect, JobMessage, Written
 from hma_gui.core.queue.path_map import PathMap
 from hma_gui.core.s3.client import S3Client, translate_error
-from hma_gui.core.upload.uploader import MD5_METADATA_KEY, UploadConfig, Uploader
-
-CONFLICT = "conflict: another upload wrote this key meanwhile"
+from hma_gui.core.upload.upload_config import MD5_METADATA_KEY
 
 
-class Effect(StrEnum):
-    UPLOADED = "uploaded"
-    ALREADY_THERE = "already-there"
-
-
-@dataclass(frozen=True, slots=True)
-class Handled:
-    effect: Effect
-    written: Written
-    path: str
-
-
-class _ConditionalClient:
-    """The S3 client, with a precondition on the requests that create the object."""
-
-    def __init__(self, client: Any, condition: dict[str, str]) -> None:
-        self._client = client
-        self._condition = condition
-
-    def put_object(self, **kwargs: Any) -> Any:
-        return self._client.put_object(**kwargs, **self._condition)
-
-    def complete_multipart_upload(self, **kwargs: Any) -> Any:
-        return self._client.complete_multipart_upload(**kwargs, **self._condition)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-
-def condition_for(message: JobMessage) -> dict[str, str]:
-    if message.expect is Expect.NEW:
-        return {"IfNoneMatch": "*"}
-    if message.expect is Expect.OVERWRITE and message.etag:
-        return {"IfMatch": f'"{clean_etag(message.etag)}"'}
-    return {}
-
-
-class QueueUploadHandler:
-    """Does one delivered upload job (thread-safe: call from many worker threads)."""
+class DeliveryCheck:
+    """Turns a delivery into an upload job, or settles it (thread-safe)."""
 
     def __init__(
         self,
         client: S3Client,
-        config: UploadConfig,
         *,
         path_map: PathMap | None = None,
         endpoint: str | None = None,
+        sse: str = "AES256",
+        owner: str = "",
     ) -> None:
         self._client = client
-        self._config = config
         self._path_map = path_map or PathMap()
         self._endpoint = endpoint
+        self._sse = sse
+        self._owner = owner
 
-    def __call__(self, delivery: Delivery, cancel: CancelToken) -> Handled:
+    def __call__(self, delivery: Delivery, job_id: int, cancel: CancelToken) -> Job | Written:
+        """The job to upload, or what is already at its key (a redelivered job done before).
+
+        Raises `SourceFileError` for a message that is no job or a file this worker
+        cannot read, `UploadError` when S3 cannot be asked, `Cancelled`.
+        """
         message = delivery.message
         if message is None:
             raise SourceFileError(delivery.problem or "unreadable message")
-        path = self._readable(message.source)
+        path, size = self._readable(message.source)
         if delivery.receive_count > 1:
             there = self._object_md5(message)
             if there is not None and there[0] == md5_file(path, cancel=cancel):
-                return Handled(Effect.ALREADY_THERE, self._written(path, there), str(path))
-        uploader = Uploader(
-            cast(S3Client, _ConditionalClient(self._client, condition_for(message))),
-            self._config,
-            endpoint=self._endpoint,
-        )
-        try:
-            result = uploader.upload(path, message.bucket, message.key, cancel=cancel)
-        except UploadError as exc:
-            if exc.code not in ("PreconditionFailed", "NoSuchKey", "ConditionalRequestConflict"):
-                raise
-            there = self._object_md5(message)
-            if there is not None and there[0] == md5_file(path, cancel=cancel):
-                return Handled(Effect.ALREADY_THERE, self._written(path, there), str(path))
-            raise UploadError(CONFLICT, retryable=False, code="conflict") from None
-        finally:
-            uploader.close()
-        written = Written(result.etag, result.md5, result.size, result.mtime_ns)
-        return Handled(Effect.UPLOADED, written, str(path))
+                return self._written(path, there)
+        now = time.time()
+        return Job(
+            id=job_id, batch_id=0, source=str(path), root=None, size=size,
+            mtime_ns=message.mtime_ns, md5=message.md5, scope=message.scope,
+            bucket=message.bucket, key=message.key, state=JobState.RUNNING,
+            attempts=delivery.receive_count, error=None, retryable=False, etag=None,
+            decision=Decision.OVERWRITE if message.expect is Expect.OVERWRITE else None,
+            owner=self._owner, rev=0, created_at=message.sent_at, updated_at=now,
+            started_at=now, finished_at=None, expected_etag=message.expected_etag,
+        )  # fmt: skip
 
-    def _readable(self, source: str) -> Path:
+    def _readable(self, source: str) -> tuple[Path, int]:
         mapped = self._path_map.to_worker(source)
         path = Path(mapped)
         via = f" (mapped from {source})" if mapped != source else ""
@@ -134,7 +90,7 @@ class QueueUploadHandler:
             raise SourceFileError(f"the worker cannot read {path}{via}: permission denied")
         if info.st_size < 0:
             raise SourceFileError(f"the worker cannot read {path}{via}")
-        return path
+        return path, info.st_size
 
     def _object_md5(self, message: JobMessage) -> tuple[str, str, int] | None:
         """(MD5, ETag, size) of what is at the job's key now, or None when nothing is."""
@@ -151,7 +107,7 @@ class QueueUploadHandler:
             raise translate_error(exc, bucket=message.bucket, endpoint=self._endpoint) from exc
         etag = clean_etag(head.get("ETag"))
         md5 = head.get("Metadata", {}).get(MD5_METADATA_KEY)
-        if not md5 and "-" not in etag and self._config.sse != "aws:kms":
+        if not md5 and "-" not in etag and self._sse != "aws:kms":
             md5 = etag
         if not md5:
             return None

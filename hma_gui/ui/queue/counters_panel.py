@@ -225,6 +225,8 @@ class CountersPanel(QFrame):
                 parts.append(f"ETA {format_duration(eta)}")
             elif counters.pending:
                 parts.append(f"{counters.pending:,} waiting")
+            if counters.waiting:
+                parts.append(f"{counters.waiting:,} to decide")
             self.bytes_label.setText("  ·  ".join(parts))
             self.percent_label.setText(f"{figures.fraction * 100:.0f} %")
         self.chart.add_sample(snapshot.at, rate)

@@ -6,13 +6,16 @@ enqueues in batches (every `BATCH_SIZE` jobs or `BATCH_SECONDS`), so uploads
 start while a big folder is still being walked. Each batch is one signal, not
 one per file.
 
-The duplicate check plugs in as `screen` (a `DropScreen`, set by the
-window's duplicate flow): when it wants a drop, the drop's planned jobs are
-collected whole and handed to it on the scan thread before anything is
-enqueued, and it returns the jobs to enqueue (decided, skipped, or held).
+The duplicate check comes with each submission as `screen` (a `DropScreen`:
+the window passes its duplicate flow's): when it wants a drop, the drop's
+planned jobs are collected whole and handed to it on the scan thread before
+anything is enqueued, and it returns the jobs to enqueue (decided, skipped,
+or waiting for a decision).
 
-A shared queue plugs in as `forward` (a `JobForwarder`): when it wants a
-drop, the planned (and screened) jobs go to it instead of the local store.
+A shared queue comes with the intake as `forward` (a `JobForwarder`: the
+session's shared-queue client): when it wants a drop, the planned (and
+screened) queued jobs go to it instead of the local store; the others (failed,
+skipped, waiting) stay in this window's list with their reasons.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ class IntakeSummary:
     filtered: int
     seconds: float
     cancelled: bool
-    set_aside: int = 0  # skipped or held by the duplicate check
+    set_aside: int = 0  # skipped by the duplicate check, or waiting for a decision
 
     def describe(self) -> str:
         parts = [f"{self.queued:,} file{'s' if self.queued != 1 else ''} queued"]
@@ -102,21 +105,28 @@ class Intake(QObject):
     finished = Signal(object)  # IntakeSummary
     busy_changed = Signal(bool)
 
-    def __init__(self, store: JobStore, pool: QThreadPool) -> None:
+    def __init__(
+        self, store: JobStore, pool: QThreadPool, *, forward: JobForwarder | None = None
+    ) -> None:
         super().__init__()
         self._store = store
         self._pool = pool
+        self._forward = forward
         self._pending = 0
         self._cancel = CancelToken()
-        self.screen: DropScreen | None = None
-        self.forward: JobForwarder | None = None
 
     @property
     def busy(self) -> bool:
         return self._pending > 0
 
-    def submit(self, paths: Sequence[str | Path], settings: Settings, options: PlanOptions) -> None:
-        """Queue a scan of `paths`; returns at once."""
+    def submit(
+        self,
+        paths: Sequence[str | Path],
+        settings: Settings,
+        options: PlanOptions,
+        screen: DropScreen | None = None,
+    ) -> None:
+        """Queue a scan of `paths` (screened by `screen` if it wants them); returns at once."""
         names = tuple(str(p) for p in paths)
         if not names:
             return
@@ -125,8 +135,9 @@ class Intake(QObject):
         if self._pending == 1:
             self.busy_changed.emit(True)
         cancel = self._cancel
-        screen = self.screen if self.screen is not None and self.screen.wants(settings) else None
-        forward = self.forward if self.forward and self.forward.wants(settings) else None
+        if screen is not None and not screen.wants(settings):
+            screen = None
+        forward = self._forward if self._forward and self._forward.wants(settings) else None
         run_task(
             self._pool,
             lambda: self._scan(names, settings, options, cancel, screen, forward),
@@ -181,7 +192,7 @@ class Intake(QObject):
         if screen is not None:
             buffer = [] if cancel.cancelled else screen.screen(buffer, batch_id, settings, cancel)
             queued = sum(1 for j in buffer if j.state is JobState.QUEUED)
-            set_aside = sum(1 for j in buffer if j.state is JobState.SKIPPED)
+            set_aside = sum(1 for j in buffer if j.state in (JobState.SKIPPED, JobState.WAITING))
             failed = sum(1 for j in buffer if j.state is JobState.FAILED)
             for start in range(0, len(buffer), BATCH_SIZE):  # at most half the time writing
                 began = time.monotonic()
@@ -202,7 +213,7 @@ class Intake(QObject):
     ) -> None:
         if jobs and send is not None:
             send(jobs)
-            # failed and skipped ones stay in this window's list with their reasons
+            # failed, skipped and waiting ones stay in this window's list with their reasons
             jobs = [job for job in jobs if job.state is not JobState.QUEUED]
         if jobs:
             self._store.enqueue(jobs, batch_id)

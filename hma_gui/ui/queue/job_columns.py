@@ -44,9 +44,10 @@ RIGHT_ALIGNED = (Column.SIZE, Column.ATTEMPTS)
 STATE_ORDER = {
     JobState.RUNNING: 0,
     JobState.FAILED: 1,
-    JobState.QUEUED: 2,
-    JobState.SKIPPED: 3,
-    JobState.DONE: 4,
+    JobState.WAITING: 2,
+    JobState.QUEUED: 3,
+    JobState.SKIPPED: 4,
+    JobState.DONE: 5,
 }
 
 
@@ -95,6 +96,8 @@ def cell_text(job: Job, column: int, inflight: Inflight) -> str:
     if column == Column.ATTEMPTS:
         return str(job.attempts) if job.attempts else ""
     if column == Column.MESSAGE:
+        if job.state is JobState.WAITING and not job.error:
+            return theme.WAITING_MESSAGE
         return shown_error(job.error)
     return ""
 
@@ -106,6 +109,8 @@ def cell_color(job: Job, column: int) -> str | None:
             return theme.DANGER
         if job.state is JobState.SKIPPED:
             return theme.WARNING
+        if job.state is JobState.WAITING:
+            return theme.TO_DECIDE
     if column in RIGHT_ALIGNED or (column == Column.TARGET and not job.key):
         return theme.TEXT_MUTED
     return None

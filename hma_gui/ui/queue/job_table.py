@@ -39,6 +39,7 @@ FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("Uploaded", (JobState.DONE,)),
     ("Failed", (JobState.FAILED,)),
     ("Skipped", (JobState.SKIPPED,)),
+    ("To decide", (JobState.WAITING,)),
 )
 
 
@@ -82,7 +83,9 @@ class JobTable(QWidget):
         self.retry_failed_button = QPushButton(icons.icon("retry"), "Retry failed")
         self.retry_failed_button.clicked.connect(self.job_actions.retry_failed)
         self.clear_button = QPushButton(icons.icon("broom"), "Clear finished")
-        self.clear_button.setToolTip("Remove uploaded and skipped files from the list")
+        self.clear_button.setToolTip(
+            "Remove uploaded and skipped files from the list (files to decide stay)"
+        )
         self.clear_button.clicked.connect(self.job_actions.clear_finished)
 
         bar = QHBoxLayout()
@@ -242,6 +245,7 @@ class JobTable(QWidget):
             "Uploaded": counters.done,
             "Failed": counters.failed,
             "Skipped": counters.skipped,
+            "To decide": counters.waiting,
         }
         for label, count in counts.items():
             text = f"{label}  {count:,}" if count else label
