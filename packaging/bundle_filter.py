@@ -73,9 +73,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "botocore-data",
-        "boto3 here talks to S3 only; STS, SSO, SSO-OIDC and Sign-in serve credential "
-        "providers (assume-role, SSO and console-login profiles)",
-        r"(?:^|/)botocore/data/(?!(?:s3|sts|sso|sso-oidc|signin)/|[^/]*\.json$)",
+        "boto3 here talks to S3 and SQS (the shared queue) only; STS, SSO, SSO-OIDC and "
+        "Sign-in serve credential providers (assume-role, SSO and console-login profiles)",
+        r"(?:^|/)botocore/data/(?!(?:s3|sqs|sts|sso|sso-oidc|signin)/|[^/]*\.json$)",
     ),
 )
 
@@ -94,7 +94,9 @@ MOTO_KEEP = frozenset((
     "kms", "sqs", "sns",
 ))
 # fmt: on
-MODULE_RULES = ("test-packages", "moto-services")
+# The HTTP API (`hma-ingest serve`, the `service` extra) never enters the desktop bundle.
+SERVICE_PACKAGES = ("fastapi", "uvicorn", "starlette", "hma_gui.service")
+MODULE_RULES = ("test-packages", "moto-services", "service-packages")
 
 
 def module_excludes(keep: Iterable[str] = ()) -> list[str]:
@@ -103,6 +105,8 @@ def module_excludes(keep: Iterable[str] = ()) -> list[str]:
     excludes: list[str] = []
     if "test-packages" not in kept:
         excludes += TEST_PACKAGES
+    if "service-packages" not in kept:
+        excludes += SERVICE_PACKAGES
     if "moto-services" not in kept:
         import pkgutil
 

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
 
 
+@pytest.mark.slow
 def test_every_template_is_cfn_lint_clean() -> None:
     templates = sorted(DEPLOY.glob("*.yaml"))
     assert templates

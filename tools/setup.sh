@@ -72,7 +72,7 @@ fi
 export UV_PYTHON_DOWNLOADS=never
 export UV_COMPILE_BYTECODE=1  # start-up: never recompile imports (PYTHONDONTWRITEBYTECODE machines)
 groups=(--no-default-groups --inexact)  # the app alone; keeps dev tools already installed
-[ "$want_test" = 1 ] && groups=(--group dev --inexact)
+[ "$want_test" = 1 ] && groups=(--group dev --extra service --inexact)  # the API's tests
 [ "$want_bench" = 1 ] && groups+=(--group bench)
 "$uv_bin" sync --frozen --python python3 "${groups[@]}"
 echo "setup.sh: ready (.venv)"

@@ -17,6 +17,7 @@ from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.redaction import mask_url
 
 if TYPE_CHECKING:  # loaded when first used: a local duplicate check needs no S3 (start-up)
+    from hma_gui.core.queue.interface import JobQueue
     from hma_gui.core.s3.client import S3Client
     from hma_gui.core.s3.sandbox import Sandbox
 
@@ -30,6 +31,7 @@ class CliContext:
     _store: JobStore | None = None
     _client: S3Client | None = None
     _sandbox: Sandbox | None = None
+    _queue: JobQueue | None = None
     notes: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- output
@@ -88,7 +90,25 @@ class CliContext:
             self._client = make_s3_client(self.settings())
         return self._client
 
+    def queue(self, url: str | None = None) -> JobQueue:
+        """The shared queue: `url` (``--queue``), else the ``queue_url`` setting."""
+        if self._queue is None:
+            from hma_gui.core.processes import process_identity
+            from hma_gui.core.queue.factory import open_queue
+
+            self._queue = open_queue(
+                self.settings(),
+                store=self.store,
+                s3_client=self.s3,
+                url=url,
+                worker=process_identity(),
+            )
+        return self._queue
+
     def close(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
+            self._queue = None
         if self._store is not None:
             self._store.close()
             self._store = None

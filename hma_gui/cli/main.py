@@ -41,6 +41,10 @@ COMMAND_MODULES: dict[str, str] = {
     "db": "hma_gui.cli.etl_cmd",
     "sandbox": "hma_gui.cli.sandbox_cmd",
     "config": "hma_gui.cli.config_cmd",
+    "queue": "hma_gui.cli.queue_cmd",
+    "produce": "hma_gui.cli.queue_cmd",
+    "worker": "hma_gui.cli.worker_cmd",
+    "serve": "hma_gui.cli.serve_cmd",
 }
 _GLOBAL_FLAGS = ("--sandbox", "-v", "--verbose", "--traceback")
 _GLOBAL_OPTIONS = ("--env-file",)  # global options that take a value
@@ -49,6 +53,7 @@ LEGACY_MODES = {
     "monolith": "upload",
     "upload": "upload",
     "check-duplicates": "check-duplicates",
+    "produce": "produce",  # hma-producer --scope mba --input ./data
 }
 
 

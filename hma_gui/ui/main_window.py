@@ -59,6 +59,7 @@ from hma_gui.ui.queue.intake import IntakeSummary
 from hma_gui.ui.queue.live_feed import FeedSnapshot
 from hma_gui.ui.queue.queue_view import QueueView
 from hma_gui.ui.queue.upload_queue import QueueMode
+from hma_gui.ui.service.panel import ServicePanel
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
 from hma_gui.ui.shell import window_state
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
             check=self.duplicates.watch_connection,
             cache=session.hash_cache,
             update_settings=session.update_settings,
+            forward=session.shared_queue,  # with a shared queue set, finished files go there
         )
         self.watch_panel = WatchPanel(self.watch_service, sorted(session.settings.scopes))
         self.tabs.insertTab(
@@ -149,6 +151,8 @@ class MainWindow(QMainWindow):
             "Watched folders",
         )
         self._build_etl()
+        self.service_panel = ServicePanel(self.session.shared_queue, self.session.settings)
+        self.add_tab(self.service_panel, "Service", self.tabs.indexOf(self.etl_panel))
         duplicates_tab.install(self.tabs, 1, self.counters, self.duplicates)
         layout.addWidget(self.tabs, 1)
 
@@ -242,6 +246,7 @@ class MainWindow(QMainWindow):
         session.ready.connect(self._on_ready)
         session.start_failed.connect(self._on_start_failed)
         session.settings_changed.connect(self._on_settings_changed)
+        session.settings_changed.connect(self.service_panel.set_settings)
         self.log_panel.problems.connect(self._show_problem_count)
         self.watch_service.enqueued.connect(self._on_watch_enqueued)
         self.watch_service.reviewed.connect(self.duplicates.add_findings)
@@ -435,6 +440,7 @@ class MainWindow(QMainWindow):
             self.duplicates.close()
             self.watch_service.stop()
             self.etl.shutdown()
+            self.service_panel.shutdown()
             self.feed.stop()
             self.log_panel.stop()
             self._stop_gc_governor()

@@ -21,6 +21,7 @@ from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
 from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.progress import ByteProgress
+from hma_gui.core.queue.snapshot import SharedQueueClient
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
 from hma_gui.core.upload.orphans import abort_orphaned_uploads
@@ -82,7 +83,9 @@ class Session(QObject):
         self.progress = ByteProgress()
         self.pools = Pools()
         self.queue = UploadQueue(self.store, self.progress, base_settings.concurrency)
-        self.intake = Intake(self.store, self.pools.scan)
+        # With a shared queue set, drops go there (after the duplicate review) instead.
+        self.shared_queue = SharedQueueClient(self.store)
+        self.intake = Intake(self.store, self.pools.scan, forward=self.shared_queue)
         self.recovered = self.store.recover_orphans()
         self._closed = False
         if self.recovered:
@@ -193,6 +196,7 @@ class Session(QObject):
         self.intake.cancel()
         self.queue.shutdown(timeout_ms)
         self.pools.wait(timeout_ms)
+        self.shared_queue.close()
         self.store.close()
         if self.hash_cache is not None:
             self.hash_cache.close()

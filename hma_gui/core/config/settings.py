@@ -167,6 +167,21 @@ class Settings(BaseSettings):
     watch_folders: list[WatchFolderSettings] = Field(default_factory=list)
     watch_settle_seconds: float = Field(2.0, ge=0.1, le=3600)
 
+    # --- shared queue (service mode: docs/service.md) ----------------------------
+    # "local" (the job store), "sqs://<queue-name>" or a full https://sqs.…/<account>/<name>.
+    queue_url: str = "local"
+    queue_lease_seconds: int = Field(120, ge=10, le=43_200)
+    queue_max_receives: int = Field(5, ge=1, le=1000)  # then the dead-letter queue
+    sqs_endpoint_url: str | None = None  # else AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL
+    # A desktop's path prefix → the worker's: {"\\\\server\\exports": "/srv/exports"}.
+    queue_path_map: dict[str, str] = Field(default_factory=dict)
+    # Where workers record their counters and failure reasons (SQS keeps no reasons):
+    # s3://<bucket>/<prefix><queue name>/…; default the first scope's bucket, "_hma/queues/".
+    queue_ledger_bucket: str | None = None
+    queue_ledger_prefix: str = "_hma/queues/"
+    # `hma-ingest serve` on an address other than loopback requires this bearer token.
+    api_token: SecretStr | None = None
+
     # --- desktop app -----------------------------------------------------------
     resume_on_start: Literal["resume", "ask", "keep"] = "resume"
     keep_in_tray: bool = False
@@ -184,7 +199,7 @@ class Settings(BaseSettings):
             raise ValueError("'auto' is reserved and cannot be a scope name")
         return value
 
-    @field_validator("s3_endpoint_url")
+    @field_validator("s3_endpoint_url", "sqs_endpoint_url")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -202,6 +217,16 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)  # a ValueError becomes the setting's message
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url(cls, value: str) -> str:
+        value = value.strip() or "local"
+        if value != "local" and not re.match(r"^(sqs://[A-Za-z0-9_-]{1,80}|https?://\S+)$", value):
+            raise ValueError(
+                f"{value!r} is not a queue: use 'local', 'sqs://<queue-name>' or the queue's URL"
+            )
         return value
 
     @field_validator("include", "exclude")
@@ -236,6 +261,15 @@ class Settings(BaseSettings):
         return (
             self.s3_endpoint_url
             or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or None
+        )
+
+    def effective_sqs_endpoint(self) -> str | None:
+        """The SQS endpoint boto3 will use, or None for AWS itself."""
+        return (
+            self.sqs_endpoint_url
+            or os.environ.get("AWS_ENDPOINT_URL_SQS")
             or os.environ.get("AWS_ENDPOINT_URL")
             or None
         )

@@ -48,6 +48,8 @@ from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.files.file_filter import normalize_extensions
 from hma_gui.ui import icons
+from hma_gui.ui.settings.shared_queue_tab import LABELS as QUEUE_LABELS
+from hma_gui.ui.settings.shared_queue_tab import SharedQueueTab
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ LABELS = {
     "include": "Include extensions",
     "exclude": "Exclude extensions",
     "resume_on_start": "Unfinished uploads at start",
+    **QUEUE_LABELS,
 }
 
 
@@ -116,6 +119,10 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._scopes_tab(settings), "Destinations")
         self.tabs.addTab(self._connection_tab(settings), "AWS connection")
         self.tabs.addTab(self._uploads_tab(settings), "Uploads")
+        self.shared_queue = SharedQueueTab(settings)
+        self.tabs.addTab(self.shared_queue, "Shared queue")
+        self._fields.update(self.shared_queue.fields())
+        self.shared_queue.changed.connect(self.validate)
         self.tabs.setCurrentIndex(tab)
 
         self.error_label = QLabel()
@@ -359,6 +366,7 @@ class SettingsDialog(QDialog):
             "resume_on_start": self.resume.currentData(),
             "watch_settle_seconds": self.settle.value(),
             "keep_in_tray": self.keep_in_tray.isChecked(),
+            **self.shared_queue.values(),
         }
 
     def validate(self) -> bool:
@@ -398,7 +406,7 @@ class SettingsDialog(QDialog):
         if not self.validate():
             return
         try:
-            save_settings(self.values(), replace=["scopes"])
+            save_settings(self.values(), replace=["scopes", "queue_path_map"])
             self.result_settings = load_settings()
         except ConfigError as exc:
             self.error_label.setText(str(exc))

@@ -1,0 +1,149 @@
+"""The SQS backend end to end: real worker processes, moto's S3 and SQS over HTTP.
+
+Delivery is at least once, effects happen once: a worker killed with -9 leaves
+its jobs to come back when their leases run out, a fresh worker finishes them,
+and no object is written twice except a job that was mid-PUT at the kill.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from hma_gui.core.queue.messages import JobMessage
+from tests.cli_runner import run_cli
+from tests.conftest import MotoServer
+from tests.fault_proxy import FaultProxy
+from tests.queue_harness import (
+    make_files,
+    make_queue_env,
+    queue_moto,  # noqa: F401 - fixture
+    start_worker,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_a_draining_worker_finishes_every_job_once(
+    queue_moto: MotoServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    proxy = FaultProxy(queue_moto.endpoint)  # S3 through the proxy: it counts the PUTs
+    try:
+        env = make_queue_env(queue_moto, monkeypatch, s3_endpoint=proxy.endpoint, lease=10)
+        files = make_files(tmp_path / "data", 200)
+        produced = run_cli("produce", str(tmp_path / "data"), "--scope", "mba", "--json")
+        assert produced.code == 0, produced.err
+        assert len(json.loads(produced.out)["sent"]) == 200
+        assert env.depth() == (200, 0)
+
+        workers = [
+            start_worker(tmp_path / f"worker{n}.log", "--concurrency", "2", "--json")
+            for n in range(3)
+        ]
+        wait_until(lambda: len(env.keys()) >= 40, 120, "40 uploads")
+        victim = workers[0]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        wait_until(lambda: len(env.keys()) >= 120, 120, "120 uploads")
+        for worker in workers[1:]:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers[1:]:
+            assert worker.wait(60) == 0, (tmp_path / "worker1.log").read_text()
+
+        drained = run_cli("worker", "--drain", "--concurrency", "4", "--json")
+        assert drained.code == 0, drained.out + drained.err
+        lines = [json.loads(line) for line in drained.out.splitlines()]
+        for log in ("worker1.log", "worker2.log"):
+            text = (tmp_path / log).read_text()
+            lines += [json.loads(x) for x in text.splitlines() if x.startswith("{")]
+        assert lines[-1]["stopped"] == "SIGTERM"
+        # the killed worker's leased jobs came back and were done by another
+        assert any(line.get("receive_count", 0) >= 2 for line in lines)
+        assert not any(line.get("outcome") == "failed" for line in lines)
+
+        assert env.keys() == sorted(files)
+        for key, data in files.items():
+            assert env.read(key) == data, key
+        puts = {k: n for k, n in proxy.puts(env.bucket).items() if k.startswith("mba/")}
+        assert set(puts) == set(files)
+        twice = {key: n for key, n in puts.items() if n > 1}
+        # Only a job the killed worker was sending (2 at a time) may have been PUT again.
+        assert len(twice) <= 2 and all(n == 2 for n in twice.values()), twice
+        assert env.depth() == (0, 0)
+        assert env.depth(env.dlq_url) == (0, 0)
+    finally:
+        proxy.close()
+
+
+def test_a_poison_job_reaches_the_dead_letter_queue_after_exactly_max_receives(
+    queue_moto: MotoServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    env = make_queue_env(queue_moto, monkeypatch, lease=10, max_receives=3)
+    missing = tmp_path / "mba" / "csv" / "gone.csv"
+    message = JobMessage(str(missing), env.bucket, "mba/csv/gone.csv", size=3, scope="mba")
+    env.sqs.send_message(QueueUrl=env.url, MessageBody=message.encode())
+    env.sqs.send_message(QueueUrl=env.url, MessageBody="{not json")
+
+    result = run_cli("worker", "--drain", "--json")
+
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    outcomes = [line for line in lines if "outcome" in line]
+    for job in (message.id, None):
+        tries = [o for o in outcomes if (o["job"] == job if job else o["job"] != message.id)]
+        assert [o["receive_count"] for o in tries] == [1, 2, 3]
+        assert all(o["outcome"] == "failed" for o in tries)
+    assert result.code == 1
+    assert env.depth() == (0, 0)
+    assert env.depth(env.dlq_url)[0] == 2
+
+    status = run_cli("queue", "status", "--json")
+    body = json.loads(status.out)
+    assert body["dead_lettered"] == 2 and body["failed"] == 6
+    reasons = {d["job_id"]: d["reason"] for d in body["dead_letters"]}
+    assert f"the worker cannot read {missing}: no such file" in reasons[message.id]
+    assert any("not JSON" in reason for reason in reasons.values())
+
+    redriven = run_cli("queue", "redrive")
+    assert redriven.code == 0 and redriven.out.startswith("2 ")
+    assert env.depth() == (2, 0) and env.depth(env.dlq_url) == (0, 0)
+
+
+def test_sigterm_hands_unstarted_messages_back_at_once(
+    queue_moto: MotoServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    proxy = FaultProxy(queue_moto.endpoint)
+    try:
+        env = make_queue_env(queue_moto, monkeypatch, s3_endpoint=proxy.endpoint, lease=300)
+        make_files(tmp_path / "data", 12)
+        assert run_cli("produce", str(tmp_path / "data"), "--scope", "mba").code == 0
+        proxy.hold("PUT")  # the first job waits in its PUT; the rest wait in the buffer
+        worker = start_worker(tmp_path / "worker.log", "--concurrency", "1")
+        # one batch of ten received (leased for 300 s), the first job in its PUT (the
+        # other PUT held is the worker's first report of itself to the ledger)
+        wait_until(lambda: proxy.held >= 2 and env.depth() == (2, 10), 60, "the first PUT")
+
+        worker.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        wait_until(lambda: env.depth() == (11, 1), 10, "the unstarted nine handed back")
+        handed_back = time.monotonic() - started
+
+        proxy.release()
+        assert worker.wait(30) == 0
+        log = (tmp_path / "worker.log").read_text()
+        assert "1 uploaded" in log and "9 handed back" in log, log
+        assert handed_back < 3  # at once: not after the 300 s lease
+        assert env.depth() == (11, 0)
+    finally:
+        proxy.close()
