@@ -79,6 +79,32 @@ def discover(
         return
 
 
+def discovered(
+    walked: WalkResult,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    stats: DiscoveryStats | None = None,
+) -> list[FoundFile | Problem]:
+    """What `discover(paths)` yields, from a walk of `paths` done already (`walk_files`).
+
+    In `discover`'s order (`walk_order`), whatever order the walk's threads found them in.
+    """
+    stats = stats if stats is not None else DiscoveryStats()
+    roots = Roots(paths)
+    items = items_of(walked, roots, stats)
+    order: dict[Path, int] = {}
+    for index, root in enumerate(roots.paths):
+        order.setdefault(root, index)
+    items.sort(key=lambda item: (order.get(item.root, len(order)), walk_order(item.path)))
+    return items
+
+
+def walk_order(path: Path) -> tuple[tuple[int, str], ...]:
+    """A sort key for `iter_walk`'s order: names sorted, a folder's files before its folders."""
+    *folders, name = path.parts
+    return (*((1, folder) for folder in folders), (0, name))
+
+
 class Roots:
     """The paths the user gave, in order: which of them led to a found path."""
 
@@ -89,31 +115,40 @@ class Roots:
             below = root if root.endswith(os.sep) else root + os.sep
             self._roots.append((root, below, Path(root)))
 
+    @property
+    def paths(self) -> list[Path]:
+        return [as_path for _root, _below, as_path in self._roots]
+
     def of(self, path: str) -> Path:
         """The first given path that is `path` or a folder above it."""
         for root, below, as_path in self._roots:
             if path == root or path.startswith(below):
                 return as_path
-        return Path(path)  # not below any (cannot happen for a walk of these roots)
+        return Path(path)  # not below any: cannot happen for a walk of these paths
 
 
-def items_of(
-    part: WalkResult, roots: Roots, stats: DiscoveryStats
-) -> Iterator[FoundFile | Problem]:
-    """One walk part's files and issues as found files and problems, counted in `stats`."""
+def items_of(part: WalkResult, roots: Roots, stats: DiscoveryStats) -> list[FoundFile | Problem]:
+    """One walk part's files and issues as found files and problems, counted in `stats`.
+
+    In `walk_order` when the part has both (a folder's problems among its files).
+    """
     for reason, count in part.filtered_reasons.items():
         stats.count_filtered(reason, count)
+    items: list[FoundFile | Problem] = []
+    unreadable = 0
     for path, size, mtime_ns, inode, device in part.files:
         root = roots.of(path)
-        if not os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
-            stats.problems += 1
-            yield Problem(Path(path), root, UNREADABLE)
-            continue
-        stats.files += 1
-        yield FoundFile(Path(path), root, size, mtime_ns, inode, device)
-    for issue in part.issues:
-        stats.problems += 1
-        yield Problem(Path(issue.path), roots.of(issue.path), issue.reason)
+        if os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
+            items.append(FoundFile(Path(path), root, size, mtime_ns, inode, device))
+        else:
+            unreadable += 1
+            items.append(Problem(Path(path), root, UNREADABLE))
+    items.extend(Problem(Path(i.path), roots.of(i.path), i.reason) for i in part.issues)
+    stats.files += len(part.files) - unreadable
+    stats.problems += unreadable + len(part.issues)
+    if part.issues and part.files:
+        items.sort(key=lambda item: walk_order(item.path))
+    return items
 
 
 _EFFECTIVE_IDS = os.access in os.supports_effective_ids

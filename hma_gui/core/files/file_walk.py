@@ -77,6 +77,7 @@ class WalkResult:
     issues: list[WalkIssue] = field(default_factory=list)
     filtered: int = 0
     filtered_reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0  # how long `walk_files` took
 
     def count_filtered(self, reason: str) -> None:
         self.filtered += 1
@@ -157,6 +158,7 @@ def walk_files(
     has several requests to serve at once, which is what makes a cold walk fast.
     The order of the files is not defined. Raises `Cancelled` when `cancel` fires.
     """
+    started = time.monotonic()
     rules = NameRules(file_filter)
     roots = _Roots(paths, rules)
     result = WalkResult()
@@ -169,6 +171,7 @@ def walk_files(
             pass
     if len(roots.named) > 1:  # a file named on its own may also be inside a named folder
         result.files = _unique(result.files)
+    result.seconds = time.monotonic() - started
     return result
 
 
