@@ -7,13 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, Problem, discover
+from hma_gui.core.files.discovery import (
+    DiscoveryStats,
+    FoundFile,
+    Problem,
+    discover,
+    discovered,
+)
 from hma_gui.core.files.file_filter import (
     FileFilter,
     extension_of,
     is_temporary,
     normalize_extensions,
 )
+from hma_gui.core.files.file_walk import walk_files
 from tests.unreadable import as_nobody, unreadable_tree
 
 
@@ -136,3 +143,35 @@ def test_the_same_path_twice_is_one_file(tmp_path: Path) -> None:
     _tree(tmp_path, {"mba/a.csv": b"1"})
     items = list(discover([tmp_path, tmp_path / "mba", tmp_path / "mba/a.csv"], FileFilter.build()))
     assert len(items) == 1
+
+
+def test_a_walk_done_already_is_discovered_in_the_same_order(tmp_path: Path) -> None:
+    """``check-duplicates`` plans from its threaded walk: same items, same order, same roots."""
+    _tree(
+        tmp_path,
+        {
+            "data/mba/x.csv": b"1",
+            "data/mba/csv/x.csv": b"2",
+            "data/mba/csv/2024/a.csv": b"3",
+            "data/mba/b.pdf": b"4",
+            "data/mba/.hidden.csv": b"5",
+            "other/z.csv": b"6",
+        },
+    )
+    os.mkfifo(tmp_path / "data/mba/pipe.csv")
+    paths = [tmp_path / "other/z.csv", tmp_path / "data", tmp_path / "data/mba"]
+    streamed, walked_stats = DiscoveryStats(), DiscoveryStats()
+    expected = list(discover(paths, FileFilter.build(), stats=streamed))
+    walked = walk_files(paths, FileFilter.build())
+    assert discovered(walked, paths, stats=walked_stats) == expected
+    assert walked_stats == streamed
+    assert (streamed.files, streamed.problems, streamed.filtered) == (5, 1, 1)
+    assert [str(i.path.relative_to(tmp_path)) for i in expected] == [
+        "other/z.csv",
+        "data/mba/b.pdf",
+        "data/mba/pipe.csv",
+        "data/mba/x.csv",
+        "data/mba/csv/x.csv",
+        "data/mba/csv/2024/a.csv",
+    ]
+    assert {i.root for i in expected} == {tmp_path / "other/z.csv", tmp_path / "data"}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +161,42 @@ def test_check_s3_reports_classes_and_exits_1_on_conflict(s3_env: S3Env, tmp_pat
     (data / "mba" / "csv" / "conflict.csv").unlink()
     code, table, _ = run("check-duplicates", str(data), "--check-s3")
     assert code == 0 and "1 already uploaded" in table
+
+
+@pytest.mark.integration
+def test_check_s3_reads_the_tree_once(
+    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One walk feeds the local groups, the plan and the S3 check: every folder listed once,
+    no file stat-ed again by path (without the hash cache, whose lookups check ctimes)."""
+    data = seed(s3_env, tmp_path)
+    for number in range(4):
+        write(data / "mba" / "pdf" / f"y{number}" / f"r{number}.pdf", b"%PDF" * (number + 1))
+    folders = {str(data), *(str(p) for p in data.rglob("*") if p.is_dir())}
+    listed: Counter[str] = Counter()
+    stated: Counter[str] = Counter()
+    real_scandir, real_stat = os.scandir, os.stat
+
+    def scandir(path: Any = ".") -> Any:
+        folder = os.readlink(f"/proc/self/fd/{path}") if isinstance(path, int) else path
+        listed[os.path.abspath(os.fspath(folder))] += 1
+        return real_scandir(path)
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if isinstance(path, (str, os.PathLike)) and os.fspath(path).startswith(str(data) + "/"):
+            stated[os.fspath(path)] += 1
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "stat", stat)
+    code, text, err = run(
+        "check-duplicates", str(data), "--check-s3", "--no-cache", "--format", "json"
+    )
+    assert code == 1, err  # conflict.csv
+    assert len(json.loads(text)["s3"]["findings"]) == 8
+    assert {folder: listed[folder] for folder in folders} == dict.fromkeys(folders, 1)
+    assert set(listed) == folders
+    assert stated == Counter()
 
 
 def uploaded(s3_env: S3Env) -> dict[str, bytes]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.jobs.store import JobState, JobStore, NewJob, owner_is_alive
+from hma_gui.core.jobs.store import Decision, JobState, JobStore, NewJob, owner_is_alive
 
 
 @pytest.fixture
@@ -222,3 +222,22 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         conn.execute("PRAGMA user_version = 99")
     with pytest.raises(Exception, match="newer HMA Ingest"):
         JobStore(path)
+
+
+def test_the_stores_parts_share_one_database(tmp_path: Path) -> None:
+    """`JobStore` is its parts put together: each part works on the same file on its own."""
+    from hma_gui.core.jobs.decision_writes import DecisionWrites
+    from hma_gui.core.jobs.queries import JobQueries
+    from hma_gui.core.jobs.store_db import StoreDb
+
+    with JobStore(tmp_path / "jobs.db") as store:
+        ((job_id, _),) = store.enqueue([NewJob(source="/s/a.csv", size=3, bucket="b", key="k")])
+        db = StoreDb(tmp_path / "jobs.db")
+        try:
+            DecisionWrites(db).retarget(job_id, key="k__2", decision=Decision.KEEP_BOTH)
+            assert JobQueries(db).get(job_id).key == "k__2"  # type: ignore[union-attr]
+        finally:
+            db.close()
+        job = store.get(job_id)
+        assert job is not None and (job.key, job.decision) == ("k__2", Decision.KEEP_BOTH)
+        assert store.counters().queued == 1

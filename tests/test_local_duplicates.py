@@ -161,51 +161,6 @@ def test_progress_is_reported_and_cancel_stops_the_scan(tmp_path: Path) -> None:
         LocalDuplicateFinder(progress=CancelAtHashing(), cancel=cancel).scan([tmp_path])
 
 
-def test_walk_takes_the_files_discovery_takes(tmp_path: Path) -> None:
-    from hma_gui.core.files.discovery import FoundFile, discover
-
-    build_tricky_tree(tmp_path)
-    write(tmp_path / "a" / ".hidden.csv", b"h")
-    write(tmp_path / ".git" / "config", b"g")
-    write(tmp_path / "a" / "report.csv.part", b"p")
-    write(tmp_path / "a" / "~$lock.xlsx", b"l")
-    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
-    (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
-    for file_filter in (FileFilter.build(), FileFilter.build(["csv", "pdf"], ["pdf"])):
-        walked = walk_files([tmp_path], file_filter)
-        found = [f for f in discover([tmp_path], file_filter) if isinstance(f, FoundFile)]
-        assert sorted(f[0] for f in walked.files) == sorted(str(f.path) for f in found)
-        assert [i.reason for i in walked.issues] == ["broken symbolic link"]
-
-
-def test_name_rules_agree_with_the_file_filter() -> None:
-    from hypothesis import given
-    from hypothesis import strategies as st
-
-    from hma_gui.core.files.file_walk import NameRules
-
-    names = st.one_of(
-        st.text(min_size=1, max_size=20).filter(lambda n: "/" not in n and "\0" not in n),
-        st.sampled_from(
-            [".DS_Store", "Thumbs.DB", "~$a.xlsx", "x.PART", "a.tmp", "b~", ".env", "a.CSV",
-             "noext", ".hidden.csv", "x.tar.gz", "a.crdownload", "..", "a."]
-        ),
-    )  # fmt: skip
-    filters = st.builds(
-        FileFilter.build,
-        st.lists(st.sampled_from(["csv", "pdf", "gz", ""]), max_size=2),
-        st.lists(st.sampled_from(["csv", "tmp", "txt"]), max_size=2),
-        skip_hidden=st.booleans(),
-        skip_temporary=st.booleans(),
-    )
-
-    @given(names, filters)
-    def agree(name: str, file_filter: FileFilter) -> None:
-        assert NameRules(file_filter).wants_file(name) == (file_filter.rejects(name) is None)
-
-    agree()
-
-
 class _count_opens:
     """Counts os.open and builtins.open calls on files below `root` (the read boundary)."""
 

@@ -2,7 +2,7 @@
 
 Unless the user opts in: the `follow_symlinks` setting (HMA_FOLLOW_SYMLINKS) or
 ``--follow-symlinks`` on upload, watch and check-duplicates (as rclone's ``-L``).
-Both walkers (discovery and the duplicate finder's) decide alike.
+The one walker decides, so uploads (discovery) and the duplicate finder agree.
 """
 
 from __future__ import annotations

@@ -123,18 +123,19 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
         finder = LocalDuplicateFinder(
             cache=cache, workers=args.workers or settings.hash_workers, progress=progress
         )
-        local = finder.scan(args.paths, options.file_filter())
+        walked = finder.walk(args.paths, options.file_filter())  # the one walk of the tree
+        local = finder.scan_walked(walked)
         if progress is not None:
             progress.done()
         report = DuplicateReport(roots=list(args.paths), local=local)
         if args.check_s3:
             from hma_gui.core.duplicates.screen import screen_jobs  # imports boto3: only here
-            from hma_gui.core.jobs.plan import plan
+            from hma_gui.core.jobs.plan import plan_walked
 
-            planned = plan(args.paths, settings, options)
+            planned = plan_walked(walked, args.paths, settings, options)
             review = screen_jobs(
                 planned.jobs, settings=settings, client=ctx.s3(), cache=cache,
-                progress=progress, local=local,
+                progress=progress, local=local, walked=walked.files,
             ).review  # fmt: skip
             report.s3 = review.s3
             report.s3.issues.extend(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pymysql
@@ -304,14 +302,3 @@ def test_pending_audit_journal_round_trip(tmp_path: Path) -> None:
     assert mine.take() == []
     assert [i for i, _ in other.take()] == [9]
     assert not path.exists()
-
-
-def test_etl_core_does_not_import_qt() -> None:
-    code = (
-        "import sys, hma_gui.core.etl, hma_gui.core.etl.mysql_sink, hma_gui.core.etl.sqlite_sink, "
-        "hma_gui.cli.etl_cmd; print(any(m.startswith('PySide6') for m in sys.modules))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"

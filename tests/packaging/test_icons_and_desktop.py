@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from hma_gui import APP_ID, APP_NAME
 from tests.conftest import REPO_ROOT, require_tool
 
@@ -57,6 +59,7 @@ def test_the_desktop_entry_is_valid() -> None:
     assert "error" not in done.stdout.lower(), done.stdout
 
 
+@pytest.mark.gui  # builds the app's QGuiApplication (in a subprocess, offscreen)
 def test_the_app_sets_the_desktop_file_name() -> None:
     code = (
         "from PySide6.QtGui import QGuiApplication\n"

@@ -44,6 +44,18 @@ def stat_jobs(jobs: Sequence[NewJob | Job]) -> tuple[list[WalkedFile], list[Scan
     return files, issues
 
 
+def identities(
+    jobs: Sequence[NewJob | Job], walked: Sequence[WalkedFile]
+) -> tuple[list[WalkedFile], list[ScanIssue]]:
+    """Each job's file as `walked` saw it, or as it is now when the walk did not see it."""
+    if not walked:
+        return stat_jobs(jobs)
+    seen = {f[0]: f for f in walked}
+    files = [seen[j.source] for j in jobs if j.source in seen]
+    stated, issues = stat_jobs([j for j in jobs if j.source not in seen])
+    return files + stated, issues
+
+
 def check_items(
     jobs: Sequence[NewJob | Job], files: Sequence[WalkedFile], settings: Settings
 ) -> list[CheckItem]:
@@ -76,17 +88,19 @@ def check_jobs(
     cancel: CancelToken | None = None,
     local: LocalScanResult | None = None,
     inventory: S3Inventory | None = None,
+    walked: Sequence[WalkedFile] = (),
 ) -> DuplicateReview:
     """Local groups among the queued `jobs` and, with a `client`, their S3 classes.
 
     `local` is a scan of these files done already (``check-duplicates``); it is
-    computed otherwise. `inventory` lets a caller that checks often (the
-    watcher) reuse listings; it answers from what it listed, so call its
-    `forget()` when S3 may have changed. Raises `UploadError` when S3 cannot
-    be listed.
+    computed otherwise. `walked` are the files' identities from a walk done
+    already (``check-duplicates``); the jobs' files not among them are stat-ed.
+    `inventory` lets a caller that checks often (the watcher) reuse listings;
+    it answers from what it listed, so call its `forget()` when S3 may have
+    changed. Raises `UploadError` when S3 cannot be listed.
     """
     todo = queued(jobs)
-    files, issues = stat_jobs(todo)
+    files, issues = identities(todo, walked)
     workers = settings.hash_workers
     if local is None:
         finder = LocalDuplicateFinder(

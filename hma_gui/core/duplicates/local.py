@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from hma_gui.core.files.file_filter import FileFilter
-from hma_gui.core.files.file_walk import WalkedFile, walk_files
+from hma_gui.core.files.file_walk import WalkedFile, WalkResult, walk_files
 from hma_gui.core.hashes.file_hasher import HEAD_BYTES, FileHasher, HashTask
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.progress import CancelToken, NullTaskProgress, TaskProgress
@@ -175,15 +175,24 @@ class LocalDuplicateFinder:
         self, paths: Iterable[str | os.PathLike[str]], file_filter: FileFilter | None = None
     ) -> LocalScanResult:
         """Walk `paths` (files or folders) with `file_filter` and group the duplicates."""
-        started = time.monotonic()
+        return self.scan_walked(self.walk(paths, file_filter))
+
+    def walk(
+        self, paths: Iterable[str | os.PathLike[str]], file_filter: FileFilter | None = None
+    ) -> WalkResult:
+        """The walk a scan starts with, for a caller that plans with it too (check-duplicates)."""
         self.progress.update(0, None, "listing files")
-        walked = walk_files(
+        return walk_files(
             paths, file_filter or FileFilter.build(), cancel=self.cancel, progress=self.progress
         )
+
+    def scan_walked(self, walked: WalkResult) -> LocalScanResult:
+        """Group the duplicates among the files of a walk; its issues are the scan's first."""
+        started = time.monotonic()
         result = self.find(walked.files)
         result.issues[:0] = [ScanIssue(i.path, i.reason) for i in walked.issues]
         result.stats.filtered = walked.filtered
-        result.stats.seconds = time.monotonic() - started
+        result.stats.seconds = walked.seconds + time.monotonic() - started
         return result
 
     def find(self, files: Sequence[WalkedFile]) -> LocalScanResult:

@@ -23,7 +23,7 @@ watched folders             policy without ``ask``, own-upload rules, the invent
                             kept between checks, the watcher's batch (`watch_screen`)
 waiting files at restart    hold, the store (`stored_decisions.recheck_waiting`)
 ``upload``                  the terminal prompt as `ask` (``cli/dupes_cmd``)
-``check-duplicates``        the local scan done already; only the review is used
+``check-duplicates``        its one walk and the local scan of it; only the review is used
 a queue producer            ``screen_jobs(jobs, settings=…, client=…, ask=callback)``
 ==========================  ========================================================
 
@@ -43,6 +43,7 @@ from hma_gui.core.duplicates.decisions import POLICIES, DecisionCallback, Duplic
 from hma_gui.core.duplicates.local import LocalScanResult
 from hma_gui.core.duplicates.pending_copies import skip_pending_copies
 from hma_gui.core.duplicates.s3_check import S3Finding
+from hma_gui.core.files.file_walk import WalkedFile
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken, TaskProgress
@@ -89,20 +90,21 @@ def screen_jobs(
     cancel: CancelToken | None = None,
     local: LocalScanResult | None = None,
     inventory: S3Inventory | None = None,
+    walked: Sequence[WalkedFile] = (),
 ) -> Screened:
     """Check `jobs`, decide by `policy` (default: the settings'), apply, skip pending copies.
 
     `client` None checks local copies only. `pending` is the job store whose
     queued and running jobs count as "on their way" (`pending_batch`: only
-    that batch's queued ones, for a process that runs one batch). `local` and
-    `inventory` are passed to `check_jobs`.
+    that batch's queued ones, for a process that runs one batch). `local`,
+    `inventory` and `walked` are passed to `check_jobs`.
     """
     policy = policy or settings.on_duplicate
     if policy not in POLICIES:
         raise ValueError(f"unknown duplicate policy {policy!r} (known: {', '.join(POLICIES)})")
     review = check_jobs(
         jobs, settings=settings, client=client, cache=cache, progress=progress, cancel=cancel,
-        local=local, inventory=inventory,
+        local=local, inventory=inventory, walked=walked,
     )  # fmt: skip
     review.preselect(policy)
     reasons = adjust(review) if adjust is not None else {}

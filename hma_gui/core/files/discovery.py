@@ -1,25 +1,26 @@
 """Discovery: from dropped or named paths to the files that should be uploaded.
 
-Walks folders recursively with `os.scandir` (one `stat` per entry, no more),
-follows symbolic links to folders but never twice into the same folder (loops
-are safe), skips links that lead outside the folder unless `follow_symlinks`
-(counted with the reason), and yields either a `FoundFile` or a `Problem` for
-every path that could not be taken, so nothing is dropped silently. Files
-refused by the filter are counted, not yielded.
+The walk itself is `file_walk`'s (the app's one walker: what is filtered,
+how links and loops are handled). Discovery turns what it finds into what an
+upload plans with: a `FoundFile` for a readable file, with the path the user
+gave that led to it (its `root`), and a `Problem` for every path that cannot
+be taken (a walk issue, or a file this process may not read), so nothing is
+dropped silently. Files refused by the filter are counted, not yielded.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside, real_roots
+from hma_gui.core.errors import Cancelled
+from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_walk import WalkResult, iter_walk
 from hma_gui.core.progress import CancelToken
 
-NOT_REGULAR = "not a regular file (device, pipe or socket)"
+UNREADABLE = "permission denied: the file cannot be read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +51,9 @@ class DiscoveryStats:
     filtered: int = 0
     filtered_reasons: dict[str, int] = field(default_factory=dict)
 
-    def count_filtered(self, reason: str) -> None:
-        self.filtered += 1
-        self.filtered_reasons[reason] = self.filtered_reasons.get(reason, 0) + 1
+    def count_filtered(self, reason: str, count: int = 1) -> None:
+        self.filtered += count
+        self.filtered_reasons[reason] = self.filtered_reasons.get(reason, 0) + count
 
 
 def discover(
@@ -62,134 +63,92 @@ def discover(
     stats: DiscoveryStats | None = None,
     cancel: CancelToken | None = None,
 ) -> Iterator[FoundFile | Problem]:
-    """Yield every wanted file below `paths` (files or folders), in a stable order.
+    """Yield every wanted file below `paths` (files or folders) as the walk finds them.
 
-    A path named explicitly is taken even if it is hidden; the filter's extension
-    rules still apply to it.
+    The order is the walk's stable one (`file_walk.iter_walk`). A path named
+    explicitly is taken even if it is hidden; the filter's extension rules
+    still apply to it. A cancel ends the iteration (no exception).
+    """
+    paths = list(paths)
+    stats = stats if stats is not None else DiscoveryStats()
+    roots = Roots(paths)
+    try:
+        for part in iter_walk(paths, file_filter, cancel=cancel):
+            yield from items_of(part, roots, stats)
+    except Cancelled:
+        return
+
+
+def discovered(
+    walked: WalkResult,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    stats: DiscoveryStats | None = None,
+) -> list[FoundFile | Problem]:
+    """What `discover(paths)` yields, from a walk of `paths` done already (`walk_files`).
+
+    In `discover`'s order (`walk_order`), whatever order the walk's threads found them in.
     """
     stats = stats if stats is not None else DiscoveryStats()
-    seen_files: set[tuple[int, int, str]] = set()
-    for raw in paths:
-        root = Path(os.path.abspath(os.fspath(raw)))
-        for item in _discover_root(root, file_filter, stats, cancel):
-            if isinstance(item, FoundFile):
-                identity = (item.device, item.inode, str(item.path))
-                if identity in seen_files:  # the same path given twice
-                    continue
-                seen_files.add(identity)
-                stats.files += 1
-            else:
-                stats.problems += 1
-            yield item
+    roots = Roots(paths)
+    items = items_of(walked, roots, stats)
+    order: dict[Path, int] = {}
+    for index, root in enumerate(roots.paths):
+        order.setdefault(root, index)
+    items.sort(key=lambda item: (order.get(item.root, len(order)), walk_order(item.path)))
+    return items
 
 
-def _discover_root(
-    root: Path, file_filter: FileFilter, stats: DiscoveryStats, cancel: CancelToken | None
-) -> Iterator[FoundFile | Problem]:
-    try:
-        info = root.stat()
-    except FileNotFoundError:
-        kind = "broken symbolic link" if root.is_symlink() else "no such file or folder"
-        yield Problem(root, root, kind)
-        return
-    except OSError as exc:
-        yield Problem(root, root, _os_reason(exc))
-        return
-    if stat.S_ISDIR(info.st_mode):
-        yield from _walk(root, file_filter, stats, cancel)
-        return
-    reason = _explicit_file_rejected(root.name, file_filter)
-    if reason:
-        stats.count_filtered(reason)
-        return
-    yield _file_entry(root, root, info)
+def walk_order(path: Path) -> tuple[tuple[int, str], ...]:
+    """A sort key for `iter_walk`'s order: names sorted, a folder's files before its folders."""
+    *folders, name = path.parts
+    return (*((1, folder) for folder in folders), (0, name))
 
 
-def _explicit_file_rejected(name: str, file_filter: FileFilter) -> str | None:
-    """A file named explicitly is judged by extension and temporary name, not hiddenness."""
-    explicit = FileFilter(
-        file_filter.include, file_filter.exclude, False, file_filter.skip_temporary
-    )
-    return explicit.rejects(name)
+class Roots:
+    """The paths the user gave, in order: which of them led to a found path."""
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        self._roots: list[tuple[str, str, Path]] = []  # (root, root + separator, as a Path)
+        for raw in paths:
+            root = os.path.abspath(os.fspath(raw))
+            below = root if root.endswith(os.sep) else root + os.sep
+            self._roots.append((root, below, Path(root)))
+
+    @property
+    def paths(self) -> list[Path]:
+        return [as_path for _root, _below, as_path in self._roots]
+
+    def of(self, path: str) -> Path:
+        """The first given path that is `path` or a folder above it."""
+        for root, below, as_path in self._roots:
+            if path == root or path.startswith(below):
+                return as_path
+        return Path(path)  # not below any: cannot happen for a walk of these paths
 
 
-def _walk(
-    root: Path, file_filter: FileFilter, stats: DiscoveryStats, cancel: CancelToken | None
-) -> Iterator[FoundFile | Problem]:
-    root_info = root.stat()
-    visited: set[tuple[int, int]] = {(root_info.st_dev, root_info.st_ino)}
-    roots = None if file_filter.follow_symlinks else real_roots([str(root)])
-    stack: list[Path] = [root]
-    while stack:
-        if cancel is not None and cancel.cancelled:
-            return
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-        except OSError as exc:
-            yield Problem(folder, root, f"cannot list folder: {_os_reason(exc)}")
-            continue
-        subfolders: list[Path] = []
-        for entry in entries:
-            if roots is not None and entry.is_symlink() and leads_outside(entry.path, roots):
-                stats.count_filtered(OUTSIDE_LINK)
-                continue
-            item = _classify_entry(entry, root, file_filter, stats, visited)
-            if isinstance(item, Path):
-                subfolders.append(item)
-            elif item is not None:
-                yield item
-        stack.extend(reversed(subfolders))
+def items_of(part: WalkResult, roots: Roots, stats: DiscoveryStats) -> list[FoundFile | Problem]:
+    """One walk part's files and issues as found files and problems, counted in `stats`.
 
-
-def _classify_entry(
-    entry: os.DirEntry[str],
-    root: Path,
-    file_filter: FileFilter,
-    stats: DiscoveryStats,
-    visited: set[tuple[int, int]],
-) -> FoundFile | Problem | Path | None:
-    """A file, a problem, a folder to descend into, or None (filtered or seen)."""
-    path = Path(entry.path)
-    try:
-        info = entry.stat()  # follows symlinks
-    except FileNotFoundError:
-        if entry.is_symlink():
-            return Problem(path, root, "broken symbolic link")
-        return Problem(path, root, "vanished during discovery")
-    except OSError as exc:
-        return Problem(path, root, _os_reason(exc))
-    if stat.S_ISDIR(info.st_mode):
-        if not file_filter.wants_dir(entry.name):
-            stats.count_filtered("hidden folder")
-            return None
-        identity = (info.st_dev, info.st_ino)
-        if identity in visited:
-            stats.count_filtered("folder already visited (symbolic link loop)")
-            return None
-        visited.add(identity)
-        return path
-    reason = file_filter.rejects(entry.name)
-    if reason:
-        stats.count_filtered(reason)
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return Problem(path, root, NOT_REGULAR)
-    return _file_entry(path, root, info)
-
-
-def _file_entry(path: Path, root: Path, info: os.stat_result) -> FoundFile | Problem:
-    if not stat.S_ISREG(info.st_mode):
-        return Problem(path, root, NOT_REGULAR)
-    if not os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
-        return Problem(path, root, "permission denied: the file cannot be read")
-    return FoundFile(path, root, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
+    In `walk_order` when the part has both (a folder's problems among its files).
+    """
+    for reason, count in part.filtered_reasons.items():
+        stats.count_filtered(reason, count)
+    items: list[FoundFile | Problem] = []
+    unreadable = 0
+    for path, size, mtime_ns, inode, device in part.files:
+        root = roots.of(path)
+        if os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
+            items.append(FoundFile(Path(path), root, size, mtime_ns, inode, device))
+        else:
+            unreadable += 1
+            items.append(Problem(Path(path), root, UNREADABLE))
+    items.extend(Problem(Path(i.path), roots.of(i.path), i.reason) for i in part.issues)
+    stats.files += len(part.files) - unreadable
+    stats.problems += unreadable + len(part.issues)
+    if part.issues and part.files:
+        items.sort(key=lambda item: walk_order(item.path))
+    return items
 
 
 _EFFECTIVE_IDS = os.access in os.supports_effective_ids
-
-
-def _os_reason(exc: OSError) -> str:
-    text = exc.strerror or str(exc)
-    return text[:1].lower() + text[1:] if text else exc.__class__.__name__

@@ -133,3 +133,31 @@ def leads_outside(path: str, roots: tuple[str, ...]) -> bool:
         target == root or target.startswith(root if root.endswith(os.sep) else root + os.sep)
         for root in roots
     )
+
+
+class NameRules:
+    """A `FileFilter` unpacked for the walker's loop, which runs once per file of a tree.
+
+    The rules themselves stay `FileFilter`'s (its compiled `TEMPORARY_RE`, its
+    extension lists); `rejects` gives the same answers as `FileFilter.rejects`.
+    """
+
+    def __init__(self, file_filter: FileFilter) -> None:
+        self.skip_hidden = file_filter.skip_hidden
+        self.include = file_filter.include
+        self.exclude = file_filter.exclude
+        # match(lower-cased name) -> a match for temporary names, or None
+        self.temporary_match = TEMPORARY_RE.match if file_filter.skip_temporary else None
+        self._extension_rejects = file_filter.extension_rejects
+        self.follow_symlinks = file_filter.follow_symlinks
+
+    def wants_file(self, name: str, *, explicit: bool = False) -> bool:
+        return self.rejects(name, explicit=explicit) is None
+
+    def rejects(self, name: str, *, explicit: bool = False) -> str | None:
+        """Why a file name is refused (`FileFilter.rejects`), or None; explicit: hidden is fine."""
+        if not explicit and self.skip_hidden and name.startswith("."):
+            return "hidden file"
+        if self.temporary_match is not None and self.temporary_match(name.lower()):
+            return "temporary file"
+        return self._extension_rejects(name)

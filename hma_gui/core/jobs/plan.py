@@ -1,4 +1,4 @@
-"""From paths to jobs: discovery + scope + key, before anything is enqueued.
+"""From paths (or a walk of them) to jobs: discovery + scope + key, before anything is enqueued.
 
 Every path ends as a `NewJob`: queued with its target, or failed with the
 reason (unreadable, vanished, no scope folder, invalid key). The duplicate
@@ -14,8 +14,9 @@ from pathlib import Path
 
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import KeyValidationError, ScopeError
-from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, discover
+from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, Problem, discover, discovered
 from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_walk import WalkResult
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
 from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 from hma_gui.core.jobs.store import JobState, NewJob
@@ -86,14 +87,22 @@ def iter_planned_jobs(
     stats: DiscoveryStats | None = None,
     cancel: CancelToken | None = None,
 ) -> Iterator[NewJob]:
-    """Yield one `NewJob` per discovered file or problem, as discovery finds them.
+    """Yield one `NewJob` per discovered file or problem, as discovery finds them."""
+    found = discover(paths, options.file_filter(), stats=stats, cancel=cancel)
+    return planned_jobs(found, settings, options)
+
+
+def planned_jobs(
+    found: Iterable[FoundFile | Problem], settings: Settings, options: PlanOptions
+) -> Iterator[NewJob]:
+    """One `NewJob` per found file or problem: queued with its target, or failed with why.
 
     Two files that the key convention sends to the same key (``mba/x.csv`` and
     ``mba/csv/x.csv``) would overwrite each other: the second one fails with the
     reason instead, so nothing is lost silently.
     """
     claimed: dict[tuple[str, str], Path] = {}
-    for item in discover(paths, options.file_filter(), stats=stats, cancel=cancel):
+    for item in found:
         if not isinstance(item, FoundFile):
             yield _failed(item.path, item.root, item.reason)
             continue
@@ -150,4 +159,21 @@ def plan(
     result.jobs = list(
         iter_planned_jobs(paths, settings, options, stats=result.stats, cancel=cancel)
     )
+    return result
+
+
+def plan_walked(
+    walked: WalkResult,
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings,
+    options: PlanOptions,
+) -> Plan:
+    """`plan` from a walk of `paths` done already with `options.file_filter()`.
+
+    ``check-duplicates --check-s3`` walks once: the same walk gives the local
+    groups, this plan and the files' identities for the S3 check.
+    """
+    result = Plan()
+    found = discovered(walked, paths, stats=result.stats)
+    result.jobs = list(planned_jobs(found, settings, options))
     return result

@@ -33,8 +33,9 @@ from watchdog.observers import Observer
 
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.errors import HmaError
-from hma_gui.core.files.discovery import NOT_REGULAR, FoundFile, discover
+from hma_gui.core.files.discovery import FoundFile, discover
 from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside
+from hma_gui.core.files.file_walk import NOT_REGULAR
 from hma_gui.core.files.key_convention import resolve_target
 from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file

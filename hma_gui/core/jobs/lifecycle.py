@@ -1,0 +1,281 @@
+"""The writes of a job's run: a job moves ``queued → running → done | failed | skipped``.
+
+``failed`` and ``running`` jobs go back to ``queued`` on retry, resume or
+crash recovery (`recover_orphans`: a killed process's running jobs). A file
+the duplicate check questioned is ``waiting`` instead: neither pending nor
+finished until its decision queues or skips it (`DecisionWrites`). Each write
+is one transaction that takes a new revision (`StoreDb.next_rev`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+
+from hma_gui.core.files.path_text import printable
+from hma_gui.core.jobs.records import JOB_COLUMNS, Job, JobState, NewJob
+from hma_gui.core.jobs.store_db import StoreDb, decision_code
+from hma_gui.core.processes import owner_is_alive
+
+
+class JobLifecycle:
+    """Batches, enqueue, claim, finish, release, retry, recovery, removal of one store's jobs.
+
+    `identity` is this process's (`processes.process_identity`): the owner of
+    the jobs it claims, so another process can tell whether they are orphans.
+    """
+
+    def __init__(self, db: StoreDb, identity: str) -> None:
+        self._write = db.write
+        self._next_rev = db.next_rev
+        self._read = db.read
+        self.identity = identity
+
+    # ------------------------------------------------------------- batches
+
+    def new_batch(self, label: str = "") -> int:
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO batches(created_at, label) VALUES (?, ?)", (time.time(), label)
+            )
+            return int(cur.lastrowid or 0)
+
+    # ------------------------------------------------------------- enqueue
+
+    def enqueue(self, jobs: Iterable[NewJob], batch_id: int = 0) -> list[tuple[int, bool]]:
+        """Add jobs in one transaction; return ``(job id, created)`` for each.
+
+        A job for the same source and target that is still queued or running is
+        not duplicated: its id comes back with ``created=False`` (a queued one
+        moves into `batch_id`). A failed one for the same target is queued again.
+        """
+        now = time.time()
+        result: list[tuple[int, bool]] = []
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            for job in jobs:
+                result.append(self._enqueue_one(cur, job, batch_id, rev, now))
+        return result
+
+    def _enqueue_one(
+        self, cur: sqlite3.Cursor, job: NewJob, batch_id: int, rev: int, now: float
+    ) -> tuple[int, bool]:
+        if job.state is JobState.QUEUED and job.bucket is not None:
+            existing = cur.execute(
+                "SELECT id, state FROM jobs WHERE source = ? AND bucket = ? AND key = ?"
+                " AND state IN ('queued', 'running', 'failed') ORDER BY id DESC LIMIT 1",
+                (job.source, job.bucket, job.key),
+            ).fetchone()
+            if existing is not None:
+                job_id, state = int(existing[0]), JobState(existing[1])
+                if state is not JobState.RUNNING:
+                    cur.execute(
+                        "UPDATE jobs SET state = 'queued', batch_id = ?, size = ?, mtime_ns = ?,"
+                        " md5 = COALESCE(?, md5), error = NULL, decision = COALESCE(?, decision),"
+                        " expected_etag = ?, rev = ?, updated_at = ? WHERE id = ?",
+                        (
+                            batch_id, job.size, job.mtime_ns, job.md5, decision_code(job.decision),
+                            job.expected_etag, rev, now, job_id,
+                        ),
+                    )  # fmt: skip
+                return job_id, False
+        finished = now if job.state.finished else None
+        cur.execute(
+            "INSERT INTO jobs(batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
+            " state, error, retryable, decision, rev, created_at, updated_at, finished_at,"
+            " expected_etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+            (
+                # a failed job's path may not be UTF-8 (SQLite text must be): escaped
+                batch_id, printable(job.source), job.root and printable(job.root),
+                job.size, job.mtime_ns, job.md5, job.scope, job.bucket, job.key, job.state.value,
+                printable(job.error) if job.error else None, decision_code(job.decision), rev,
+                now, now, finished, job.expected_etag,
+            ),
+        )  # fmt: skip
+        return int(cur.lastrowid or 0), True
+
+    # ------------------------------------------------------------- run
+
+    def claim(self, limit: int = 1, batch_id: int | None = None) -> list[Job]:
+        """Atomically move up to `limit` queued jobs to running for this process."""
+        now = time.time()
+        where = "state = 'queued'" + (" AND batch_id = ?" if batch_id is not None else "")
+        params: list[object] = [batch_id] if batch_id is not None else []
+        with self._write() as cur:
+            ids = [
+                row[0]
+                for row in cur.execute(
+                    f"SELECT id FROM jobs WHERE {where} ORDER BY id LIMIT ?",  # noqa: S608
+                    [*params, limit],
+                ).fetchall()
+            ]
+            if not ids:
+                return []
+            rev = self._next_rev(cur)
+            marks = ",".join("?" * len(ids))
+            rows = cur.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner = ?,"  # noqa: S608 - placeholders only
+                " error = NULL, rev = ?, updated_at = ?, started_at = ?"
+                f" WHERE id IN ({marks}) RETURNING {JOB_COLUMNS}",
+                [self.identity, rev, now, now, *ids],
+            ).fetchall()
+        return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
+
+    def mark_done(
+        self, job_id: int, *, etag: str, md5: str | None, size: int | None = None,
+        mtime_ns: int | None = None,
+    ) -> None:  # fmt: skip
+        """Record a finished upload, and add it to the ledger of uploaded files."""
+        now = time.time()
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            row = cur.execute(
+                "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
+                " size = COALESCE(?, size), mtime_ns = COALESCE(?, mtime_ns), error = NULL,"
+                " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?"
+                " RETURNING source, bucket, key, size, mtime_ns, md5",
+                (etag, md5, size, mtime_ns, rev, now, now, job_id),
+            ).fetchone()
+            if row is not None:
+                cur.execute(
+                    "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
+                    " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
+                    " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
+                    " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
+                    (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
+                )
+
+    def mark_failed(self, job_id: int, error: str, *, retryable: bool) -> None:
+        self._finish(job_id, JobState.FAILED, error, retryable)
+
+    def mark_skipped(self, job_id: int, reason: str) -> None:
+        self._finish(job_id, JobState.SKIPPED, reason, False)
+
+    def _finish(self, job_id: int, state: JobState, error: str, retryable: bool) -> None:
+        now = time.time()
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET state = ?, error = ?, retryable = ?, owner = NULL, rev = ?,"
+                " updated_at = ?, finished_at = ? WHERE id = ?",
+                (state.value, printable(error), int(retryable), rev, now, now, job_id),
+            )
+
+    def release(self, job_ids: Iterable[int]) -> int:
+        """Running → queued (a cancel or pause mid-upload): the job stays resumable."""
+        return self._requeue_where("state = 'running'", list(job_ids))
+
+    def unclaim(self, job_ids: Iterable[int]) -> int:
+        """Running → queued for jobs claimed but never started: their attempt is not counted."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            cur.execute(
+                "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), owner = NULL,"  # noqa: S608 - placeholders only
+                " rev = ?, updated_at = ?, started_at = NULL WHERE state = 'running' AND owner = ?"
+                f" AND id IN ({','.join('?' * len(ids))})",
+                [rev, time.time(), self.identity, *ids],
+            )
+            return cur.rowcount
+
+    def retry(self, job_ids: Iterable[int]) -> int:
+        """Failed (or skipped) → queued, for the given jobs."""
+        return self._requeue_where("state IN ('failed', 'skipped')", list(job_ids))
+
+    def retry_failed(self, *, only_retryable: bool = False, batch_id: int | None = None) -> int:
+        where = "state = 'failed' AND bucket IS NOT NULL"
+        params: list[object] = []
+        if only_retryable:
+            where += " AND retryable = 1"
+        if batch_id is not None:
+            where += " AND batch_id = ?"
+            params.append(batch_id)
+        return self._requeue_where(where, None, params)
+
+    def _requeue_where(
+        self, where: str, job_ids: list[int] | None, params: Sequence[object] = ()
+    ) -> int:
+        now = time.time()
+        args: list[object] = []
+        if job_ids is not None:
+            if not job_ids:
+                return 0
+            where += f" AND id IN ({','.join('?' * len(job_ids))})"
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            args = [rev, now, *params, *(job_ids or [])]
+            cur.execute(
+                "UPDATE jobs SET state = 'queued', owner = NULL, rev = ?, updated_at = ?,"  # noqa: S608 - fixed clauses, values bound
+                f" finished_at = NULL WHERE {where}",
+                args,
+            )
+            return cur.rowcount
+
+    def recover_orphans(self) -> int:
+        """Jobs left running by a process that is gone go back to queued."""
+        rows = self._read("SELECT id, owner FROM jobs WHERE state = 'running'")
+        dead = [
+            int(job_id)
+            for job_id, owner in rows
+            if owner != self.identity and owner_is_alive(str(owner or "")) is False
+        ]
+        return self.release(dead)
+
+    def adopt(self, folders: Sequence[str], batch_id: int) -> list[int]:
+        """Queued jobs of files below `folders` join `batch_id` (a watcher starting up).
+
+        A watcher runs the jobs of its own batch: without this, what a stopped or
+        killed predecessor had queued would wait for a manual ``resume``. Call
+        `recover_orphans` first, so that jobs a dead process was running count too.
+        """
+        ids: list[int] = []
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            for folder in folders:
+                prefix = folder.rstrip("/\\") + os.sep
+                rows = cur.execute(
+                    "UPDATE jobs SET batch_id = ?, rev = ?, updated_at = ?"
+                    " WHERE state = 'queued' AND batch_id != ?"
+                    " AND substr(source, 1, length(?)) = ? RETURNING id",
+                    (batch_id, rev, time.time(), batch_id, prefix, prefix),
+                ).fetchall()
+                ids.extend(int(row[0]) for row in rows)
+        return ids
+
+    # ------------------------------------------------------------- removal
+
+    def remove(self, job_ids: Iterable[int]) -> int:
+        """Delete jobs that are not running."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        with self._write() as cur:
+            self._next_rev(cur)
+            cur.execute(
+                f"DELETE FROM jobs WHERE state != 'running' AND id IN ({','.join('?' * len(ids))})",  # noqa: S608
+                ids,
+            )
+            return cur.rowcount
+
+    def clear_finished(self) -> int:
+        """Delete done and skipped jobs (the ledger of uploaded files keeps them).
+
+        Waiting jobs are not finished: they stay until their decision is made.
+        """
+        with self._write() as cur:
+            self._next_rev(cur)
+            cur.execute("DELETE FROM jobs WHERE state IN ('done', 'skipped')")
+            return cur.rowcount
+
+    def note_unchanged(self, bucket: str, key: str, mtime_ns: int) -> None:
+        """The file was touched but its content is what was uploaded: remember the new mtime."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE uploaded SET mtime_ns = ? WHERE bucket = ? AND key = ?",
+                (mtime_ns, bucket, key),
+            )
