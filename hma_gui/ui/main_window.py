@@ -58,6 +58,7 @@ from hma_gui.ui.queue.job_actions import JobActions
 from hma_gui.ui.queue.job_model import JobTableModel
 from hma_gui.ui.queue.job_table import JobTable
 from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.queue.scope_choice import needs_scope_message
 from hma_gui.ui.queue.upload_queue import QueueMode
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
@@ -119,7 +120,7 @@ class MainWindow(QMainWindow):
         self.queue_controls = QueueControls(session.queue, self.counters, self.banner, self)
         layout.addWidget(self.counters)
 
-        self.table = JobTable(self.model, self.job_actions)
+        self.table = JobTable(self.model, self.job_actions, settings=lambda: session.settings)
         self.log_panel = LogPanel(log_handler or MemoryLogHandler())
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
@@ -375,6 +376,18 @@ class MainWindow(QMainWindow):
 
     def _on_scan_finished(self, summary: IntakeSummary) -> None:
         self.statusBar().showMessage(summary.describe(), 10_000)
+        if summary.needs_scope:  # asked at drop time; the table's Set scope… asks later
+            count, batch = summary.needs_scope, summary.batch_id
+            scopes = sorted(self.session.settings.scopes)
+            self.banner.show_message(
+                "warning",
+                needs_scope_message(count, scopes),
+                [
+                    ("Set scope…", lambda: self.table.ask_scope_for(count, batch_id=batch)),
+                    ("Later", lambda: None),
+                ],
+                topic="scope",
+            )
 
     def _show_problem_count(self, count: int) -> None:
         index = self.tabs.indexOf(self.log_panel)

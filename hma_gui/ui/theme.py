@@ -33,6 +33,7 @@ STATE_COLORS: dict[JobState, str] = {
     JobState.DONE: SUCCESS,
     JobState.FAILED: DANGER,
     JobState.SKIPPED: WARNING,
+    JobState.NEEDS_SCOPE: WARNING,
 }
 
 STATE_LABELS: dict[JobState, str] = {
@@ -41,6 +42,7 @@ STATE_LABELS: dict[JobState, str] = {
     JobState.DONE: "Uploaded",
     JobState.FAILED: "Failed",
     JobState.SKIPPED: "Skipped",
+    JobState.NEEDS_SCOPE: "Needs a scope",
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.errors import KeyValidationError, ScopeError
+from hma_gui.core.errors import KeyValidationError, NoScopeFolderError, ScopeError
 from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, discover
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
@@ -29,6 +29,9 @@ class PlanOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     skip_hidden: bool = True
+    # Files outside every scope folder wait as ``needs-scope`` jobs for a person to
+    # choose (the window); otherwise they fail (the CLI, which has --scope).
+    hold_unscoped: bool = False
 
     @classmethod
     def from_settings(
@@ -38,12 +41,14 @@ class PlanOptions:
         scope: str = AUTO_SCOPE,
         include: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
+        hold_unscoped: bool = False,
     ) -> PlanOptions:
         return cls(
             scope=scope,
             include=tuple(settings.include if include is None else include),
             exclude=tuple(settings.exclude if exclude is None else exclude),
             skip_hidden=settings.skip_hidden,
+            hold_unscoped=hold_unscoped,
         )
 
     def file_filter(self) -> FileFilter:
@@ -64,6 +69,10 @@ class Plan:
     @property
     def failed(self) -> list[NewJob]:
         return [job for job in self.jobs if job.state is JobState.FAILED]
+
+    @property
+    def needs_scope(self) -> list[NewJob]:
+        return [job for job in self.jobs if job.state is JobState.NEEDS_SCOPE]
 
 
 def iter_planned_jobs(
@@ -87,6 +96,10 @@ def iter_planned_jobs(
             continue
         try:
             target = resolve_target(item.path, settings, options.scope, item.root)
+        except NoScopeFolderError as exc:
+            held = JobState.NEEDS_SCOPE if options.hold_unscoped else JobState.FAILED
+            yield _failed(item.path, item.root, str(exc), item, held)
+            continue
         except (ScopeError, KeyValidationError) as exc:
             yield _failed(item.path, item.root, str(exc), item)
             continue
@@ -109,13 +122,19 @@ def iter_planned_jobs(
         )
 
 
-def _failed(path: Path, root: Path, reason: str, found: FoundFile | None = None) -> NewJob:
+def _failed(
+    path: Path,
+    root: Path,
+    reason: str,
+    found: FoundFile | None = None,
+    state: JobState = JobState.FAILED,
+) -> NewJob:
     return NewJob(
         source=str(path),
         root=str(root),
         size=found.size if found else 0,
         mtime_ns=found.mtime_ns if found else None,
-        state=JobState.FAILED,
+        state=state,
         error=reason,
     )
 

@@ -113,6 +113,7 @@ class JobQueries:
             done=n.get("done", 0),
             failed=n.get("failed", 0),
             skipped=n.get("skipped", 0),
+            needs_scope=n.get(JobState.NEEDS_SCOPE.value, 0),
             bytes_total=sum(b.get(s, 0) for s in ("queued", "running", "done", "failed")),
             bytes_done=b.get("done", 0),
             bytes_failed=b.get("failed", 0),

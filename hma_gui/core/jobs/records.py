@@ -14,6 +14,7 @@ class JobState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    NEEDS_SCOPE = "needs-scope"  # outside every scope folder: held until a person picks one
 
     @property
     def finished(self) -> bool:
@@ -105,13 +106,15 @@ class Counters:
     done: int = 0
     failed: int = 0
     skipped: int = 0
+    needs_scope: int = 0  # held: neither pending nor finished
     bytes_total: int = 0  # bytes of every job that is or was to be uploaded (not skipped)
     bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
     bytes_failed: int = 0
 
     @property
     def total(self) -> int:
-        return self.queued + self.running + self.done + self.failed + self.skipped
+        finished = self.done + self.failed + self.skipped
+        return self.queued + self.running + finished + self.needs_scope
 
     @property
     def pending(self) -> int:

@@ -1,4 +1,10 @@
-"""The job store's schema and its migrations (``PRAGMA user_version`` tracks the level)."""
+"""The job store's schema and its migrations (``PRAGMA user_version`` tracks the level).
+
+1. The jobs, the batches, the ledger of uploaded files, counters kept by triggers.
+2. ``needs-scope`` is a job state (a file outside every scope folder, held until
+   a person chooses one); schema 1 failed such a file with "no scope folder …;
+   choose a scope", which the migration turns into the state.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -90,6 +96,52 @@ END;
 """
 
 
+_JOBS_COLUMNS = (
+    "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
+    " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
+    " finished_at"
+)
+_V2_STATES = ("queued", "running", "done", "failed", "skipped", "needs-scope")
+# Schema 1's error for a file outside every scope folder (read by the migration only).
+V1_NO_SCOPE_ERROR = "no scope folder (%; choose a scope"
+
+
+def _jobs_table(name: str, states: tuple[str, ...]) -> str:
+    """The jobs table's definition (the same as schema 1's but for the states allowed)."""
+    start = _V1.index("CREATE TABLE IF NOT EXISTS jobs (")
+    table = _V1[start : _V1.index(");", start) + 2]
+    allowed = ", ".join(f"'{state}'" for state in states)
+    table = table.replace("CREATE TABLE IF NOT EXISTS jobs (", f"CREATE TABLE {name} (")
+    return table.replace(
+        "CHECK (state IN ('queued', 'running', 'done', 'failed', 'skipped'))",
+        f"CHECK (state IN ({allowed}))",
+    )
+
+
+def _to_v2(cur: sqlite3.Cursor) -> None:
+    """SQLite cannot change a CHECK constraint: the jobs table is built again and filled."""
+    cur.execute(_jobs_table("jobs_v2", _V2_STATES))
+    cur.execute(
+        f"INSERT INTO jobs_v2({_JOBS_COLUMNS})"  # noqa: S608 - a fixed column list
+        " SELECT id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
+        " CASE WHEN state = 'failed' AND bucket IS NULL AND error LIKE :no_scope"
+        " THEN 'needs-scope' ELSE state END,"
+        " attempts, error, retryable, etag, decision, owner, rev, created_at, updated_at,"
+        " started_at, finished_at FROM jobs",
+        {"no_scope": V1_NO_SCOPE_ERROR},
+    )
+    cur.execute("DROP TABLE jobs")  # and its indexes and triggers
+    cur.execute("ALTER TABLE jobs_v2 RENAME TO jobs")
+    for statement in _split(_V1):
+        if statement.startswith(("CREATE INDEX IF NOT EXISTS jobs_", "CREATE TRIGGER")):
+            cur.execute(statement)
+    cur.execute("DELETE FROM counts")
+    cur.execute(
+        "INSERT INTO counts(batch_id, state, n, bytes)"
+        " SELECT batch_id, state, COUNT(*), SUM(size) FROM jobs GROUP BY batch_id, state"
+    )
+
+
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
     version = int(cur.execute("PRAGMA user_version").fetchone()[0])
@@ -101,6 +153,8 @@ def migrate(cur: sqlite3.Cursor) -> None:
     if version < 1:
         for statement in _split(_V1):
             cur.execute(statement)
+    if version < 2:
+        _to_v2(cur)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 

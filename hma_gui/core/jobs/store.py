@@ -1,6 +1,8 @@
 """The durable job store: the upload queue's memory (SQLite in WAL mode).
 
 One row per job. A job moves ``queued → running → done | failed | skipped``;
+a file outside every scope folder waits as ``needs-scope`` until a scope is
+chosen for it (`set_targets`);
 ``failed`` and ``running`` jobs go back to ``queued`` on retry, resume or
 crash recovery. Every write is one short transaction, so a killed process
 loses at most the job it was running, and that job is found again at start-up
@@ -309,6 +311,23 @@ class JobStore(JobQueries):
                 ),
             )  # fmt: skip
             return cur.rowcount == 1
+
+    def set_targets(self, targets: Iterable[tuple[int, str, str, str]]) -> int:
+        """``(job id, scope, bucket, key)``: a held (needs-scope) job gets its target, queued."""
+        now = time.time()
+        changed = 0
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            for job_id, scope, bucket, key in targets:
+                cur.execute(
+                    "UPDATE jobs SET scope = ?, bucket = ?, key = ?, state = 'queued',"
+                    " error = NULL, retryable = 0, owner = NULL, rev = ?, updated_at = ?,"
+                    " finished_at = NULL"
+                    " WHERE id = ? AND state = 'needs-scope'",
+                    (scope, bucket, key, rev, now, job_id),
+                )
+                changed += cur.rowcount
+        return changed
 
     def set_decision(self, job_id: int, decision: str | None) -> None:
         with self._write() as cur:

@@ -1,4 +1,4 @@
-"""What the user can do to jobs: retry, remove, clear, copy the S3 URI, reveal the file.
+"""What the user can do to jobs: retry, remove, clear, set a scope, copy the S3 URI, reveal.
 
 Store writes run on the store pool (never on the main thread, which could
 otherwise wait behind a scan's batch insert); the live feed shows the result.
@@ -15,7 +15,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-from hma_gui.core.jobs.store import Job, JobStore
+from hma_gui.core.config.settings import Settings
+from hma_gui.core.jobs.rescope import ScopeResult, set_scope
+from hma_gui.core.jobs.store import Job, JobState, JobStore
 from hma_gui.ui.tasks import Pools, run_task
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ CHUNK = 10_000  # ids per statement, well below SQLite's variable limit
 class JobActions(QObject):
     queued_again = Signal(int)  # jobs put back in the queue (retry)
     removed = Signal(int)  # rows deleted: the table reloads
+    scoped = Signal(object)  # ScopeResult: held files that got a scope (queued) and problems
 
     def __init__(self, store: JobStore, pools: Pools) -> None:
         super().__init__()
@@ -43,6 +46,29 @@ class JobActions(QObject):
         ids = list(job_ids)
         self._write(lambda: _chunked(self._store.remove, ids), self._after_remove, "remove")
 
+    def set_scope(
+        self,
+        scope: str,
+        settings: Settings,
+        *,
+        job_ids: Sequence[int] | None = None,
+        batch_id: int | None = None,
+    ) -> None:
+        """Queue the needs-scope jobs (of `job_ids`, or of a drop's batch) in `scope`."""
+        store = self._store
+
+        def write() -> ScopeResult:
+            held = store.jobs(state=JobState.NEEDS_SCOPE, batch_id=batch_id)
+            if job_ids is not None:
+                wanted = set(job_ids)
+                held = [j for j in held if j.id in wanted]
+            return set_scope(store, held, scope, settings)
+
+        def failed(exc: BaseException) -> None:
+            logger.error("set scope failed: %s", exc, exc_info=exc)
+
+        run_task(self._pools.store, write, self._after_scope, failed)
+
     def clear_finished(self) -> None:
         self._write(self._store.clear_finished, self._after_remove, "clear finished")
 
@@ -55,6 +81,14 @@ class JobActions(QObject):
     def _after_retry(self, count: int) -> None:
         logger.info("%d jobs queued again", count)
         self.queued_again.emit(count)
+
+    def _after_scope(self, result: ScopeResult) -> None:
+        logger.info("%d files got a scope and were queued", result.queued)
+        for source, why in result.problems:
+            logger.warning("cannot set the scope of %s: %s", source, why)
+        self.scoped.emit(result)
+        if result.queued:
+            self.queued_again.emit(result.queued)
 
     def _after_remove(self, count: int) -> None:
         logger.info("%d jobs removed from the list", count)

@@ -41,11 +41,14 @@ HEADERS = {
 }
 RIGHT_ALIGNED = (Column.SIZE, Column.ATTEMPTS)
 
+NEEDS_SCOPE_HINT = "Outside every scope folder: right-click \u203a Set scope\u2026"
+
 STATE_ORDER = {
     JobState.RUNNING: 0,
     JobState.FAILED: 1,
     JobState.QUEUED: 2,
     JobState.SKIPPED: 3,
+    JobState.NEEDS_SCOPE: 1,
     JobState.DONE: 4,
 }
 
@@ -95,6 +98,8 @@ def cell_text(job: Job, column: int, inflight: Inflight) -> str:
     if column == Column.ATTEMPTS:
         return str(job.attempts) if job.attempts else ""
     if column == Column.MESSAGE:
+        if job.state is JobState.NEEDS_SCOPE:
+            return NEEDS_SCOPE_HINT
         return shown_error(job.error)
     return ""
 
@@ -104,7 +109,7 @@ def cell_color(job: Job, column: int) -> str | None:
     if column == Column.MESSAGE:
         if job.state is JobState.FAILED:
             return theme.DANGER
-        if job.state is JobState.SKIPPED:
+        if job.state in (JobState.SKIPPED, JobState.NEEDS_SCOPE):
             return theme.WARNING
     if column in RIGHT_ALIGNED or (column == Column.TARGET and not job.key):
         return theme.TEXT_MUTED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
     QEvent,
@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hma_gui.core.config.settings import Settings
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.ui import icons, theme
 from hma_gui.ui.queue.job_actions import JobActions, copy_uris, reveal_in_file_manager
 from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.job_delegate import JobDelegate
 from hma_gui.ui.queue.job_model import JOB_ROLE, JobFilterProxy, JobTableModel
+from hma_gui.ui.queue.scope_choice import ScopeChooser, ask_scope
 
 FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("All", ()),
@@ -39,18 +41,31 @@ FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("Uploaded", (JobState.DONE,)),
     ("Failed", (JobState.FAILED,)),
     ("Skipped", (JobState.SKIPPED,)),
+    ("Needs a scope", (JobState.NEEDS_SCOPE,)),
 )
 
 
 class JobTable(QWidget):
-    """Filter chips + search + the table. Context menu: retry, remove, reveal, copy URI."""
+    """Filter chips + search + the table. Context menu: retry, set scope, remove, reveal, copy.
+
+    `settings` gives the settings of the moment (the scopes a held file may get);
+    `choose_scope` asks which one (a dialog; tests answer it).
+    """
 
     def __init__(
-        self, model: JobTableModel, actions: JobActions, parent: QWidget | None = None
+        self,
+        model: JobTableModel,
+        actions: JobActions,
+        parent: QWidget | None = None,
+        *,
+        settings: Callable[[], Settings] | None = None,
+        choose_scope: ScopeChooser = ask_scope,
     ) -> None:
         super().__init__(parent)
         self.model = model
         self.job_actions = actions
+        self._settings = settings
+        self._choose_scope = choose_scope
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(model)
 
@@ -69,6 +84,7 @@ class JobTable(QWidget):
             self.chips[label] = chip
             chips.addWidget(chip)
         self.chips["All"].setChecked(True)
+        self.chips["Needs a scope"].setVisible(False)  # until a file needs one
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by file or key")
@@ -174,8 +190,8 @@ class JobTable(QWidget):
     # ------------------------------------------------------------- actions
 
     def _build_actions(self) -> None:
-        def action(text: str, icon_name: str, slot: Callable[[], None], keys: str = "") -> QAction:
-            act = QAction(icons.icon(icon_name), text, self)
+        def action(text: str, icon: str, slot: Callable[[], object], keys: str = "") -> QAction:
+            act = QAction(icons.icon(icon), text, self)
             if keys:
                 act.setShortcut(QKeySequence(keys))
                 act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -184,6 +200,7 @@ class JobTable(QWidget):
             return act
 
         self.retry_action = action("Retry", "retry", self._retry, "Ctrl+R")
+        self.scope_action = action("Set scope\u2026", "sliders", self.set_scope_of_selected)
         self.remove_action = action("Remove from list", "trash", self._remove, "Delete")
         self.reveal_action = action("Reveal in file manager", "folder-open", self._reveal)
         self.copy_action = action("Copy S3 URI", "copy", self._copy, "Ctrl+Shift+C")
@@ -200,6 +217,8 @@ class JobTable(QWidget):
         self._update_actions(jobs)
         menu = QMenu(self)
         menu.addAction(self.retry_action)
+        if self.scope_action.isEnabled():
+            menu.addAction(self.scope_action)
         menu.addAction(self.copy_action)
         menu.addAction(self.reveal_action)
         menu.addSeparator()
@@ -210,6 +229,9 @@ class JobTable(QWidget):
         self.retry_action.setEnabled(
             any(j.state in (JobState.FAILED, JobState.SKIPPED) for j in jobs)
         )
+        self.scope_action.setEnabled(
+            self._settings is not None and any(j.state is JobState.NEEDS_SCOPE for j in jobs)
+        )
         self.remove_action.setEnabled(any(j.state is not JobState.RUNNING for j in jobs))
         self.copy_action.setEnabled(any(j.uri for j in jobs))
         self.reveal_action.setEnabled(len(jobs) == 1)
@@ -218,6 +240,23 @@ class JobTable(QWidget):
         ids = [j.id for j in self.selected_jobs() if j.state in (JobState.FAILED, JobState.SKIPPED)]
         if ids:
             self.job_actions.retry(ids)
+
+    def set_scope_of_selected(self) -> None:
+        """Ask for a scope for the selected needs-scope files; queue them in it."""
+        ids = [j.id for j in self.selected_jobs() if j.state is JobState.NEEDS_SCOPE]
+        if ids:
+            self.ask_scope_for(len(ids), job_ids=ids)
+
+    def ask_scope_for(
+        self, count: int, *, job_ids: Sequence[int] | None = None, batch_id: int | None = None
+    ) -> None:
+        """Ask which scope `count` held files get (those of `job_ids` or of a drop's batch)."""
+        if self._settings is None:
+            return
+        settings = self._settings()
+        scope = self._choose_scope(self, sorted(settings.scopes), count)
+        if scope:
+            self.job_actions.set_scope(scope, settings, job_ids=job_ids, batch_id=batch_id)
 
     def _remove(self) -> None:
         ids = [j.id for j in self.selected_jobs() if j.state is not JobState.RUNNING]
@@ -242,11 +281,14 @@ class JobTable(QWidget):
             "Uploaded": counters.done,
             "Failed": counters.failed,
             "Skipped": counters.skipped,
+            "Needs a scope": counters.needs_scope,
         }
         for label, count in counts.items():
             text = f"{label}  {count:,}" if count else label
             chip = self.chips[label]
             if chip.text() != text:
                 chip.setText(text)
+        needs_scope = self.chips["Needs a scope"]
+        needs_scope.setVisible(bool(counters.needs_scope) or needs_scope.isChecked())
         self.retry_failed_button.setEnabled(counters.failed > 0)
         self.clear_button.setEnabled(counters.done + counters.skipped > 0)
