@@ -58,12 +58,14 @@ from hma_gui.ui.queue.job_actions import JobActions
 from hma_gui.ui.queue.job_model import JobTableModel
 from hma_gui.ui.queue.job_table import JobTable
 from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.queue.resume_gate import ResumeGate
 from hma_gui.ui.queue.scope_choice import needs_scope_message
 from hma_gui.ui.queue.upload_queue import QueueMode
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
 from hma_gui.ui.shell import window_state
 from hma_gui.ui.shell.banner import Banner
+from hma_gui.ui.shell.endpoint_banners import EndpointBanners
 from hma_gui.ui.shell.header_bar import HeaderBar
 from hma_gui.ui.shell.log_panel import LogPanel
 from hma_gui.ui.shell.tray import Tray
@@ -117,7 +119,15 @@ class MainWindow(QMainWindow):
         layout.addLayout(top)
 
         self.counters = CountersPanel()
-        self.queue_controls = QueueControls(session.queue, self.counters, self.banner, self)
+        self.resume_gate = ResumeGate(
+            session.queue, session.store, session.pools.store, lambda: session.settings, parent=self
+        )
+        self.queue_controls = QueueControls(
+            session.queue, self.counters, self.banner, self, self.resume_gate
+        )
+        self.endpoint_banners = EndpointBanners(
+            session, self.banner, self.resume_gate, self.job_actions, self.start_queue, self
+        )
         layout.addWidget(self.counters)
 
         self.table = JobTable(self.model, self.job_actions, settings=lambda: session.settings)
@@ -227,7 +237,6 @@ class MainWindow(QMainWindow):
         self.job_actions.queued_again.connect(lambda _n: self.start_queue())
         self.job_actions.removed.connect(lambda _n: self.feed.reload())
         queue.mode_changed.connect(lambda mode: self.tray.set_paused(mode is QueueMode.PAUSED))
-        queue.halted.connect(self._on_halted)
         session.ready.connect(self._on_ready)
         session.start_failed.connect(self._on_start_failed)
         session.settings_changed.connect(self._on_settings_changed)
@@ -340,11 +349,6 @@ class MainWindow(QMainWindow):
         self.tray.observe(snapshot.counters)
         self.table.show_counts(snapshot.counters)
         self.queue_controls.show_counters(snapshot.counters)
-
-    def _on_halted(self, reason: str) -> None:
-        self.banner.show_message(
-            "warning", redact(reason), [("Resume", self.start_queue)], topic="halted"
-        )
 
     def _on_ready(self) -> None:
         self.banner.clear("connect")

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSpinBox
 from hma_gui.core.jobs.records import Counters
 from hma_gui.ui import icons, theme
 from hma_gui.ui.queue.counters_panel import CountersPanel
+from hma_gui.ui.queue.resume_gate import ResumeGate
 from hma_gui.ui.queue.upload_queue import QueueMode, UploadQueue
 from hma_gui.ui.shell.banner import Banner
 
@@ -29,10 +30,16 @@ _STARTED_TOPICS = ("resume", "halted")
 
 class QueueControls(QObject):
     def __init__(
-        self, queue: UploadQueue, counters: CountersPanel, banner: Banner, parent: QObject
+        self,
+        queue: UploadQueue,
+        counters: CountersPanel,
+        banner: Banner,
+        parent: QObject,
+        gate: ResumeGate | None = None,
     ) -> None:
         super().__init__(parent)
         self.queue = queue
+        self.gate = gate  # after a halt, Start/Resume probe the endpoint first
         self.panel = counters
         self.banner = banner
         self.counters: Counters | None = None
@@ -76,7 +83,10 @@ class QueueControls(QObject):
     def start(self) -> None:
         for topic in _STARTED_TOPICS:
             self.banner.clear(topic)
-        self.queue.start()
+        if self.gate is not None:
+            self.gate.release(self.queue.start)
+        else:
+            self.queue.start()
 
     def toggle_pause(self) -> None:
         if self.queue.mode is QueueMode.RUNNING:

@@ -69,6 +69,11 @@ class JobActions(QObject):
 
         run_task(self._pools.store, write, self._after_scope, failed)
 
+    def upload_again(self, job_ids: Sequence[int]) -> None:
+        """Uploaded files whose objects are gone (an earlier sandbox): queue them again."""
+        ids = list(job_ids)
+        self._write(lambda: _chunked(self._store.upload_again, ids), self._after_retry, "upload")
+
     def clear_finished(self) -> None:
         self._write(self._store.clear_finished, self._after_remove, "clear finished")
 
