@@ -49,6 +49,7 @@ from hma_gui.ui.etl.model import (
     status_state,
     summarize,
 )
+from hma_gui.ui.etl.rejects_dialog import RejectsDialog
 from hma_gui.ui.etl.service import EtlService, Target
 from hma_gui.ui.progress_paint import ProgressPainter
 
@@ -116,6 +117,7 @@ class EtlPanel(QWidget):
         self._open_url = open_url
         self._history_shown = False
         self.rejects_path: Path | None = None
+        self.rejects_dialog: RejectsDialog | None = None
         self.file_model = EtlFileModel(self)
         self.history_model = EtlHistoryModel(self)
         self.history_snapshot: HistorySnapshot | None = None
@@ -269,12 +271,20 @@ class EtlPanel(QWidget):
 
     def open_rejects(self) -> None:
         if self.rejects_path is not None and self.rejects_path.exists():
-            self._open_url(QUrl.fromLocalFile(str(self.rejects_path)))
+            self.show_rejects(self.rejects_path)
+
+    def show_rejects(self, path: Path) -> RejectsDialog:
+        """The report in a table of the app (no CSV handler needed)."""
+        if self.rejects_dialog is not None:
+            self.rejects_dialog.close()
+        self.rejects_dialog = RejectsDialog(path, self._open_url, self)
+        self.rejects_dialog.open()
+        return self.rejects_dialog
 
     def _history_double_clicked(self, index: QModelIndex) -> None:
         record = index.data(RECORD_ROLE)
         if record is not None and record.rejects_path and Path(record.rejects_path).exists():
-            self._open_url(QUrl.fromLocalFile(record.rejects_path))
+            self.show_rejects(Path(record.rejects_path))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
