@@ -112,7 +112,9 @@ class SqliteDatabase:
         return self._conn.execute(audit.close_stale("sqlite"), (reason, stamp)).rowcount
 
     def history(self, limit: int = 100) -> list[EtlRunRecord]:
-        rows = self._conn.execute(audit.history("sqlite"), (limit,)).fetchall()
+        rows = self._conn.execute(
+            audit.history("sqlite"), (audit.HISTORY_LEFT_OUT, limit)
+        ).fetchall()
         return [audit.record_from_row(row) for row in rows]
 
     # ------------------------------------------------------------------ data

@@ -342,7 +342,8 @@ class EtlPanel(QWidget):
             current = next((r for r in rows if r.status is FileStatus.RUNNING), None)
             text = f"Running: {done} of {len(rows)} files done"
             if current is not None:
-                text += f" · {current.name}: {current.rows_read:,} rows read"
+                noun = "row" if current.rows_read == 1 else "rows"
+                text += f" · {current.name}: {current.rows_read:,} {noun} read"
             self._set_summary("info", text)
 
     def _run_finished(self, result: RunResult) -> None:
@@ -353,7 +354,8 @@ class EtlPanel(QWidget):
         if self.rejects_path is not None:
             self.rejects_button.setToolTip(str(self.rejects_path))
             self.rejects_button.setText(
-                f"Open rejects report ({result.rows_rejected:,} rows)"
+                f"Open rejects report ({result.rows_rejected:,} "
+                f"{'row' if result.rows_rejected == 1 else 'rows'})"
                 if result.rows_rejected
                 else "Open rejects report"
             )
