@@ -22,13 +22,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -68,6 +66,7 @@ from hma_gui.ui.shell.banner import Banner
 from hma_gui.ui.shell.endpoint_banners import EndpointBanners
 from hma_gui.ui.shell.header_bar import HeaderBar
 from hma_gui.ui.shell.log_panel import LogPanel
+from hma_gui.ui.shell.menu_bar import MenuBar, WindowCommands
 from hma_gui.ui.shell.tray import Tray
 from hma_gui.ui.watch.panel import WatchPanel
 from hma_gui.ui.watch.service import WatchService
@@ -164,23 +163,24 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- layout
 
     def _build_shortcuts(self) -> None:
-        def shortcut(keys: str | QKeySequence.StandardKey, slot: object) -> QAction:
-            action = QAction(self)
-            action.setShortcut(QKeySequence(keys))
-            action.triggered.connect(slot)
-            self.addAction(action)
-            return action
-
-        shortcut("Ctrl+O", self.drop_zone.add_files_button.click)
-        shortcut("Ctrl+Shift+O", self.drop_zone.add_folder_button.click)
-        shortcut("Ctrl+,", self.open_settings)
-        shortcut("Ctrl+Return", self.start_queue)
-        shortcut("Ctrl+P", self.toggle_pause)
-        shortcut("Ctrl+.", self.session.queue.cancel)
-        shortcut("Ctrl+F", self._focus_search)
-        shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
-        shortcut("Ctrl+2", lambda: self.tabs.setCurrentWidget(self.log_panel))
-        shortcut(QKeySequence.StandardKey.Quit, self.quit)
+        """The menu bar holds every shortcut (File, Queue, View, Help)."""
+        self.menus = MenuBar(
+            self,
+            self.tabs,
+            WindowCommands(
+                add_files=self.drop_zone.add_files_button.click,
+                add_folder=self.drop_zone.add_folder_button.click,
+                settings=self.open_settings,
+                quit=self.quit,
+                start=self.start_queue,
+                pause=self.toggle_pause,
+                cancel=self.session.queue.cancel,
+                retry_failed=self.job_actions.retry_failed,
+                clear_finished=self.job_actions.clear_finished,
+                run_etl=self.run_etl,
+                find=self._focus_search,
+            ),
+        )
 
     def _build_etl(self) -> None:
         """The ETL tab and the header's Run ETL button (Ctrl+E), both disabled during a run."""
@@ -196,10 +196,6 @@ class MainWindow(QMainWindow):
         self.etl.run_failed.connect(self._on_etl_failed)
         self.etl.run_finished.connect(self._on_etl_finished)
         self.etl_button.setEnabled(self.etl.can_run)
-        action = QAction(self)
-        action.setShortcut(QKeySequence("Ctrl+E"))
-        action.triggered.connect(self.run_etl)
-        self.addAction(action)
 
     def run_etl(self) -> None:
         """One click: show the ETL tab and run with the default options."""
