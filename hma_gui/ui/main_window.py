@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
                 cancel=self.session.queue.cancel,
                 retry_failed=self.job_actions.retry_failed,
                 clear_finished=self.job_actions.clear_finished,
+                clear_queue=self.table.clear_queue,
                 run_etl=self.run_etl,
                 find=self._focus_search,
             ),

@@ -33,6 +33,7 @@ from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.job_delegate import JobDelegate
 from hma_gui.ui.queue.job_model import JOB_ROLE, JobFilterProxy, JobTableModel
 from hma_gui.ui.queue.scope_choice import ScopeChooser, ask_scope
+from hma_gui.ui.queue.undo_bar import CONFIRM_AT, Confirm, UndoBar, ask_confirmation
 
 FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("All", ()),
@@ -60,12 +61,15 @@ class JobTable(QWidget):
         *,
         settings: Callable[[], Settings] | None = None,
         choose_scope: ScopeChooser = ask_scope,
+        confirm: Confirm = ask_confirmation,
     ) -> None:
         super().__init__(parent)
         self.model = model
         self.job_actions = actions
         self._settings = settings
         self._choose_scope = choose_scope
+        self._confirm = confirm
+        self._queued = 0
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(model)
 
@@ -100,6 +104,12 @@ class JobTable(QWidget):
         self.clear_button = QPushButton(icons.icon("broom"), "Clear finished")
         self.clear_button.setToolTip("Remove uploaded and skipped files from the list")
         self.clear_button.clicked.connect(self.job_actions.clear_finished)
+        self.clear_queue_button = QPushButton(icons.icon("trash"), "Clear queue…")
+        self.clear_queue_button.setToolTip("Remove every queued file from the list (with undo)")
+        self.clear_queue_button.clicked.connect(self.clear_queue)
+        self.clear_queue_button.setEnabled(False)
+        self.undo_bar = UndoBar(self.job_actions.undo_remove)
+        self.job_actions.undoable.connect(self.undo_bar.offer)
 
         bar = QHBoxLayout()
         bar.setSpacing(8)
@@ -108,6 +118,7 @@ class JobTable(QWidget):
         bar.addWidget(self.search)
         bar.addWidget(self.retry_failed_button)
         bar.addWidget(self.clear_button)
+        bar.addWidget(self.clear_queue_button)
 
         self.view = QTableView()
         self.view.setObjectName("jobsView")
@@ -166,6 +177,7 @@ class JobTable(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(8)
         layout.addLayout(bar)
+        layout.addWidget(self.undo_bar)
         layout.addWidget(self.view, 1)
 
     # ------------------------------------------------------------- placeholder
@@ -174,7 +186,8 @@ class JobTable(QWidget):
         if self.proxy.rowCount() > 0:
             self.placeholder.hide()
             return
-        if self.model.rowCount() == 0:
+        filtering = bool(self.proxy.states or self.search.text())
+        if self.model.total == 0 and not filtering:
             self.placeholder.setText(
                 "No uploads yet\nDrop files or folders anywhere on this window to start"
             )
@@ -260,9 +273,24 @@ class JobTable(QWidget):
             self.job_actions.set_scope(scope, settings, job_ids=job_ids, batch_id=batch_id)
 
     def _remove(self) -> None:
-        ids = [j.id for j in self.selected_jobs() if j.state is not JobState.RUNNING]
-        if ids:
-            self.job_actions.remove(ids)
+        jobs = [j for j in self.selected_jobs() if j.state is not JobState.RUNNING]
+        if not jobs:
+            return
+        waiting = sum(1 for j in jobs if not j.state.finished)
+        if len(jobs) >= CONFIRM_AT or waiting > 1:
+            files = f"{len(jobs):,} files" if len(jobs) != 1 else "1 file"
+            detail = f" ({waiting:,} not uploaded yet)" if waiting else ""
+            if not self._confirm(self, f"Remove {files}{detail} from the list?"):
+                return
+        self.job_actions.remove_jobs(jobs)
+
+    def clear_queue(self) -> None:
+        """Remove every queued file (asks first; the bar above the table can undo it)."""
+        if not self._queued:
+            return
+        files = f"{self._queued:,} queued file{'s' if self._queued != 1 else ''}"
+        if self._confirm(self, f"Remove the {files} from the queue? Nothing is uploaded."):
+            self.job_actions.clear_queue()
 
     def _reveal(self) -> None:
         jobs = self.selected_jobs()
@@ -291,5 +319,7 @@ class JobTable(QWidget):
                 chip.setText(text)
         needs_scope = self.chips["Needs a scope"]
         needs_scope.setVisible(bool(counters.needs_scope) or needs_scope.isChecked())
+        self._queued = counters.queued
+        self.clear_queue_button.setEnabled(counters.queued > 0)
         self.retry_failed_button.setEnabled(counters.failed > 0)
         self.clear_button.setEnabled(counters.done + counters.skipped > 0)

@@ -39,6 +39,7 @@ class WindowCommands:
     cancel: Slot
     retry_failed: Slot
     clear_finished: Slot
+    clear_queue: Slot
     run_etl: Slot
     find: Slot
 
@@ -66,10 +67,11 @@ class MenuBar:
         queue = self.bar.addMenu("&Queue")
         self._add(queue, "Start", c.start, "Ctrl+Return")
         self._add(queue, "Pause / Resume", c.pause, "Ctrl+P")
-        self._add(queue, "Cancel (files stay queued)", c.cancel, "Ctrl+.")
+        self._add(queue, "Stop (files stay queued)", c.cancel, "Ctrl+.")
         queue.addSeparator()
         self._add(queue, "Retry failed", c.retry_failed, "Ctrl+Shift+R")
         self._add(queue, "Clear finished", c.clear_finished, "")
+        self._add(queue, "Clear queue…", c.clear_queue, "")
         queue.addSeparator()
         self._add(queue, "Run ETL", c.run_etl, "Ctrl+E")
         self.view_menu = self.bar.addMenu("&View")
