@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Sandbox" if session.sandboxed else APP_NAME)
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
-        self.setMinimumSize(980, 660)
+        self.setMinimumSize(320, 240)  # below the content's size the scroll area scrolls
 
         self.model = JobTableModel(self)
         self.job_actions = JobActions(session.store, session.pools)
@@ -94,9 +94,7 @@ class MainWindow(QMainWindow):
         self.tray = Tray(icons.app_icon(), self)
         self.gc_governor = GcGovernor(self._busy_for_gc)
 
-        central = QWidget()
-        central.setObjectName("central")
-        self.setCentralWidget(central)
+        central = window_state.scrolling_central(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(20, 14, 20, 12)
         layout.setSpacing(12)
@@ -158,6 +156,7 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._connect()
         window_state.restore(self, self.table.view.horizontalHeader())
+        window_state.fit_to_screen(self)
         self._show_connection()
 
     # ------------------------------------------------------------- layout
