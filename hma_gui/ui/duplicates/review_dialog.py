@@ -58,6 +58,7 @@ from hma_gui.ui.duplicates.views import (
     groups_view,
     write_report,
 )
+from hma_gui.ui.shell import window_state
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class DuplicateReviewDialog(QDialog):
         self.setWindowTitle("Review duplicates")
         self.setObjectName("reviewDialog")
         self.resize(1080, 660)
+        window_state.fit_to_screen(self)  # a 1024×700 screen, QT_SCALE_FACTOR=2
         self.label = label
         self.applied = applied
         self.choose_path = choose_path

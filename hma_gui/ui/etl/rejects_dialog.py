@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from hma_gui.core.etl.rejects import RejectedRow, read_rejects
 from hma_gui.ui.queue.job_actions import reveal_in_file_manager
+from hma_gui.ui.shell import window_state
 from hma_gui.ui.table_model import HeaderedTableModel, ModelIndex
 
 UrlOpener = Callable[[QUrl], Any]
@@ -107,6 +108,7 @@ class RejectsDialog(QDialog):
         self.setWindowTitle("Rejected rows")
         self.setObjectName("rejectsDialog")
         self.resize(980, 520)
+        window_state.fit_to_screen(self)
         rows, cut = read_rejects(path, limit)
         self.model = RejectsModel(rows, self)
         problems = sum(len(r.problems) for r in rows)

@@ -46,7 +46,7 @@ def scrolling_central(window: QMainWindow) -> QWidget:
     return central
 
 
-def fit_to_screen(window: QMainWindow) -> None:
+def fit_to_screen(window: QWidget) -> None:
     """No larger than the screen's free area (a restored or default size may be)."""
     screen = window.screen()
     if screen is None:
