@@ -64,3 +64,19 @@ def test_a_schema_1_store_turns_its_no_scope_failures_into_held_jobs(tmp_path: P
         counters = store.counters()
     assert states == {"README.md": JobState.NEEDS_SCOPE, "gone.csv": JobState.FAILED}
     assert (counters.needs_scope, counters.failed) == (1, 1)
+
+
+def test_the_cli_status_counts_files_that_wait_for_a_scope(tmp_path: Path) -> None:
+    import json
+
+    from hma_gui.core import app_dirs
+    from tests.cli_runner import run_cli
+
+    settings = load_settings()
+    planned = plan([sample(tmp_path)], settings, PlanOptions(hold_unscoped=True))
+    with JobStore(app_dirs.ensure_dir(app_dirs.data_dir()) / "jobs.db") as store:
+        store.enqueue(planned.jobs)  # as the window does
+    status = json.loads(run_cli("status", "--json").out)
+    assert (status["queued"], status["needs_scope"]) == (1, 1)
+    text = run_cli("status").out
+    assert "1 need a scope" in text

@@ -134,4 +134,3 @@ def test_the_user_marks_the_file_to_keep(dialog: DuplicateReviewDialog) -> None:
     }
     dialog.suggest_button.click()  # the suggestion keeps the person's choice
     assert review.decisions["/d/twins/r3 - Copy.csv"] is Decision.UPLOAD
-
