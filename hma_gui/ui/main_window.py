@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
 
         central = window_state.scrolling_central(self)
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(20, 14, 20, 12)
+        layout.setContentsMargins(12, 10, 12, 8)
         layout.setSpacing(12)
         self.header = HeaderBar(session.sandboxed)
         self.header.settings_button.clicked.connect(self.open_settings)

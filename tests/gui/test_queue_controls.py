@@ -40,7 +40,7 @@ def test_clear_queue_and_big_removals_ask_and_can_be_undone(
     table.show()
     h.drop(tmp_path / "mba")
     h.wait_counters(queued=30)
-    h.wait(lambda: table.clear_queue_button.isEnabled() and len(h.model.jobs) == 30)
+    h.wait(lambda: table.clear_queue_action.isEnabled() and len(h.model.jobs) == 30)
 
     table.clear_queue()  # asked; "Cancel"
     assert asked == ["Remove the 30 queued files from the queue? Nothing is uploaded."]

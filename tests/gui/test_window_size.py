@@ -1,4 +1,4 @@
-"""The window fits the screen (QT_SCALE_FACTOR=2, small screens) and works at 1024×700."""
+"""The window fits the screen (QT_SCALE_FACTOR=2, small screens); its content scrolls."""
 
 from __future__ import annotations
 
@@ -21,9 +21,4 @@ def test_the_window_is_never_larger_than_the_screen(qtbot: QtBot, open_window, s
 
     window.resize(1024, 700)
     qtbot.waitUntil(lambda: window.width() == 1024 and window.height() == 700, timeout=WAIT_MS)
-    hint = content.minimumSizeHint()
-    viewport = scroll.viewport().size()
-    assert hint.width() <= viewport.width() and hint.height() <= viewport.height(), (
-        hint,
-        viewport,
-    )  # 1024×700: everything fits, no scroll bars
+    assert window.table.minimumSizeHint().width() <= scroll.viewport().width()  # the jobs bar

@@ -77,7 +77,7 @@ class JobTable(QWidget):
         self._chip_group = QButtonGroup(self)
         self._chip_group.setExclusive(True)
         chips = QHBoxLayout()
-        chips.setSpacing(6)
+        chips.setSpacing(3)
         for label, states in FILTERS:
             chip = QPushButton(label)
             chip.setCheckable(True)
@@ -104,21 +104,22 @@ class JobTable(QWidget):
         self.clear_button = QPushButton(icons.icon("broom"), "Clear finished")
         self.clear_button.setToolTip("Remove uploaded and skipped files from the list")
         self.clear_button.clicked.connect(self.job_actions.clear_finished)
-        self.clear_queue_button = QPushButton(icons.icon("trash"), "Clear queue…")
-        self.clear_queue_button.setToolTip("Remove every queued file from the list (with undo)")
-        self.clear_queue_button.clicked.connect(self.clear_queue)
-        self.clear_queue_button.setEnabled(False)
+        # Clear queue… is in the context menu and Queue menu, not in this bar: at 1024 px
+        # the chips and the buttons already fill the row.
+        self.clear_queue_action = QAction(icons.icon("trash"), "Clear queue…", self)
+        self.clear_queue_action.setToolTip("Remove every queued file from the list (with undo)")
+        self.clear_queue_action.triggered.connect(self.clear_queue)
+        self.clear_queue_action.setEnabled(False)
         self.undo_bar = UndoBar(self.job_actions.undo_remove)
         self.job_actions.undoable.connect(self.undo_bar.offer)
 
         bar = QHBoxLayout()
-        bar.setSpacing(8)
+        bar.setSpacing(6)
         bar.addLayout(chips)
         bar.addStretch()
         bar.addWidget(self.search)
         bar.addWidget(self.retry_failed_button)
         bar.addWidget(self.clear_button)
-        bar.addWidget(self.clear_queue_button)
 
         self.view = QTableView()
         self.view.setObjectName("jobsView")
@@ -237,6 +238,7 @@ class JobTable(QWidget):
         menu.addAction(self.reveal_action)
         menu.addSeparator()
         menu.addAction(self.remove_action)
+        menu.addAction(self.clear_queue_action)
         menu.popup(self.view.viewport().mapToGlobal(position))
 
     def _update_actions(self, jobs: list[Job]) -> None:
@@ -320,6 +322,6 @@ class JobTable(QWidget):
         needs_scope = self.chips["Needs a scope"]
         needs_scope.setVisible(bool(counters.needs_scope) or needs_scope.isChecked())
         self._queued = counters.queued
-        self.clear_queue_button.setEnabled(counters.queued > 0)
+        self.clear_queue_action.setEnabled(counters.queued > 0)
         self.retry_failed_button.setEnabled(counters.failed > 0)
         self.clear_button.setEnabled(counters.done + counters.skipped > 0)
