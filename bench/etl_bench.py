@@ -113,7 +113,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> int:
 def child(args: argparse.Namespace) -> None:
     """Runs inside a fresh process: one ETL run of the members file, JSON on stdout."""
     from hma_gui.core.config.settings import load_settings
-    from hma_gui.core.etl import EtlOptions, run_etl
+    from hma_gui.core.etl.pipeline import EtlOptions, run_etl
 
     settings = load_settings()
     database = None

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from hma_gui import APP_ID, __version__
 from hma_gui.core.frozen_app import ensure_std_streams
-from hma_gui.core.s3.sandbox import SANDBOX_SERVER_FLAG
+from hma_gui.core.s3.sandbox_server import SANDBOX_SERVER_FLAG
 
 
 def build_parser() -> argparse.ArgumentParser:

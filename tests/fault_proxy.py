@@ -3,7 +3,9 @@
 * ``fail_next(n, status)`` answers the next `n` requests with an S3-style error;
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
   on the same port;
-* ``requests`` counts what reached the proxy, by method and query;
+* ``requests`` counts what reached the proxy, by method and query; ``put_bytes``
+  the request bytes of PUTs (objects and parts) it received whole; ``wait_idle()``
+  waits until no request is being handled;
 * ``hold()`` keeps requests (or those of one method: ``hold("PUT")``) waiting
   (``held`` counts them) until ``release()``.
 
@@ -37,6 +39,8 @@ class FaultProxy:
         self._fail_status = 503
         self.requests: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
+        self.put_bytes = 0
+        self.active = 0  # requests being handled now
         self.port = 0
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +74,16 @@ class FaultProxy:
             ):
                 counts[unquote(route[len(bucket) + 2 :])] += 1
         return counts
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Until no request is in the proxy (those of a killed client finish first)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.active:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.active} requests still in the proxy")
+            time.sleep(0.01)
 
     def failures_left(self) -> int:
         with self._lock:
@@ -127,6 +141,11 @@ class FaultProxy:
                 with proxy._lock:
                     proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
                     proxy.log.append((self.command, self.path))
+                    if self.command == "PUT" and len(body) == length:  # not cut off
+                        proxy.put_bytes += len(body)
+                if len(body) < length:  # the client died mid-body: S3 would never see it
+                    self.close_connection = True
+                    return
                 proxy._wait_if_held(self.command)
                 status = proxy._take_failure()
                 if status is not None:
@@ -152,7 +171,16 @@ class FaultProxy:
                     self.wfile.write(data)
                 upstream.close()
 
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+            def _counted(self) -> None:
+                with proxy._lock:
+                    proxy.active += 1
+                try:
+                    self._handle()
+                finally:
+                    with proxy._lock:
+                        proxy.active -= 1
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _counted
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True

@@ -14,7 +14,7 @@ import pytest
 
 from hma_gui.cli.main import main
 from hma_gui.core import app_dirs
-from hma_gui.core.jobs.store import JobState, JobStore
+from hma_gui.core.jobs.store import Decision, JobState, JobStore
 from tests.conftest import S3Env
 from tests.dupes_trees import build_tricky_tree, write
 
@@ -182,7 +182,7 @@ def test_upload_default_skips_identical_and_leaves_conflicts(s3_env: S3Env, tmp_
         "mba/csv/new.csv": b"id,plan\n3,CC\n",  # sub/copy.csv, the same bytes, is skipped
     }
     jobs = store_jobs()
-    assert jobs["same.csv"].state is JobState.SKIPPED and jobs["same.csv"].decision == "skip"
+    assert jobs["same.csv"].state is JobState.SKIPPED and jobs["same.csv"].decision is Decision.SKIP
     assert jobs["same.csv"].error.startswith("already in S3")
     assert jobs["conflict.csv"].state is JobState.SKIPPED
     assert "choose overwrite or keep both" in jobs["conflict.csv"].error
@@ -203,7 +203,7 @@ def test_upload_overwrite(s3_env: S3Env, tmp_path: Path) -> None:
     }
     head = s3_env.head(s3_env.mba_bucket, "mba/csv/same.csv")
     assert head["Metadata"].get("md5")  # uploaded again, by us this time
-    assert store_jobs()["conflict.csv"].decision == "overwrite"
+    assert store_jobs()["conflict.csv"].decision is Decision.OVERWRITE
 
 
 @pytest.mark.integration

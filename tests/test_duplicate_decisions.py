@@ -9,6 +9,7 @@ import pytest
 from hma_gui.core.duplicates.decisions import Decision, DuplicateReview, decide, keep_both_key
 from hma_gui.core.duplicates.local import DuplicateFile, DuplicateGroup, LocalScanResult
 from hma_gui.core.duplicates.s3_check import Comparison, S3CheckResult, S3Class, S3Finding
+from hma_gui.core.duplicates.stored_decisions import update_stored_jobs
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 
 B = "bucket-1"
@@ -126,19 +127,19 @@ def test_decisions_go_onto_new_jobs_and_stored_jobs(
     review.set_file("/d/same.csv", Decision.SKIP)
     jobs = review.apply([job(n) for n in ("same.csv", "conflict.csv", "new.csv")])
     same, conflict, new = jobs
-    assert (same.state, same.decision) == (JobState.SKIPPED, "skip")
+    assert same.state is JobState.SKIPPED and same.decision is Decision.SKIP
     assert same.error and same.error.startswith("already in S3")
     assert (conflict.state, conflict.key, conflict.decision) == (
-        JobState.QUEUED, "mba/csv/conflict__3.csv", "keep-both",
+        JobState.QUEUED, "mba/csv/conflict__3.csv", Decision.KEEP_BOTH,
     )  # fmt: skip
     assert (new.state, new.key, new.decision) == (JobState.QUEUED, "mba/csv/new.csv", None)
 
     with JobStore(tmp_path / "jobs.db") as store:
         store.enqueue([job(n) for n in ("same.csv", "conflict.csv", "new.csv")])
-        review.record(store, store.jobs())
+        update_stored_jobs(review, store, store.jobs())
         stored = {Path(j.source).name: j for j in store.jobs()}
     assert stored["same.csv"].state is JobState.SKIPPED
-    assert stored["same.csv"].decision == "skip"
+    assert stored["same.csv"].decision is Decision.SKIP  # an enum, from the stored code
     assert stored["conflict.csv"].key == "mba/csv/conflict__3.csv"
     assert stored["new.csv"].state is JobState.QUEUED
 

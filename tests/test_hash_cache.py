@@ -122,7 +122,8 @@ def test_the_uploader_reuses_a_cached_md5_instead_of_reading_twice(
 ) -> None:
     from hma_gui.core.config.settings import load_settings
     from hma_gui.core.s3.client import make_s3_client
-    from hma_gui.core.upload.uploader import UploadConfig, Uploader
+    from hma_gui.core.upload.upload_config import UploadConfig
+    from hma_gui.core.upload.uploader import Uploader
 
     data = os.urandom(6 * 1024 * 1024)
     path = tmp_path / "big.csv"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hma_gui.core.duplicates.pending_copies import skip_pending_copies
 from hma_gui.core.hashes.hash_cache import HashCache
-from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from hma_gui.core.jobs.store import Decision, JobState, JobStore, NewJob
 
 
 def new_job(path: Path, key: str, bucket: str = "b") -> NewJob:
@@ -34,7 +34,7 @@ def test_a_copy_of_a_queued_file_is_skipped_and_names_its_original(tmp_path: Pat
         result = skip_pending_copies(jobs, store, cache=cache)
 
         assert [j.state for j in result] == [JobState.SKIPPED, JobState.QUEUED]
-        assert result[0].decision == "skip"
+        assert result[0].decision is Decision.SKIP
         assert result[0].error == (
             f"same content as {original}, on its way to s3://b/mba/csv/members.csv"
         )

@@ -63,3 +63,17 @@ def test_cancel_token() -> None:
     assert not token.cancelled and not token.wait(0.01)
     token.cancel("user")
     assert token.cancelled and token.wait(10) and token.reason == "user"
+
+
+def test_the_one_terminal_line_throttles_forces_and_clears() -> None:
+    from hma_gui.cli.progress_line import TerminalLine
+
+    stream = io.StringIO()
+    line = TerminalLine(stream, interval=60)
+    line.show("one")
+    line.show("two")  # within the interval: not drawn
+    line.show("three", force=True)
+    line.end()
+    assert stream.getvalue() == "\rone\x1b[K\rthree\x1b[K\r\x1b[K"
+    line.end()  # nothing shown since: nothing written
+    assert stream.getvalue().count("\r\x1b[K") == 1

@@ -17,7 +17,8 @@ from hma_gui.core.duplicates.s3_check import Comparison, S3Class, S3Finding
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from tests.conftest import S3Env
 from tests.dupes_trees import MiB, md5hex, write
 

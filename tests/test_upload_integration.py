@@ -15,8 +15,9 @@ from hma_gui.core.hashes.digests import multipart_etag_of_file
 from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.runner import UploadRunner
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.store_run import upload_queued
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
 from tests.unreadable import as_nobody, unreadable_tree
@@ -160,7 +161,7 @@ def test_an_unreadable_file_fails_with_the_reason(s3_env: S3Env, tmp_path: Path)
         batch = store.new_batch()
         store.enqueue(planned.jobs, batch)
         uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
-        UploadRunner(store, uploader, concurrency=2, batch_id=batch).run()
+        upload_queued(store, uploader, concurrency=2, batch_id=batch)
     jobs = {Path(j.source).name: j for j in store.jobs(batch_id=batch)}
     assert jobs["locked.csv"].state is JobState.FAILED
     assert jobs["locked.csv"].error == "permission denied: the file cannot be read"
@@ -180,7 +181,7 @@ def test_a_file_deleted_after_discovery_fails_and_nothing_is_lost(
     store.enqueue(planned.jobs, batch)
     gone.unlink()
     uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
-    report = UploadRunner(store, uploader, concurrency=2, batch_id=batch).run()
+    report = upload_queued(store, uploader, concurrency=2, batch_id=batch)
     assert (report.counters.done, report.counters.failed) == (1, 1)
     [failed] = store.jobs(state=JobState.FAILED)
     assert failed.source == str(gone)

@@ -9,10 +9,12 @@ import pytest
 
 from hma_gui.core.config.settings import load_settings
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
-from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.runner import JobOutcome, UploadRunner
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.executor import UploadExecutor
+from hma_gui.core.upload.job_run import JobOutcome
+from hma_gui.core.upload.store_run import run_to_end, store_executor, upload_queued
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 
 
 def _queue(store: JobStore, root: Path, bucket: str, count: int) -> int:
@@ -62,8 +64,8 @@ def test_runner_claims_in_batches_and_uploads_everything(s3_env: Any, tmp_path: 
     settings = load_settings()
     uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
     rev_before = store.current_rev()
-    runner = UploadRunner(store, uploader, concurrency=2, batch_id=batch, claim_batch=5)
-    report = runner.run()
+    executor = store_executor(store, uploader, concurrency=2, batch_id=batch, claim_batch=5)
+    report = run_to_end(executor, store, batch)
     uploader.close()
     assert report.counters.done == 10
     assert all(job.attempts == 1 for job in store.jobs(batch_id=batch))
@@ -78,21 +80,16 @@ def test_a_stop_hands_back_claimed_jobs_that_never_started(s3_env: Any, tmp_path
     batch = _queue(store, tmp_path, s3_env.mba_bucket, 8)
     settings = load_settings()
     uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
-    cancel = CancelToken()
+    stop: list[UploadExecutor] = []
 
     def stop_after_first(outcome: JobOutcome) -> None:
-        cancel.cancel("test stop")
+        stop[0].cancel("test stop")
 
-    runner = UploadRunner(
-        store,
-        uploader,
-        concurrency=1,
-        batch_id=batch,
-        cancel=cancel,
-        on_outcome=stop_after_first,
-        claim_batch=5,
+    executor = store_executor(
+        store, uploader, concurrency=1, batch_id=batch, on_outcome=stop_after_first, claim_batch=5
     )
-    report = runner.run()
+    stop.append(executor)
+    report = run_to_end(executor, store, batch)
     uploader.close()
     jobs = store.jobs(batch_id=batch)
     done = [job for job in jobs if job.state is JobState.DONE]
@@ -112,7 +109,7 @@ def test_a_run_logs_one_summary_line_not_one_line_per_file(
     settings = load_settings()
     uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
     with caplog.at_level("INFO", logger="hma_gui"):
-        UploadRunner(store, uploader, concurrency=2, batch_id=batch).run()
+        upload_queued(store, uploader, concurrency=2, batch_id=batch)
     uploader.close()
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("hma_gui")]
     assert len(lines) == 1

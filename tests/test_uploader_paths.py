@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.errors import Cancelled, SourceFileError
+from hma_gui.core.errors import Cancelled, SourceFileError, UploadError
 from hma_gui.core.hashes.digests import multipart_etag_of_file
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.uploader import IN_MEMORY_MAX, UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import IN_MEMORY_MAX, Uploader
 
 pytestmark = pytest.mark.integration
 
@@ -73,9 +74,54 @@ def test_a_file_above_the_memory_limit_goes_in_one_streamed_put(
     assert result.parts == 0 and result.etag == result.md5 == _md5(path)
     assert s3_env.read(s3_env.mba_bucket, "big.bin") == path.read_bytes()
     head = s3_env.head(s3_env.mba_bucket, "big.bin")
-    assert head["Metadata"]["md5"] == _md5(path)
+    # Read once: the MD5 was computed while sending; the ETag (S3's MD5) proves it.
+    assert "md5" not in head["Metadata"]
     assert head["ServerSideEncryption"] == "AES256"
     assert sink.total == sink.peak == path.stat().st_size
+
+
+class _KnownMd5:
+    def __init__(self, md5: str) -> None:
+        self.md5 = md5
+        self.lookups = 0
+
+    def lookup(self, path: Path, info: os.stat_result) -> str | None:
+        self.lookups += 1
+        return self.md5
+
+    def store(self, path: Path, info: os.stat_result, md5: str) -> None:
+        raise AssertionError("a known MD5 is not stored again")
+
+
+def test_a_streamed_put_with_a_cached_md5_sends_it_as_content_md5(
+    s3_env: Any, tmp_path: Path
+) -> None:
+    path = _file(tmp_path / "known.bin", IN_MEMORY_MAX + MiB)
+    cache = _KnownMd5(_md5(path))
+    client = make_s3_client(load_settings())
+    headers: list[dict[str, str]] = []
+    client.meta.events.register(
+        "before-send.s3", lambda request, **_: headers.append(dict(request.headers))
+    )
+    uploader = Uploader(client, UploadConfig(), md5_cache=cache)
+    result = uploader.upload(path, s3_env.mba_bucket, "known.bin")
+    uploader.close()
+    assert cache.lookups == 1 and result.md5 == _md5(path)
+    assert "Content-MD5" in headers[0]
+    assert s3_env.head(s3_env.mba_bucket, "known.bin")["Metadata"]["md5"] == _md5(path)
+
+
+def test_a_streamed_put_whose_bytes_s3_got_wrong_is_deleted_and_fails(
+    s3_env: Any, tmp_path: Path
+) -> None:
+    """The MD5 of what was read must equal S3's ETag; a cached MD5 that lies is caught too."""
+    path = _file(tmp_path / "wrong.bin", IN_MEMORY_MAX + MiB)
+    cache = _KnownMd5("0" * 32)  # S3 refuses the body (Content-MD5; moto takes it)
+    uploader = Uploader(make_s3_client(load_settings()), UploadConfig(), md5_cache=cache)
+    with pytest.raises(UploadError):
+        uploader.upload(path, s3_env.mba_bucket, "wrong.bin")
+    uploader.close()
+    assert s3_env.keys(s3_env.mba_bucket) == []
 
 
 def test_files_at_the_threshold_go_in_parts_with_a_verified_etag(

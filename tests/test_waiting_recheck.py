@@ -8,7 +8,7 @@ import pytest
 
 from hma_gui.core.config.settings import load_settings
 from hma_gui.core.duplicates.s3_check import S3Class
-from hma_gui.core.duplicates.stored_decisions import WAITING_REASON, recheck_waiting
+from hma_gui.core.duplicates.stored_decisions import GONE, recheck_waiting
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.s3.client import make_s3_client
 from tests.conftest import S3Env
@@ -34,7 +34,7 @@ def waiting_files(s3_env: S3Env, tmp_path: Path, store: JobStore) -> tuple[Path,
         path.write_bytes(data)
         job = NewJob(
             str(path), len(data), scope="mba", bucket=bucket, key=f"mba/csv/{name}",
-            state=JobState.SKIPPED, error=WAITING_REASON,
+            state=JobState.WAITING,
         )  # fmt: skip
         store.enqueue([job], second if name == "later.csv" else first)
     (folder / "gone.csv").unlink()
@@ -63,10 +63,14 @@ def test_with_ask_what_s3_settled_is_settled_and_the_rest_waits_again(
     assert conflict is not None and conflict.s3_class is S3Class.CONFLICT
     assert same is not None and same.s3_class is S3Class.ALREADY_UPLOADED
     for name in ("conflict.csv", "same.csv", "later.csv"):  # still waiting for the dialog
-        assert (jobs[name].state, jobs[name].error) == (JobState.SKIPPED, WAITING_REASON)
+        assert (jobs[name].state, jobs[name].error) == (JobState.WAITING, None)
     assert (jobs["freed.csv"].state, jobs["freed.csv"].error) == (JobState.QUEUED, None)
     assert jobs["gone.csv"].state is JobState.FAILED
-    assert jobs["gone.csv"].error == "the file is gone: it was waiting for a duplicate decision"
+    assert (
+        jobs["gone.csv"].error
+        == GONE
+        == "the file is gone: it was waiting for a duplicate decision"
+    )
     assert batches[0].update.queued == 1
 
 

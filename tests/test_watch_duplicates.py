@@ -59,14 +59,14 @@ def test_redecide_leaves_a_job_that_started_meanwhile(tmp_path: Path) -> None:
         )]  # fmt: skip
         [running] = store.claim(1)
         assert not store.redecide(
-            running.id, key="k/x.csv", decision="skip", state=JobState.SKIPPED, error="no"
+            running.id, key="k/x.csv", decision=Decision.SKIP, state=JobState.SKIPPED, error="no"
         )
         assert store.get(running.id).key == "k/a.csv"  # type: ignore[union-attr]
         assert store.redecide(
-            ids[1], key="k/b__2.csv", decision="keep-both", state=JobState.QUEUED, error=None
+            ids[1], key="k/b__2.csv", decision=Decision.KEEP_BOTH, state=JobState.QUEUED, error=None
         )
         job = store.get(ids[1])
-        assert job is not None and (job.key, job.decision) == ("k/b__2.csv", "keep-both")
+        assert job is not None and (job.key, job.decision) == ("k/b__2.csv", Decision.KEEP_BOTH)
 
 
 def _finding(name: str, s3_class: S3Class) -> S3Finding:
@@ -106,11 +106,9 @@ def test_stored_jobs_take_changed_decisions(tmp_path: Path) -> None:
         jobs = {j.source: j for j in store.jobs()}
     assert (result.queued, result.skipped, result.unchanged) == (2, 1, ["/d/started.csv"])
     assert jobs["/d/conflict.csv"].state is JobState.QUEUED
-    assert (jobs["/d/conflict.csv"].key, jobs["/d/conflict.csv"].decision) == (
-        "k/conflict__2.csv",
-        "keep-both",
-    )
-    assert (jobs["/d/other.csv"].key, jobs["/d/other.csv"].decision) == ("k/other.csv", "overwrite")
+    conflict, other = jobs["/d/conflict.csv"], jobs["/d/other.csv"]
+    assert (conflict.key, conflict.decision) == ("k/conflict__2.csv", Decision.KEEP_BOTH)
+    assert (other.key, other.decision) == ("k/other.csv", Decision.OVERWRITE)
     assert jobs["/d/same.csv"].state is JobState.SKIPPED
     assert jobs["/d/same.csv"].error.startswith("already in S3")  # type: ignore[union-attr]
     assert jobs["/d/started.csv"].state is JobState.RUNNING

@@ -7,7 +7,6 @@ the watcher also runs the duplicate check (`WatchDuplicateCheck`) as its
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +16,9 @@ from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.runner import UploadRunner
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.store_run import store_executor
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from hma_gui.core.watch.folder_watcher import FolderWatcher, watch_folders_from_paths
 
 
@@ -49,10 +49,9 @@ class WatchSession:
         self.uploader = Uploader(
             client, UploadConfig.from_settings(self.settings), md5_cache=self.cache
         )
-        self.runner = UploadRunner(
-            self.store, self.uploader, concurrency=concurrency, batch_id=self.batch,
-            keep_running=True,
-        )  # fmt: skip
+        self.executor = store_executor(
+            self.store, self.uploader, concurrency=concurrency, batch_id=self.batch
+        )
         self.check: WatchDuplicateCheck | None = None
         if self.cache is not None:
             self.check = WatchDuplicateCheck(
@@ -62,20 +61,17 @@ class WatchSession:
         self.watcher = FolderWatcher(
             watch_folders_from_paths([folder], scope="mba"), self.settings, self.store,
             batch_id=self.batch, md5_cache=self.cache, prepare=self.check,
-            on_enqueued=lambda ids: self.runner.wake(), settle_seconds=settle,
+            on_enqueued=lambda ids: self.executor.wake(), settle_seconds=settle,
         )  # fmt: skip
-        self.thread = threading.Thread(target=self.runner.run, daemon=True)
 
     def __enter__(self) -> WatchSession:
         self.watcher.start()
-        self.thread.start()
+        self.executor.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.watcher.stop()
-        self.runner.cancel.cancel()
-        self.thread.join()
-        self.uploader.close()
+        self.executor.shutdown()  # closes the uploader
         if self.cache is not None:
             self.cache.close()
         self.store.close()

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings, load_settings
-from hma_gui.core.jobs.store import JobStore
-from hma_gui.core.s3.client import S3Client, make_s3_client
-from hma_gui.core.s3.sandbox import Sandbox, start_sandbox
+from hma_gui.core.jobs.store import JobStore, default_store_path
+
+if TYPE_CHECKING:  # loaded when first used: a local duplicate check needs no S3 (start-up)
+    from hma_gui.core.s3.client import S3Client
+    from hma_gui.core.s3.sandbox import Sandbox
 
 
 @dataclass
@@ -63,6 +64,8 @@ class CliContext:
         if self._settings is None:
             settings = load_settings()
             if self.sandboxed:
+                from hma_gui.core.s3.sandbox import start_sandbox
+
                 self._sandbox, settings = start_sandbox(settings)
                 self.notes.append(f"sandbox S3 endpoint: {self._sandbox.endpoint}")
             self._settings = settings
@@ -71,12 +74,13 @@ class CliContext:
     def store(self) -> JobStore:
         if self._store is None:
             self.settings()
-            folder = app_dirs.data_dir() / ("sandbox" if self.sandboxed else "")
-            self._store = JobStore(app_dirs.ensure_dir(folder) / "jobs.db")
+            self._store = JobStore(default_store_path(self.sandboxed))
         return self._store
 
     def s3(self) -> S3Client:
         if self._client is None:
+            from hma_gui.core.s3.client import make_s3_client
+
             self._client = make_s3_client(self.settings())
         return self._client
 

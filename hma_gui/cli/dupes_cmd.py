@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
+from hma_gui.cli.progress_line import TerminalLine
+from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.config.settings import DuplicatePolicy
 from hma_gui.core.duplicates.local import LocalDuplicateFinder, ScanIssue, pause_gc
 from hma_gui.core.duplicates.report import FORMATS, DuplicateReport, format_for
@@ -36,13 +37,18 @@ if TYPE_CHECKING:  # the S3 side is imported when used: every command loads this
     from hma_gui.core.jobs.store import NewJob
 
 POLICIES = get_args(DuplicatePolicy)
+DECIDING_POLICIES = tuple(p for p in POLICIES if p != "ask")
+# What a CLI user can do about files the desktop app left waiting for a decision.
+WAITING_HINT = (
+    "hma-ingest: {count} file(s) wait for a duplicate decision; decide them with "
+    "`hma-ingest resume --on-duplicate skip|overwrite|keep-both` (checked against S3 again), "
+    "or in the desktop app's duplicate review"
+)
 
 TABLE_LIMIT_WITH_REPORT = 20  # groups listed on the terminal when the full report goes to a file
 
 
 def register(commands: Any) -> None:
-    from hma_gui.cli.upload_cmd import add_selection_options  # upload_cmd imports this module
-
     check = commands.add_parser(
         "check-duplicates",
         help="find duplicate files, and with --check-s3 what is already in S3",
@@ -101,8 +107,6 @@ def add_duplicate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_check_duplicates(ctx: CliContext) -> int:
-    from hma_gui.cli.upload_cmd import plan_options
-
     args = ctx.args
     settings = ctx.settings()
     options = plan_options(ctx)
@@ -124,14 +128,14 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             progress.done()
         report = DuplicateReport(roots=list(args.paths), local=local)
         if args.check_s3:
-            from hma_gui.core.duplicates.check import check_jobs  # imports boto3: only here
+            from hma_gui.core.duplicates.screen import screen_jobs  # imports boto3: only here
             from hma_gui.core.jobs.plan import plan
 
             planned = plan(args.paths, settings, options)
-            review = check_jobs(
+            review = screen_jobs(
                 planned.jobs, settings=settings, client=ctx.s3(), cache=cache,
                 progress=progress, local=local,
-            )  # fmt: skip
+            ).review  # fmt: skip
             report.s3 = review.s3
             report.s3.issues.extend(
                 ScanIssue(j.source, f"not compared with S3: {j.error}") for j in planned.failed
@@ -186,8 +190,7 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     if not enabled or not planned.queued:
         return planned.jobs, ExitStatus.OK
     from hma_gui.cli.duplicate_prompt import TerminalDecider
-    from hma_gui.core.duplicates.check import check_jobs
-    from hma_gui.core.duplicates.decisions import decide
+    from hma_gui.core.duplicates.screen import screen_jobs
 
     policy = ctx.args.on_duplicate or settings.on_duplicate
     decider = None
@@ -205,9 +208,10 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     cache = open_hash_cache(ctx)
     progress = _TerminalProgress(ctx.stderr) if ctx.interactive else None
     try:
-        review = check_jobs(
-            planned.jobs, settings=settings, client=ctx.s3(), cache=cache, progress=progress
-        )
+        screened = screen_jobs(
+            planned.jobs, settings=settings, client=ctx.s3(), policy=policy, ask=decider,
+            cache=cache, progress=progress,
+        )  # fmt: skip
     except AuthError:
         raise  # bad credentials: every request would fail alike (exit 2)
     except UploadError as exc:  # S3 unreachable, bucket missing, listing denied
@@ -222,12 +226,36 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
             cache.close()
         if progress is not None:
             progress.done()
-    if not decide(review, policy, decider):
+    if screened.cancelled:
         ctx.err("hma-ingest: upload cancelled; nothing was uploaded")
         return None, ExitStatus.INTERRUPTED
-    _print_decisions(ctx, review)
-    status = ExitStatus.SOME_FAILED if review.unresolved() else ExitStatus.OK
-    return review.apply(planned.jobs), status
+    _print_decisions(ctx, screened.review)
+    status = ExitStatus.SOME_FAILED if screened.unresolved else ExitStatus.OK
+    return screened.jobs, status
+
+
+def decide_waiting(ctx: CliContext, policy: str) -> int:
+    """The files waiting for a decision go through the duplicate screen again, with `policy`."""
+    from hma_gui.core.duplicates.stored_decisions import recheck_waiting
+
+    store = ctx.store()
+    waiting = store.counters().waiting
+    cache = open_hash_cache(ctx)
+    try:
+        recheck_waiting(store, ctx.settings(), ctx.s3(), policy=policy, cache=cache)
+    except AuthError:
+        raise
+    except UploadError as exc:
+        ctx.err(
+            f"hma-ingest: the duplicate check failed: {exc}\n"
+            "hma-ingest: the files waiting for a duplicate decision still wait"
+        )
+        return ExitStatus.SOME_FAILED
+    finally:
+        if cache is not None:
+            cache.close()
+    ctx.err(f"{waiting} file(s) that waited for a duplicate decision checked again: {policy}")
+    return ExitStatus.OK
 
 
 def combine_status(*statuses: int) -> int:
@@ -241,9 +269,10 @@ def combine_status(*statuses: int) -> int:
 
 def _print_decisions(ctx: CliContext, review: DuplicateReview) -> None:
     from hma_gui.core.duplicates.s3_check import S3Class
+    from hma_gui.core.jobs.store import Decision
 
     outcome = review.resolve()
-    skipped = sum(1 for d in outcome if d.decision.value == "skip")
+    skipped = sum(1 for d in outcome if d.decision is Decision.SKIP)
     counts = review.s3.counts()
     requests = review.s3.requests
     ctx.err(
@@ -256,7 +285,7 @@ def _print_decisions(ctx: CliContext, review: DuplicateReview) -> None:
     for finding in review.unresolved():
         ctx.err(f"conflict: {finding.path} → {finding.uri}: {finding.detail} (not uploaded)")
     for decided in outcome:
-        if decided.decision.value in ("overwrite", "keep-both"):
+        if decided.decision in (Decision.OVERWRITE, Decision.KEEP_BOTH):
             ctx.err(f"{decided.decision.value}: {decided.path}: {decided.reason}")
 
 
@@ -296,25 +325,14 @@ def _terminal(ctx: CliContext) -> bool:
 
 
 class _TerminalProgress:
-    """``hashing 1,234/33,306`` redrawn on one stderr line (the core throttles calls)."""
+    """``hashing 1,234/33,306`` redrawn on one stderr line (`TerminalLine`)."""
 
     def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._last = 0.0
-        self._shown = False
+        self._line = TerminalLine(stream)
 
     def update(self, done: int, total: int | None, message: str = "") -> None:
-        now = time.monotonic()
-        if now - self._last < 0.2 and (total is None or done < total):
-            return
-        self._last = now
         count = f"{done:,}/{total:,}" if total is not None else ""
-        self._stream.write(f"\r{message} {count}\x1b[K")
-        self._stream.flush()
-        self._shown = True
+        self._line.show(f"{message} {count}", force=total is not None and done >= total)
 
     def done(self) -> None:
-        if self._shown:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
-            self._shown = False
+        self._line.end()

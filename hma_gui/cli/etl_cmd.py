@@ -12,26 +12,22 @@ loaded was rolled back).
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO, TypeVar
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.core.etl import (
+from hma_gui.cli.progress_line import TerminalLine
+from hma_gui.core.etl.database import (
     DatabaseError,
     DbConfig,
     EtlDatabase,
-    EtlOptions,
     EtlRunRecord,
-    FileResult,
-    FileStatus,
-    RunResult,
-    SourceObject,
-    open_database,
-    run_etl,
 )
+from hma_gui.core.etl.open_db import open_database
+from hma_gui.core.etl.pipeline import EtlOptions, run_etl
+from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.etl.schema import TABLES_BY_NAME
 
 T = TypeVar("T")
@@ -156,37 +152,25 @@ def _file_line(item: FileResult, width: int) -> str:
 
 
 class _ProgressLine:
-    """``[2/4] MemberData.csv  45%  120,000 rows`` on a terminal, redrawn at most 5x/s."""
+    """``[2/4] MemberData.csv  45%  120,000 rows`` on a terminal (`TerminalLine`)."""
 
     def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._lock = threading.Lock()
-        self._last = 0.0
+        self._line = TerminalLine(stream, PROGRESS_INTERVAL)
         self._prefix = ""
 
     def file_started(self, source: SourceObject, table: str | None, index: int, count: int) -> None:
         self._prefix = f"[{index + 1}/{count}] {source.name}"
-        self._draw(self._prefix, force=True)
+        self._line.show(self._prefix, force=True)
 
     def file_progress(self, source: SourceObject, bytes_done: int, rows_read: int) -> None:
         percent = 100 * bytes_done // source.size if source.size else 100
-        self._draw(f"{self._prefix}  {min(percent, 100):3d}%  {rows_read:,} rows")
+        self._line.show(f"{self._prefix}  {min(percent, 100):3d}%  {rows_read:,} rows")
 
     def file_finished(self, result: FileResult) -> None:
-        self._draw(f"{self._prefix}  {result.status.label}", force=True)
-
-    def _draw(self, text: str, force: bool = False) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if not force and now - self._last < PROGRESS_INTERVAL:
-                return
-            self._last = now
-            self._stream.write("\r" + text + "\x1b[K")
-            self._stream.flush()
+        self._line.show(f"{self._prefix}  {result.status.label}", force=True)
 
     def close(self) -> None:
-        self._stream.write("\r\x1b[K")
-        self._stream.flush()
+        self._line.end()
 
 
 # --------------------------------------------------------------------------- db

@@ -21,7 +21,7 @@ from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.core.errors import AuthError, ConfigError, HmaError
 from hma_gui.core.logging_setup import setup_logging
-from hma_gui.core.s3.sandbox import SANDBOX_SERVER_FLAG
+from hma_gui.core.s3.sandbox_server import SANDBOX_SERVER_FLAG
 
 logger = logging.getLogger(__name__)
 

@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 from typing import Any
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import (
+    DECIDING_POLICIES,
+    WAITING_HINT,
     add_duplicate_options,
     check_before_upload,
     combine_status,
+    decide_waiting,
     open_hash_cache,
 )
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.progress_line import ProgressLine
+from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.hashes.digests import Md5Cache
-from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
+from hma_gui.core.jobs.plan import Plan, plan
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.rate_meter import format_bytes, format_seconds
-from hma_gui.core.upload.runner import JobOutcome, RunReport, UploadRunner
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
-
-
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """--scope, --include, --exclude: shared by upload, check-duplicates and watch."""
-    parser.add_argument(
-        "--scope",
-        default=AUTO_SCOPE,
-        help="scope of the files (mba, policy, …) or 'auto' to read it from the folder names",
-    )
-    parser.add_argument(
-        "--include",
-        action="append",
-        metavar="EXT",
-        help="only these extensions (repeat or comma-separate: --include csv,pdf)",
-    )
-    parser.add_argument("--exclude", action="append", metavar="EXT", help="never these extensions")
+from hma_gui.core.upload.job_run import JobOutcome
+from hma_gui.core.upload.store_run import RunReport, run_to_end, store_executor
+from hma_gui.core.upload.uploader import Uploader
 
 
 def register(commands: Any) -> None:
@@ -59,6 +47,12 @@ def register(commands: Any) -> None:
     )
     resume.add_argument("--concurrency", type=int, metavar="N")
     resume.add_argument("--json", action="store_true")
+    resume.add_argument(
+        "--on-duplicate",
+        choices=DECIDING_POLICIES,
+        help="also decide the files waiting for a duplicate decision (left by the desktop "
+        "app's ask): they are checked again and skipped, overwritten or kept both",
+    )
     resume.set_defaults(handler=cmd_resume)
 
     retry = commands.add_parser("retry-failed", help="queue every failed job again and run them")
@@ -73,13 +67,6 @@ def register(commands: Any) -> None:
 
 
 # --------------------------------------------------------------------- upload
-
-
-def plan_options(ctx: CliContext) -> PlanOptions:
-    args = ctx.args
-    return PlanOptions.from_settings(
-        ctx.settings(), scope=args.scope, include=args.include, exclude=args.exclude
-    )
 
 
 def cmd_upload(ctx: CliContext) -> int:
@@ -147,7 +134,7 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
         return ExitStatus.ERROR
     md5_cache = open_hash_cache(ctx)
     uploader = make_uploader(ctx, md5_cache=md5_cache)
-    runner = UploadRunner(
+    executor = store_executor(
         store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=outcome_printer(ctx)
     )
     interrupted = False
@@ -159,14 +146,14 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
     try:
         if ctx.interactive:
             with ProgressLine(
-                ctx.stderr, lambda: (store.counters(batch_id), runner.progress.inflight_bytes())
+                ctx.stderr, lambda: (store.counters(batch_id), executor.progress.inflight_bytes())
             ):
-                report = runner.run()
+                report = run_to_end(executor, store, batch_id)
         else:
-            report = runner.run()
+            report = run_to_end(executor, store, batch_id)
     except KeyboardInterrupt:
         interrupted = True
-        report = RunReport(store.counters(batch_id), 0.0, "interrupted", True)
+        report = RunReport(store.counters(batch_id), 0.0, "interrupted", None, True)
     finally:
         gc.unfreeze()
         uploader.close()
@@ -176,13 +163,7 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
 
 
 def make_uploader(ctx: CliContext, *, md5_cache: Md5Cache | None = None) -> Uploader:
-    settings = ctx.settings()
-    return Uploader(
-        ctx.s3(),
-        UploadConfig.from_settings(settings),
-        md5_cache=md5_cache,
-        endpoint=settings.effective_endpoint(),
-    )
+    return Uploader.for_settings(ctx.settings(), ctx.s3(), md5_cache=md5_cache)
 
 
 def outcome_printer(ctx: CliContext, *, always: bool = False) -> Any:
@@ -219,6 +200,7 @@ def _summarize(
                 **_counters_dict(counters),
                 "seconds": round(report.seconds, 3),
                 "stopped": report.stop_reason,
+                "paused": report.paused_reason,
                 "interrupted": interrupted,
                 "filtered": discovery.stats.filtered if discovery else 0,
                 "jobs": [_job_dict(j) for j in jobs],
@@ -243,6 +225,8 @@ def _summarize(
         )
         if report.stop_reason and not interrupted:
             ctx.err(f"hma-ingest: stopped: {report.stop_reason}")
+        elif report.paused_reason and not interrupted:
+            ctx.err(f"hma-ingest: paused: {report.paused_reason}")
         if interrupted or left:
             ctx.err("hma-ingest: unfinished jobs are kept; run `hma-ingest resume` to finish them")
         if ctx.sandboxed:
@@ -270,6 +254,7 @@ def _counters_dict(counters: Counters) -> dict[str, int]:
         "uploaded": counters.done,
         "skipped": counters.skipped,
         "failed": counters.failed,
+        "waiting": counters.waiting,
         "queued": counters.queued,
         "running": counters.running,
         "needs_scope": counters.needs_scope,
@@ -298,23 +283,41 @@ def _job_dict(job: Job) -> dict[str, Any]:
 
 def cmd_resume(ctx: CliContext) -> int:
     store = ctx.store()
+    decided: int = ExitStatus.OK
+    if ctx.args.on_duplicate and store.has_waiting():
+        decided = decide_waiting(ctx, ctx.args.on_duplicate)
     orphans = store.recover_orphans()
     again = store.retry_failed(only_retryable=True)
+    abort_orphaned_multipart(ctx)
     queued = store.counters().queued
     if not ctx.json_output:
         ctx.out(
             f"resuming {queued} jobs ({orphans} interrupted, {again} failed on a temporary error)"
         )
-    return run_queue(ctx, batch_id=None)
+    return combine_status(run_queue(ctx, batch_id=None), decided)
 
 
 def cmd_retry_failed(ctx: CliContext) -> int:
     store = ctx.store()
     store.recover_orphans()
     again = store.retry_failed()
+    abort_orphaned_multipart(ctx)
     if not ctx.json_output:
         ctx.out(f"retrying {again} failed jobs")
     return run_queue(ctx, batch_id=None)
+
+
+def abort_orphaned_multipart(ctx: CliContext) -> None:
+    """Abort our multipart uploads no job will resume; a failure only delays that."""
+    store = ctx.store()
+    if not store.multipart.open_uploads():
+        return  # nothing of ours unfinished: no client, no request
+    from hma_gui.core.upload.orphans import abort_orphaned_uploads
+
+    try:
+        abort_orphaned_uploads(store, ctx.s3())
+    except Exception as exc:  # noqa: BLE001 - resume goes on; the next one tries again
+        ctx.err(f"hma-ingest: unfinished multipart uploads were not checked: {exc}")
 
 
 def cmd_status(ctx: CliContext) -> int:
@@ -324,7 +327,7 @@ def cmd_status(ctx: CliContext) -> int:
     limit = max(0, ctx.args.limit)
     lists = {
         state: store.jobs(state=state, limit=limit)
-        for state in (JobState.RUNNING, JobState.QUEUED, JobState.FAILED)
+        for state in (JobState.RUNNING, JobState.QUEUED, JobState.FAILED, JobState.WAITING)
     }
     if ctx.json_output:
         ctx.emit_json(
@@ -337,7 +340,8 @@ def cmd_status(ctx: CliContext) -> int:
         return ExitStatus.OK
     ctx.out(
         f"{counters.queued} queued, {counters.running} running, {counters.done} uploaded, "
-        f"{counters.skipped} skipped, {counters.failed} failed"
+        f"{counters.skipped} skipped, {counters.failed} failed, "
+        f"{counters.waiting} waiting for a duplicate decision"
         + (f", {counters.needs_scope} need a scope" if counters.needs_scope else "")
         + f" — {format_bytes(counters.bytes_done)} of {format_bytes(counters.bytes_total)}"
     )
@@ -346,6 +350,8 @@ def cmd_status(ctx: CliContext) -> int:
             target = job.uri or "(no target)"
             error = f": {job.error}" if job.error else ""
             ctx.out(f"  {state.value:8} {_short(job.source)} → {target}{error}")
+    if counters.waiting:
+        ctx.err(WAITING_HINT.format(count=counters.waiting))
     ctx.out(f"job store: {store.path}")
     return ExitStatus.OK
 

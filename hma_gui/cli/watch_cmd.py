@@ -20,12 +20,16 @@ from typing import Any
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import add_duplicate_options, open_hash_cache
 from hma_gui.cli.exit_status import ExitStatus
-from hma_gui.cli.upload_cmd import add_selection_options, make_uploader, outcome_printer
+from hma_gui.cli.selection import add_selection_options
+from hma_gui.cli.upload_cmd import make_uploader, outcome_printer
 from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore
-from hma_gui.core.upload.runner import UploadRunner
+from hma_gui.core.upload.executor import QueueMode
+from hma_gui.core.upload.store_run import store_executor
 from hma_gui.core.watch.folder_watcher import FolderWatcher, watch_folders_from_paths
+
+RETRY_PAUSED_SECONDS = 30.0
 
 
 def register(commands: Any) -> None:
@@ -52,6 +56,8 @@ def register(commands: Any) -> None:
 def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
     args = ctx.args
     settings = ctx.settings()
+    if args.follow_symlinks:
+        settings = settings.model_copy(update={"follow_symlinks": True})
     if args.paths:
         folders = watch_folders_from_paths(
             args.paths, scope=args.scope, include=args.include or [], exclude=args.exclude or []
@@ -76,12 +82,11 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
     md5_cache = open_hash_cache(ctx)
     uploader = make_uploader(ctx, md5_cache=md5_cache)
     check = _duplicate_check(ctx, store, md5_cache, batch)
-    runner = UploadRunner(
+    executor = store_executor(
         store,
         uploader,
         concurrency=args.concurrency or settings.concurrency,
         batch_id=batch,
-        keep_running=True,
         on_outcome=outcome_printer(ctx, always=True),
     )
 
@@ -92,7 +97,7 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
                 ctx.out(f"FAILED {job.source}: {job.error}")
             elif job is not None and job.state is JobState.SKIPPED:
                 ctx.out(f"skipped {job.source}: {job.error}")
-        runner.wake()
+        executor.wake()
 
     watcher = FolderWatcher(
         folders, settings, store, batch_id=batch, md5_cache=md5_cache, prepare=check,
@@ -100,7 +105,6 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
     )  # fmt: skip
     stop = stop or threading.Event()
     terminated = threading.Event()
-    worker = threading.Thread(target=runner.run, name="watch-uploads", daemon=True)
 
     def on_sigterm() -> None:
         terminated.set()
@@ -108,21 +112,22 @@ def cmd_watch(ctx: CliContext, *, stop: threading.Event | None = None) -> int:
 
     with _on_sigterm(on_sigterm):
         watcher.start()
-        worker.start()
+        executor.start()
         for path in watcher.folders:
             ctx.err(f"watching {path}")
         ctx.err("press Ctrl-C to stop")
         interrupted = False
         try:
+            since_pause = 0.0
             while not stop.wait(0.5):
-                pass
+                since_pause = since_pause + 0.5 if executor.mode is QueueMode.PAUSED else 0.0
+                if since_pause >= RETRY_PAUSED_SECONDS:  # a dead endpoint: try again now and then
+                    executor.resume()
         except KeyboardInterrupt:
             interrupted = True
         finally:
             watcher.stop()
-            runner.cancel.cancel("stopped")
-            worker.join()
-            uploader.close()
+            executor.shutdown(timeout=60)  # running uploads go back to the queue
             if md5_cache is not None:
                 md5_cache.close()
     counters = store.counters(batch)

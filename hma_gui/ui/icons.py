@@ -64,8 +64,10 @@ _STATE_GLYPH: dict[JobState, str] = {
     JobState.DONE: '<path d="M7.5 12.5l3 3 6-6.5" stroke="#fff" stroke-width="2.4"/>',
     JobState.FAILED: '<path d="M8.5 8.5l7 7M15.5 8.5l-7 7" stroke="#fff" stroke-width="2.4"/>',
     JobState.SKIPPED: '<path d="M8 12h8" stroke="#fff" stroke-width="2.4"/>',
-    JobState.NEEDS_SCOPE: '<path d="M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.3-1 .8-1 1.5v.4M12 16.6v.01"'
-    ' stroke="#fff" stroke-width="2.2"/>',
+    JobState.WAITING: '<path d="M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5v.7" stroke="#fff"'
+    ' stroke-width="2.2"/><circle cx="12" cy="17" r="1.2" fill="#fff"/>',
+    # a folder: the file waits for a scope folder to be chosen (not the waiting "?")
+    JobState.NEEDS_SCOPE: '<path d="M7 8.5h3.5l1.5 1.6h5v6.4H7z" stroke="#fff" stroke-width="2"/>',
 }
 
 

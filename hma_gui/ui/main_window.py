@@ -6,8 +6,8 @@ changes to the table and the counters on a timer.
 
 Where later features plug in:
 
-* ``self.tabs`` — the Uploads and Log tabs; a Duplicates tab goes at index 1
-  (`add_tab`), the ETL tab is after it (`_build_etl`);
+* ``self.tabs`` — the Uploads and Log tabs; the Duplicates tab goes at index 1
+  (`duplicates_tab.install`), the ETL tab is after it (`_build_etl`);
 * ``self.header_actions`` — buttons in the header (the Run ETL button);
 * ``self.counters.add_tile`` — more counters (duplicates); the queue's buttons are
   ``self.queue_controls``;
@@ -40,9 +40,11 @@ from PySide6.QtWidgets import (
 
 from hma_gui import APP_NAME
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.etl import EtlOptions, RunResult
+from hma_gui.core.etl.pipeline import EtlOptions
+from hma_gui.core.etl.results import RunResult
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.ui import icons
+from hma_gui.ui.duplicates import tab as duplicates_tab
 from hma_gui.ui.duplicates.flow import DuplicateFlow
 from hma_gui.ui.etl.model import summarize
 from hma_gui.ui.etl.panel import EtlPanel
@@ -52,10 +54,9 @@ from hma_gui.ui.queue.controls import QueueControls
 from hma_gui.ui.queue.counters_panel import CountersPanel
 from hma_gui.ui.queue.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
 from hma_gui.ui.queue.intake import IntakeSummary
-from hma_gui.ui.queue.job_actions import JobActions
-from hma_gui.ui.queue.job_model import JobTableModel
-from hma_gui.ui.queue.job_table import JobTable
-from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.queue.last_session import deal_with_last_session
+from hma_gui.ui.queue.live_feed import FeedSnapshot
+from hma_gui.ui.queue.queue_view import QueueView
 from hma_gui.ui.queue.resume_gate import ResumeGate
 from hma_gui.ui.queue.scope_choice import needs_scope_message
 from hma_gui.ui.queue.upload_queue import QueueMode
@@ -86,13 +87,18 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(320, 240)  # below the content's size the scroll area scrolls
 
-        self.model = JobTableModel(self)
-        self.job_actions = JobActions(session.store, session.pools)
-        self.feed = LiveFeed(session.store, session.progress, session.pools.feed, self)
+        self.queue_view = QueueView(session, start_queue=lambda: self.start_queue(), parent=self)
+        self.model = self.queue_view.model
+        self.job_actions = self.queue_view.job_actions
+        self.feed = self.queue_view.feed
+        self.table = self.queue_view.table
         self.last_snapshot: FeedSnapshot | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.tray = Tray(icons.app_icon(), self)
         self.gc_governor = GcGovernor(self._busy_for_gc)
+        self._gc_timer = QTimer(self)
+        self._gc_timer.setInterval(IDLE_CHECK_MS)
+        self._gc_timer.timeout.connect(self.gc_governor.tick)
 
         central = window_state.scrolling_central(self)
         layout = QVBoxLayout(central)
@@ -122,19 +128,28 @@ class MainWindow(QMainWindow):
         self.queue_controls = QueueControls(
             session.queue, self.counters, self.banner, self, self.resume_gate
         )
+        self.queue_controls.show_bwlimit(int(session.settings.bwlimit))
         self.endpoint_banners = EndpointBanners(
             session, self.banner, self.resume_gate, self.job_actions, self.start_queue, self
         )
         layout.addWidget(self.counters)
 
-        self.table = JobTable(self.model, self.job_actions, settings=lambda: session.settings)
         self.log_panel = LogPanel(log_handler or MemoryLogHandler())
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.table, icons.icon("list"), "Uploads")
         self.tabs.addTab(self.log_panel, icons.icon("log"), "Log")
-        self.watch_service = WatchService(session.store, self)
+        self.duplicates = DuplicateFlow(
+            session, self.banner, start_queue=self.start_queue, parent=self
+        )  # the check of drops and watched folders, the review
+        self.watch_service = WatchService(
+            session.store,
+            self,
+            check=self.duplicates.watch_connection,
+            cache=session.hash_cache,
+            update_settings=session.update_settings,
+        )
         self.watch_panel = WatchPanel(self.watch_service, sorted(session.settings.scopes))
         self.tabs.insertTab(
             self.tabs.indexOf(self.log_panel),
@@ -143,7 +158,7 @@ class MainWindow(QMainWindow):
             "Watched folders",
         )
         self._build_etl()
-        self.duplicates = DuplicateFlow(self)  # the Duplicates tab and tiles, the check of drops
+        duplicates_tab.install(self.tabs, 1, self.counters, self.duplicates)
         layout.addWidget(self.tabs, 1)
 
         self.scan_label = QLabel()
@@ -177,6 +192,7 @@ class MainWindow(QMainWindow):
                 retry_failed=self.job_actions.retry_failed,
                 clear_finished=self.job_actions.clear_finished,
                 clear_queue=self.table.clear_queue,
+                review_duplicates=self.duplicates.open_review,
                 run_etl=self.run_etl,
                 find=self._focus_search,
             ),
@@ -226,18 +242,18 @@ class MainWindow(QMainWindow):
         session, queue, intake = self.session, self.session.queue, self.session.intake
         self.drop_zone.paths_dropped.connect(self.add_paths)
         self.feed.snapshot.connect(self._on_snapshot)
-        intake.enqueued.connect(lambda _n: queue.kick())
         intake.busy_changed.connect(self._on_scan_busy)
         intake.progress.connect(self._on_scan_progress)
         intake.finished.connect(self._on_scan_finished)
-        self.job_actions.queued_again.connect(lambda _n: self.start_queue())
-        self.job_actions.removed.connect(lambda _n: self.feed.reload())
         queue.mode_changed.connect(lambda mode: self.tray.set_paused(mode is QueueMode.PAUSED))
         session.ready.connect(self._on_ready)
         session.start_failed.connect(self._on_start_failed)
         session.settings_changed.connect(self._on_settings_changed)
         self.log_panel.problems.connect(self._show_problem_count)
         self.watch_service.enqueued.connect(self._on_watch_enqueued)
+        self.watch_service.reviewed.connect(self.duplicates.add_findings)
+        self.duplicates.status.connect(self.statusBar().showMessage)
+        self.duplicates.scan_status.connect(self.scan_label.setText)
         self.watch_panel.settings_changed.connect(self._watch_list_saved)
         self.watch_panel.problem.connect(
             lambda message: self.banner.show_message("error", message, topic="watch")
@@ -250,36 +266,14 @@ class MainWindow(QMainWindow):
         """After `show()`: connect, start the feed, and deal with last time's jobs."""
         self.feed.start()
         self.gc_governor.install()
-        self._gc_timer = QTimer(self)
-        self._gc_timer.setInterval(IDLE_CHECK_MS)
-        self._gc_timer.timeout.connect(self.gc_governor.tick)
         self._gc_timer.start()
         self.session.start()
         self.watch_service.apply(self.session.settings)
         if self.session.sandboxed and not self.session.is_ready:
             self.banner.show_message("info", "Starting the sandbox S3 endpoint…", topic="connect")
-        counters = self.session.store.counters()
-        pending = counters.pending
-        policy = self.session.settings.resume_on_start
-        if not pending or policy == "resume":
-            if pending:
-                self.statusBar().showMessage(f"Resuming {pending:,} unfinished uploads", 8000)
-            self.session.queue.start()
-        elif policy == "ask":
-            self.banner.show_message(
-                "info",
-                f"{pending:,} uploads from last time are not finished.",
-                [("Resume", self.start_queue), ("Not now", lambda: None)],
-                topic="resume",
-            )
-        else:
-            self.banner.show_message(
-                "info",
-                f"{pending:,} unfinished uploads are kept in the queue. "
-                "Press Start to upload them.",
-                [("Start", self.start_queue)],
-                topic="resume",
-            )
+        deal_with_last_session(
+            self.session, self.banner, self.start_queue, self.statusBar().showMessage
+        )
 
     # ------------------------------------------------------------- actions
 
@@ -287,7 +281,7 @@ class MainWindow(QMainWindow):
         """Scan `paths` in the background and queue what they hold."""
         settings = self.session.settings
         options = self.options.plan_options(settings)
-        self.session.intake.submit(list(paths), settings, options)
+        self.session.intake.submit(list(paths), settings, options, self.duplicates.checker)
         if self.session.queue.mode is QueueMode.STOPPED:
             self.start_queue()
 
@@ -302,11 +296,8 @@ class MainWindow(QMainWindow):
         else:
             self.session.queue.kick()
 
-    def _watch_list_saved(self, settings: Settings) -> None:
-        folders = settings.watch_folders
-        session = self.session
-        session.base_settings = session.base_settings.model_copy(update={"watch_folders": folders})
-        session.settings = session.settings.model_copy(update={"watch_folders": folders})
+    def _watch_list_saved(self, _settings: Settings) -> None:
+        # the session has the new list already (WatchService saves through update_settings)
         self.statusBar().showMessage("Watched folders saved", 5000)
 
     def start_queue(self) -> None:
@@ -334,13 +325,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- feedback
 
     def _on_snapshot(self, snapshot: FeedSnapshot) -> None:
+        """What the window adds to the queue view's own handling of a snapshot."""
         self.last_snapshot = snapshot
-        if snapshot.full:
-            self.model.reset_jobs(snapshot.changed)
-        else:
-            self.model.queue_changes(snapshot.changed)
-            self.model.maybe_resort()
-        self.model.set_inflight(snapshot.inflight)
         self.counters.show_snapshot(snapshot)
         self.tray.observe(snapshot.counters)
         self.table.show_counts(snapshot.counters)
@@ -415,6 +401,11 @@ class MainWindow(QMainWindow):
     def keeps_running_in_tray(self) -> bool:
         return bool(self.session.settings.keep_in_tray and self.tray.available)
 
+    def _stop_gc_governor(self) -> None:
+        """The governor's callback is process-wide: a closed window must not leave it behind."""
+        self._gc_timer.stop()
+        self.gc_governor.uninstall()
+
     def show_from_tray(self) -> None:
         self.showNormal()
         self.raise_()
@@ -441,5 +432,6 @@ class MainWindow(QMainWindow):
             self.etl.shutdown()
             self.feed.stop()
             self.log_panel.stop()
+            self._stop_gc_governor()
             self.session.close()
         event.accept()

@@ -9,20 +9,22 @@ uploads can start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import Settings
+from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
-from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.progress import ByteProgress
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings, start_sandbox
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.orphans import abort_orphaned_uploads
+from hma_gui.core.upload.uploader import Uploader
 from hma_gui.ui.queue.intake import Intake
 from hma_gui.ui.queue.upload_queue import UploadQueue
 from hma_gui.ui.tasks import Pools, run_task
@@ -31,12 +33,8 @@ logger = logging.getLogger(__name__)
 
 # Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
 SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
-
-
-def store_path(sandboxed: bool) -> Path:
-    """The job store: the sandbox keeps its own, as the CLI's ``--sandbox`` does."""
-    folder = app_dirs.data_dir() / "sandbox" if sandboxed else app_dirs.data_dir()
-    return app_dirs.ensure_dir(folder) / "jobs.db"
+# Writes values into the settings file (`save_settings`); raises ConfigError.
+SettingsSaver = Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,8 @@ class Session(QObject):
         *,
         sandbox: bool = False,
         sandbox_starter: SandboxStarter = start_sandbox,
-        store_file: Path | None = None,  # default: `store_path()`; the self-test keeps its own
+        store_file: Path | None = None,  # default_store_path(); the self-test keeps its own
+        settings_saver: SettingsSaver = save_settings,
     ) -> None:
         super().__init__()
         self.base_settings = base_settings
@@ -75,13 +74,14 @@ class Session(QObject):
         self.settings = base_settings
         self.sandbox: Sandbox | None = None
         self._sandbox_starter = sandbox_starter
+        self._save_settings = settings_saver
         self._sandbox_endpoint = ""
         self._started_sandboxes: list[Sandbox] = []
-        self.store = JobStore(store_file or store_path(self.sandboxed))
+        self.store = JobStore(store_file or default_store_path(self.sandboxed))
         self.hash_cache = _open_hash_cache()  # the duplicate check's MD5s, reused by uploads
         self.progress = ByteProgress()
-        self.pools = Pools(base_settings.concurrency)
-        self.queue = UploadQueue(self.store, self.progress, self.pools.uploads)
+        self.pools = Pools()
+        self.queue = UploadQueue(self.store, self.progress, base_settings.concurrency)
         self.intake = Intake(self.store, self.pools.scan)
         self.recovered = self.store.recover_orphans()
         self._closed = False
@@ -107,20 +107,20 @@ class Session(QObject):
         """Start the sandbox (if any) and build the uploader, in the background."""
         base = self.base_settings
         if self.sandboxed:
-            starter, cache = self._sandbox_starter, self.hash_cache
+            starter, cache, store = self._sandbox_starter, self.hash_cache, self.store
             started = self._started_sandboxes
 
             def start_sandbox() -> tuple[Sandbox, Settings, Uploader]:
-                result = _start_sandbox(starter, base, cache)
+                result = _start_sandbox(starter, base, cache, store)
                 started.append(result[0])  # close() stops it even if _sandbox_up never runs
                 return result
 
             run_task(self.pools.store, start_sandbox, self._sandbox_up, self._fail)
         else:
-            cache = self.hash_cache
+            cache, store = self.hash_cache, self.store
             run_task(
                 self.pools.store,
-                lambda: _build_uploader(base, cache),
+                lambda: _build_uploader(base, cache, store),
                 self._uploader_built,
                 self._fail,
             )
@@ -177,6 +177,19 @@ class Session(QObject):
 
         run_task(self.pools.store, build, self._uploader_built, self._fail)
 
+    def update_settings(self, values: dict[str, Any], *, replace: Sequence[str] = ()) -> Settings:
+        """Save a few values (a watch list, a duplicate policy) and apply them: one path.
+
+        The settings file is written first (a `ConfigError` leaves everything as it
+        was); then this session's settings change and `settings_changed` tells everyone.
+        Values that need a new S3 client go through `apply_settings` instead.
+        """
+        self._save_settings(values, replace=list(replace))
+        self.base_settings = self.base_settings.model_copy(update=values)
+        self.settings = self.settings.model_copy(update=values)
+        self.settings_changed.emit(self.settings)
+        return self.settings
+
     # ------------------------------------------------------------- close
 
     def close(self, timeout_ms: int = 30_000) -> None:
@@ -208,22 +221,28 @@ def _open_hash_cache() -> HashCache | None:
         return None
 
 
-def _build_uploader(settings: Settings, cache: HashCache | None = None) -> Uploader:
+def _build_uploader(
+    settings: Settings, cache: HashCache | None = None, store: JobStore | None = None
+) -> Uploader:
+    """The uploader; with `store`, first abort our multipart uploads nobody will resume."""
     client = make_s3_client(settings)
-    return Uploader(
-        client,
-        UploadConfig.from_settings(settings),
-        md5_cache=cache,
-        endpoint=settings.effective_endpoint(),
-    )
+    if store is not None and store.multipart.open_uploads():
+        try:
+            abort_orphaned_uploads(store, client)
+        except Exception as exc:  # noqa: BLE001 - uploads can start; the next start tries again
+            logger.warning("unfinished multipart uploads were not checked: %s", exc)
+    return Uploader.for_settings(settings, client, md5_cache=cache)
 
 
 def _start_sandbox(
-    starter: SandboxStarter, settings: Settings, cache: HashCache | None = None
+    starter: SandboxStarter,
+    settings: Settings,
+    cache: HashCache | None = None,
+    store: JobStore | None = None,
 ) -> tuple[Sandbox, Settings, Uploader]:
     sandbox, sandboxed = starter(settings)
     try:
-        return sandbox, sandboxed, _build_uploader(sandboxed, cache)
+        return sandbox, sandboxed, _build_uploader(sandboxed, cache, store)
     except BaseException:
         sandbox.stop()
         raise

@@ -2,8 +2,8 @@
 
 `fn` runs in a `QRunnable` on the given pool; its result (or exception) comes
 back to the main thread through a small `QObject` by queued connection, so a
-callback may touch widgets. Pools are kept by contention (`Pools`): uploads,
-scanning, the live feed, quick store writes and the ETL never wait for each other.
+callback may touch widgets. Pools are kept by contention (`Pools`): scanning,
+the live feed, quick store writes and the ETL never wait for each other.
 """
 
 from __future__ import annotations
@@ -107,17 +107,19 @@ def lower_thread_priority() -> None:
 
 
 class Pools:
-    """The app's thread pools, one per kind of contention."""
+    """The app's thread pools, one per kind of contention.
 
-    def __init__(self, upload_threads: int) -> None:
-        self.uploads = _pool("upload", upload_threads)
+    Uploads run on the core executor's own threads (`UploadQueue`), sized by settings.
+    """
+
+    def __init__(self) -> None:
         self.scan = _pool("scan", 1)  # discovery; one walk at a time keeps the disk calm
         self.feed = _pool("feed", 1)  # reads the job store for the live view
         self.store = _pool("store", 1)  # user actions that write the job store, in order
         self.etl = _pool("etl", 1)  # ETL runs and history reads: one at a time per database
 
     def all(self) -> tuple[QThreadPool, ...]:
-        return (self.uploads, self.scan, self.feed, self.store, self.etl)
+        return (self.scan, self.feed, self.store, self.etl)
 
     def wait(self, msecs: int) -> bool:
         return all(pool.waitForDone(msecs) for pool in self.all())

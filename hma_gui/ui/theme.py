@@ -26,6 +26,7 @@ SUCCESS = "#16a34a"
 DANGER = "#dc2626"
 WARNING = "#d97706"
 NEUTRAL = "#64748b"
+TO_DECIDE = "#db2777"  # files waiting for a duplicate decision (state, tile, tab)
 
 STATE_COLORS: dict[JobState, str] = {
     JobState.QUEUED: NEUTRAL,
@@ -33,6 +34,7 @@ STATE_COLORS: dict[JobState, str] = {
     JobState.DONE: SUCCESS,
     JobState.FAILED: DANGER,
     JobState.SKIPPED: WARNING,
+    JobState.WAITING: TO_DECIDE,
     JobState.NEEDS_SCOPE: WARNING,
 }
 
@@ -42,8 +44,12 @@ STATE_LABELS: dict[JobState, str] = {
     JobState.DONE: "Uploaded",
     JobState.FAILED: "Failed",
     JobState.SKIPPED: "Skipped",
+    JobState.WAITING: "To decide",
     JobState.NEEDS_SCOPE: "Needs a scope",
 }
+
+# The message of a waiting job (the store keeps the state, not words).
+WAITING_MESSAGE = "waiting for your duplicate decision (Duplicates tab: Review duplicates…)"
 
 
 def palette() -> QPalette:

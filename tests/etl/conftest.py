@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import DbConfig, EtlDatabase, open_database
+from hma_gui.core.etl.database import DbConfig, EtlDatabase
+from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.schema import TABLES
 from tests.conftest import S3Env, require_tool
 from tests.mariadb_server import MariaDbServer

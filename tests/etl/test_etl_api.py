@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import (
-    DatabaseError,
-    DbErrorKind,
-    EtlOptions,
-    EtlRunner,
-    FileResult,
-    FileStatus,
-    SourceObject,
-    TaskProgressAdapter,
-    run_etl,
-)
+from hma_gui.core.etl.database import DatabaseError, DbErrorKind
+from hma_gui.core.etl.pipeline import EtlOptions, EtlRunner, run_etl
+from hma_gui.core.etl.results import FileResult, FileStatus, TaskProgressAdapter
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
 from tests.conftest import S3Env
@@ -163,3 +156,24 @@ def test_one_run_at_a_time(s3_env: S3Env, target: Target) -> None:
         holder.close()
 
     assert run_etl(load_settings()).ok
+
+
+def test_a_planned_run_lists_s3_once(s3_env: S3Env, target: Target) -> None:
+    """The window plans (and shows the plan) first, then runs it: one listing, not two."""
+    upload_sample(s3_env)
+    settings = load_settings()
+    client = make_s3_client(settings)
+    listings: list[str] = []
+    client.meta.events.register(
+        "before-call.s3.ListObjectsV2", lambda **kwargs: listings.append("list")
+    )
+    scope = settings.scope("mba")
+    database = target.open()
+    try:
+        runner = EtlRunner(client, database, bucket=scope.bucket, prefix=scope.prefix)
+        planned = runner.plan()
+        result = run_etl(settings, client=client, database=database, planned=planned)
+    finally:
+        database.close()
+    assert result.ok and len(result.files) == 4
+    assert listings == ["list"]

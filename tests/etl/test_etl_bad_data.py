@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import EtlOptions, EtlRunner, FileStatus, RunResult, run_etl
+from hma_gui.core.etl.pipeline import EtlOptions, EtlRunner, run_etl
+from hma_gui.core.etl.results import FileStatus, RunResult
 from hma_gui.core.s3.client import make_s3_client
 from tests.conftest import S3Env
 from tests.etl.conftest import Target, upload_csv

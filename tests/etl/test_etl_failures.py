@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import EtlOptions, FileResult, FileStatus, SourceObject, run_etl
+from hma_gui.core.etl.pipeline import EtlOptions, run_etl
+from hma_gui.core.etl.results import FileResult, FileStatus
+from hma_gui.core.etl.s3_source import SourceObject
 from tests.conftest import S3Env
 from tests.etl.conftest import Target, upload_csv
 from tests.mariadb_server import MariaDbServer
@@ -210,7 +212,7 @@ def test_server_killed_mid_file(s3_env: S3Env, private_mariadb: MariaDbServer) -
 
 DRIVER = """
 import os, signal, sys
-from hma_gui.core.etl import run_etl
+from hma_gui.core.etl.pipeline import run_etl
 from hma_gui.core.config.settings import load_settings
 
 class Crash:

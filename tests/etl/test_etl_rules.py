@@ -14,11 +14,10 @@ import pytest
 
 from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import ConfigError
-from hma_gui.core.etl import DbConfig, DbErrorKind
 from hma_gui.core.etl.audit import PendingAudit
 from hma_gui.core.etl.coercion import BadValue, converter
 from hma_gui.core.etl.csv_reader import read_batches
-from hma_gui.core.etl.database import AuditFinish
+from hma_gui.core.etl.database import AuditFinish, DbConfig, DbErrorKind
 from hma_gui.core.etl.ddl import create_all
 from hma_gui.core.etl.mysql_connection import translate
 from hma_gui.core.etl.parent_keys import ParentKeys

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import FileStatus, run_etl
+from hma_gui.core.etl.pipeline import run_etl
+from hma_gui.core.etl.results import FileStatus
 from tests.conftest import S3Env
 from tests.etl.conftest import Target, upload_csv
 

@@ -7,9 +7,11 @@ import json
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import EtlOptions, FileStatus, run_etl
+from hma_gui.core.etl.pipeline import EtlOptions, run_etl
+from hma_gui.core.etl.results import FileStatus
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from tests.conftest import S3Env
 from tests.etl.conftest import REPO, SAMPLE_CSV, Target, upload_csv
 

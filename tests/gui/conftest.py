@@ -1,7 +1,8 @@
 """Fixtures for the desktop app's tests: real widgets offscreen, real S3 over HTTP.
 
-`harness` builds the queue without the window (a `Session`, the live feed and
-the jobs table); only the end-to-end tests build a `MainWindow` (`open_window`).
+`harness` builds the queue without the window: a `Session` and the `QueueView`
+(the live feed and the jobs table) wired as the window wires them; only the
+end-to-end tests build a `MainWindow` (`open_window`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from hma_gui.core.config.settings import load_settings
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.logging_setup import MemoryLogHandler
 from hma_gui.ui.main_window import MainWindow
-from hma_gui.ui.queue.job_actions import JobActions
 from hma_gui.ui.queue.job_model import JobTableModel
 from hma_gui.ui.queue.job_table import JobTable
 from hma_gui.ui.queue.live_feed import FeedSnapshot, LiveFeed
+from hma_gui.ui.queue.queue_view import QueueView
 from hma_gui.ui.session import Session
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -104,25 +105,11 @@ def harness_factory(qtbot: QtBot) -> Iterator[Callable[..., Harness]]:
 
     def build(start: bool = True, **settings: Any) -> Harness:
         session = Session(load_settings(**settings))
-        model = JobTableModel()
-        feed = LiveFeed(session.store, session.progress, session.pools.feed, interval_ms=100)
-        table = JobTable(model, JobActions(session.store, session.pools))
-        qtbot.addWidget(table)
-        harness = Harness(session, feed, model, table, qtbot)
-
-        def on_snapshot(snapshot: FeedSnapshot) -> None:
-            harness.snapshots.append(snapshot)
-            if snapshot.full:
-                model.reset_jobs(snapshot.changed)
-            else:
-                model.queue_changes(snapshot.changed)
-            model.set_inflight(snapshot.inflight)
-
-        feed.snapshot.connect(on_snapshot)
-        session.intake.enqueued.connect(lambda _n: session.queue.kick())
-        table.job_actions.queued_again.connect(lambda _n: session.queue.start())
-        table.job_actions.removed.connect(lambda _n: feed.reload())
-        feed.start()
+        view = QueueView(session, interval_ms=100)  # the window's own wiring
+        qtbot.addWidget(view.table)
+        harness = Harness(session, view.feed, view.model, view.table, qtbot)
+        view.feed.snapshot.connect(harness.snapshots.append)
+        view.feed.start()
         if start:
             session.start()
         built.append(harness)

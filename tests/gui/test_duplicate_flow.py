@@ -9,12 +9,11 @@ from pytestqt.qtbot import QtBot
 
 from hma_gui.core.config.settings import WatchFolderSettings, load_settings
 from hma_gui.core.duplicates.decisions import Decision
-from hma_gui.core.duplicates.stored_decisions import WAITING_REASON
-from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
 from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.ui.duplicates.models import FindingColumn
 from hma_gui.ui.duplicates.review_dialog import DuplicateReviewDialog
+from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.watch.service import WatchService
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
@@ -30,6 +29,17 @@ def write(folder: Path, files: dict[str, bytes]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return folder / "mba"
+
+
+def decide_later(qtbot: QtBot, window: MainWindow, folder: Path) -> list[DuplicateReviewDialog]:
+    """Drop `folder` (the window asks) and answer its review with "Decide later"."""
+    dialogs: list[DuplicateReviewDialog] = []
+    window.duplicates.dialog_opened.connect(dialogs.append)
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    window.add_paths([folder])
+    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
+    dialogs[0].later_button.click()
+    return dialogs
 
 
 def test_a_copy_dropped_while_its_original_uploads_is_skipped(
@@ -64,12 +74,7 @@ def test_a_decision_left_open_comes_back_at_the_next_start(
     client.put_object(Bucket=bucket, Key="mba/csv/report.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
     folder = write(tmp_path / "drop", {"report.csv": b"mine\n", "new.csv": b"new\n"})
     first = open_window(on_duplicate="ask")
-    dialogs: list[DuplicateReviewDialog] = []
-    first.duplicates.dialog_opened.connect(dialogs.append)
-    qtbot.waitUntil(lambda: first.session.is_ready, timeout=WAIT_MS)
-    first.add_paths([folder])
-    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
-    dialogs[0].later_button.click()  # decide later… and close the app
+    dialogs = decide_later(qtbot, first, folder)  # … and close the app
     qtbot.waitUntil(lambda: "mba/csv/new.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
     first.quit()
 
@@ -93,7 +98,7 @@ def test_a_decision_left_open_comes_back_at_the_next_start(
     assert s3_env.read(bucket, "mba/csv/report__2.csv") == b"mine\n"
     assert s3_env.read(bucket, "mba/csv/report.csv") == b"theirs\n"
     [job] = [j for j in second.session.store.jobs() if j.source.endswith("report.csv")]
-    assert (job.key, job.decision) == ("mba/csv/report__2.csv", "keep-both")
+    assert (job.key, job.decision) == ("mba/csv/report__2.csv", Decision.KEEP_BOTH)
 
 
 def test_when_s3_is_down_at_start_the_waiting_files_say_so_and_check_again(
@@ -103,12 +108,7 @@ def test_when_s3_is_down_at_start_the_waiting_files_say_so_and_check_again(
     s3_env.client.put_object(Bucket=bucket, Key="mba/csv/report.csv", Body=b"theirs\n")  # type: ignore[attr-defined]
     folder = write(tmp_path / "drop", {"report.csv": b"mine\n"})
     first = open_window(on_duplicate="ask")
-    dialogs: list[DuplicateReviewDialog] = []
-    first.duplicates.dialog_opened.connect(dialogs.append)
-    qtbot.waitUntil(lambda: first.session.is_ready, timeout=WAIT_MS)
-    first.add_paths([folder])
-    qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=WAIT_MS)
-    dialogs[0].later_button.click()
+    decide_later(qtbot, first, folder)
     first.quit()
 
     proxy.down()
@@ -120,7 +120,7 @@ def test_when_s3_is_down_at_start_the_waiting_files_say_so_and_check_again(
         "cannot reach"
     )
     [job] = second.session.store.jobs()
-    assert (job.state, job.error) == (JobState.SKIPPED, WAITING_REASON)  # nothing lost
+    assert (job.state, job.error) == (JobState.WAITING, None)  # nothing lost
     proxy.up()
     next(b for b in banner.buttons if b.text() == "Check again").click()
     qtbot.waitUntil(lambda: "from last time waits" in banner.message.text(), timeout=WAIT_MS)
@@ -155,11 +155,12 @@ def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
     assert dialog.isVisible() and not dialog.isModal()
     # The new file does not wait for the review; the others wait as skipped jobs.
     qtbot.waitUntil(lambda: "mba/csv/new.csv" in s3_env.keys(bucket), timeout=WAIT_MS)
-    waiting = window.session.store.jobs(state=JobState.SKIPPED)
+    waiting = window.session.store.jobs(state=JobState.WAITING)
     assert sorted(Path(j.source).name for j in waiting) == [
         "conflict.csv", "same.csv", "twin-a.csv", "twin-b.csv",
     ]  # fmt: skip
-    assert {j.error for j in waiting} == {WAITING_REASON}
+    assert {j.error for j in waiting} == {None}
+    assert window.session.store.counters().skipped == 0
     assert window.counters.tiles["to_decide"].value.text() == "4"
     assert window.tabs.tabText(1) == "Duplicates  (4)"
 
@@ -191,10 +192,10 @@ def test_a_drop_with_ask_opens_the_review_and_its_decisions_are_uploaded(
     assert s3_env.read(bucket, "mba/csv/conflict.csv") == b"theirs\n"
     assert s3_env.read(bucket, "mba/csv/conflict__2.csv") == b"mine, longer\n"
     jobs = {Path(j.source).name: j for j in window.session.store.jobs()}
-    assert jobs["conflict.csv"].decision == "keep-both"
+    assert jobs["conflict.csv"].decision is Decision.KEEP_BOTH
     assert jobs["same.csv"].error.startswith("already in S3")  # type: ignore[union-attr]
     assert jobs["twin-b.csv"].error.startswith("same content as")  # type: ignore[union-attr]
-    assert jobs["same-again.csv"].error == WAITING_REASON
+    assert jobs["same-again.csv"].state is JobState.WAITING
     qtbot.waitUntil(lambda: window.counters.tiles["duplicates"].value.text() == "2")
     assert window.counters.tiles["to_decide"].value.text() == "1"  # same-again.csv
     panel = flow.panel
@@ -261,13 +262,12 @@ def test_a_watched_folder_skips_a_file_already_in_s3(
     )
     client = make_s3_client(settings)
     with JobStore(tmp_path / "jobs.db") as store:
-        service = WatchService(store)
+        service = WatchService(store, check=lambda: (settings, client))
         reviews: list[object] = []
-        service.prepare = WatchDuplicateCheck(
-            store, lambda: (settings, client), on_review=lambda r, _j: reviews.append(r)
-        )
+        service.reviewed.connect(reviews.append)
         with qtbot.waitSignal(service.enqueued, timeout=WAIT_MS) as blocker:
             service.apply(settings)
+        qtbot.waitUntil(lambda: len(reviews) == 1, timeout=WAIT_MS)
         service.stop()
         jobs = {Path(j.source).name: j for j in store.jobs()}
     assert blocker.args == [2]

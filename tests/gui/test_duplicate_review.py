@@ -23,8 +23,9 @@ from hma_gui.core.duplicates.summary import Findings, FindingsState
 from hma_gui.core.jobs.plan import Plan, PlanOptions, plan
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.core.upload.runner import UploadRunner
-from hma_gui.core.upload.uploader import UploadConfig, Uploader
+from hma_gui.core.upload.store_run import upload_queued
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
 from hma_gui.ui.duplicates.groups_model import GroupColumn
 from hma_gui.ui.duplicates.models import FindingColumn
 from hma_gui.ui.duplicates.panel import DuplicatesPanel
@@ -188,7 +189,7 @@ def test_changed_decisions_change_what_lands_in_s3(
     with JobStore(tmp_path / "jobs.db") as store:
         store.enqueue(jobs)
         uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
-        report = UploadRunner(store, uploader, concurrency=2).run()
+        report = upload_queued(store, uploader, concurrency=2)
         uploader.close()
         skipped = {Path(j.source).name: j.error for j in store.jobs(state=JobState.SKIPPED)}
     assert (report.counters.done, report.counters.skipped) == (5, 2)

@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.etl import (
-    DbConfig,
-    FileResult,
-    FileStatus,
-    RunResult,
-    SourceObject,
-    open_database,
-)
-from hma_gui.core.etl.database import AuditFinish, AuditStart
+from hma_gui.core.etl.database import AuditFinish, AuditStart, DbConfig
+from hma_gui.core.etl.open_db import open_database
+from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.ui.etl.history import EtlHistoryModel, HistoryColumn, read_history
 from hma_gui.ui.etl.model import summarize
 

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from hma_gui.core.etl import DbConfig, FileResult, FileStatus, PlannedFile, RunResult, SourceObject
+from hma_gui.core.etl.database import DbConfig
+from hma_gui.core.etl.pipeline import PlannedFile
+from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.etl.schema import TABLES_BY_NAME
 from hma_gui.ui.etl.history import local_time, read_history
 from hma_gui.ui.etl.model import EtlBoard, EtlFileModel, FileColumn, summarize

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.etl import FileStatus, RunResult
+from hma_gui.core.etl.results import FileStatus, RunResult
 from hma_gui.core.jobs.plan import PlanOptions
 from hma_gui.ui.etl.history import HistoryColumn
 from hma_gui.ui.etl.model import FileColumn

@@ -51,6 +51,7 @@ def test_menus_shortcuts_and_tab_order(qtbot: QtBot, open_window, s3_env) -> Non
 
     dialog = window.menus.show_shortcuts()
     shown = dialog.findChild(QLabel).text()
-    for words in ("Run ETL", "Pause / Resume", "Add folder…", "Keyboard shortcuts"):
+    shortcuts = ("Run ETL", "Pause / Resume", "Add folder…", "Keyboard shortcuts")
+    for words in (*shortcuts, "Review duplicates…"):
         assert words in shown
     dialog.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,7 +137,6 @@ def test_settings_saved_in_the_dialog_apply_to_the_running_session(
     dialog.concurrency.setValue(3)
     dialog.save()
     assert window.session.queue.concurrency == 3
-    assert window.session.pools.uploads.maxThreadCount() == 3
     assert window.queue_controls.concurrency.value() == 3
 
 
@@ -151,3 +151,13 @@ def test_window_geometry_and_columns_are_remembered(qtbot: QtBot, open_window) -
     assert abs(second.height() - 777) <= 8
     assert (second.width(), second.height()) != (1240, 820)  # not the default size
     assert second.table.view.columnWidth(1) == 333
+
+
+def test_a_closed_window_leaves_no_gc_callback_behind(qtbot: QtBot, open_window) -> None:
+    """The governor's callback is process-wide; closing the window removes it (and unfreezes)."""
+    before = list(gc.callbacks)
+    window = open_window(check_s3=False)
+    assert len(gc.callbacks) == len(before) + 1
+    window.quit()
+    assert gc.callbacks == before
+    assert gc.get_freeze_count() == 0

@@ -79,3 +79,13 @@ def test_cleared_or_retried_jobs_never_make_a_negative_run() -> None:
     assert (retried.files_done, retried.files_total) == (0, 8)
     cleared = run.observe(Counters(queued=8, bytes_total=8 * MIB))  # "Clear finished"
     assert (cleared.files_done, cleared.files_total, cleared.bytes_total) == (0, 8, 8 * MIB)
+
+
+def test_files_to_decide_stay_in_the_run_and_files_without_a_scope_do_not() -> None:
+    run = RunWindow()
+    run.observe(Counters(queued=3, bytes_total=3 * MIB))
+    held = run.observe(
+        Counters(done=2, waiting=1, needs_scope=4, bytes_total=3 * MIB, bytes_done=2 * MIB)
+    )  # one file waits for a duplicate decision; four have no scope (no target, no bytes)
+    assert (held.files_done, held.files_total, held.bytes_total) == (2, 3, 3 * MIB)
+    assert held.fraction < 1 and held.percent < 100

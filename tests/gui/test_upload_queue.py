@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
-from hma_gui.core.jobs.store import JobState
+from hma_gui.core.jobs.store import JobState, JobStore, default_store_path
+from hma_gui.core.upload.multipart_state import MultipartState
+from hma_gui.ui.queue.controls import QueueControls
+from hma_gui.ui.queue.counters_panel import CountersPanel
 from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.upload_queue import QueueMode
+from hma_gui.ui.shell.banner import Banner
 from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
 from tests.gui.conftest import Harness, make_tree
@@ -141,6 +146,50 @@ def test_concurrency_changes_while_running(
     h.session.queue.set_concurrency(3)
     h.wait(lambda: proxy.held == 3)  # two more uploads started at once
     assert h.counters().running == 3
-    assert h.session.pools.uploads.maxThreadCount() == 3
+    assert h.session.queue.active_workers == 3
     proxy.release()
     h.wait_counters(done=6)
+
+
+def test_the_bandwidth_limit_box_changes_the_limit_of_a_running_upload(
+    harness_factory, s3_env: S3Env, tmp_path: Path
+) -> None:
+    """4 MiB at 256 KiB/s would take 16 s; turned off mid-way, the upload ends at once."""
+    make_tree(tmp_path / "mba", {"csv/slow.csv": 4 * MiB})
+    h: Harness = harness_factory(concurrency=1, bwlimit=256 * 1024)
+    h.wait_ready()
+    counters = CountersPanel()
+    h.qtbot.addWidget(counters)
+    controls = QueueControls(h.session.queue, counters, Banner(), counters)
+    controls.show_bwlimit(h.session.queue.bwlimit)
+    assert h.session.queue.bwlimit == 256 * 1024
+    assert controls.bwlimit.value() == 0  # shown in whole MiB/s: below 1 MiB/s reads "0"
+    h.session.queue.start()
+    h.drop(tmp_path / "mba")
+    h.wait(lambda: h.session.progress.inflight_bytes() > 0)
+    h.qtbot.wait(1000)
+    assert h.counters().done == 0  # held back by the limit
+    assert h.session.progress.inflight_bytes() < 1 * MiB
+    controls.bwlimit.setValue(8)  # 8 MiB/s: the rest in well under a second
+    assert h.session.queue.bwlimit == 8 * MiB
+    started = time.monotonic()
+    h.wait_counters(done=1)
+    assert time.monotonic() - started < 5
+
+
+def test_the_window_aborts_our_multipart_uploads_nobody_will_resume_at_start(
+    harness_factory, s3_env: S3Env
+) -> None:
+    bucket, client = s3_env.mba_bucket, s3_env.client
+    orphan = client.create_multipart_upload(Bucket=bucket, Key="mba/csv/gone.csv")["UploadId"]
+    theirs = client.create_multipart_upload(Bucket=bucket, Key="mba/csv/theirs.csv")["UploadId"]
+    with JobStore(default_store_path(False)) as store:  # a job removed since its upload began
+        store.multipart.started(
+            404,
+            MultipartState(orphan, bucket, "mba/csv/gone.csv", 8 * MiB, 9 * MiB, 1, 1, "0" * 32),
+        )
+    h: Harness = harness_factory()
+    h.wait_ready()
+    left = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u["UploadId"] for u in left] == [theirs]  # not in our ledger: not ours to abort
+    assert h.store.multipart.open_uploads() == []

@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     # Files below it go in one streamed PUT (ETag = MD5, one request), like rclone's 200 MiB.
     multipart_threshold: ByteSize = Field(ByteSize(100 * MiB), ge=5 * MiB, le=5 * GiB)
     multipart_chunksize: ByteSize = Field(ByteSize(8 * MiB), ge=5 * MiB, le=5 * GiB)
+    # Bytes per second for all uploads of a process together (``20MiB``, ``500KiB``); 0: off.
+    bwlimit: ByteSize = Field(ByteSize(0), ge=0)
     max_attempts: int = Field(5, ge=1, le=20)
     retry_mode: Literal["standard", "adaptive"] = "standard"
     connect_timeout: float = Field(10.0, gt=0, le=300)
@@ -140,6 +142,9 @@ class Settings(BaseSettings):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     skip_hidden: bool = True
+    # Symbolic links that lead outside the dropped or watched folder are skipped with a
+    # reason unless this is on (HMA_FOLLOW_SYMLINKS, --follow-symlinks; rclone's -L).
+    follow_symlinks: bool = False
 
     # --- duplicates ------------------------------------------------------------
     on_duplicate: DuplicatePolicy = "skip"

@@ -3,12 +3,8 @@
 `check_jobs` finds the local duplicate groups among the planned files and
 classifies each of them against S3 (one listing per scope prefix); the
 `DuplicateReview` it returns takes the decisions, which go onto the jobs with
-`DuplicateReview.apply` (before enqueueing) or `.record` (jobs in the store).
-The CLI's ``upload`` and the desktop app use it alike::
-
-    review = check_jobs(plan.jobs, settings=settings, client=client, cache=cache)
-    if decide(review, settings.on_duplicate, ask=dialog):
-        store.enqueue(review.apply(plan.jobs), batch)
+`DuplicateReview.apply`. Front-ends do not call it directly: the duplicate
+screen (`screen.screen_jobs`) runs it, then decides and applies.
 """
 
 from __future__ import annotations
@@ -27,7 +23,7 @@ from hma_gui.core.jobs.store import Job, JobState, NewJob
 from hma_gui.core.progress import CancelToken, TaskProgress
 from hma_gui.core.s3.client import S3Client
 from hma_gui.core.s3.inventory import S3Inventory
-from hma_gui.core.upload.uploader import UploadConfig
+from hma_gui.core.upload.upload_config import UploadConfig
 
 
 def queued(jobs: Sequence[NewJob | Job]) -> list[NewJob | Job]:

@@ -4,7 +4,8 @@ A `DuplicateReview` holds the planned jobs of one upload with what the checks
 found (local duplicate groups among them, the S3 class of each), and one
 `Decision` per file. Decisions are set per file, per local group, per S3
 class or for all, preselected from a policy (`preselect`), and turned into
-jobs (`apply` for jobs not yet enqueued, `record` for jobs in the store):
+jobs by `apply` (jobs not yet enqueued; `stored_decisions.write_decided`
+writes its outcome onto jobs in the store):
 a skipped file becomes a ``skipped`` job whose error says why; a "keep both"
 file is retargeted to a free key such as ``name__2.csv``.
 
@@ -36,23 +37,18 @@ import dataclasses
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from hma_gui.core.duplicates.local import DuplicateGroup, LocalScanResult
 from hma_gui.core.duplicates.original import originals_first
 from hma_gui.core.duplicates.s3_check import S3CheckResult, S3Class, S3Finding
 from hma_gui.core.files.key_convention import validate_key
-from hma_gui.core.jobs.store import Job, JobState, JobStore, NewJob
+from hma_gui.core.jobs.records import EXPECT_ABSENT
+from hma_gui.core.jobs.store import Decision, Job, JobState, NewJob
+
+__all__ = ["POLICIES", "Decision", "DecisionCallback", "DuplicateReview", "FileDecision", "decide"]
 
 POLICIES = ("skip", "overwrite", "keep-both", "ask")
-
-
-class Decision(StrEnum):
-    UPLOAD = "upload"
-    SKIP = "skip"
-    OVERWRITE = "overwrite"
-    KEEP_BOTH = "keep-both"
 
 
 class DecisionCallback(Protocol):
@@ -72,6 +68,8 @@ class FileDecision:
     bucket: str | None
     key: str | None  # where it goes (keep both: the new key); None when skipped
     reason: str  # why (recorded as the skipped job's error)
+    # The write's precondition: EXPECT_ABSENT, the ETag an overwrite replaces, or None.
+    expected: str | None = None
 
 
 _REPLACES = (S3Class.ALREADY_UPLOADED, S3Class.CONFLICT, S3Class.UNDECIDED)
@@ -262,13 +260,24 @@ class DuplicateReview:
                 new_key = keep_both_key(key, taken[bucket])
                 taken[bucket].add(new_key)
                 reason = f"kept both: s3://{bucket}/{key} exists, uploaded as {new_key}"
-                outcome.append(FileDecision(path, decision, bucket, new_key, reason))
+                outcome.append(FileDecision(path, decision, bucket, new_key, reason, EXPECT_ABSENT))
             elif decision is Decision.OVERWRITE:
                 reason = f"overwrites s3://{bucket}/{key}"
-                outcome.append(FileDecision(path, decision, bucket, key, reason))
+                outcome.append(
+                    FileDecision(path, decision, bucket, key, reason, self._seen_etag(path))
+                )
             else:
-                outcome.append(FileDecision(path, decision, bucket, key, ""))
+                outcome.append(FileDecision(path, decision, bucket, key, "", self._free(path)))
         return outcome
+
+    def _seen_etag(self, path: str) -> str | None:
+        """The ETag the check saw at the file's key: an overwrite replaces only that."""
+        finding = self.findings.get(path)
+        return finding.s3_etag if finding is not None and finding.s3_class in _REPLACES else None
+
+    def _free(self, path: str) -> str | None:
+        """EXPECT_ABSENT when the check saw the key free; None when S3 was not checked."""
+        return EXPECT_ABSENT if path in self.findings else None
 
     def _skip_reason(self, path: str) -> str:
         if path in self.copy_of:
@@ -303,33 +312,19 @@ class DuplicateReview:
                 result.append(
                     dataclasses.replace(
                         job, state=JobState.SKIPPED, error=decided.reason,
-                        decision=decided.decision.value, md5=md5,
+                        decision=decided.decision, md5=md5,
                     )
                 )  # fmt: skip
             elif decided.reason:  # overwrite or keep both
                 result.append(
                     dataclasses.replace(
-                        job, key=decided.key, decision=decided.decision.value, md5=md5
+                        job, key=decided.key, decision=decided.decision, md5=md5,
+                        expected_etag=decided.expected,
                     )
-                )
+                )  # fmt: skip
             else:
-                result.append(dataclasses.replace(job, md5=md5))
+                result.append(dataclasses.replace(job, md5=md5, expected_etag=decided.expected))
         return result
-
-    def record(self, store: JobStore, jobs: Sequence[Job]) -> None:
-        """Write the decisions onto jobs already in the store (queued ones)."""
-        outcome = {d.path: d for d in self.resolve()}
-        for job in jobs:
-            decided = outcome.get(job.source)
-            if decided is None or job.state is not JobState.QUEUED:
-                continue
-            if decided.decision is Decision.SKIP:
-                store.mark_skipped(job.id, decided.reason)
-                store.set_decision(job.id, decided.decision.value)
-            elif decided.decision is Decision.KEEP_BOTH and decided.key:
-                store.retarget(job.id, key=decided.key, decision=decided.decision.value)
-            elif decided.decision is Decision.OVERWRITE:
-                store.set_decision(job.id, decided.decision.value)
 
 
 def decide(review: DuplicateReview, policy: str, ask: DecisionCallback | None = None) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from hma_gui.core.errors import Cancelled
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
-from hma_gui.core.jobs.store import Job, JobState, JobStore, NewJob
+from hma_gui.core.jobs.store import Decision, Job, JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def skip_pending_copies(
                 copies[job.source] = dataclasses.replace(
                     job,
                     state=JobState.SKIPPED,
-                    decision="skip",
+                    decision=Decision.SKIP,
                     md5=hasher.of(job.source, job.md5),
                     error=f"same content as {original.source}, "
                     f"on its way to s3://{original.bucket}/{original.key}",

@@ -1,12 +1,17 @@
-"""A review's decisions written onto jobs already in the store, after the fact.
+"""Duplicate decisions written onto jobs already in the store.
 
-`DuplicateReview.apply` decides jobs before they are enqueued and `.record`
-marks queued ones; `update_stored_jobs` also takes a skip back (the job is
-queued again, retargeted for "keep both") and skips a queued job. The desktop
-app uses it when its review dialog is answered after the drop was enqueued
-(the files wait as skipped jobs), or reopened to change decisions. Each job is
-changed in one conditional write: one that started or finished meanwhile is
-left as it is, and named in the result.
+Decisions reach jobs one way, `DuplicateReview.apply`; this module writes its
+outcome onto stored jobs (`write_decided`). Two callers:
+
+* `update_stored_jobs` — the desktop app's review dialog, answered after the
+  drop was enqueued (its questioned files wait as ``waiting`` jobs) or reopened
+  to change decisions: a skip can be taken back (the job is queued again,
+  retargeted for "keep both") and a queued job skipped;
+* `recheck_waiting` — at the next start, the files still waiting go through
+  the duplicate screen again (`screen_jobs`).
+
+Each job is changed in one conditional write: one that started or finished
+meanwhile is left as it is, and named in the result.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.duplicates.check import check_jobs
-from hma_gui.core.duplicates.decisions import Decision, DuplicateReview, decide
+from hma_gui.core.duplicates.decisions import DuplicateReview
+from hma_gui.core.duplicates.screen import screen_jobs
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import Job, JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken
@@ -26,8 +31,8 @@ from hma_gui.core.s3.client import S3Client
 
 logger = logging.getLogger(__name__)
 
-# The error of a job that waits (skipped, at its planned key) for a decision in the review.
-WAITING_REASON = "waiting for your duplicate decision (Duplicates tab: Review duplicates…)"
+GONE = "the file is gone: it was waiting for a duplicate decision"
+_DECIDABLE = (JobState.QUEUED, JobState.SKIPPED, JobState.WAITING)
 
 
 @dataclass
@@ -43,6 +48,34 @@ class StoredUpdate:
         return ", ".join(parts)
 
 
+def write_decided(
+    store: JobStore, stored: Sequence[Job], decided: Iterable[NewJob]
+) -> StoredUpdate:
+    """Write each decided job (by source) onto its stored job: target, decision, state, reason."""
+    by_source = {j.source: j for j in decided}
+    result = StoredUpdate()
+    for job in stored:
+        new = by_source.get(job.source)
+        if new is None or new.state is JobState.WAITING:
+            continue
+        if job.state not in _DECIDABLE:
+            result.unchanged.append(job.source)
+            continue
+        expected = None if new.state is JobState.SKIPPED else new.expected_etag
+        same = (job.key, job.decision, job.state, job.error, job.expected_etag) == (
+            new.key, new.decision, new.state, new.error, expected,
+        )  # fmt: skip
+        if same or store.redecide(
+            job.id, key=str(new.key), decision=new.decision, state=new.state, error=new.error,
+            expected_etag=expected,
+        ):  # fmt: skip
+            result.queued += new.state is JobState.QUEUED
+            result.skipped += new.state is JobState.SKIPPED
+        else:
+            result.unchanged.append(job.source)
+    return result
+
+
 def update_stored_jobs(
     review: DuplicateReview,
     store: JobStore,
@@ -50,34 +83,21 @@ def update_stored_jobs(
     paths: Iterable[str] | None = None,
 ) -> StoredUpdate:
     """Write `review`'s decisions for `paths` (default: the reviewed ones) onto `jobs`."""
-    outcome = {d.path: d for d in review.resolve()}
     wanted = set(review.paths if paths is None else paths)
-    result = StoredUpdate()
-    for job in jobs:
-        decided = outcome.get(job.source)
-        planned = review.jobs.get(job.source)
-        if decided is None or planned is None or job.source not in wanted:
-            continue
-        if job.state not in (JobState.QUEUED, JobState.SKIPPED):
-            result.unchanged.append(job.source)
-            continue
-        value: str | None
-        error: str | None
-        if decided.decision is Decision.SKIP:
-            key, value, state, error = str(planned.key), "skip", JobState.SKIPPED, decided.reason
-        else:
-            value = None if decided.decision is Decision.UPLOAD else decided.decision.value
-            key, state, error = str(decided.key), JobState.QUEUED, None
-        if (job.key, job.decision, job.state) == (key, value, state) and job.error == error:
-            result.queued += state is JobState.QUEUED
-            result.skipped += state is JobState.SKIPPED
-            continue
-        if store.redecide(job.id, key=key, decision=value, state=state, error=error):
-            result.queued += state is JobState.QUEUED
-            result.skipped += state is JobState.SKIPPED
-        else:
-            result.unchanged.append(job.source)
-    return result
+    planned = [
+        _replanned(job, review.jobs[job.source])
+        for job in jobs
+        if job.source in wanted and job.source in review.jobs
+    ]
+    return write_decided(store, jobs, review.apply(planned))
+
+
+def _replanned(job: Job, planned: NewJob | Job) -> NewJob:
+    """A stored job as planned again: at its planned target, queued, undecided."""
+    return NewJob(
+        job.source, job.size, mtime_ns=job.mtime_ns, root=job.root, scope=job.scope,
+        bucket=planned.bucket, key=planned.key, md5=job.md5,
+    )  # fmt: skip
 
 
 @dataclass
@@ -94,22 +114,23 @@ def recheck_waiting(
     settings: Settings,
     client: S3Client,
     *,
+    policy: str | None = None,
     cache: HashCache | None = None,
     cancel: CancelToken | None = None,
 ) -> list[WaitingBatch]:
-    """Check again the files left waiting for a decision (by an earlier run of the app).
+    """Screen again the files left waiting for a decision (by an earlier run).
 
-    S3 or the files may have changed since: each batch's waiting files are
-    checked as a new drop would be. With the ``ask`` policy (the one that left
-    them waiting) a file the check no longer questions is settled now — queued
-    when it is new — and the others come back as `WaitingBatch` reviews,
-    preselected as ``skip`` does; with any other policy (changed since) the
-    policy decides them all and nothing waits. A file that is gone fails and
-    says so. Raises `UploadError` when S3 cannot be listed.
+    S3 or the files may have changed since: each batch's waiting files go
+    through the duplicate screen as a new drop would. With the ``ask`` policy
+    (the one that left them waiting; default: the settings') a file the check
+    no longer questions is settled now — queued when it is new — and the others
+    wait again and come back as `WaitingBatch` reviews, preselected as ``skip``
+    does; with any other policy (changed since, or ``hma-ingest resume
+    --on-duplicate``) the policy decides them all and nothing waits. A file
+    that is gone fails and says so. Raises `UploadError` when S3 cannot be listed.
     """
-    policy = settings.on_duplicate
     by_batch: dict[int, list[Job]] = {}
-    for job in store.skipped_because(WAITING_REASON):
+    for job in store.jobs(state=JobState.WAITING):
         by_batch.setdefault(job.batch_id, []).append(job)
     waiting: list[WaitingBatch] = []
     for batch_id, jobs in by_batch.items():
@@ -117,25 +138,18 @@ def recheck_waiting(
         kept = {j.id for j in present}
         for gone in (j for j in jobs if j.id not in kept):
             store.redecide(
-                gone.id, key=str(gone.key), decision=None, state=JobState.FAILED,
-                error="the file is gone: it was waiting for a duplicate decision",
-            )  # fmt: skip
-        planned = [
-            NewJob(
-                j.source, j.size, mtime_ns=j.mtime_ns, root=j.root, scope=j.scope,
-                bucket=j.bucket, key=j.key, md5=j.md5,
+                gone.id, key=str(gone.key), decision=None, state=JobState.FAILED, error=GONE
             )
-            for j in present
-        ]  # fmt: skip
-        review = check_jobs(planned, settings=settings, client=client, cache=cache, cancel=cancel)
-        decide(review, "skip" if policy == "ask" else policy)
-        in_question = set(review.paths) if policy == "ask" else set()
-        settled = [j.source for j in present if j.source not in in_question]
-        update = update_stored_jobs(review, store, present, settled)
+        planned = [_replanned(j, j) for j in present]
+        screened = screen_jobs(
+            planned, settings=settings, client=client, policy=policy, hold=True, cache=cache,
+            pending=store, cancel=cancel,
+        )  # fmt: skip
+        update = write_decided(store, present, screened.jobs)
         logger.info(
             "%d file(s) waiting for a duplicate decision checked again: %s; %d still to decide",
-            len(jobs), update.describe(), len(in_question),
+            len(jobs), update.describe(), len(screened.waiting),
         )  # fmt: skip
-        if in_question:
-            waiting.append(WaitingBatch(batch_id, review, update))
+        if screened.waiting:
+            waiting.append(WaitingBatch(batch_id, screened.review, update))
     return waiting

@@ -99,7 +99,7 @@ def summarize_review(review: DuplicateReview, paths: list[str] | None = None) ->
 
 
 class FindingsState(Enum):
-    WAITING = "waiting"  # the files wait (skipped) for the review dialog
+    WAITING = "waiting"  # the files wait (as waiting jobs) for the review dialog
     APPLIED = "applied"  # decided (by the policy or the dialog)
 
 

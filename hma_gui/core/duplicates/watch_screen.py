@@ -1,10 +1,10 @@
 """The duplicate check of watched folders: a `FolderWatcher` ``prepare`` hook.
 
-The files a watcher found are checked like any upload (`check_jobs`: local
-copies among them, each one's class in S3) and decided by the duplicate
-policy, without asking: a watcher has nobody to ask, so ``ask`` falls back to
-``skip`` (with a note, once), as the CLI does for a setting. Two rules keep a
-watcher from fighting itself:
+The files a watcher found go through the duplicate screen like any upload
+(`screen_jobs`: local copies among them, each one's class in S3, the policy's
+decisions, copies of pending uploads), without asking: a watcher has nobody
+to ask, so ``ask`` falls back to ``skip`` (with a note, once), as the CLI does
+for a setting. Two rules keep a watcher from fighting itself:
 
 * an object at a file's key that this job store uploaded **from that same
   file** (the ledger names it, and its ETag is unchanged) is the file's
@@ -15,8 +15,8 @@ watcher from fighting itself:
   another key (an earlier "keep both") is not uploaded again.
 
 With the ``skip`` policy a copy of a file that is still queued or uploading is
-skipped too (`skip_pending_copies`): an export that writes two copies in a row
-does not get both uploaded because the first had not landed yet.
+skipped too (the screen's pending copies): an export that writes two copies in
+a row does not get both uploaded because the first had not landed yet.
 
 One `S3Inventory` is kept between checks (a watcher checks every few
 seconds): it lists each prefix once per `max_age` seconds and learns in
@@ -35,10 +35,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.duplicates.check import check_jobs
-from hma_gui.core.duplicates.decisions import Decision, DuplicateReview, decide
-from hma_gui.core.duplicates.pending_copies import skip_pending_copies
+from hma_gui.core.duplicates.decisions import Decision, DuplicateReview
 from hma_gui.core.duplicates.s3_check import S3Class, S3Finding
+from hma_gui.core.duplicates.screen import screen_jobs
 from hma_gui.core.errors import Cancelled, HmaError
 from hma_gui.core.hashes.digests import clean_etag
 from hma_gui.core.hashes.hash_cache import HashCache
@@ -116,26 +115,17 @@ class WatchDuplicateCheck:
         started = self._wall()
         inventory = self._current_inventory(client)
         try:
-            review = check_jobs(
-                jobs, settings=settings, client=client, cache=self._cache, inventory=inventory
-            )
+            screened = screen_jobs(
+                jobs, settings=settings, client=client, policy=policy, cache=self._cache,
+                pending=self._store, pending_batch=self._uploads_batch,
+                adjust=self._own_uploads, inventory=inventory,
+            )  # fmt: skip
         except HmaError as exc:  # S3 unreachable, bucket missing, listing denied
             self._inventory = None
             logger.error("watched folders: the duplicate check failed: %s", exc)
             return _not_checked(jobs, f"the duplicate check could not list S3: {exc}")
         self._ledger_from = started - LEDGER_MARGIN
-        decide(review, policy)
-        reasons = self._own_uploads(review)
-        result = [
-            dataclasses.replace(j, error=reasons[j.source])
-            if j.source in reasons and j.state is JobState.SKIPPED
-            else j
-            for j in review.apply(jobs)
-        ]
-        if policy == "skip":  # copies are skipped, also those of files still in the queue
-            result = skip_pending_copies(
-                result, self._store, batch_id=self._uploads_batch, cache=self._cache
-            )
+        review, result = screened.review, screened.jobs
         self.last_review = review
         for job in result:
             if job.state is JobState.SKIPPED:

@@ -230,14 +230,3 @@ class EtlDatabase(Protocol):
     def row_counts(self) -> dict[str, int]: ...
 
     def close(self) -> None: ...
-
-
-def open_database(config: DbConfig) -> EtlDatabase:
-    """Connect to the configured target (raises `DatabaseError` with one clear line)."""
-    if config.dialect == "sqlite":
-        from hma_gui.core.etl.sqlite_sink import SqliteDatabase
-
-        return SqliteDatabase(config)
-    from hma_gui.core.etl.mysql_sink import MySqlDatabase
-
-    return MySqlDatabase(config)

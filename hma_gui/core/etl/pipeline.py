@@ -37,9 +37,9 @@ from hma_gui.core.etl.database import (
     DatabaseError,
     DbConfig,
     EtlDatabase,
-    open_database,
 )
 from hma_gui.core.etl.file_job import FileJob
+from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.parent_keys import ParentKeys
 from hma_gui.core.etl.rejects import RejectsReport
 from hma_gui.core.etl.results import (
@@ -124,7 +124,9 @@ class EtlRunner:
         options: EtlOptions | None = None,
         progress: EtlProgress | None = None,
         cancel: CancelToken | None = None,
+        planned: list[PlannedFile] | None = None,
     ) -> RunResult:
+        """Load the files of `planned` (`plan(options)` when None: S3 is listed once a run)."""
         options = options or EtlOptions()
         progress = progress or NullEtlProgress()
         cancel = cancel or CancelToken()
@@ -138,7 +140,8 @@ class EtlRunner:
         try:
             if not options.dry_run:
                 self._settle_previous_runs()
-            planned = self.plan(options)
+            if planned is None:
+                planned = self.plan(options)
             parents = ParentKeys(self._db.existing_keys)
             today = self._today or dt.date.today()
             for index, item in enumerate(planned):
@@ -302,8 +305,13 @@ def run_etl(
     cancel: CancelToken | None = None,
     client: S3Client | None = None,
     database: EtlDatabase | None = None,
+    planned: list[PlannedFile] | None = None,
 ) -> RunResult:
-    """Run the ETL as configured: the mba scope's bucket, the configured database."""
+    """Run the ETL as configured: the mba scope's bucket, the configured database.
+
+    `planned`: what the caller already listed and showed (the window), so that S3
+    is not listed a second time.
+    """
     scope = settings.scope(MBA_SCOPE)
     db = database or open_database(DbConfig.from_settings(settings))
     try:
@@ -314,13 +322,13 @@ def run_etl(
             prefix=scope.prefix,
             upload_extra_args=_sse_args(settings),
         )
-        return runner.run(options, progress, cancel)
+        return runner.run(options, progress, cancel, planned)
     finally:
         if database is None:
             db.close()
 
 
 def _sse_args(settings: Settings) -> dict[str, Any]:
-    from hma_gui.core.upload.uploader import UploadConfig
+    from hma_gui.core.upload.upload_config import UploadConfig
 
     return dict(UploadConfig.from_settings(settings).sse_args())

@@ -2,9 +2,10 @@
 
 Walks folders recursively with `os.scandir` (one `stat` per entry, no more),
 follows symbolic links to folders but never twice into the same folder (loops
-are safe), and yields either a `FoundFile` or a `Problem` for every path that
-could not be taken, so nothing is dropped silently. Files refused by the
-filter are counted, not yielded.
+are safe), skips links that lead outside the folder unless `follow_symlinks`
+(counted with the reason), and yields either a `FoundFile` or a `Problem` for
+every path that could not be taken, so nothing is dropped silently. Files
+refused by the filter are counted, not yielded.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside, real_roots
 from hma_gui.core.progress import CancelToken
 
 
@@ -115,6 +116,7 @@ def _walk(
 ) -> Iterator[FoundFile | Problem]:
     root_info = root.stat()
     visited: set[tuple[int, int]] = {(root_info.st_dev, root_info.st_ino)}
+    roots = None if file_filter.follow_symlinks else real_roots([str(root)])
     stack: list[Path] = [root]
     while stack:
         if cancel is not None and cancel.cancelled:
@@ -128,6 +130,9 @@ def _walk(
             continue
         subfolders: list[Path] = []
         for entry in entries:
+            if roots is not None and entry.is_symlink() and leads_outside(entry.path, roots):
+                stats.count_filtered(OUTSIDE_LINK)
+                continue
             item = _classify_entry(entry, root, file_filter, stats, visited)
             if isinstance(item, Path):
                 subfolders.append(item)

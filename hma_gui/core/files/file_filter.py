@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Names that are never a finished member file: OS litter, editor locks, partial downloads.
 TEMPORARY_PATTERNS: tuple[str, ...] = (
@@ -68,6 +70,7 @@ class FileFilter:
     exclude: tuple[str, ...] = field(default_factory=tuple)
     skip_hidden: bool = True
     skip_temporary: bool = True
+    follow_symlinks: bool = False  # off: links leading outside the walked folder are skipped
 
     @classmethod
     def build(
@@ -77,12 +80,14 @@ class FileFilter:
         *,
         skip_hidden: bool = True,
         skip_temporary: bool = True,
+        follow_symlinks: bool = False,
     ) -> FileFilter:
         return cls(
             tuple(normalize_extensions(include)),
             tuple(normalize_extensions(exclude)),
             skip_hidden,
             skip_temporary,
+            follow_symlinks,
         )
 
     def wants_dir(self, name: str) -> bool:
@@ -109,3 +114,22 @@ class FileFilter:
 
     def wants(self, name: str) -> bool:
         return self.rejects(name) is None
+
+
+OUTSIDE_LINK = "symbolic link leading outside the folder (not followed; see follow_symlinks)"
+
+
+def real_roots(roots: Iterable[str]) -> tuple[str, ...]:
+    """The resolved folders a walk started from, for `leads_outside`."""
+    return tuple(os.path.realpath(root) for root in roots)
+
+
+def leads_outside(path: str, roots: tuple[str, ...]) -> bool:
+    """Whether the symbolic link `path` resolves to somewhere outside every one of `roots`."""
+    target = os.path.realpath(path)
+    if not Path(target).exists():
+        return False  # a broken link: the walkers report it as such
+    return not any(
+        target == root or target.startswith(root if root.endswith(os.sep) else root + os.sep)
+        for root in roots
+    )

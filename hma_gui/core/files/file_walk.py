@@ -1,7 +1,8 @@
 """A fast walk for the duplicate finder: every wanted file with its size and identity.
 
 It picks exactly the files `discovery.discover` picks (same `FileFilter`
-rules, symbolic links to folders followed once, explicit file paths taken even
+rules, symbolic links to folders followed once and, unless `follow_symlinks`, not
+when they lead outside the walked folders, explicit file paths taken even
 when hidden) but is built for 100,000-file trees: one ``stat`` per entry, plain
 tuples instead of objects, and the filter's name rules compiled into one
 regular expression. Paths stay strings (absolute, not resolved), as the job
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hma_gui.core.files.disk_probe import DiskProbe
-from hma_gui.core.files.file_filter import TEMPORARY_RE, FileFilter
+from hma_gui.core.files.file_filter import TEMPORARY_RE, FileFilter, leads_outside, real_roots
 from hma_gui.core.progress import CancelToken, TaskProgress
 
 # (path, size, mtime_ns, inode, device)
@@ -61,6 +62,9 @@ class NameRules:
         # match(lower-cased name) -> a match for temporary names, or None
         self.temporary_match = TEMPORARY_RE.match if file_filter.skip_temporary else None
         self._extension_rejects = file_filter.extension_rejects
+        self.follow_symlinks = file_filter.follow_symlinks
+        # the walked folders, resolved: links leading outside them are skipped (set by walk)
+        self.outside_roots: tuple[str, ...] | None = None
 
     def wants_file(self, name: str, *, explicit: bool = False) -> bool:
         if not explicit and self.skip_hidden and name.startswith("."):
@@ -116,6 +120,8 @@ def walk_files(
             result.issues.append(WalkIssue(root, "not a regular file (device, pipe or socket)"))
         else:
             result.files.append((root, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev))
+    if folders and not rules.follow_symlinks:
+        rules.outside_roots = real_roots(folder for folder, _device in folders)
     if folders:
         _FolderWalk(rules, visited, cancel, progress).run(folders, max(1, threads), result)
     if len(seen_paths) > 1:  # a file named on its own may also be inside a named folder
@@ -247,6 +253,7 @@ class _FolderWalk:
         skip_hidden = rules.skip_hidden
         temporary = rules.temporary_match
         by_extension = rules.wants_file if rules.include or rules.exclude else None
+        outside = rules.outside_roots
         subfolders: list[tuple[str, tuple[int, int]]] = []
         prefix = folder if folder.endswith(os.sep) else folder + os.sep
         fd = -1
@@ -263,6 +270,13 @@ class _FolderWalk:
             with scan:
                 for entry in scan:
                     name = entry.name
+                    if (
+                        outside is not None
+                        and entry.is_symlink()
+                        and leads_outside(prefix + name, outside)
+                    ):
+                        part.filtered += 1  # as discovery: OUTSIDE_LINK
+                        continue
                     try:
                         if entry.is_dir():
                             if skip_hidden and name[0] == ".":

@@ -29,6 +29,7 @@ class PlanOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     skip_hidden: bool = True
+    follow_symlinks: bool = False
     # Files outside every scope folder wait as ``needs-scope`` jobs for a person to
     # choose (the window); otherwise they fail (the CLI, which has --scope).
     hold_unscoped: bool = False
@@ -41,6 +42,7 @@ class PlanOptions:
         scope: str = AUTO_SCOPE,
         include: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
+        follow_symlinks: bool | None = None,
         hold_unscoped: bool = False,
     ) -> PlanOptions:
         return cls(
@@ -48,11 +50,19 @@ class PlanOptions:
             include=tuple(settings.include if include is None else include),
             exclude=tuple(settings.exclude if exclude is None else exclude),
             skip_hidden=settings.skip_hidden,
+            follow_symlinks=settings.follow_symlinks
+            if follow_symlinks is None
+            else follow_symlinks,
             hold_unscoped=hold_unscoped,
         )
 
     def file_filter(self) -> FileFilter:
-        return FileFilter.build(self.include, self.exclude, skip_hidden=self.skip_hidden)
+        return FileFilter.build(
+            self.include,
+            self.exclude,
+            skip_hidden=self.skip_hidden,
+            follow_symlinks=self.follow_symlinks,
+        )
 
 
 @dataclass

@@ -113,8 +113,11 @@ class JobQueries:
             done=n.get("done", 0),
             failed=n.get("failed", 0),
             skipped=n.get("skipped", 0),
+            waiting=n.get("waiting", 0),
             needs_scope=n.get(JobState.NEEDS_SCOPE.value, 0),
-            bytes_total=sum(b.get(s, 0) for s in ("queued", "running", "done", "failed")),
+            bytes_total=sum(
+                b.get(s, 0) for s in ("queued", "running", "done", "failed", "waiting")
+            ),
             bytes_done=b.get("done", 0),
             bytes_failed=b.get("failed", 0),
         )
@@ -163,11 +166,6 @@ class JobQueries:
             )
         return sorted((Job.from_row(row) for row in rows), key=lambda job: job.id)
 
-    def skipped_because(self, reason: str) -> list[Job]:
-        """Skipped jobs whose error is exactly `reason` (files waiting for a decision)."""
-        rows = self._read(
-            f"SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'skipped' AND error = ?"  # noqa: S608
-            " ORDER BY id",
-            (reason,),
-        )
-        return [Job.from_row(row) for row in rows]
+    def has_waiting(self) -> bool:
+        """Whether any job waits for a duplicate decision (a counter read: O(1))."""
+        return bool(self._read("SELECT 1 FROM counts WHERE state = 'waiting' AND n > 0 LIMIT 1"))

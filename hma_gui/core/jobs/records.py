@@ -1,4 +1,8 @@
-"""The job store's records: job states, jobs, new jobs, the upload ledger, counters."""
+"""The job store's records: job states, decisions, jobs, new jobs, the upload ledger, counters.
+
+States and decisions are stored as their enum values (codes); the words people
+read are derived from them where they are shown (``ui/theme.py``, the CLI).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ class JobState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    WAITING = "waiting"  # held at its planned key until someone decides about a duplicate
     NEEDS_SCOPE = "needs-scope"  # outside every scope folder: held until a person picks one
 
     @property
@@ -21,13 +26,24 @@ class JobState(StrEnum):
         return self in (JobState.DONE, JobState.FAILED, JobState.SKIPPED)
 
 
+class Decision(StrEnum):
+    """What was decided about a file the duplicate check questioned."""
+
+    UPLOAD = "upload"
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+    KEEP_BOTH = "keep-both"
+
+
 PENDING = (JobState.QUEUED, JobState.RUNNING)
+# `Job.expected_etag` of a write that needs the key free (HTTP's ``If-None-Match: *``).
+EXPECT_ABSENT = "*"
 START = (-1, -1)  # a `changed_page` cursor before every job
 
 JOB_COLUMNS = (
     "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
     " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
-    " finished_at"
+    " finished_at, expected_etag"
 )
 
 
@@ -48,13 +64,15 @@ class Job:
     error: str | None
     retryable: bool
     etag: str | None
-    decision: str | None
+    decision: Decision | None
     owner: str | None
     rev: int
     created_at: float
     updated_at: float
     started_at: float | None
     finished_at: float | None
+    # The write's precondition as stored (`upload.conditions.Expected.from_stored`).
+    expected_etag: str | None = None
 
     @property
     def uri(self) -> str | None:
@@ -65,6 +83,7 @@ class Job:
         values = list(row)
         values[10] = JobState(values[10])
         values[13] = bool(values[13])
+        values[15] = Decision(values[15]) if values[15] is not None else None
         return cls(*values)
 
 
@@ -82,7 +101,8 @@ class NewJob:
     md5: str | None = None
     state: JobState = JobState.QUEUED
     error: str | None = None
-    decision: str | None = None
+    decision: Decision | None = None
+    expected_etag: str | None = None  # see `Job.expected_etag`
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +126,18 @@ class Counters:
     done: int = 0
     failed: int = 0
     skipped: int = 0
-    needs_scope: int = 0  # held: neither pending nor finished
-    bytes_total: int = 0  # bytes of every job that is or was to be uploaded (not skipped)
+    waiting: int = 0  # held for a duplicate decision: neither pending nor finished
+    needs_scope: int = 0  # held for a scope: neither pending nor finished
+    # Bytes of every job that is, was or may be uploaded (not skipped, not needs-scope:
+    # such a file has no target yet).
+    bytes_total: int = 0
     bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
     bytes_failed: int = 0
 
     @property
     def total(self) -> int:
         finished = self.done + self.failed + self.skipped
-        return self.queued + self.running + finished + self.needs_scope
+        return self.queued + self.running + finished + self.waiting + self.needs_scope
 
     @property
     def pending(self) -> int:

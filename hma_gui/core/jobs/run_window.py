@@ -5,7 +5,9 @@ said 100 % with 2,496 files still queued behind 8,000 old uploads. A run is
 what was pending when it began plus what was added while it went on: it
 starts when the window first looks (files resumed from the last session are
 part of it) and again when work arrives after the queue had emptied. Paused
-files are still in front of the user, so they stay in the run.
+files are still in front of the user, so they stay in the run; so do files
+waiting for a duplicate decision (not finished: the bar stays below 100 %).
+Files that need a scope are not: they have no target until one is chosen.
 
 Qt-free so the counters card, the CLI summary and tests share it.
 """
@@ -20,9 +22,9 @@ from hma_gui.core.jobs.records import Counters
 @dataclass(frozen=True, slots=True)
 class RunFigures:
     files_done: int  # finished in this run: uploaded, failed or skipped
-    files_total: int  # finished in this run + still pending
+    files_total: int  # finished in this run + still pending or waiting for a decision
     bytes_done: int  # uploaded in this run, with the bytes of uploads under way
-    bytes_total: int  # uploaded in this run + still to upload
+    bytes_total: int  # uploaded in this run + still to upload (waiting files too)
 
     @property
     def files_left(self) -> int:
@@ -74,7 +76,7 @@ class RunWindow:
         to_upload = max(0, counters.bytes_total - counters.bytes_done - counters.bytes_failed)
         return RunFigures(
             files_done=files_done,
-            files_total=files_done + counters.pending,
+            files_total=files_done + counters.pending + counters.waiting,
             bytes_done=uploaded + inflight_bytes,
             bytes_total=uploaded + to_upload,
         )

@@ -1,9 +1,14 @@
 """The job store's schema and its migrations (``PRAGMA user_version`` tracks the level).
 
 1. The jobs, the batches, the ledger of uploaded files, counters kept by triggers.
-2. ``needs-scope`` is a job state (a file outside every scope folder, held until
-   a person chooses one); schema 1 failed such a file with "no scope folder …;
-   choose a scope", which the migration turns into the state.
+2. ``waiting`` is a job state (a file held for a duplicate decision); schema 1
+   kept such a file as a skipped job with an error text, which the migration
+   turns into the state. ``decision`` holds a `Decision` code or NULL.
+3. Conditional writes (``jobs.expected_etag``) and resumable multipart uploads
+   (``multipart_uploads``, ``multipart_parts``).
+4. ``needs-scope`` is a job state (a file outside every scope folder, held until
+   a person chooses one); earlier schemas failed such a file with "no scope
+   folder …; choose a scope", which the migration turns into the state.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -96,50 +101,119 @@ END;
 """
 
 
+# Schema 1's mark of a file waiting for a decision (read by the migration only).
+V1_WAITING_ERROR = "waiting for your duplicate decision (Duplicates tab: Review duplicates…)"
+
 _JOBS_COLUMNS = (
     "id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key, state, attempts,"
     " error, retryable, etag, decision, owner, rev, created_at, updated_at, started_at,"
     " finished_at"
 )
-_V2_STATES = ("queued", "running", "done", "failed", "skipped", "needs-scope")
-# Schema 1's error for a file outside every scope folder (read by the migration only).
-V1_NO_SCOPE_ERROR = "no scope folder (%; choose a scope"
+
+# SQLite cannot change a CHECK constraint: the jobs table is built again and filled.
+_V2 = """
+CREATE TABLE jobs_v2 (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    root TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER,
+    md5 TEXT,
+    scope TEXT,
+    bucket TEXT,
+    key TEXT,
+    state TEXT NOT NULL
+        CHECK (state IN ('queued', 'running', 'done', 'failed', 'skipped', 'waiting')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    decision TEXT CHECK (decision IN ('upload', 'skip', 'overwrite', 'keep-both')),
+    owner TEXT,
+    rev INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+"""
+
+_V2_AFTER = """
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, batch_id, id);
+CREATE INDEX IF NOT EXISTS jobs_rev ON jobs(rev);
+CREATE INDEX IF NOT EXISTS jobs_target ON jobs(source, bucket, key);
+DELETE FROM counts;
+INSERT INTO counts(batch_id, state, n, bytes)
+    SELECT batch_id, state, COUNT(*), SUM(size) FROM jobs GROUP BY batch_id, state;
+"""
 
 
-def _jobs_table(name: str, states: tuple[str, ...]) -> str:
-    """The jobs table's definition (the same as schema 1's but for the states allowed)."""
-    start = _V1.index("CREATE TABLE IF NOT EXISTS jobs (")
-    table = _V1[start : _V1.index(");", start) + 2]
-    allowed = ", ".join(f"'{state}'" for state in states)
-    table = table.replace("CREATE TABLE IF NOT EXISTS jobs (", f"CREATE TABLE {name} (")
-    return table.replace(
-        "CHECK (state IN ('queued', 'running', 'done', 'failed', 'skipped'))",
-        f"CHECK (state IN ({allowed}))",
-    )
+# 3: conditional writes and resumable multipart uploads.
+_V3 = """
+-- What the duplicate check saw at the key: '*' = nothing (If-None-Match: *), else the
+-- ETag an overwrite replaces (If-Match); NULL = write unconditionally.
+ALTER TABLE jobs ADD COLUMN expected_etag TEXT;
+
+-- Multipart uploads this store started and has not completed or aborted yet. Kept when
+-- their job is removed, so `resume` can still abort them (job_id then points nowhere).
+CREATE TABLE IF NOT EXISTS multipart_uploads (
+    upload_id TEXT PRIMARY KEY,
+    job_id INTEGER NOT NULL,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    part_size INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    md5 TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS multipart_uploads_job ON multipart_uploads(job_id);
+
+CREATE TABLE IF NOT EXISTS multipart_parts (
+    upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    PRIMARY KEY (upload_id, number)
+);
+"""
 
 
-def _to_v2(cur: sqlite3.Cursor) -> None:
-    """SQLite cannot change a CHECK constraint: the jobs table is built again and filled."""
-    cur.execute(_jobs_table("jobs_v2", _V2_STATES))
-    cur.execute(
-        f"INSERT INTO jobs_v2({_JOBS_COLUMNS})"  # noqa: S608 - a fixed column list
-        " SELECT id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
-        " CASE WHEN state = 'failed' AND bucket IS NULL AND error LIKE :no_scope"
-        " THEN 'needs-scope' ELSE state END,"
-        " attempts, error, retryable, etag, decision, owner, rev, created_at, updated_at,"
-        " started_at, finished_at FROM jobs",
-        {"no_scope": V1_NO_SCOPE_ERROR},
-    )
-    cur.execute("DROP TABLE jobs")  # and its indexes and triggers
-    cur.execute("ALTER TABLE jobs_v2 RENAME TO jobs")
-    for statement in _split(_V1):
-        if statement.startswith(("CREATE INDEX IF NOT EXISTS jobs_", "CREATE TRIGGER")):
-            cur.execute(statement)
-    cur.execute("DELETE FROM counts")
-    cur.execute(
-        "INSERT INTO counts(batch_id, state, n, bytes)"
-        " SELECT batch_id, state, COUNT(*), SUM(size) FROM jobs GROUP BY batch_id, state"
-    )
+# 4: files outside every scope folder are held as ``needs-scope`` jobs. The jobs table
+# is built again (its CHECK constraint), with every column schema 3 has.
+_V4 = """
+CREATE TABLE jobs_v4 (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    root TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER,
+    md5 TEXT,
+    scope TEXT,
+    bucket TEXT,
+    key TEXT,
+    state TEXT NOT NULL CHECK (
+        state IN ('queued', 'running', 'done', 'failed', 'skipped', 'waiting', 'needs-scope')
+    ),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    decision TEXT CHECK (decision IN ('upload', 'skip', 'overwrite', 'keep-both')),
+    owner TEXT,
+    rev INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    expected_etag TEXT
+);
+"""
+# The error earlier schemas gave a file outside every scope folder (a LIKE pattern,
+# read by the migration only).
+NO_SCOPE_ERROR_BEFORE_V4 = "no scope folder (%; choose a scope"
 
 
 def migrate(cur: sqlite3.Cursor) -> None:
@@ -155,7 +229,59 @@ def migrate(cur: sqlite3.Cursor) -> None:
             cur.execute(statement)
     if version < 2:
         _to_v2(cur)
+    if version < 3:
+        for statement in _split(_V3):
+            cur.execute(statement)
+    if version < 4:
+        _to_v4(cur)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _to_v2(cur: sqlite3.Cursor) -> None:
+    """Waiting becomes a state; a decision that is not a `Decision` code is dropped."""
+    cur.execute(_V2)
+    cur.execute(
+        f"INSERT INTO jobs_v2({_JOBS_COLUMNS})"  # noqa: S608 - a fixed column list
+        " SELECT id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
+        " CASE WHEN state = 'skipped' AND error = :waiting THEN 'waiting' ELSE state END,"
+        " attempts,"
+        " CASE WHEN state = 'skipped' AND error = :waiting THEN NULL ELSE error END,"
+        " retryable, etag,"
+        " CASE WHEN decision IN ('upload', 'skip', 'overwrite', 'keep-both') THEN decision END,"
+        " owner, rev, created_at, updated_at, started_at,"
+        " CASE WHEN state = 'skipped' AND error = :waiting THEN NULL ELSE finished_at END"
+        " FROM jobs",
+        {"waiting": V1_WAITING_ERROR},
+    )
+    cur.execute("DROP TABLE jobs")  # and its indexes and triggers
+    cur.execute("ALTER TABLE jobs_v2 RENAME TO jobs")
+    for statement in _split(_V1):
+        if statement.startswith("CREATE TRIGGER"):
+            cur.execute(statement)
+    for statement in _split(_V2_AFTER):
+        cur.execute(statement)
+
+
+def _to_v4(cur: sqlite3.Cursor) -> None:
+    """Needs-scope becomes a state: a failure for want of a scope folder turns into it."""
+    columns = f"{_JOBS_COLUMNS}, expected_etag"
+    cur.execute(_V4)
+    cur.execute(
+        f"INSERT INTO jobs_v4({columns})"  # noqa: S608 - a fixed column list
+        " SELECT id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
+        " CASE WHEN state = 'failed' AND bucket IS NULL AND error LIKE :no_scope"
+        " THEN 'needs-scope' ELSE state END,"
+        " attempts, error, retryable, etag, decision, owner, rev, created_at, updated_at,"
+        " started_at, finished_at, expected_etag FROM jobs",
+        {"no_scope": NO_SCOPE_ERROR_BEFORE_V4},
+    )
+    cur.execute("DROP TABLE jobs")  # and its indexes and triggers
+    cur.execute("ALTER TABLE jobs_v4 RENAME TO jobs")
+    for statement in _split(_V1):
+        if statement.startswith("CREATE TRIGGER"):
+            cur.execute(statement)
+    for statement in _split(_V2_AFTER):
+        cur.execute(statement)
 
 
 def _split(script: str) -> list[str]:

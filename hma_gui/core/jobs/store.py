@@ -4,9 +4,11 @@ One row per job. A job moves ``queued → running → done | failed | skipped``;
 a file outside every scope folder waits as ``needs-scope`` until a scope is
 chosen for it (`set_targets`);
 ``failed`` and ``running`` jobs go back to ``queued`` on retry, resume or
-crash recovery. Every write is one short transaction, so a killed process
-loses at most the job it was running, and that job is found again at start-up
-(`recover_orphans`).
+crash recovery. A file the duplicate check questioned can instead be
+``waiting`` (for a person's decision): it is neither pending nor finished
+until the decision queues or skips it (`redecide`). Every write is one short
+transaction, so a killed process loses at most the job it was running, and
+that job is found again at start-up (`recover_orphans`).
 
 Counters are queries: triggers keep a ``counts`` table per (batch, state) up to
 date, so reading them costs the same with 10 or 100,000 jobs. Every write also
@@ -16,6 +18,7 @@ only what changed since it last looked (`changed_since`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -23,12 +26,15 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from hma_gui.core import app_dirs
+from hma_gui.core.jobs.multipart_ledger import MultipartLedger
 from hma_gui.core.jobs.queries import JobQueries
 from hma_gui.core.jobs.records import (
     JOB_COLUMNS,
     PENDING,
     START,
     Counters,
+    Decision,
     Job,
     JobState,
     NewJob,
@@ -42,6 +48,7 @@ __all__ = [
     "PENDING",
     "START",
     "Counters",
+    "Decision",
     "Job",
     "JobState",
     "JobStore",
@@ -50,6 +57,12 @@ __all__ = [
     "owner_is_alive",
     "process_identity",
 ]
+
+
+def default_store_path(sandboxed: bool) -> Path:
+    """The job store of the window and the CLI; the sandbox keeps its own."""
+    folder = app_dirs.data_dir() / "sandbox" if sandboxed else app_dirs.data_dir()
+    return app_dirs.ensure_dir(folder) / "jobs.db"
 
 
 class JobStore(JobQueries):
@@ -67,6 +80,7 @@ class JobStore(JobQueries):
         with self._write() as cur:
             migrate(cur)
         self.identity = process_identity()
+        self.multipart = MultipartLedger(self._write, self._read)
 
     # ------------------------------------------------------------- plumbing
 
@@ -135,19 +149,22 @@ class JobStore(JobQueries):
                     cur.execute(
                         "UPDATE jobs SET state = 'queued', batch_id = ?, size = ?, mtime_ns = ?,"
                         " md5 = COALESCE(?, md5), error = NULL, decision = COALESCE(?, decision),"
-                        " rev = ?, updated_at = ? WHERE id = ?",
-                        (batch_id, job.size, job.mtime_ns, job.md5, job.decision, rev, now, job_id),
-                    )
+                        " expected_etag = ?, rev = ?, updated_at = ? WHERE id = ?",
+                        (
+                            batch_id, job.size, job.mtime_ns, job.md5, _code(job.decision),
+                            job.expected_etag, rev, now, job_id,
+                        ),
+                    )  # fmt: skip
                 return job_id, False
         finished = now if job.state.finished else None
         cur.execute(
             "INSERT INTO jobs(batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
-            " state, error, retryable, decision, rev, created_at, updated_at, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+            " state, error, retryable, decision, rev, created_at, updated_at, finished_at,"
+            " expected_etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
             (
                 batch_id, job.source, job.root, job.size, job.mtime_ns, job.md5, job.scope,
-                job.bucket, job.key, job.state.value, job.error, job.decision, rev, now, now,
-                finished,
+                job.bucket, job.key, job.state.value, job.error, _code(job.decision), rev, now, now,
+                finished, job.expected_etag,
             ),
         )  # fmt: skip
         return int(cur.lastrowid or 0), True
@@ -286,19 +303,47 @@ class JobStore(JobQueries):
         ]
         return self.release(dead)
 
-    def retarget(self, job_id: int, *, key: str, decision: str | None) -> None:
+    def adopt(self, folders: Sequence[str], batch_id: int) -> list[int]:
+        """Queued jobs of files below `folders` join `batch_id` (a watcher starting up).
+
+        A watcher runs the jobs of its own batch: without this, what a stopped or
+        killed predecessor had queued would wait for a manual ``resume``. Call
+        `recover_orphans` first, so that jobs a dead process was running count too.
+        """
+        ids: list[int] = []
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            for folder in folders:
+                prefix = folder.rstrip("/\\") + os.sep
+                rows = cur.execute(
+                    "UPDATE jobs SET batch_id = ?, rev = ?, updated_at = ?"
+                    " WHERE state = 'queued' AND batch_id != ?"
+                    " AND substr(source, 1, length(?)) = ? RETURNING id",
+                    (batch_id, rev, time.time(), batch_id, prefix, prefix),
+                ).fetchall()
+                ids.extend(int(row[0]) for row in rows)
+        return ids
+
+    def retarget(self, job_id: int, *, key: str, decision: Decision | None) -> None:
         """Change where a queued job goes (duplicate review: keep both)."""
         with self._write() as cur:
             rev = self._next_rev(cur)
             cur.execute(
                 "UPDATE jobs SET key = ?, decision = ?, rev = ?, updated_at = ? WHERE id = ?",
-                (key, decision, rev, time.time(), job_id),
+                (key, _code(decision), rev, time.time(), job_id),
             )
 
     def redecide(
-        self, job_id: int, *, key: str, decision: str | None, state: JobState, error: str | None
+        self,
+        job_id: int,
+        *,
+        key: str,
+        decision: Decision | None,
+        state: JobState,
+        error: str | None,
+        expected_etag: str | None = None,
     ) -> bool:
-        """A changed duplicate decision on a queued or skipped job: its target, state, reason.
+        """A duplicate decision on a queued, skipped or waiting job: its target, state, reason.
 
         Atomic: a job that started or finished meanwhile is left alone (False).
         """
@@ -307,10 +352,10 @@ class JobStore(JobQueries):
             rev = self._next_rev(cur)
             cur.execute(
                 "UPDATE jobs SET key = ?, decision = ?, state = ?, error = ?, retryable = 0,"
-                " owner = NULL, rev = ?, updated_at = ?, finished_at = ?"
-                " WHERE id = ? AND state IN ('queued', 'skipped')",
+                " owner = NULL, expected_etag = ?, rev = ?, updated_at = ?, finished_at = ?"
+                " WHERE id = ? AND state IN ('queued', 'skipped', 'waiting')",
                 (
-                    key, decision, state.value, error, rev, now,
+                    key, _code(decision), state.value, error, expected_etag, rev, now,
                     now if state.finished else None, job_id,
                 ),
             )  # fmt: skip
@@ -333,12 +378,12 @@ class JobStore(JobQueries):
                 changed += cur.rowcount
         return changed
 
-    def set_decision(self, job_id: int, decision: str | None) -> None:
+    def set_decision(self, job_id: int, decision: Decision | None) -> None:
         with self._write() as cur:
             rev = self._next_rev(cur)
             cur.execute(
                 "UPDATE jobs SET decision = ?, rev = ?, updated_at = ? WHERE id = ?",
-                (decision, rev, time.time(), job_id),
+                (_code(decision), rev, time.time(), job_id),
             )
 
     def remove(self, job_ids: Iterable[int]) -> int:
@@ -355,7 +400,10 @@ class JobStore(JobQueries):
             return cur.rowcount
 
     def clear_finished(self) -> int:
-        """Delete done and skipped jobs (the ledger of uploaded files keeps them)."""
+        """Delete done and skipped jobs (the ledger of uploaded files keeps them).
+
+        Waiting jobs are not finished: they stay until their decision is made.
+        """
         with self._write() as cur:
             self._next_rev(cur)
             cur.execute("DELETE FROM jobs WHERE state IN ('done', 'skipped')")
@@ -368,3 +416,8 @@ class JobStore(JobQueries):
                 "UPDATE uploaded SET mtime_ns = ? WHERE bucket = ? AND key = ?",
                 (mtime_ns, bucket, key),
             )
+
+
+def _code(decision: Decision | None) -> str | None:
+    """What the ``decision`` column stores: the enum's code."""
+    return None if decision is None else decision.value

@@ -17,7 +17,7 @@ from datetime import datetime
 from hma_gui.core.errors import HmaError, UploadError
 from hma_gui.core.hashes.digests import clean_etag
 from hma_gui.core.s3.client import S3Client, translate_error
-from hma_gui.core.upload.uploader import MD5_METADATA_KEY
+from hma_gui.core.upload.upload_config import MD5_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 

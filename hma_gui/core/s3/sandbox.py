@@ -20,10 +20,10 @@ from types import TracebackType
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import HmaError
 from hma_gui.core.s3.client import SANDBOX_REGION, S3Client, make_s3_client
+from hma_gui.core.s3.sandbox_server import SANDBOX_SERVER_FLAG
 
 logger = logging.getLogger(__name__)
 
-SANDBOX_SERVER_FLAG = "--hma-sandbox-server"
 DEFAULT_SANDBOX_PORT = 4566
 HOST = "127.0.0.1"
 

@@ -15,6 +15,9 @@ import socket
 import sys
 import threading
 
+# The argument that makes the app (or hma-ingest) run this server instead of itself.
+SANDBOX_SERVER_FLAG = "--hma-sandbox-server"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hma-sandbox-server")

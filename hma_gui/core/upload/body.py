@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+from typing import Any
 
 from hma_gui.core.progress import ByteSink, CancelToken
+from hma_gui.core.upload.bandwidth import BandwidthLimit
 
 
 class BodyCancelled(concurrent.futures.CancelledError):
@@ -28,14 +30,34 @@ FILE_BUFFER = 1024 * 1024  # one read() system call per MiB of a streamed file
 class _Reporter:
     """The position last reported to a sink, and the report of a move."""
 
-    def __init__(self, sink: ByteSink | None, cancel: CancelToken | None) -> None:
+    def __init__(
+        self,
+        sink: ByteSink | None,
+        cancel: CancelToken | None,
+        limit: BandwidthLimit | None = None,
+        digest: Any = None,
+    ) -> None:
         self.sink = sink
         self.cancel = cancel
+        self.limit = limit
+        self.digest = digest  # a hashlib object fed with every byte read (from the start)
         self.reported = 0
+        self.hashed = 0  # how far `digest` has seen the body
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.cancelled:
             raise BodyCancelled(self.cancel.reason)
+
+    def read_block(self, chunk: bytes, start: int) -> None:
+        """`chunk` was read from `start`: hash it (first pass only), pay for it, report it."""
+        end = start + len(chunk)
+        if self.digest is not None and start <= self.hashed < end:  # not seen yet (retries)
+            self.digest.update(chunk[self.hashed - start :])
+            self.hashed = end
+        if self.limit is not None:
+            self.limit.take(len(chunk), self.cancel)
+            self.check_cancel()
+        self.moved_to(end)
 
     def moved_to(self, position: int) -> None:
         if self.sink is not None and position != self.reported:
@@ -50,9 +72,10 @@ class _ReportedReads:
 
     def read(self, size: int | None = -1, /) -> bytes:
         self._progress.check_cancel()
+        start: int = self.tell()  # type: ignore[attr-defined]
         chunk: bytes = super().read(size)  # type: ignore[misc]
         if chunk:
-            self._progress.moved_to(self.tell())  # type: ignore[attr-defined]
+            self._progress.read_block(chunk, start)
         return chunk
 
     def seek(self, offset: int, whence: int = 0, /) -> int:
@@ -66,17 +89,34 @@ class ProgressBody(_ReportedReads, io.BytesIO):
     """Bytes already in memory (a small file, or one part of a large one)."""
 
     def __init__(
-        self, data: bytes, sink: ByteSink | None, cancel: CancelToken | None = None
+        self,
+        data: bytes,
+        sink: ByteSink | None,
+        cancel: CancelToken | None = None,
+        limit: BandwidthLimit | None = None,
     ) -> None:
         super().__init__(data)
-        self._progress = _Reporter(sink, cancel)
+        self._progress = _Reporter(sink, cancel, limit)
 
 
 class ProgressFile(_ReportedReads, io.BufferedReader):
     """A whole file streamed from disk, so a large single PUT never sits in memory."""
 
     def __init__(
-        self, raw: io.FileIO, sink: ByteSink | None, cancel: CancelToken | None = None
+        self,
+        raw: io.FileIO,
+        sink: ByteSink | None,
+        cancel: CancelToken | None = None,
+        limit: BandwidthLimit | None = None,
+        digest: Any = None,
     ) -> None:
         super().__init__(raw, buffer_size=FILE_BUFFER)
-        self._progress = _Reporter(sink, cancel)
+        self._progress = _Reporter(sink, cancel, limit, digest)
+
+    @property
+    def digest(self) -> Any:
+        """The hash fed with the bytes read (the first time each), if one was given."""
+        return self._progress.digest
+
+    def hashed_all(self, size: int) -> bool:
+        return self._progress.digest is not None and self._progress.hashed == size

@@ -33,7 +33,7 @@ from watchdog.observers import Observer
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.errors import HmaError
 from hma_gui.core.files.discovery import FoundFile, discover
-from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside
 from hma_gui.core.files.key_convention import resolve_target
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, md5_file
 from hma_gui.core.jobs.plan import PlanOptions
@@ -72,6 +72,13 @@ class _Folder:
     def wants(self, path: Path) -> bool:
         relative = path.relative_to(self.path)
         if any(not self.filter.wants_dir(part) for part in relative.parts[:-1]):
+            return False
+        if (
+            not self.filter.follow_symlinks
+            and path.is_symlink()
+            and leads_outside(str(path), (str(self.path),))
+        ):
+            logger.info("not followed: %s is a %s", path, OUTSIDE_LINK)
             return False
         return self.filter.wants(path.name)
 
@@ -124,6 +131,7 @@ class FolderWatcher:
             observer.schedule(handler, str(folder.path), recursive=True)
         observer.start()
         self._observer = observer
+        self.adopt_unfinished()
         self.catch_up()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="folder-watcher", daemon=True)
@@ -138,6 +146,15 @@ class FolderWatcher:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+
+    def adopt_unfinished(self) -> list[int]:
+        """Take over the queued jobs of the folders (a predecessor stopped or killed)."""
+        ids = self._store.adopt([str(f.path) for f in self._folders], self._batch_id)
+        if ids:
+            logger.info("%d unfinished jobs of the watched folders taken over", len(ids))
+            if self._on_enqueued is not None:
+                self._on_enqueued(ids)
+        return ids
 
     def catch_up(self) -> int:
         """Queue a look at every file already in the folders (start-up, or a folder moved in)."""

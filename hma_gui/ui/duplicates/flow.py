@@ -1,81 +1,96 @@
-"""Duplicates in the window: the check before a drop is queued, the review, the tab, the tiles.
+"""Duplicates in the window: the check before a drop is queued, the review, the tab's content.
 
-Wiring only; the duplicate logic is the core's:
+Wiring only; the duplicate logic is the core's (`screen_jobs`, through `DropCheck`,
+`WatchDuplicateCheck` and `recheck_waiting`):
 
-* **Drops** — a `DropChecker` is the intake's screen: each drop is checked
-  on the scan thread before it is enqueued, decided by the ``on_duplicate``
-  policy (skipped with the reason, retargeted for "keep both"). With ``ask``
-  and something to decide, the files in question wait as skipped jobs, the
-  others upload at once, and the review dialog opens, non-modal: more drops
-  go on meanwhile and their reviews wait in line behind it. Applying writes
-  the decisions onto the waiting jobs (`update_stored_jobs`).
+* **Drops** — `checker` (a `DropChecker`) is the screen the window hands the
+  intake with each drop: each drop is checked on the scan thread before it is
+  enqueued, decided by the ``on_duplicate`` policy (skipped with the reason,
+  retargeted for "keep both"). With ``ask`` and something to decide, the files
+  in question wait as ``waiting`` jobs, the others upload at once, and the
+  review dialog opens, non-modal: more drops go on meanwhile and their reviews
+  wait in line behind it. Applying writes the decisions onto the waiting jobs
+  (`update_stored_jobs`).
 * **S3 cannot be listed** — as the CLI: nothing of that drop is queued; the
   banner gives the reason, **Upload without the check** and **Check again**.
-* **Watched folders** — the watcher's ``prepare`` hook is a
-  `WatchDuplicateCheck` (it never asks: ``ask`` means skip there); what it
-  finds is listed in the tab like a drop's findings.
+* **Watched folders** — the window's `WatchService` checks with
+  `watch_connection` (it never asks: ``ask`` means skip there); what it finds
+  comes to `add_findings` and is listed like a drop's findings.
 * **Left waiting last time** — at start, files that still wait for a decision
   are checked again (`recheck_waiting`): what S3 settled meanwhile is settled,
   the rest is back in the tab with a bar offering the review.
-* **Tab and tiles** — the recent findings (`DuplicatesPanel`), a "Duplicates"
-  tile (files skipped as duplicates this session) and a "To decide" tile
-  (files waiting for a decision, conflicts left un-uploaded).
+* **Tab and tiles** — the recent findings (`panel`, which the window puts in
+  its Duplicates tab) and `counts_changed`: files skipped as duplicates this
+  session, and files to decide (waiting, or conflicts left un-uploaded).
+
+What it needs comes in when it is built: the session (store, pools, settings,
+queue, intake), the banner, a way to start the queue and a parent for the
+dialog; what it tells the window goes out as signals (`status`, `scan_status`,
+`counts_changed`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.config.settings_file import save_settings
-from hma_gui.core.duplicates.decisions import DuplicateReview
+from hma_gui.core.duplicates.connection import CheckConnection
+from hma_gui.core.duplicates.drop_check import CheckFailure
 from hma_gui.core.duplicates.stored_decisions import (
-    WAITING_REASON,
     StoredUpdate,
     WaitingBatch,
     recheck_waiting,
     update_stored_jobs,
 )
 from hma_gui.core.duplicates.summary import Findings, FindingsState
-from hma_gui.core.duplicates.watch_screen import WatchDuplicateCheck
 from hma_gui.core.errors import Cancelled, ConfigError
 from hma_gui.core.progress import CancelToken
-from hma_gui.ui import icons
-from hma_gui.ui.duplicates.drop_screen import CheckConnection, CheckFailure, DropChecker
+from hma_gui.core.s3.client import S3Client
+from hma_gui.ui.duplicates.drop_screen import DropChecker
 from hma_gui.ui.duplicates.panel import DuplicatesPanel
 from hma_gui.ui.duplicates.review_dialog import DuplicateReviewDialog
 from hma_gui.ui.duplicates.views import SavePathChooser, ask_save_path, export_path, write_report
 from hma_gui.ui.queue.intake import IntakeSummary
 from hma_gui.ui.queue.upload_queue import QueueMode
+from hma_gui.ui.session import Session
+from hma_gui.ui.shell.banner import Banner
 from hma_gui.ui.tasks import run_task
-
-if TYPE_CHECKING:
-    from hma_gui.ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 
 RECENT = 12  # findings kept for the tab (those waiting for a decision always are)
-DUPLICATES_COLOR = "#7c3aed"
-TO_DECIDE_COLOR = "#db2777"
 
 
 class DuplicateFlow(QObject):
     dialog_opened = Signal(object)  # DuplicateReviewDialog
     decisions_applied = Signal(object)  # StoredUpdate
-    _watched = Signal(object)  # Findings, from the watcher's thread
+    counts_changed = Signal(int, int)  # skipped as duplicates this session, to decide
+    status = Signal(str, int)  # a status-bar message, and how long it shows (ms)
+    scan_status = Signal(str)  # the check's progress, for the scan label
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.session = session = window.session
+    def __init__(
+        self,
+        session: Session,
+        banner: Banner,
+        *,
+        start_queue: Callable[[], None],
+        parent: QWidget,
+        choose_path: SavePathChooser = ask_save_path,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.banner = banner
+        self._start_queue = start_queue
+        self._parent = parent
         self.connection = CheckConnection()
         self.checker = DropChecker(self.connection, session.hash_cache, session.store)
-        self.choose_path: SavePathChooser = ask_save_path
+        self.choose_path = choose_path
         self.recent: list[Findings] = []
         self.failures: list[CheckFailure] = []
         self.dialog: DuplicateReviewDialog | None = None
@@ -83,28 +98,9 @@ class DuplicateFlow(QObject):
         self._snapshot: tuple[dict[str, Any], dict[str, str]] | None = None
         self._closing = CancelToken()  # stops a check of last time's waiting files
         self.checker.progress.connect(self._show_progress)
-        self._watched.connect(self._from_watcher, Qt.ConnectionType.QueuedConnection)
-
         self.panel = DuplicatesPanel()
-        window.tabs.setTabIcon(window.add_tab(self.panel, "Duplicates", 1), icons.icon("copy"))
-        tile = window.counters.add_tile("duplicates", "Duplicates", DUPLICATES_COLOR)
-        tile.setToolTip("Files skipped this session: S3 or the same upload already holds them")
-        tile = window.counters.add_tile("to_decide", "To decide", TO_DECIDE_COLOR)
-        tile.setToolTip("Files waiting for your duplicate decision, and conflicts not uploaded")
-        action = QAction(window)
-        action.setShortcut(QKeySequence("Ctrl+D"))
-        action.triggered.connect(lambda: self.open_review())
-        window.addAction(action)
 
-        session.intake.screen = self.checker
         session.intake.finished.connect(self._intake_finished)
-        window.watch_service.md5_cache = session.hash_cache
-        window.watch_service.prepare = WatchDuplicateCheck(
-            session.store,
-            lambda: self.connection.get(None),
-            cache=session.hash_cache,
-            on_review=lambda review, _jobs: self._watched.emit(self._watch_findings(review)),
-        )
         session.ready.connect(lambda: self.connection.set(session.settings))
         session.ready.connect(self.recheck_waiting)  # decisions left open last time
         session.settings_changed.connect(self._settings_changed)
@@ -114,7 +110,10 @@ class DuplicateFlow(QObject):
         self.panel.policy_changed.connect(self.save_policy)
         self.panel.review_requested.connect(self.open_review)
         self.panel.export_requested.connect(self.export)
-        self._update_counts()
+
+    def watch_connection(self) -> tuple[Settings, S3Client]:
+        """The settings and client the watched folders' check uses (the watcher's thread)."""
+        return self.connection.get(None)
 
     def close(self) -> None:
         self._closing.cancel("the window is closing")
@@ -124,7 +123,7 @@ class DuplicateFlow(QObject):
 
     def _show_progress(self, done: int, total: int | None, message: str) -> None:
         count = f" {done:,} of {total:,}" if total else ""
-        self.window.scan_label.setText(f"Checking for duplicates: {message}{count}…")
+        self.scan_status.emit(f"Checking for duplicates: {message}{count}…")
 
     # ------------------------------------------------------------- outcomes (main thread)
 
@@ -142,26 +141,17 @@ class DuplicateFlow(QObject):
             self._show_failures()
         elif isinstance(outcome, Findings):
             outcome.label = label
-            self._add(outcome)
+            self.add_findings(outcome)
             if outcome.waiting:
                 self._queue.append(outcome)
                 self._show_next()
             else:
-                self.window.statusBar().showMessage(
+                self.status.emit(
                     f"Duplicate check of {label}: {outcome.summary().outcome()}", 15_000
                 )
 
-    def _watch_findings(self, review: DuplicateReview) -> Findings:
-        """(The watcher's thread.) Its findings, counted there."""
-        batch = self.window.watch_service.batch_id
-        findings = Findings("watched folders", review, batch, FindingsState.APPLIED, "watch")
-        findings.summary()
-        return findings
-
-    def _from_watcher(self, findings: Findings) -> None:
-        self._add(findings)
-
-    def _add(self, findings: Findings) -> None:
+    def add_findings(self, findings: Findings) -> None:
+        """A check's findings for the tab (a drop's, the watched folders', last time's)."""
         self.recent.insert(0, findings)
         while len(self.recent) > RECENT:
             old = next((f for f in reversed(self.recent) if not f.waiting), None)
@@ -172,16 +162,14 @@ class DuplicateFlow(QObject):
         self._update_counts()
 
     def _update_counts(self) -> None:
+        self.counts_changed.emit(*self.counts())
+
+    def counts(self) -> tuple[int, int]:
+        """(Files skipped as duplicates this session, files to decide.)"""
         summaries = [(f.waiting, f.summary()) for f in self.recent]
         skipped = sum(s.skipped_as_duplicates for waiting, s in summaries if not waiting)
         to_decide = sum(s.files if waiting else s.unresolved for waiting, s in summaries)
-        counters = self.window.counters
-        counters.set_tile("duplicates", skipped)
-        counters.set_tile("to_decide", to_decide)
-        tabs = self.window.tabs
-        tabs.setTabText(
-            tabs.indexOf(self.panel), f"Duplicates  ({to_decide})" if to_decide else "Duplicates"
-        )
+        return skipped, to_decide
 
     # ------------------------------------------------------------- the review dialog
 
@@ -189,13 +177,13 @@ class DuplicateFlow(QObject):
         """Review `findings` (default: those the tab shows, or the latest)."""
         findings = findings or self.panel.current() or (self.recent[0] if self.recent else None)
         if findings is None:
-            self.window.statusBar().showMessage("No duplicate findings yet in this session", 5000)
+            self.status.emit("No duplicate findings yet in this session", 5000)
             return None
         if self.dialog is not None:
             self.dialog.raise_()
             self.dialog.activateWindow()
             if self.dialog.review_data is not findings.review:
-                self.window.statusBar().showMessage("Finish the review that is open first", 5000)
+                self.status.emit("Finish the review that is open first", 5000)
             return self.dialog
         if findings in self._queue:
             self._queue.remove(findings)
@@ -216,7 +204,7 @@ class DuplicateFlow(QObject):
             None if findings.waiting else (dict(review.decisions), dict(review.copy_of))
         )
         dialog = DuplicateReviewDialog(
-            review, label=findings.title(), applied=not findings.waiting, parent=self.window,
+            review, label=findings.title(), applied=not findings.waiting, parent=self._parent,
             choose_path=self.choose_path,
         )  # fmt: skip
         dialog.setWindowModality(Qt.WindowModality.NonModal)
@@ -249,10 +237,10 @@ class DuplicateFlow(QObject):
             self.panel.refresh()
             self._update_counts()
             if not any(f.waiting for f in self.recent):
-                self.window.banner.clear("duplicates")
+                self.banner.clear("duplicates")
             self._kick()
             message = f"Duplicate decisions for {findings.label}: {result.describe()}"
-            self.window.statusBar().showMessage(message, 15_000)
+            self.status.emit(message, 15_000)
             logger.info(message)
             self.decisions_applied.emit(result)
 
@@ -261,7 +249,7 @@ class DuplicateFlow(QObject):
 
     def _apply_failed(self, exc: BaseException) -> None:
         logger.error("cannot write the duplicate decisions: %s", exc)
-        self.window.banner.show_message(
+        self.banner.show_message(
             "error", f"The duplicate decisions were not saved: {exc}", topic="duplicates"
         )
 
@@ -275,7 +263,7 @@ class DuplicateFlow(QObject):
         self._update_counts()
         if findings.waiting:
             count = findings.summary().files
-            self.window.banner.show_message(
+            self.banner.show_message(
                 "info",
                 f"{count:,} {'file' if count == 1 else 'files'} of {findings.label} "
                 f"{'waits' if count == 1 else 'wait'} for your duplicate decision.",
@@ -286,7 +274,7 @@ class DuplicateFlow(QObject):
 
     def _kick(self) -> None:
         if self.session.queue.mode is QueueMode.STOPPED:
-            self.window.start_queue()
+            self._start_queue()
         else:
             self.session.queue.kick()
 
@@ -302,7 +290,7 @@ class DuplicateFlow(QObject):
         store, cache = session.store, session.hash_cache
 
         def work() -> list[WaitingBatch]:
-            if not store.skipped_because(WAITING_REASON):
+            if not store.has_waiting():
                 return []
             settings, client = self.connection.get(self._closing)
             return recheck_waiting(store, settings, client, cache=cache, cancel=self._closing)
@@ -317,11 +305,11 @@ class DuplicateFlow(QObject):
             for b in batches
         ]
         for findings in restored:
-            self._add(findings)
+            self.add_findings(findings)
         self._queue.extend(restored[1:])  # reviewed one after the other, as drops are
         self.session.queue.kick()  # files S3 settled as new are queued again
         count = sum(f.summary().files for f in restored)
-        self.window.banner.show_message(
+        self.banner.show_message(
             "info",
             f"{count:,} {'file' if count == 1 else 'files'} from last time "
             f"{'waits' if count == 1 else 'wait'} for your duplicate decision.",
@@ -333,7 +321,7 @@ class DuplicateFlow(QObject):
         if isinstance(exc, Cancelled):
             return  # the window is closing
         logger.error("cannot check the files waiting for a duplicate decision: %s", exc)
-        self.window.banner.show_message(
+        self.banner.show_message(
             "error",
             f"Files from last time wait for your duplicate decision, but the check "
             f"could not run: {exc}",
@@ -345,12 +333,12 @@ class DuplicateFlow(QObject):
 
     def _show_failures(self) -> None:
         if not self.failures:
-            self.window.banner.clear("dupcheck")
+            self.banner.clear("dupcheck")
             return
         last = self.failures[-1]
         files = sum(f.files for f in self.failures)
         where = last.label if len(self.failures) == 1 else f"{len(self.failures)} drops"
-        self.window.banner.show_message(
+        self.banner.show_message(
             "error",
             f"The duplicate check could not list S3: {last.reason}. Nothing from {where} "
             f"({files:,} file{'s' if files != 1 else ''}) was queued.",
@@ -374,17 +362,15 @@ class DuplicateFlow(QObject):
         run_task(
             self.session.pools.store, write, lambda n: self._queued_unchecked(n), self._apply_failed
         )
-        self.window.banner.clear("dupcheck")
+        self.banner.clear("dupcheck")
 
     def _queued_unchecked(self, count: int) -> None:
-        self.window.statusBar().showMessage(
-            f"{count:,} files queued without the duplicate check", 10_000
-        )
+        self.status.emit(f"{count:,} files queued without the duplicate check", 10_000)
         self._kick()
 
     def check_again(self) -> None:
         failures, self.failures = self.failures, []
-        self.window.banner.clear("dupcheck")
+        self.banner.clear("dupcheck")
         store = self.session.store
         for failure in failures:
 
@@ -408,16 +394,14 @@ class DuplicateFlow(QObject):
         values = {"on_duplicate": on_duplicate, "check_s3": check_s3}
         session = self.session
         try:
-            save_settings(values)
+            session.update_settings(values)
         except ConfigError as exc:
-            self.window.banner.show_message("error", str(exc), topic="duplicates")
+            self.banner.show_message("error", str(exc), topic="duplicates")
             self.panel.set_policy(session.settings.on_duplicate, session.settings.check_s3)
             return
-        session.base_settings = session.base_settings.model_copy(update=values)
-        session.settings = session.settings.model_copy(update=values)
         if self.connection.settings is not None:
             self.connection.set(session.settings)
-        self.window.statusBar().showMessage("Duplicate settings saved", 5000)
+        self.status.emit("Duplicate settings saved", 5000)
 
     def _settings_changed(self, settings: Settings) -> None:
         self.panel.set_policy(settings.on_duplicate, settings.check_s3)
@@ -425,15 +409,13 @@ class DuplicateFlow(QObject):
             self.connection.set(settings)
 
     def export(self, findings: Findings) -> Path | None:
-        path = export_path(*self.choose_path(self.window, str(Path.home() / "duplicates.csv")))
+        path = export_path(*self.choose_path(self._parent, str(Path.home() / "duplicates.csv")))
         if path is None:
             return None
         try:
             fmt = write_report(findings.review, findings.title(), path)
         except OSError as exc:
-            self.window.banner.show_message(
-                "error", f"Cannot write {path}: {exc}", topic="duplicates"
-            )
+            self.banner.show_message("error", f"Cannot write {path}: {exc}", topic="duplicates")
             return None
-        self.window.statusBar().showMessage(f"Findings written to {path} ({fmt})", 10_000)
+        self.status.emit(f"Findings written to {path} ({fmt})", 10_000)
         return path

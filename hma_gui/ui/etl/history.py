@@ -15,7 +15,9 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from hma_gui.core.etl import DbConfig, EtlRunRecord, FileStatus, open_database
+from hma_gui.core.etl.database import DbConfig, EtlRunRecord
+from hma_gui.core.etl.open_db import open_database
+from hma_gui.core.etl.results import FileStatus
 from hma_gui.ui import icons, theme
 from hma_gui.ui.etl.model import status_label, status_state
 from hma_gui.ui.etl.rejects_dialog import shown_key

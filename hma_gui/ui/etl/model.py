@@ -19,7 +19,9 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from hma_gui.core.etl import FileResult, FileStatus, PlannedFile, RunResult, SourceObject
+from hma_gui.core.etl.pipeline import PlannedFile
+from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
+from hma_gui.core.etl.s3_source import SourceObject
 from hma_gui.core.jobs.store import JobState
 from hma_gui.ui import icons, theme
 from hma_gui.ui.table_model import HeaderedTableModel

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from hma_gui.core.errors import ConfigError
-from hma_gui.core.etl import EtlOptions, FileStatus, RunResult
-from hma_gui.core.etl.pipeline import CSV_FOLDER, MBA_SCOPE
+from hma_gui.core.etl.pipeline import CSV_FOLDER, MBA_SCOPE, EtlOptions
+from hma_gui.core.etl.results import FileStatus, RunResult
 from hma_gui.core.jobs.store import JobState
 from hma_gui.ui import icons, theme
 from hma_gui.ui.etl.history import RECORD_ROLE, EtlHistoryModel, HistoryColumn, HistorySnapshot

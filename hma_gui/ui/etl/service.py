@@ -21,15 +21,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import ConfigError, HmaError
-from hma_gui.core.etl import (
-    DbConfig,
-    EtlOptions,
-    EtlRunner,
-    RunResult,
-    open_database,
-    run_etl,
-)
-from hma_gui.core.etl.pipeline import MBA_SCOPE
+from hma_gui.core.etl.database import DbConfig
+from hma_gui.core.etl.open_db import open_database
+from hma_gui.core.etl.pipeline import MBA_SCOPE, EtlOptions, EtlRunner, run_etl
+from hma_gui.core.etl.results import RunResult
 from hma_gui.core.logging_setup import redact
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
@@ -241,9 +236,11 @@ def _run(
     try:
         scope = settings.scope(MBA_SCOPE)
         runner = EtlRunner(client, database, bucket=scope.bucket, prefix=scope.prefix)
-        board.plan(runner.plan(options))
+        planned = runner.plan(options)  # S3 is listed once: here, shown, then loaded
+        board.plan(planned)
         return run_etl(
-            settings, options, progress=board, cancel=token, client=client, database=database
-        )
+            settings, options, progress=board, cancel=token, client=client, database=database,
+            planned=planned,
+        )  # fmt: skip
     finally:
         database.close()

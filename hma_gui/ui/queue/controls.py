@@ -1,4 +1,4 @@
-"""The queue's buttons: Start, Pause/Resume, Stop and the Parallel spin box.
+"""The queue's buttons: Start, Pause/Resume, Stop, the Parallel and Limit spin boxes.
 
 They sit in the counters card and follow the queue's mode and the latest
 counters: Start only when stopped, Pause turns into Resume, both Pause and
@@ -25,6 +25,8 @@ _MODE_TEXT = {
     QueueMode.PAUSED: ("Paused", "paused"),
     QueueMode.STOPPED: ("Stopped", "stopped"),
 }
+
+MiB = 1024 * 1024
 
 # Banners that starting the queue answers.
 _STARTED_TOPICS = ("resume", "halted")
@@ -62,6 +64,17 @@ class QueueControls(QObject):
         self.concurrency.setToolTip("Parallel uploads now (the default is in Settings)")
         label = QLabel("Parallel")
         label.setProperty("role", "muted")
+        self.bwlimit = QSpinBox()
+        self.bwlimit.setRange(0, 100_000)
+        self.bwlimit.setSuffix(" MiB/s")
+        self.bwlimit.setSpecialValueText("No limit")
+        self.bwlimit.setValue(queue.bwlimit // MiB)
+        self.bwlimit.setToolTip(
+            "Bandwidth for all uploads together, changed at once for those running too "
+            "(0: no limit; HMA_BWLIMIT sets the default)"
+        )
+        limit_label = QLabel("Limit")
+        limit_label.setProperty("role", "muted")
         separator = QFrame()
         separator.setFrameShape(QFrame.Shape.VLine)
         separator.setProperty("role", "separator")
@@ -75,11 +88,15 @@ class QueueControls(QObject):
         controls.addSpacing(6)
         controls.addWidget(label)
         controls.addWidget(self.concurrency)
+        controls.addSpacing(6)
+        controls.addWidget(limit_label)
+        controls.addWidget(self.bwlimit)
 
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button.clicked.connect(queue.cancel)
         self.concurrency.valueChanged.connect(queue.set_concurrency)
+        self.bwlimit.valueChanged.connect(lambda mib: queue.set_bwlimit(mib * MiB))
         queue.mode_changed.connect(self.show_mode)
         self.show_mode(queue.mode)
 
@@ -102,6 +119,12 @@ class QueueControls(QObject):
         self.concurrency.blockSignals(True)
         self.concurrency.setValue(count)
         self.concurrency.blockSignals(False)
+
+    def show_bwlimit(self, rate: int) -> None:
+        """Show the limit the uploader started with, without re-sending it to the queue."""
+        self.bwlimit.blockSignals(True)
+        self.bwlimit.setValue(rate // MiB)
+        self.bwlimit.blockSignals(False)
 
     def show_counters(self, counters: Counters) -> None:
         self.counters = counters

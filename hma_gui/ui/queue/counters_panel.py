@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hma_gui.core.jobs.records import Counters
 from hma_gui.core.jobs.run_window import RunFigures, RunWindow
 from hma_gui.core.rate_meter import RateMeter, format_bytes, format_duration
 from hma_gui.ui import theme
@@ -223,7 +224,7 @@ class CountersPanel(QFrame):
         for key in ("queued", "running", "done", "failed", "skipped"):
             self.set_tile(key, getattr(counters, key))
         self.bar.set_fraction(figures.fraction)
-        self.bytes_label.setText(self._describe(figures, counters.total, counters.pending))
+        self.bytes_label.setText(self._describe(figures, counters))
         self.percent_label.setText(f"{figures.percent} %" if counters.total else "")
         self.chart.add_sample(snapshot.at, rate)
         return figures
@@ -234,11 +235,13 @@ class CountersPanel(QFrame):
         rate = self._file_meter.rate()  # zero-byte files: by files
         return run.files_left / rate if rate > 0 else None
 
-    def _describe(self, figures: Figures, total: int, pending: int) -> str:
+    def _describe(self, figures: Figures, counters: Counters) -> str:
+        total, pending = counters.total, counters.pending
         if total == 0:
             return "Nothing queued yet"
+        to_decide = [f"{counters.waiting:,} to decide"] if counters.waiting else []
         if not figures.files_total:
-            return f"Nothing waiting · {total:,} in the list"
+            return "  ·  ".join([f"Nothing waiting · {total:,} in the list", *to_decide])
         parts = [
             f"{format_bytes(figures.bytes_done)} of {format_bytes(figures.bytes_total)}",
             f"{figures.files_done:,} of {figures.files_total:,} files",
@@ -249,4 +252,4 @@ class CountersPanel(QFrame):
             parts.append(f"ETA {format_duration(figures.eta)}")
         elif pending:
             parts.append(f"{pending:,} waiting")
-        return "  ·  ".join(parts)
+        return "  ·  ".join([*parts, *to_decide])

@@ -6,10 +6,11 @@ enqueues in batches (every `BATCH_SIZE` jobs or `BATCH_SECONDS`), so uploads
 start while a big folder is still being walked. Each batch is one signal, not
 one per file.
 
-The duplicate check plugs in as `screen` (a `DropScreen`, set by the
-window's duplicate flow): when it wants a drop, the drop's planned jobs are
-collected whole and handed to it on the scan thread before anything is
-enqueued, and it returns the jobs to enqueue (decided, skipped, or held).
+The duplicate check comes with each submission as `screen` (a `DropScreen`:
+the window passes its duplicate flow's): when it wants a drop, the drop's
+planned jobs are collected whole and handed to it on the scan thread before
+anything is enqueued, and it returns the jobs to enqueue (decided, skipped,
+or waiting for a decision).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class IntakeSummary:
     filtered: int
     seconds: float
     cancelled: bool
-    set_aside: int = 0  # skipped or held by the duplicate check
+    set_aside: int = 0  # skipped by the duplicate check, or waiting for a decision
     needs_scope: int = 0  # outside every scope folder: held until a scope is chosen
 
     def describe(self) -> str:
@@ -96,14 +97,19 @@ class Intake(QObject):
         self._pool = pool
         self._pending = 0
         self._cancel = CancelToken()
-        self.screen: DropScreen | None = None
 
     @property
     def busy(self) -> bool:
         return self._pending > 0
 
-    def submit(self, paths: Sequence[str | Path], settings: Settings, options: PlanOptions) -> None:
-        """Queue a scan of `paths`; returns at once."""
+    def submit(
+        self,
+        paths: Sequence[str | Path],
+        settings: Settings,
+        options: PlanOptions,
+        screen: DropScreen | None = None,
+    ) -> None:
+        """Queue a scan of `paths` (screened by `screen` if it wants them); returns at once."""
         names = tuple(str(p) for p in paths)
         if not names:
             return
@@ -112,7 +118,8 @@ class Intake(QObject):
         if self._pending == 1:
             self.busy_changed.emit(True)
         cancel = self._cancel
-        screen = self.screen if self.screen is not None and self.screen.wants(settings) else None
+        if screen is not None and not screen.wants(settings):
+            screen = None
         run_task(
             self._pool,
             lambda: self._scan(names, settings, options, cancel, screen),
@@ -167,7 +174,7 @@ class Intake(QObject):
         if screen is not None:
             buffer = [] if cancel.cancelled else screen.screen(buffer, batch_id, settings, cancel)
             queued = sum(1 for j in buffer if j.state is JobState.QUEUED)
-            set_aside = sum(1 for j in buffer if j.state is JobState.SKIPPED)
+            set_aside = sum(1 for j in buffer if j.state in (JobState.SKIPPED, JobState.WAITING))
             failed = sum(1 for j in buffer if j.state is JobState.FAILED)
             needs_scope = sum(1 for j in buffer if j.state is JobState.NEEDS_SCOPE)
             for start in range(0, len(buffer), BATCH_SIZE):  # at most half the time writing

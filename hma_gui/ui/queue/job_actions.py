@@ -157,7 +157,7 @@ def as_new_job(job: Job) -> NewJob:
     return NewJob(
         source=job.source, size=job.size, mtime_ns=job.mtime_ns, root=job.root,
         scope=job.scope, bucket=job.bucket, key=job.key, md5=job.md5, state=state,
-        error=job.error, decision=job.decision,
+        error=job.error, decision=job.decision, expected_etag=job.expected_etag,
     )  # fmt: skip
 
 

@@ -46,10 +46,11 @@ NEEDS_SCOPE_HINT = "Outside every scope folder: right-click \u203a Set scope\u20
 STATE_ORDER = {
     JobState.RUNNING: 0,
     JobState.FAILED: 1,
-    JobState.QUEUED: 2,
-    JobState.SKIPPED: 3,
     JobState.NEEDS_SCOPE: 1,
-    JobState.DONE: 4,
+    JobState.WAITING: 2,
+    JobState.QUEUED: 3,
+    JobState.SKIPPED: 4,
+    JobState.DONE: 5,
 }
 
 
@@ -100,6 +101,8 @@ def cell_text(job: Job, column: int, inflight: Inflight) -> str:
     if column == Column.MESSAGE:
         if job.state is JobState.NEEDS_SCOPE:
             return NEEDS_SCOPE_HINT
+        if job.state is JobState.WAITING and not job.error:
+            return theme.WAITING_MESSAGE
         return shown_error(job.error)
     return ""
 
@@ -111,6 +114,8 @@ def cell_color(job: Job, column: int) -> str | None:
             return theme.DANGER
         if job.state in (JobState.SKIPPED, JobState.NEEDS_SCOPE):
             return theme.WARNING
+        if job.state is JobState.WAITING:
+            return theme.TO_DECIDE
     if column in RIGHT_ALIGNED or (column == Column.TARGET and not job.key):
         return theme.TEXT_MUTED
     return None

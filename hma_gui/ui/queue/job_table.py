@@ -42,6 +42,7 @@ FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("Uploaded", (JobState.DONE,)),
     ("Failed", (JobState.FAILED,)),
     ("Skipped", (JobState.SKIPPED,)),
+    ("To decide", (JobState.WAITING,)),
     ("Needs a scope", (JobState.NEEDS_SCOPE,)),
 )
 
@@ -102,7 +103,9 @@ class JobTable(QWidget):
         self.retry_failed_button = QPushButton(icons.icon("retry"), "Retry failed")
         self.retry_failed_button.clicked.connect(self.job_actions.retry_failed)
         self.clear_button = QPushButton(icons.icon("broom"), "Clear finished")
-        self.clear_button.setToolTip("Remove uploaded and skipped files from the list")
+        self.clear_button.setToolTip(
+            "Remove uploaded and skipped files from the list (files to decide stay)"
+        )
         self.clear_button.clicked.connect(self.job_actions.clear_finished)
         # Clear queue… is in the context menu and Queue menu, not in this bar: at 1024 px
         # the chips and the buttons already fill the row.
@@ -312,6 +315,7 @@ class JobTable(QWidget):
             "Uploaded": counters.done,
             "Failed": counters.failed,
             "Skipped": counters.skipped,
+            "To decide": counters.waiting,
             "Needs a scope": counters.needs_scope,
         }
         for label, count in counts.items():

@@ -40,6 +40,7 @@ class WindowCommands:
     retry_failed: Slot
     clear_finished: Slot
     clear_queue: Slot
+    review_duplicates: Slot
     run_etl: Slot
     find: Slot
 
@@ -73,6 +74,7 @@ class MenuBar:
         self._add(queue, "Clear finished", c.clear_finished, "")
         self._add(queue, "Clear queue…", c.clear_queue, "")
         queue.addSeparator()
+        self._add(queue, "Review duplicates…", c.review_duplicates, "Ctrl+D")
         self._add(queue, "Run ETL", c.run_etl, "Ctrl+E")
         self.view_menu = self.bar.addMenu("&View")
         self.tab_actions: list[QAction] = []

@@ -40,7 +40,7 @@ from hma_gui.core.jobs.store import JobState
 from hma_gui.core.logging_setup import log_file_path, setup_logging
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.sandbox import Sandbox, create_scope_buckets, sandbox_settings
-from hma_gui.core.upload.uploader import MD5_METADATA_KEY
+from hma_gui.core.upload.upload_config import MD5_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,10 @@
 """The window's watched folders: the core's `FolderWatcher`, started from the settings.
 
 The watcher runs its own threads (watchdog's and a poller) and enqueues
-finished files into the session's job store; this adapter turns "jobs were
-queued" into a signal on the main thread (the window kicks the upload queue),
+finished files into the session's job store, checked for duplicates first
+when the service is built with a `check` connection (`WatchDuplicateCheck`);
+this adapter turns "jobs were queued" and "duplicates were found" into signals
+on the main thread (the window kicks the upload queue, lists the findings),
 restarts the watcher when the watch list changes, and saves the list to the
 settings file when the user adds or removes a folder.
 """
@@ -10,19 +12,32 @@ settings file when the user adds or removes a folder.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.config.settings_file import save_settings
+from hma_gui.core.duplicates.decisions import DuplicateReview
+from hma_gui.core.duplicates.summary import Findings, FindingsState
+from hma_gui.core.duplicates.watch_screen import Connector, WatchDuplicateCheck
 from hma_gui.core.errors import ConfigError, HmaError
-from hma_gui.core.hashes.digests import Md5Cache
-from hma_gui.core.jobs.store import JobStore
-from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher, JobPreparer
+from hma_gui.core.hashes.hash_cache import HashCache
+from hma_gui.core.jobs.store import JobStore, NewJob
+from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher
 
 logger = logging.getLogger(__name__)
+
+# Saves settings values and applies them (`Session.update_settings`); raises ConfigError.
+SettingsUpdate = Callable[..., object]
+
+
+def _save_to_file(values: dict[str, Any], *, replace: Sequence[str] = ()) -> None:
+    """Without a session (tests of the service alone): the settings file only."""
+    save_settings(values, replace=list(replace))
 
 
 @dataclass(frozen=True)
@@ -37,18 +52,35 @@ class WatchRow:
 class WatchService(QObject):
     enqueued = Signal(int)  # jobs the watcher queued (main thread)
     changed = Signal()  # the watch list changed
+    reviewed = Signal(object)  # Findings of a duplicate check with something found (main thread)
     _from_watcher = Signal(int)
+    _found = Signal(object)
 
-    def __init__(self, store: JobStore, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        parent: QObject | None = None,
+        *,
+        check: Connector | None = None,
+        cache: HashCache | None = None,
+        update_settings: SettingsUpdate | None = None,  # the window: Session.update_settings
+    ) -> None:
+        """`check`: the settings and client to check duplicates with (None: no check)."""
         super().__init__(parent)
         self._store = store
+        self._update_settings = update_settings or _save_to_file
         self._settings: Settings | None = None
         self._watcher: FolderWatcher | None = None
         self._batch = 0
         self._problems: dict[Path, str] = {}
-        self.prepare: JobPreparer | None = None  # the duplicate check (set by the window)
-        self.md5_cache: Md5Cache | None = None
+        self._cache = cache
+        self._check = (
+            None
+            if check is None
+            else WatchDuplicateCheck(store, check, cache=cache, on_review=self._on_review)
+        )
         self._from_watcher.connect(self.enqueued, Qt.ConnectionType.QueuedConnection)
+        self._found.connect(self.reviewed, Qt.ConnectionType.QueuedConnection)
 
     @property
     def folders(self) -> list[WatchFolderSettings]:
@@ -93,8 +125,8 @@ class WatchService(QObject):
                 settings,
                 self._store,
                 batch_id=self._batch,
-                md5_cache=self.md5_cache,
-                prepare=self.prepare,
+                md5_cache=self._cache,
+                prepare=self._check,
                 on_enqueued=lambda ids: self._from_watcher.emit(len(ids)),
             )
             try:
@@ -107,6 +139,12 @@ class WatchService(QObject):
                 self._watcher = watcher
                 logger.info("watching %d folder(s)", len(folders))
         self.changed.emit()
+
+    def _on_review(self, review: DuplicateReview, _jobs: list[NewJob]) -> None:
+        """(The watcher's thread.) The findings, counted there, to the main thread."""
+        findings = Findings("watched folders", review, self._batch, FindingsState.APPLIED, "watch")
+        findings.summary()
+        self._found.emit(findings)
 
     def stop(self) -> None:
         watcher, self._watcher = self._watcher, None
@@ -140,7 +178,7 @@ class WatchService(QObject):
         """Write the list to the settings file; `ConfigError` leaves everything as it was."""
         if self._settings is None:
             raise ConfigError("the watched folders are not loaded yet")
-        save_settings({"watch_folders": folders}, replace=["watch_folders"])
+        self._update_settings({"watch_folders": folders}, replace=["watch_folders"])
         updated = self._settings.model_copy(update={"watch_folders": folders})
         self.apply(updated)
         return updated

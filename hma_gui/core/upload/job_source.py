@@ -1,0 +1,76 @@
+"""Where the executor takes jobs from and where it reports them: the queue seam.
+
+`UploadExecutor` knows nothing about SQLite: it claims jobs from a `JobSource`
+and reports each result to a `JobSink`. `StoreQueue` is both over the local job
+store (the window, ``upload``, ``watch``); a worker that feeds the executor from
+another queue (SQS) provides its own pair: claim = receive + lease, done = ack
+(delete the message), failed = to the dead-letter queue or back, released =
+change the visibility so another worker takes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from hma_gui.core.jobs.records import Job
+from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.upload.multipart_state import MultipartJournal
+from hma_gui.core.upload.upload_config import UploadResult
+
+
+class JobSource(Protocol):
+    """Hands out jobs to run. A claimed job belongs to this executor until reported."""
+
+    def claim(self, limit: int) -> list[Job]:
+        """Up to `limit` jobs, now running for this process; [] when there is none."""
+        ...
+
+    def unclaim(self, jobs: Sequence[Job]) -> None:
+        """Claimed jobs that were never started go back, their attempt not counted."""
+        ...
+
+
+class JobSink(Protocol):
+    """Receives the result of each started job."""
+
+    def done(self, job: Job, result: UploadResult) -> None: ...
+
+    def failed(self, job: Job, error: str, *, retryable: bool) -> None: ...
+
+    def released(self, job: Job) -> None:
+        """The upload was interrupted (cancel, shutdown): the job is to run again later."""
+        ...
+
+    def journal(self, job: Job) -> MultipartJournal | None:
+        """Where the job's multipart upload is remembered (None: a new one each try)."""
+        ...
+
+
+class StoreQueue:
+    """`JobSource` and `JobSink` over the durable job store, optionally one batch only."""
+
+    def __init__(self, store: JobStore, batch_id: int | None = None) -> None:
+        self.store = store
+        self.batch_id = batch_id
+
+    def claim(self, limit: int) -> list[Job]:
+        return self.store.claim(limit, self.batch_id)
+
+    def unclaim(self, jobs: Sequence[Job]) -> None:
+        if jobs:
+            self.store.unclaim([job.id for job in jobs])
+
+    def done(self, job: Job, result: UploadResult) -> None:
+        self.store.mark_done(
+            job.id, etag=result.etag, md5=result.md5, size=result.size, mtime_ns=result.mtime_ns
+        )
+
+    def failed(self, job: Job, error: str, *, retryable: bool) -> None:
+        self.store.mark_failed(job.id, error, retryable=retryable)
+
+    def released(self, job: Job) -> None:
+        self.store.release([job.id])
+
+    def journal(self, job: Job) -> MultipartJournal | None:
+        return self.store.multipart.journal(job.id)

@@ -1,0 +1,73 @@
+"""The process-wide bandwidth limit: a token bucket, its setting, and a paced upload."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.progress import CancelToken
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.bandwidth import BandwidthLimit
+from hma_gui.core.upload.uploader import UploadConfig, Uploader
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+def _send(limit: BandwidthLimit, total: int, block: int = 16 * KiB) -> None:
+    for _ in range(total // block):
+        limit.take(block)
+
+
+def test_threads_together_get_the_rate() -> None:
+    limit = BandwidthLimit(4 * MiB)
+    threads = [threading.Thread(target=_send, args=(limit, MiB)) for _ in range(3)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 0.65 <= time.monotonic() - started <= 1.2  # 3 MiB at 4 MiB/s
+
+
+def test_zero_is_no_limit_and_a_change_applies_at_once() -> None:
+    limit = BandwidthLimit(0)
+    started = time.monotonic()
+    _send(limit, 64 * MiB)
+    assert time.monotonic() - started < 0.5
+    limit.set_rate(MiB)
+    assert limit.rate == MiB
+
+
+def test_a_cancel_ends_the_wait() -> None:
+    limit, cancel = BandwidthLimit(KiB), CancelToken()
+    threading.Timer(0.2, cancel.cancel).start()
+    started = time.monotonic()
+    limit.take(MiB, cancel)  # would wait 1,024 s
+    assert time.monotonic() - started < 2
+
+
+def test_the_setting_reads_sizes() -> None:
+    assert int(load_settings(bwlimit="500KiB").bwlimit) == 500 * KiB
+    assert UploadConfig.from_settings(load_settings(bwlimit="20MiB")).bwlimit == 20 * MiB
+    assert int(load_settings().bwlimit) == 0
+
+
+@pytest.mark.integration
+def test_an_upload_is_paced_by_the_limit(
+    s3_env: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HMA_BWLIMIT", "2MiB")
+    path = tmp_path / "paced.bin"
+    path.write_bytes(b"x" * (3 * MiB))
+    settings = load_settings()
+    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
+    started = time.monotonic()
+    uploader.upload(path, s3_env.mba_bucket, "paced.bin")  # type: ignore[attr-defined]
+    elapsed = time.monotonic() - started
+    uploader.close()
+    assert 1.3 <= elapsed <= 3.0  # 3 MiB at 2 MiB/s
