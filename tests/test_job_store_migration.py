@@ -1,4 +1,5 @@
-"""A job store written by schema 1 opens with today's code: waiting files become waiting jobs.
+"""Older job stores open with today's code: waiting files become waiting jobs (schema 2),
+files outside every scope folder become needs-scope jobs (schema 4).
 
 ``tests/data/jobs-v1-waiting.db`` was made by ``tests/data/make_v1_store.py`` run
 with the code of ``main`` at 8a810e3 (schema 1): two files waiting for a
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core.errors import HmaError
-from hma_gui.core.jobs.schema import SCHEMA_VERSION, V1_WAITING_ERROR
+from hma_gui.core.jobs.schema import _V1, _V3, SCHEMA_VERSION, V1_WAITING_ERROR, _split, _to_v2
 from hma_gui.core.jobs.store import Decision, JobState, JobStore, NewJob
 
 V1_STORE = Path(__file__).parent / "data" / "jobs-v1-waiting.db"
@@ -62,7 +63,7 @@ def test_waiting_jobs_become_waiting_and_the_others_are_unchanged(v1_store: Path
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
         assert store.has_waiting()
-    assert user_version(v1_store) == SCHEMA_VERSION == 3
+    assert user_version(v1_store) == SCHEMA_VERSION == 4
     with sqlite3.connect(v1_store) as conn:  # schema 3: no write condition, no multipart yet
         assert (
             conn.execute("SELECT COUNT(*) FROM jobs WHERE expected_etag IS NOT NULL").fetchone()[0]
@@ -115,6 +116,70 @@ def test_the_migrated_store_works_on(v1_store: Path) -> None:
     with JobStore(v1_store) as store:  # opened again: nothing more to migrate
         assert store.counters().waiting == 1
     assert user_version(v1_store) == SCHEMA_VERSION
+
+
+def schema_3_store(path: Path) -> None:
+    """A store at schema 3 (the code of ``main`` at 0552bb6), built by its own steps."""
+    db = sqlite3.connect(path)
+    cur = db.cursor()
+    for statement in _split(_V1):
+        cur.execute(statement)
+    _to_v2(cur)
+    for statement in _split(_V3):
+        cur.execute(statement)
+    cur.execute("PRAGMA user_version = 3")
+    insert = (
+        "INSERT INTO jobs(source, size, state, error, bucket, key, decision, expected_etag,"
+        " created_at, updated_at) VALUES (?, 5, ?, ?, ?, ?, ?, ?, 0, 0)"
+    )
+    no_scope = "no scope folder (mba, policy) in the path of 'README.md'; choose a scope"
+    db.executemany(
+        insert,
+        [
+            ("/x/README.md", "failed", no_scope, None, None, None, None),
+            ("/x/gone.csv", "failed", "the file vanished", "b", "mba/csv/gone.csv", None, None),
+            ("/x/new.csv", "queued", None, "b", "mba/csv/new.csv", None, "*"),
+            ("/x/over.csv", "queued", None, "b", "mba/csv/over.csv", "overwrite", '"e1"'),
+            ("/x/held.csv", "waiting", None, "b", "mba/csv/held.csv", None, None),
+        ],
+    )
+    db.execute(
+        "INSERT INTO multipart_uploads VALUES ('u1', 3, 'b', 'mba/csv/new.csv', 5, 5, 1, 1,"
+        " 'abc', 0)"
+    )
+    db.commit()
+    db.close()
+
+
+def test_a_schema_3_store_holds_its_no_scope_failures_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    schema_3_store(path)
+    assert user_version(path) == 3
+    with JobStore(path) as store:
+        jobs = {Path(j.source).name: j for j in store.jobs()}
+        counters = store.counters()
+    assert user_version(path) == SCHEMA_VERSION == 4
+    assert {n: j.state for n, j in jobs.items()} == {
+        "README.md": JobState.NEEDS_SCOPE,
+        "gone.csv": JobState.FAILED,
+        "new.csv": JobState.QUEUED,
+        "over.csv": JobState.QUEUED,
+        "held.csv": JobState.WAITING,
+    }
+    assert jobs["README.md"].error is not None  # the reason stays readable
+    assert (jobs["new.csv"].expected_etag, jobs["over.csv"].expected_etag) == ("*", '"e1"')
+    assert jobs["over.csv"].decision is Decision.OVERWRITE
+    assert (counters.needs_scope, counters.failed, counters.queued, counters.waiting) == (
+        1, 1, 2, 1,
+    )  # fmt: skip
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM multipart_uploads").fetchone()[0] == 1
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE jobs SET state = 'maybe'")  # the CHECK constraint is kept
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE jobs SET decision = 'maybe'")
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"jobs_state", "jobs_rev", "jobs_target", "jobs_count_update"} <= names
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -257,6 +257,7 @@ def _counters_dict(counters: Counters) -> dict[str, int]:
         "waiting": counters.waiting,
         "queued": counters.queued,
         "running": counters.running,
+        "needs_scope": counters.needs_scope,
         "bytes_total": counters.bytes_total,
         "bytes_done": counters.bytes_done,
     }
@@ -340,8 +341,9 @@ def cmd_status(ctx: CliContext) -> int:
     ctx.out(
         f"{counters.queued} queued, {counters.running} running, {counters.done} uploaded, "
         f"{counters.skipped} skipped, {counters.failed} failed, "
-        f"{counters.waiting} waiting for a duplicate decision — "
-        f"{format_bytes(counters.bytes_done)} of {format_bytes(counters.bytes_total)}"
+        f"{counters.waiting} waiting for a duplicate decision"
+        + (f", {counters.needs_scope} need a scope" if counters.needs_scope else "")
+        + f" — {format_bytes(counters.bytes_done)} of {format_bytes(counters.bytes_total)}"
     )
     for state, jobs in lists.items():
         for job in jobs:

@@ -22,6 +22,10 @@ class ScopeError(HmaError):
     """A file's scope could not be decided, or the scope is not configured."""
 
 
+class NoScopeFolderError(ScopeError):
+    """No scope folder in a file's path and none chosen: a person must choose one."""
+
+
 class SourceFileError(HmaError):
     """The local file vanished, changed or could not be read.
 

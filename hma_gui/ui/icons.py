@@ -66,6 +66,8 @@ _STATE_GLYPH: dict[JobState, str] = {
     JobState.SKIPPED: '<path d="M8 12h8" stroke="#fff" stroke-width="2.4"/>',
     JobState.WAITING: '<path d="M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5v.7" stroke="#fff"'
     ' stroke-width="2.2"/><circle cx="12" cy="17" r="1.2" fill="#fff"/>',
+    # a folder: the file waits for a scope folder to be chosen (not the waiting "?")
+    JobState.NEEDS_SCOPE: '<path d="M7 8.5h3.5l1.5 1.6h5v6.4H7z" stroke="#fff" stroke-width="2"/>',
 }
 
 

@@ -22,13 +22,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -56,16 +54,21 @@ from hma_gui.ui.queue.controls import QueueControls
 from hma_gui.ui.queue.counters_panel import CountersPanel
 from hma_gui.ui.queue.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
 from hma_gui.ui.queue.intake import IntakeSummary
+from hma_gui.ui.queue.last_session import deal_with_last_session
 from hma_gui.ui.queue.live_feed import FeedSnapshot
 from hma_gui.ui.queue.queue_view import QueueView
+from hma_gui.ui.queue.resume_gate import ResumeGate
+from hma_gui.ui.queue.scope_choice import needs_scope_message
 from hma_gui.ui.queue.upload_queue import QueueMode
 from hma_gui.ui.service.panel import ServicePanel
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
 from hma_gui.ui.shell import window_state
 from hma_gui.ui.shell.banner import Banner
+from hma_gui.ui.shell.endpoint_banners import EndpointBanners
 from hma_gui.ui.shell.header_bar import HeaderBar
 from hma_gui.ui.shell.log_panel import LogPanel
+from hma_gui.ui.shell.menu_bar import MenuBar, WindowCommands
 from hma_gui.ui.shell.tray import Tray
 from hma_gui.ui.watch.panel import WatchPanel
 from hma_gui.ui.watch.service import WatchService
@@ -83,7 +86,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Sandbox" if session.sandboxed else APP_NAME)
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
-        self.setMinimumSize(980, 660)
+        self.setMinimumSize(320, 240)  # below the content's size the scroll area scrolls
 
         self.queue_view = QueueView(session, start_queue=lambda: self.start_queue(), parent=self)
         self.model = self.queue_view.model
@@ -98,11 +101,9 @@ class MainWindow(QMainWindow):
         self._gc_timer.setInterval(IDLE_CHECK_MS)
         self._gc_timer.timeout.connect(self.gc_governor.tick)
 
-        central = QWidget()
-        central.setObjectName("central")
-        self.setCentralWidget(central)
+        central = window_state.scrolling_central(self)
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(20, 14, 20, 12)
+        layout.setContentsMargins(12, 10, 12, 8)
         layout.setSpacing(12)
         self.header = HeaderBar(session.sandboxed)
         self.header.settings_button.clicked.connect(self.open_settings)
@@ -122,8 +123,16 @@ class MainWindow(QMainWindow):
         layout.addLayout(top)
 
         self.counters = CountersPanel()
-        self.queue_controls = QueueControls(session.queue, self.counters, self.banner, self)
+        self.resume_gate = ResumeGate(
+            session.queue, session.store, session.pools.store, lambda: session.settings, parent=self
+        )
+        self.queue_controls = QueueControls(
+            session.queue, self.counters, self.banner, self, self.resume_gate
+        )
         self.queue_controls.show_bwlimit(int(session.settings.bwlimit))
+        self.endpoint_banners = EndpointBanners(
+            session, self.banner, self.resume_gate, self.job_actions, self.start_queue, self
+        )
         layout.addWidget(self.counters)
 
         self.log_panel = LogPanel(log_handler or MemoryLogHandler())
@@ -166,29 +175,32 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._connect()
         window_state.restore(self, self.table.view.horizontalHeader())
+        window_state.fit_to_screen(self)
         self._show_connection()
 
     # ------------------------------------------------------------- layout
 
     def _build_shortcuts(self) -> None:
-        def shortcut(keys: str | QKeySequence.StandardKey, slot: object) -> QAction:
-            action = QAction(self)
-            action.setShortcut(QKeySequence(keys))
-            action.triggered.connect(slot)
-            self.addAction(action)
-            return action
-
-        shortcut("Ctrl+O", self.drop_zone.add_files_button.click)
-        shortcut("Ctrl+Shift+O", self.drop_zone.add_folder_button.click)
-        shortcut("Ctrl+,", self.open_settings)
-        shortcut("Ctrl+Return", self.start_queue)
-        shortcut("Ctrl+P", self.toggle_pause)
-        shortcut("Ctrl+.", self.session.queue.cancel)
-        shortcut("Ctrl+F", self._focus_search)
-        shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
-        shortcut("Ctrl+2", lambda: self.tabs.setCurrentWidget(self.log_panel))
-        shortcut("Ctrl+D", lambda: self.duplicates.open_review())
-        shortcut(QKeySequence.StandardKey.Quit, self.quit)
+        """The menu bar holds every shortcut (File, Queue, View, Help)."""
+        self.menus = MenuBar(
+            self,
+            self.tabs,
+            WindowCommands(
+                add_files=self.drop_zone.add_files_button.click,
+                add_folder=self.drop_zone.add_folder_button.click,
+                settings=self.open_settings,
+                quit=self.quit,
+                start=self.start_queue,
+                pause=self.toggle_pause,
+                cancel=self.session.queue.cancel,
+                retry_failed=self.job_actions.retry_failed,
+                clear_finished=self.job_actions.clear_finished,
+                clear_queue=self.table.clear_queue,
+                review_duplicates=self.duplicates.open_review,
+                run_etl=self.run_etl,
+                find=self._focus_search,
+            ),
+        )
 
     def _build_etl(self) -> None:
         """The ETL tab and the header's Run ETL button (Ctrl+E), both disabled during a run."""
@@ -204,10 +216,6 @@ class MainWindow(QMainWindow):
         self.etl.run_failed.connect(self._on_etl_failed)
         self.etl.run_finished.connect(self._on_etl_finished)
         self.etl_button.setEnabled(self.etl.can_run)
-        action = QAction(self)
-        action.setShortcut(QKeySequence("Ctrl+E"))
-        action.triggered.connect(self.run_etl)
-        self.addAction(action)
 
     def run_etl(self) -> None:
         """One click: show the ETL tab and run with the default options."""
@@ -242,7 +250,6 @@ class MainWindow(QMainWindow):
         intake.progress.connect(self._on_scan_progress)
         intake.finished.connect(self._on_scan_finished)
         queue.mode_changed.connect(lambda mode: self.tray.set_paused(mode is QueueMode.PAUSED))
-        queue.halted.connect(self._on_halted)
         session.ready.connect(self._on_ready)
         session.start_failed.connect(self._on_start_failed)
         session.settings_changed.connect(self._on_settings_changed)
@@ -269,28 +276,9 @@ class MainWindow(QMainWindow):
         self.watch_service.apply(self.session.settings)
         if self.session.sandboxed and not self.session.is_ready:
             self.banner.show_message("info", "Starting the sandbox S3 endpoint…", topic="connect")
-        counters = self.session.store.counters()
-        pending = counters.pending
-        policy = self.session.settings.resume_on_start
-        if not pending or policy == "resume":
-            if pending:
-                self.statusBar().showMessage(f"Resuming {pending:,} unfinished uploads", 8000)
-            self.session.queue.start()
-        elif policy == "ask":
-            self.banner.show_message(
-                "info",
-                f"{pending:,} uploads from last time are not finished.",
-                [("Resume", self.start_queue), ("Not now", lambda: None)],
-                topic="resume",
-            )
-        else:
-            self.banner.show_message(
-                "info",
-                f"{pending:,} unfinished uploads are kept in the queue. "
-                "Press Start to upload them.",
-                [("Start", self.start_queue)],
-                topic="resume",
-            )
+        deal_with_last_session(
+            self.session, self.banner, self.start_queue, self.statusBar().showMessage
+        )
 
     # ------------------------------------------------------------- actions
 
@@ -349,11 +337,6 @@ class MainWindow(QMainWindow):
         self.table.show_counts(snapshot.counters)
         self.queue_controls.show_counters(snapshot.counters)
 
-    def _on_halted(self, reason: str) -> None:
-        self.banner.show_message(
-            "warning", redact(reason), [("Resume", self.start_queue)], topic="halted"
-        )
-
     def _on_ready(self) -> None:
         self.banner.clear("connect")
         self._show_connection()
@@ -384,6 +367,18 @@ class MainWindow(QMainWindow):
 
     def _on_scan_finished(self, summary: IntakeSummary) -> None:
         self.statusBar().showMessage(summary.describe(), 10_000)
+        if summary.needs_scope:  # asked at drop time; the table's Set scope… asks later
+            count, batch = summary.needs_scope, summary.batch_id
+            scopes = sorted(self.session.settings.scopes)
+            self.banner.show_message(
+                "warning",
+                needs_scope_message(count, scopes),
+                [
+                    ("Set scope…", lambda: self.table.ask_scope_for(count, batch_id=batch)),
+                    ("Later", lambda: None),
+                ],
+                topic="scope",
+            )
 
     def _show_problem_count(self, count: int) -> None:
         index = self.tabs.indexOf(self.log_panel)

@@ -128,6 +128,13 @@ class Session(QObject):
                 self._fail,
             )
 
+    def restart_sandbox(self) -> None:
+        """The sandbox stopped answering: stop what is left of it and start an empty one."""
+        old, self.sandbox = self.sandbox, None
+        if old is not None:
+            old.stop()
+        self.start()
+
     def _sandbox_up(self, result: tuple[Sandbox, Settings, Uploader]) -> None:
         sandbox, started, uploader = result
         self._sandbox_endpoint = started.s3_endpoint_url or sandbox.endpoint

@@ -35,6 +35,7 @@ STATE_COLORS: dict[JobState, str] = {
     JobState.FAILED: DANGER,
     JobState.SKIPPED: WARNING,
     JobState.WAITING: TO_DECIDE,
+    JobState.NEEDS_SCOPE: WARNING,
 }
 
 STATE_LABELS: dict[JobState, str] = {
@@ -44,6 +45,7 @@ STATE_LABELS: dict[JobState, str] = {
     JobState.FAILED: "Failed",
     JobState.SKIPPED: "Skipped",
     JobState.WAITING: "To decide",
+    JobState.NEEDS_SCOPE: "Needs a scope",
 }
 
 # The message of a waiting job (the store keeps the state, not words).

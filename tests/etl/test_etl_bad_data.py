@@ -376,3 +376,26 @@ def test_rejects_report_lives_in_the_log_dir(
     uploaded = s3_env.read(s3_env.mba_bucket, f"mba/rejects/{result.rejects_path.name}")
     assert uploaded == result.rejects_path.read_bytes()
     assert next(iter(rejects(result)))["row_key"] == "M-1"
+
+
+def test_a_row_with_a_bad_value_and_an_unknown_parent_lists_both(
+    s3_env: S3Env, target: Target
+) -> None:
+    load_parents(s3_env)
+    header = MEMBERS.splitlines()[0]
+    rows = [
+        "M-020,X,Y,1980-01-01,,P-NOPE,2024-01-01,,2139,",  # bad ZIP and unknown PlanID
+        "M-021,X,Y,1980-01-01,,P-NOPE,2024-01-01,,,",  # unknown PlanID alone
+        "M-022,X,Y,1980-01-01,,P-GOOD-1,2024-01-01,,,",
+    ]
+    upload_csv(s3_env, "members_two.csv", "\n".join([header, *rows, ""]).encode())
+
+    result = run()
+
+    item = next(f for f in result.files if f.source.name == "members_two.csv")
+    assert (item.rows_read, item.rows_loaded, item.rows_rejected) == (3, 1, 2)
+    found = problems_of(result, item.source.key)
+    assert [(line, column) for line, column, _ in found] == [
+        (2, "zip_code"), (2, "plan_id"), (3, "plan_id"),
+    ]  # fmt: skip
+    assert "P-NOPE does not exist in plans" in found[1][2]

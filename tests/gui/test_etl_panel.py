@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
@@ -204,6 +205,19 @@ def test_a_bad_file_gives_a_rejects_report_the_link_opens(
 
     tab.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
+    # the report is shown in the app: no CSV handler needed
+    dialog = tab.panel.rejects_dialog
+    assert dialog is not None and dialog.isVisible() and not tab.opened
+    shown = {
+        (dialog.model.index(r, 0).data(), dialog.model.index(r, 2).data())
+        for r in range(dialog.model.rowCount())
+    }
+    assert shown == {("members_extra.csv", "M90000002"), ("benefit_accumulator_empty.csv", "")}
+    assert dialog.copy_path() == str(tab.results[0].rejects_path)
+    assert QGuiApplication.clipboard().text() == str(tab.results[0].rejects_path)
+    assert dialog.reveal_button.isEnabled()
+    dialog.open_button.click()  # for those with a spreadsheet app
+    dialog.close()
     assert len(tab.opened) == 1 and tab.opened[0].isLocalFile()
     report = Path(tab.opened[0].toLocalFile())
     assert report == tab.results[0].rejects_path and report.exists()
@@ -225,7 +239,8 @@ def test_a_bad_file_gives_a_rejects_report_the_link_opens(
     assert panel.history_model.records[row].rejects_path == str(report)
     tab.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=where)  # as a hand does
     tab.qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=where)
-    assert tab.opened[1:] == [QUrl.fromLocalFile(str(report))]  # the same report, from history
+    again = panel.rejects_dialog  # the same report, from history
+    assert again is not None and again is not dialog and again.path == report
 
 
 def test_progress_reaches_the_table_during_the_run_and_stop_rolls_back(

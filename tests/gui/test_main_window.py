@@ -59,6 +59,7 @@ def test_closing_stops_cleanly_and_reopening_resumes(
     proxy.hold()  # the first upload is in flight when the window closes
     first.add_paths([tmp_path / "mba"])
     wait(qtbot, lambda: proxy.held == 1 and first.session.store.counters().queued == 4)
+    wait(qtbot, first.queue_controls.pause_button.isEnabled)  # once the window shows them
     store_path = first.session.store.path
     first.queue_controls.pause_button.click()
     assert first.session.queue.mode is QueueMode.PAUSED

@@ -22,8 +22,10 @@ extra local copy [2]   skip        upload          upload
 =====================  ==========  ==============  ==================
 
 [1] left un-uploaded and reported (`unresolved`): the CLI exits with 1.
-[2] a second file with the same content in the same upload: the first by path
-    is uploaded, the others are copies of it.
+[2] a second file with the same content in the same upload: the group's
+    reference is uploaded (the file a person marked, else the original: no
+    "(1)"/"copy" marker, shortest name, oldest; see `original`), the others
+    are copies of it.
 
 ``ask`` preselects like ``skip`` and then hands the review to a
 `DecisionCallback` (the GUI's review dialog, the CLI's terminal prompt).
@@ -38,6 +40,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hma_gui.core.duplicates.local import DuplicateGroup, LocalScanResult
+from hma_gui.core.duplicates.original import originals_first
 from hma_gui.core.duplicates.s3_check import S3CheckResult, S3Class, S3Finding
 from hma_gui.core.files.key_convention import validate_key
 from hma_gui.core.jobs.records import EXPECT_ABSENT
@@ -119,6 +122,7 @@ class DuplicateReview:
         self._taken: dict[str, set[str]] = {b: set(k) for b, k in (taken_keys or {}).items()}
         self.decisions: dict[str, Decision] = dict.fromkeys(self.jobs, Decision.UPLOAD)
         self.copy_of: dict[str, str] = {}  # extra local copy -> the file uploaded instead
+        self.references: dict[tuple[str, ...], str] = {}  # group's paths -> file a person marked
         self._table = _PRESELECT["skip"]
 
     # ------------------------------------------------------------------ what to show
@@ -177,9 +181,21 @@ class DuplicateReview:
         """The same decision for every planned file of a local group."""
         self.set_paths(group.paths, decision)
 
+    def reference_of(self, group: DuplicateGroup) -> str | None:
+        """The planned file of `group` that "keep one" uploads: marked, else the original."""
+        preferred = self._preferred(group)
+        return preferred[0] if preferred else None
+
+    def set_reference(self, group: DuplicateGroup, path: str) -> None:
+        """Mark `path` as the file of `group` to keep (dupeGuru's reference), and keep it."""
+        if path not in group.paths or path not in self.jobs:
+            raise ValueError(f"{path} is not a planned file of this group")
+        self.references[group.paths] = path
+        self.keep_one(group, path)
+
     def keep_one(self, group: DuplicateGroup, keep: str | None = None) -> None:
-        """Upload `keep` (default: the group's first planned file), skip the other copies."""
-        planned = [p for p in group.paths if p in self.jobs]
+        """Upload `keep` (default: the group's reference), skip the other copies."""
+        planned = self._preferred(group)
         if not planned:
             return
         keeper = keep if keep in planned else planned[0]
@@ -202,10 +218,17 @@ class DuplicateReview:
         finding = self.findings.get(path)
         return self._table[finding.s3_class] if finding else Decision.UPLOAD
 
+    def _preferred(self, group: DuplicateGroup) -> list[str]:
+        """The planned files of `group`: the marked reference first, then originals first."""
+        ranked = [f.path for f in originals_first(group.files) if f.path in self.jobs]
+        marked = self.references.get(group.paths)
+        if marked is not None and marked in ranked:
+            ranked.remove(marked)
+            ranked.insert(0, marked)
+        return ranked
+
     def _skip_extra_copies(self, group: DuplicateGroup) -> None:
-        uploading = [
-            p for p in group.paths if p in self.jobs and self.decisions[p] is not Decision.SKIP
-        ]
+        uploading = [p for p in self._preferred(group) if self.decisions[p] is not Decision.SKIP]
         for path in uploading[1:]:
             self.decisions[path] = Decision.SKIP
             self.copy_of[path] = uploading[0]

@@ -81,11 +81,6 @@ class DuplicateGroup:
     def paths(self) -> tuple[str, ...]:
         return tuple(f.path for f in self.files)
 
-    @property
-    def keeper(self) -> DuplicateFile:
-        """The file a "keep one" decision keeps: the first by path."""
-        return next(f for f in self.files if f.link_of is None)
-
 
 @dataclass(frozen=True, slots=True)
 class LinkedFiles:

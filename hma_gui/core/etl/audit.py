@@ -23,6 +23,7 @@ from typing import Any
 from hma_gui.core import app_dirs
 from hma_gui.core.etl.database import AuditFinish, AuditStart, EtlRunRecord
 from hma_gui.core.etl.ddl import AUDIT_TABLE, VERSION_TABLE, Dialect, ident, placeholder
+from hma_gui.core.etl.results import FileStatus
 from hma_gui.core.etl.schema import SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
@@ -161,10 +162,20 @@ class RunningRow:
 
 
 def history(dialect: Dialect) -> str:
+    """The latest loads, newest first; parameters: the status left out, the limit.
+
+    Files whose name matches no table (``no_table``) are left out: a folder of other
+    CSVs added hundreds per run and pushed the real loads out of the latest 100. They
+    stay in ``etl_runs`` and in each run's report.
+    """
+    p = placeholder(dialect)
     return (
         f"SELECT {_HISTORY_COLUMNS} FROM {ident(AUDIT_TABLE, dialect)} "
-        f"ORDER BY id DESC LIMIT {placeholder(dialect)}"
+        f"WHERE status <> {p} ORDER BY id DESC LIMIT {p}"
     )
+
+
+HISTORY_LEFT_OUT = FileStatus.NO_TABLE.value
 
 
 def record_from_row(row: tuple[Any, ...]) -> EtlRunRecord:

@@ -201,7 +201,7 @@ class FileJob:
         rejects: FileRejects,
         load: FileLoad | None,
     ) -> None:
-        if validator.references and len(batch):
+        if validator.references and (len(batch) or batch.rejected):
             self._check_references(batch, validator)
         counts.read += len(batch) + len(batch.rejected)
         counts.rejected += len(batch.rejected)
@@ -242,17 +242,24 @@ class FileJob:
         counts.rejected_undecodable += len(bad_rows)
 
     def _check_references(self, batch: Batch, validator: RowValidator) -> None:
+        """Unknown parents: good rows are rejected; rows rejected already get one more problem.
+
+        Rejected rows are checked too (their cells that converted hold real values), so
+        a row with a bad ZIP and an unknown PlanID lists both.
+        """
         problems: dict[int, list[Problem]] = {}
+        more: dict[int, list[Problem]] = {}
         for index, parent, parent_column, name in validator.references:
             column = batch.columns[index]
-            wanted = set(batch.select(column))
+            wanted = set(column)
             wanted.discard(None)
             missing = self._parents.missing(parent, parent_column, wanted)  # type: ignore[arg-type]
             if not missing:
                 continue
             for position in compress(range(len(column)), map(missing.__contains__, column)):
-                if batch.keep is None or batch.keep[position]:
-                    value = column[position]
-                    reason = f"{name} {value} does not exist in {parent}"
-                    problems.setdefault(position, []).append(Problem(name, str(value), reason))
+                value = column[position]
+                reason = f"{name} {value} does not exist in {parent}"
+                found = problems if batch.is_good(position) else more
+                found.setdefault(position, []).append(Problem(name, str(value), reason))
+        batch.add_problems(more)
         batch.drop(problems, lambda i: validator.key_text(batch, i))

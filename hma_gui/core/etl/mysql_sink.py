@@ -197,7 +197,7 @@ class MySqlDatabase:
 
     def history(self, limit: int = 100) -> list[EtlRunRecord]:
         def work(cursor: Any) -> list[EtlRunRecord]:
-            cursor.execute(audit.history("mysql"), (limit,))
+            cursor.execute(audit.history("mysql"), (audit.HISTORY_LEFT_OUT, limit))
             return [audit.record_from_row(row) for row in cursor.fetchall()]
 
         return self._run(work)

@@ -11,10 +11,13 @@ as a formula are neutralised with a leading ``'`` (`core.csv_export`).
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
 import logging
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -108,3 +111,32 @@ class RejectsReport:
         except Exception as exc:
             raise translate_error(exc, bucket=bucket) from exc
         return f"s3://{bucket}/{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """One rejected CSV row of a report, with every problem it had."""
+
+    bucket: str
+    source_key: str
+    line: int
+    row_key: str
+    problems: tuple[tuple[str, str, str], ...]  # (column, value, reason)
+
+
+def read_rejects(path: Path, limit: int = 10_000) -> tuple[list[RejectedRow], bool]:
+    """The report's rejected rows (problems of one row together); True when cut at `limit`."""
+    rows: dict[tuple[str, str, int], RejectedRow] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for record in csv.DictReader(handle):
+            line = int(record.get("line") or 0)
+            where = (record["bucket"], record["source_key"], line)
+            problem = (record["column"], record["value"], record["reason"])
+            known = rows.get(where)
+            if known is None:
+                if len(rows) >= limit:
+                    return list(rows.values()), True
+                rows[where] = RejectedRow(*where, record["row_key"], (problem,))
+            else:
+                rows[where] = dataclasses.replace(known, problems=(*known.problems, problem))
+    return list(rows.values()), False

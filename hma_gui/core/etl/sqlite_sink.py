@@ -154,7 +154,9 @@ class SqliteDatabase:
         return True
 
     def history(self, limit: int = 100) -> list[EtlRunRecord]:
-        rows = self._conn.execute(audit.history("sqlite"), (limit,)).fetchall()
+        rows = self._conn.execute(
+            audit.history("sqlite"), (audit.HISTORY_LEFT_OUT, limit)
+        ).fetchall()
         return [audit.record_from_row(row) for row in rows]
 
     # ------------------------------------------------------------------ data

@@ -113,6 +113,8 @@ class Batch:
     rejected: list[tuple[int, str, list[Problem]]] = field(default_factory=list)
     keep: list[bool] | None = None
     good: int = 0
+    #: position -> the problem list of a rejected row (shared with `rejected`)
+    problems_at: dict[int, list[Problem]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.good = len(self.lines) - sum(1 for k in self.keep or () if not k)
@@ -122,6 +124,14 @@ class Batch:
 
     def select(self, values: Iterable[T]) -> Iterable[T]:
         return values if self.keep is None else compress(values, self.keep)
+
+    def is_good(self, index: int) -> bool:
+        return self.keep is None or self.keep[index]
+
+    def add_problems(self, problems: dict[int, list[Problem]]) -> None:
+        """More problems of rows already rejected (a row's report lists all of them)."""
+        for index, more in problems.items():
+            self.problems_at[index].extend(more)
 
     def value_rows(self) -> Iterable[tuple[str | None, ...]]:
         """The good rows as tuples of values."""
@@ -135,6 +145,7 @@ class Batch:
             self.keep = [True] * len(self.lines)
         for index in sorted(problems):
             self.keep[index] = False
+            self.problems_at[index] = problems[index]
             self.rejected.append((self.lines[index], key_of(index), problems[index]))
         self.good -= len(problems)
         self.rejected.sort(key=lambda item: item[0])

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.errors import KeyValidationError, ScopeError
+from hma_gui.core.errors import KeyValidationError, NoScopeFolderError, ScopeError
 from hma_gui.core.files.file_filter import extension_of
 from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 
@@ -99,7 +99,7 @@ def resolve_target(
         detected = detect_scope(path, settings.scopes)
         if detected is None:
             known = ", ".join(sorted(settings.scopes))
-            raise ScopeError(
+            raise NoScopeFolderError(
                 f"no scope folder ({known}) in the path of {path.name!r}; choose a scope"
             )
         scope = detected

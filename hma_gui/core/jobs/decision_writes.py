@@ -9,6 +9,7 @@ finished meanwhile (`redecide` says so).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from hma_gui.core.jobs.records import Decision, JobState
 from hma_gui.core.jobs.store_db import StoreDb, decision_code
@@ -57,6 +58,23 @@ class DecisionWrites:
                 ),
             )  # fmt: skip
             return cur.rowcount == 1
+
+    def set_targets(self, targets: Iterable[tuple[int, str, str, str]]) -> int:
+        """``(job id, scope, bucket, key)``: a held (needs-scope) job gets its target, queued."""
+        now = time.time()
+        changed = 0
+        with self._write() as cur:
+            rev = self._next_rev(cur)
+            for job_id, scope, bucket, key in targets:
+                cur.execute(
+                    "UPDATE jobs SET scope = ?, bucket = ?, key = ?, state = 'queued',"
+                    " error = NULL, retryable = 0, owner = NULL, rev = ?, updated_at = ?,"
+                    " finished_at = NULL"
+                    " WHERE id = ? AND state = 'needs-scope'",
+                    (scope, bucket, key, rev, now, job_id),
+                )
+                changed += cur.rowcount
+        return changed
 
     def set_decision(self, job_id: int, decision: Decision | None) -> None:
         with self._write() as cur:

@@ -187,6 +187,10 @@ class JobLifecycle:
         """Failed (or skipped) → queued, for the given jobs."""
         return self._requeue_where("state IN ('failed', 'skipped')", list(job_ids))
 
+    def upload_again(self, job_ids: Iterable[int]) -> int:
+        """Uploaded → queued (their objects are gone, e.g. with a sandbox that stopped)."""
+        return self._requeue_where("state = 'done'", list(job_ids))
+
     def retry_failed(self, *, only_retryable: bool = False, batch_id: int | None = None) -> int:
         where = "state = 'failed' AND bucket IS NOT NULL"
         params: list[object] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.errors import KeyValidationError, ScopeError
+from hma_gui.core.errors import KeyValidationError, NoScopeFolderError, ScopeError
 from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, Problem, discover, discovered
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.file_walk import WalkResult
@@ -33,6 +33,9 @@ class PlanOptions:
     exclude: tuple[str, ...] = ()
     skip_hidden: bool = True
     follow_symlinks: bool = False
+    # Files outside every scope folder wait as ``needs-scope`` jobs for a person to
+    # choose (the window); otherwise they fail (the CLI, which has --scope).
+    hold_unscoped: bool = False
 
     @classmethod
     def from_settings(
@@ -43,6 +46,7 @@ class PlanOptions:
         include: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
         follow_symlinks: bool | None = None,
+        hold_unscoped: bool = False,
     ) -> PlanOptions:
         return cls(
             scope=scope,
@@ -52,6 +56,7 @@ class PlanOptions:
             follow_symlinks=settings.follow_symlinks
             if follow_symlinks is None
             else follow_symlinks,
+            hold_unscoped=hold_unscoped,
         )
 
     def file_filter(self) -> FileFilter:
@@ -77,6 +82,10 @@ class Plan:
     @property
     def failed(self) -> list[NewJob]:
         return [job for job in self.jobs if job.state is JobState.FAILED]
+
+    @property
+    def needs_scope(self) -> list[NewJob]:
+        return [job for job in self.jobs if job.state is JobState.NEEDS_SCOPE]
 
 
 def iter_planned_jobs(
@@ -115,6 +124,10 @@ def planned_jobs(
             continue
         try:
             target = resolve_target(item.path, settings, options.scope, item.root)
+        except NoScopeFolderError as exc:
+            held = JobState.NEEDS_SCOPE if options.hold_unscoped else JobState.FAILED
+            yield _failed(item.path, item.root, str(exc), item, held)
+            continue
         except (ScopeError, KeyValidationError) as exc:
             yield _failed(item.path, item.root, str(exc), item)
             continue
@@ -137,13 +150,19 @@ def planned_jobs(
         )
 
 
-def _failed(path: Path, root: Path, reason: str, found: FoundFile | None = None) -> NewJob:
+def _failed(
+    path: Path,
+    root: Path,
+    reason: str,
+    found: FoundFile | None = None,
+    state: JobState = JobState.FAILED,
+) -> NewJob:
     return NewJob(
         source=str(path),
         root=str(root),
         size=found.size if found else 0,
         mtime_ns=found.mtime_ns if found else None,
-        state=JobState.FAILED,
+        state=state,
         error=reason,
     )
 

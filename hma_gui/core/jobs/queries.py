@@ -114,6 +114,7 @@ class JobQueries:
             failed=n.get("failed", 0),
             skipped=n.get("skipped", 0),
             waiting=n.get("waiting", 0),
+            needs_scope=n.get(JobState.NEEDS_SCOPE.value, 0),
             bytes_total=sum(
                 b.get(s, 0) for s in ("queued", "running", "done", "failed", "waiting")
             ),

@@ -19,6 +19,7 @@ class JobState(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     WAITING = "waiting"  # held at its planned key until someone decides about a duplicate
+    NEEDS_SCOPE = "needs-scope"  # outside every scope folder: held until a person picks one
 
     @property
     def finished(self) -> bool:
@@ -126,13 +127,17 @@ class Counters:
     failed: int = 0
     skipped: int = 0
     waiting: int = 0  # held for a duplicate decision: neither pending nor finished
-    bytes_total: int = 0  # bytes of every job that is, was or may be uploaded (not skipped)
+    needs_scope: int = 0  # held for a scope: neither pending nor finished
+    # Bytes of every job that is, was or may be uploaded (not skipped, not needs-scope:
+    # such a file has no target yet).
+    bytes_total: int = 0
     bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
     bytes_failed: int = 0
 
     @property
     def total(self) -> int:
-        return self.queued + self.running + self.done + self.failed + self.skipped + self.waiting
+        finished = self.done + self.failed + self.skipped
+        return self.queued + self.running + finished + self.waiting + self.needs_scope
 
     @property
     def pending(self) -> int:

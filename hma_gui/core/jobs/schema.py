@@ -6,6 +6,9 @@
    turns into the state. ``decision`` holds a `Decision` code or NULL.
 3. Conditional writes (``jobs.expected_etag``) and resumable multipart uploads
    (``multipart_uploads``, ``multipart_parts``).
+4. ``needs-scope`` is a job state (a file outside every scope folder, held until
+   a person chooses one); earlier schemas failed such a file with "no scope
+   folder …; choose a scope", which the migration turns into the state.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -177,6 +180,42 @@ CREATE TABLE IF NOT EXISTS multipart_parts (
 """
 
 
+# 4: files outside every scope folder are held as ``needs-scope`` jobs. The jobs table
+# is built again (its CHECK constraint), with every column schema 3 has.
+_V4 = """
+CREATE TABLE jobs_v4 (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    root TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER,
+    md5 TEXT,
+    scope TEXT,
+    bucket TEXT,
+    key TEXT,
+    state TEXT NOT NULL CHECK (
+        state IN ('queued', 'running', 'done', 'failed', 'skipped', 'waiting', 'needs-scope')
+    ),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    decision TEXT CHECK (decision IN ('upload', 'skip', 'overwrite', 'keep-both')),
+    owner TEXT,
+    rev INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    expected_etag TEXT
+);
+"""
+# The error earlier schemas gave a file outside every scope folder (a LIKE pattern,
+# read by the migration only).
+NO_SCOPE_ERROR_BEFORE_V4 = "no scope folder (%; choose a scope"
+
+
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
     version = int(cur.execute("PRAGMA user_version").fetchone()[0])
@@ -193,6 +232,8 @@ def migrate(cur: sqlite3.Cursor) -> None:
     if version < 3:
         for statement in _split(_V3):
             cur.execute(statement)
+    if version < 4:
+        _to_v4(cur)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -214,6 +255,28 @@ def _to_v2(cur: sqlite3.Cursor) -> None:
     )
     cur.execute("DROP TABLE jobs")  # and its indexes and triggers
     cur.execute("ALTER TABLE jobs_v2 RENAME TO jobs")
+    for statement in _split(_V1):
+        if statement.startswith("CREATE TRIGGER"):
+            cur.execute(statement)
+    for statement in _split(_V2_AFTER):
+        cur.execute(statement)
+
+
+def _to_v4(cur: sqlite3.Cursor) -> None:
+    """Needs-scope becomes a state: a failure for want of a scope folder turns into it."""
+    columns = f"{_JOBS_COLUMNS}, expected_etag"
+    cur.execute(_V4)
+    cur.execute(
+        f"INSERT INTO jobs_v4({columns})"  # noqa: S608 - a fixed column list
+        " SELECT id, batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
+        " CASE WHEN state = 'failed' AND bucket IS NULL AND error LIKE :no_scope"
+        " THEN 'needs-scope' ELSE state END,"
+        " attempts, error, retryable, etag, decision, owner, rev, created_at, updated_at,"
+        " started_at, finished_at, expected_etag FROM jobs",
+        {"no_scope": NO_SCOPE_ERROR_BEFORE_V4},
+    )
+    cur.execute("DROP TABLE jobs")  # and its indexes and triggers
+    cur.execute("ALTER TABLE jobs_v4 RENAME TO jobs")
     for statement in _split(_V1):
         if statement.startswith("CREATE TRIGGER"):
             cur.execute(statement)

@@ -1,7 +1,9 @@
 """The durable job store: the upload queue's memory (``jobs.db``, SQLite in WAL mode).
 
-One row per job. `JobStore` opens the file and puts together the store's
-parts, each a class of its own with one concern:
+One row per job, in one of the `JobState` states (a file outside every scope
+folder waits as ``needs-scope`` until a scope is chosen: `set_targets`).
+`JobStore` opens the file and puts together the store's parts, each a class of
+its own with one concern:
 
 ==================  =======================================================
 `StoreDb`           the connection, its lock, write transactions, revisions
@@ -85,6 +87,7 @@ class JobStore:
         self.unclaim = runs.unclaim
         self.retry = runs.retry
         self.retry_failed = runs.retry_failed
+        self.upload_again = runs.upload_again
         self.recover_orphans = runs.recover_orphans
         self.adopt = runs.adopt
         self.remove = runs.remove
@@ -94,6 +97,7 @@ class JobStore:
         self.retarget = self.decisions.retarget
         self.redecide = self.decisions.redecide
         self.set_decision = self.decisions.set_decision
+        self.set_targets = self.decisions.set_targets
 
         reads = self.queries
         self.get = reads.get

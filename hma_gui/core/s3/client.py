@@ -65,6 +65,7 @@ _CONNECTION_ERRORS = (
     bce.ProxyConnectionError,
     bce.ConnectionError,
 )
+CONNECTION_ERRORS = _CONNECTION_ERRORS  # the endpoint did not answer (the probe's test)
 
 
 def is_loopback(url: str | None) -> bool:

@@ -45,6 +45,7 @@ class GroupColumn(IntEnum):
 
 
 GROUP_HEADERS = ("Local copies", "Size", "Modified", "MD5", "Wasted", "Decision")
+REFERENCE_MARK = "\u2605"  # the file "keep one" uploads
 _TOP = 0xFFFFFFFF  # internal id of a group row; a file row's id is its group's row
 
 
@@ -122,11 +123,15 @@ class GroupsModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if item is None:
                 return self._group_text(group, column)
-            return self._file_text(item, column)
+            return self._file_text(group, item, column)
         if role == Qt.ItemDataRole.ToolTipRole and column == GroupColumn.FILE and item is not None:
+            if item.path == review.reference_of(group):
+                return f"{item.path}\nThe file \u201ckeep one\u201d uploads (the reference)"
             return item.path
-        if role == Qt.ItemDataRole.FontRole and item is None and column == GroupColumn.FILE:
-            return self._bold
+        if role == Qt.ItemDataRole.FontRole and column == GroupColumn.FILE:
+            if item is None or item.path == review.reference_of(group):
+                return self._bold
+            return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == GroupColumn.DECISION:
                 if item is None:
@@ -155,7 +160,8 @@ class GroupsModel(QAbstractItemModel):
 
     def _group_text(self, group: DuplicateGroup, column: int) -> str:
         if column == GroupColumn.FILE:
-            return f"{group.copies} copies of {_name(group.files[0].path)}"
+            reference = self.board.review.reference_of(group) or group.files[0].path
+            return f"{group.copies} copies of {_name(reference)}"
         if column == GroupColumn.SIZE:
             return format_bytes(group.size)
         if column == GroupColumn.MD5:
@@ -166,9 +172,11 @@ class GroupsModel(QAbstractItemModel):
             return self._group_decision(group)
         return ""
 
-    def _file_text(self, item: DuplicateFile, column: int) -> str:
+    def _file_text(self, group: DuplicateGroup, item: DuplicateFile, column: int) -> str:
         if column == GroupColumn.FILE:
             shown = shown_path(self.board.review, item.path)
+            if item.path == self.board.review.reference_of(group):
+                shown = f"{REFERENCE_MARK} {shown}"
             return f"{shown}  (same file as {_name(item.link_of)})" if item.link_of else shown
         if column == GroupColumn.SIZE:
             return format_bytes(item.size)
@@ -207,8 +215,9 @@ class GroupsModel(QAbstractItemModel):
             return
         column = GroupColumn.DECISION
         last = len(self.groups) - 1
-        # A range repaints the whole viewport in Qt's views, the files of open groups too.
-        self.dataChanged.emit(self.index(0, column), self.index(last, column))
+        # A range repaints the whole viewport in Qt's views, the files of open groups too
+        # (their names as well: the reference may have moved).
+        self.dataChanged.emit(self.index(0, 0), self.index(last, column))
 
 
 def _name(path: str | None) -> str:

@@ -137,6 +137,18 @@ class DecisionBoard(QObject):
             self.review.keep_one(group)
         self.changed.emit()
 
+    def set_references(self, paths: Iterable[str]) -> int:
+        """Keep each of `paths` in its local group (dupeGuru's reference); how many were marked."""
+        marked = 0
+        for path in paths:
+            group = self.review.group_of(path)
+            if group is not None:
+                self.review.set_reference(group, path)
+                marked += 1
+        if marked:
+            self.changed.emit()
+        return marked
+
     def set_all(self, decision: Decision) -> None:
         """(Qt hands an enum back from a combo box as its plain value: `Decision()` again.)"""
         self.review.set_all(Decision(decision))
@@ -254,7 +266,9 @@ class FindingsModel(HeaderedTableModel):
     def paths(self, rows: Iterable[int]) -> list[str]:
         return [self.rows[r].path for r in rows]
 
-    def set_class_filter(self, s3_class: S3Class | None) -> None:
+    def set_class_filter(self, s3_class: S3Class | str | None) -> None:
+        """Only the findings of `s3_class` (None: all). A combo box hands the enum back as `str`."""
+        s3_class = S3Class(s3_class) if s3_class is not None else None
         self.beginResetModel()
         self._class_filter = s3_class
         self.rows = [f for f in self.all_rows if s3_class is None or f.s3_class is s3_class]

@@ -58,6 +58,7 @@ from hma_gui.ui.duplicates.views import (
     groups_view,
     write_report,
 )
+from hma_gui.ui.shell import window_state
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class DuplicateReviewDialog(QDialog):
         self.setWindowTitle("Review duplicates")
         self.setObjectName("reviewDialog")
         self.resize(1080, 660)
+        window_state.fit_to_screen(self)  # a 1024×700 screen, QT_SCALE_FACTOR=2
         self.label = label
         self.applied = applied
         self.choose_path = choose_path
@@ -108,12 +110,18 @@ class DuplicateReviewDialog(QDialog):
         self.class_filter = QComboBox()
         self.class_filter.setToolTip("Show only the files of one kind")
         self.class_filter.currentIndexChanged.connect(self._filter_changed)
+        self.select_shown_button = QPushButton("Select all shown")
+        self.select_shown_button.setToolTip(
+            "Select every row the filter shows (Ctrl+A), then decide for them below"
+        )
+        self.select_shown_button.clicked.connect(self.select_shown)
         switch = QHBoxLayout()
         switch.setSpacing(6)
         switch.addWidget(self.s3_chip)
         switch.addWidget(self.local_chip)
         switch.addStretch()
         switch.addWidget(self.class_filter)
+        switch.addWidget(self.select_shown_button)
 
         self.pages = QStackedWidget()
         self.findings_view = QTableView()
@@ -162,11 +170,20 @@ class DuplicateReviewDialog(QDialog):
             self.selected_buttons[decision] = button
         self.keep_one_button = QPushButton("Keep one per group")
         self.keep_one_button.setToolTip(
-            "Upload the first file of each local group (or of the selected groups), skip its copies"
+            "Upload the reference file (\u2605) of each local group (or of the selected groups), "
+            "skip its copies. The reference is the original: no \u201c(1)\u201d or "
+            "\u201ccopy\u201d in its name, the shortest name, the oldest file"
         )
         self.keep_one_button.clicked.connect(self.keep_one)
+        self.reference_button = QPushButton("Keep this one")
+        self.reference_button.setToolTip(
+            "Mark the selected file as its group's reference (\u2605): it is uploaded, "
+            "its copies are skipped"
+        )
+        self.reference_button.clicked.connect(self.mark_reference)
         row.addSpacing(10)
         row.addWidget(self.keep_one_button)
+        row.addWidget(self.reference_button)
         row.addStretch()
         self.all_choice = QComboBox()
         for decision in Decision:
@@ -270,6 +287,7 @@ class DuplicateReviewDialog(QDialog):
         (self.s3_chip if page == 0 else self.local_chip).setChecked(True)
         self.class_filter.setVisible(page == 0)
         self.keep_one_button.setEnabled(bool(self.groups_model.groups))
+        self.reference_button.setEnabled(page == 1 and bool(self.groups_model.groups))
 
     def set_waiting(self, count: int) -> None:
         """How many more checks wait for a review after this one."""
@@ -304,6 +322,17 @@ class DuplicateReviewDialog(QDialog):
     def keep_one(self) -> None:
         _, groups = self.selected_paths() if self.pages.currentIndex() == 1 else ([], [])
         self.board.keep_one(groups or self.groups_model.groups)
+
+    def mark_reference(self) -> int:
+        """The selected files become their groups' references (kept, copies skipped)."""
+        paths, _ = self.selected_paths() if self.pages.currentIndex() == 1 else ([], [])
+        return self.board.set_references(paths)
+
+    def select_shown(self) -> None:
+        """Select every row the page shows (the filter's rows on the S3 page)."""
+        view = self.findings_view if self.pages.currentIndex() == 0 else self.groups_view
+        view.setFocus()
+        view.selectAll()
 
     def apply_to_all(self, decision: Decision) -> None:
         self.board.set_all(decision)

@@ -20,6 +20,7 @@ from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.results import EtlSource, FileStatus
 from hma_gui.ui import icons, theme
 from hma_gui.ui.etl.model import status_label, status_state
+from hma_gui.ui.etl.rejects_dialog import shown_key
 from hma_gui.ui.table_model import HeaderedTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -176,7 +177,7 @@ class EtlHistoryModel(HeaderedTableModel):
         if column == HistoryColumn.STARTED:
             return local_time(record.started_at)
         if column == HistoryColumn.FILE:
-            return record.key.rsplit("/", 1)[-1]
+            return shown_key(record.key)  # the key below mba/csv/: 2024/q1/members.csv
         if column == HistoryColumn.TABLE:
             return record.table or "—"
         if column == HistoryColumn.STATUS:

@@ -324,8 +324,9 @@ def summarize(result: RunResult) -> tuple[str, str]:
     verb = "Validated" if result.dry_run else "Loaded"
     parts = []
     if loaded:
-        rows = "rows checked" if result.dry_run else "rows loaded"
-        parts.append(f"{verb} {_files(loaded)}: {rows_loaded:,} {rows}")
+        rows = "row" if rows_loaded == 1 else "rows"
+        done = "checked" if result.dry_run else "loaded"
+        parts.append(f"{verb} {_files(loaded)}: {rows_loaded:,} {rows} {done}")
     if rows_rejected:
         parts.append(f"{rows_rejected:,} rejected")
     if count[FileStatus.SKIPPED]:

@@ -50,6 +50,7 @@ from hma_gui.ui.etl.model import (
     status_state,
     summarize,
 )
+from hma_gui.ui.etl.rejects_dialog import RejectsDialog
 from hma_gui.ui.etl.service import EtlService, Target
 from hma_gui.ui.progress_paint import ProgressPainter
 
@@ -117,6 +118,7 @@ class EtlPanel(QWidget):
         self._open_url = open_url
         self._history_shown = False
         self.rejects_path: Path | None = None
+        self.rejects_dialog: RejectsDialog | None = None
         self.file_model = EtlFileModel(self)
         self.history_model = EtlHistoryModel(self)
         self.history_snapshot: HistorySnapshot | None = None
@@ -270,12 +272,20 @@ class EtlPanel(QWidget):
 
     def open_rejects(self) -> None:
         if self.rejects_path is not None and self.rejects_path.exists():
-            self._open_url(QUrl.fromLocalFile(str(self.rejects_path)))
+            self.show_rejects(self.rejects_path)
+
+    def show_rejects(self, path: Path) -> RejectsDialog:
+        """The report in a table of the app (no CSV handler needed)."""
+        if self.rejects_dialog is not None:
+            self.rejects_dialog.close()
+        self.rejects_dialog = RejectsDialog(path, self._open_url, self)
+        self.rejects_dialog.open()
+        return self.rejects_dialog
 
     def _history_double_clicked(self, index: QModelIndex) -> None:
         record = index.data(RECORD_ROLE)
         if record is not None and record.rejects_path and Path(record.rejects_path).exists():
-            self._open_url(QUrl.fromLocalFile(record.rejects_path))
+            self.show_rejects(Path(record.rejects_path))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -333,7 +343,8 @@ class EtlPanel(QWidget):
             current = next((r for r in rows if r.status is FileStatus.RUNNING), None)
             text = f"Running: {done} of {len(rows)} files done"
             if current is not None:
-                text += f" · {current.name}: {current.rows_read:,} rows read"
+                noun = "row" if current.rows_read == 1 else "rows"
+                text += f" · {current.name}: {current.rows_read:,} {noun} read"
             self._set_summary("info", text)
 
     def _run_finished(self, result: RunResult) -> None:
@@ -344,7 +355,8 @@ class EtlPanel(QWidget):
         if self.rejects_path is not None:
             self.rejects_button.setToolTip(str(self.rejects_path))
             self.rejects_button.setText(
-                f"Open rejects report ({result.rows_rejected:,} rows)"
+                f"Open rejects report ({result.rows_rejected:,} "
+                f"{'row' if result.rows_rejected == 1 else 'rows'})"
                 if result.rows_rejected
                 else "Open rejects report"
             )

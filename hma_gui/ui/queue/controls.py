@@ -1,9 +1,11 @@
-"""The queue's buttons: Start, Pause/Resume, Cancel, the Parallel and Limit spin boxes.
+"""The queue's buttons: Start, Pause/Resume, Stop, the Parallel and Limit spin boxes.
 
 They sit in the counters card and follow the queue's mode and the latest
-counters: Start only when stopped, Pause turns into Resume, Cancel while
-anything runs. Banners that a start answers (resume offer, halt) are cleared
-by `start`.
+counters: Start only when stopped, Pause turns into Resume, both Pause and
+Stop only while there is something to pause or stop. Stop (WinSCP's word)
+stops: files stay queued; Clear queue… (the jobs table) removes them.
+Banners that a start answers (resume offer, halt) are cleared by `start`;
+after a halt, `start` probes the endpoint first (`ResumeGate`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSpinBox
 from hma_gui.core.jobs.records import Counters
 from hma_gui.ui import icons, theme
 from hma_gui.ui.queue.counters_panel import CountersPanel
+from hma_gui.ui.queue.resume_gate import ResumeGate
 from hma_gui.ui.queue.upload_queue import QueueMode, UploadQueue
 from hma_gui.ui.shell.banner import Banner
 
@@ -31,10 +34,16 @@ _STARTED_TOPICS = ("resume", "halted")
 
 class QueueControls(QObject):
     def __init__(
-        self, queue: UploadQueue, counters: CountersPanel, banner: Banner, parent: QObject
+        self,
+        queue: UploadQueue,
+        counters: CountersPanel,
+        banner: Banner,
+        parent: QObject,
+        gate: ResumeGate | None = None,
     ) -> None:
         super().__init__(parent)
         self.queue = queue
+        self.gate = gate  # after a halt, Start/Resume probe the endpoint first
         self.panel = counters
         self.banner = banner
         self.counters: Counters | None = None
@@ -44,9 +53,10 @@ class QueueControls(QObject):
         self.start_button.setToolTip("Start uploading the queue (Ctrl+Return)")
         self.pause_button = QPushButton(icons.icon("pause", theme.TEXT_SECONDARY), "Pause")
         self.pause_button.setToolTip("No new upload starts; running ones finish (Ctrl+P)")
-        self.cancel_button = QPushButton(icons.icon("stop", theme.DANGER), "Cancel")
+        self.cancel_button = QPushButton(icons.icon("stop", theme.DANGER), "Stop")
         self.cancel_button.setToolTip(
-            "Stop now: running uploads go back to the queue and can be resumed (Ctrl+.)"
+            "Stop now: running uploads go back to the queue; every file stays queued for "
+            "Start (Ctrl+.). To empty the queue: Clear queue…"
         )
         self.concurrency = QSpinBox()
         self.concurrency.setRange(1, 64)
@@ -93,7 +103,10 @@ class QueueControls(QObject):
     def start(self) -> None:
         for topic in _STARTED_TOPICS:
             self.banner.clear(topic)
-        self.queue.start()
+        if self.gate is not None:
+            self.gate.release(self.queue.start)
+        else:
+            self.queue.start()
 
     def toggle_pause(self) -> None:
         if self.queue.mode is QueueMode.RUNNING:
@@ -132,10 +145,9 @@ class QueueControls(QObject):
             )
         pending = counters.pending if counters else 0
         self.start_button.setEnabled(mode is QueueMode.STOPPED)
-        self.pause_button.setEnabled(mode is not QueueMode.STOPPED)
-        self.cancel_button.setEnabled(
-            mode is not QueueMode.STOPPED or bool(counters and counters.running)
-        )
+        running = bool(counters and counters.running)
+        self.pause_button.setEnabled(paused or (mode is QueueMode.RUNNING and pending > 0))
+        self.cancel_button.setEnabled(running or (mode is not QueueMode.STOPPED and pending > 0))
         self.start_button.setToolTip(
             f"Start uploading {pending:,} queued files (Ctrl+Return)"
             if pending

@@ -1,6 +1,10 @@
 """The counters card: tiles (queued, uploading, uploaded, failed, skipped), bytes, rate, ETA,
 an overall progress bar and the throughput chart, all from one `FeedSnapshot` per tick.
 
+The tiles count the whole store (the table's rows); the bar, the byte and file
+figures, the rates and the ETA cover the current run only (`RunWindow`): the
+work in front of the user, not the uploads of last week.
+
 Tiles are keyed, so a later feature adds its own (`add_tile("duplicates", ...)`)
 and sets it with `set_tile`.
 """
@@ -21,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hma_gui.core.jobs.records import Counters
+from hma_gui.core.jobs.run_window import RunFigures, RunWindow
 from hma_gui.core.rate_meter import RateMeter, format_bytes, format_duration
 from hma_gui.ui import theme
 from hma_gui.ui.queue.live_feed import FeedSnapshot
@@ -36,14 +42,15 @@ class Figures:
     done: int
     failed: int
     skipped: int
-    bytes_done: int
+    bytes_done: int  # of the current run, as the rest below
     bytes_total: int
-    rate: float
+    rate: float  # bytes per second
     eta: float | None
-
-    @property
-    def fraction(self) -> float:
-        return self.bytes_done / self.bytes_total if self.bytes_total else 0.0
+    files_done: int = 0
+    files_total: int = 0
+    file_rate: float = 0.0  # files per second
+    fraction: float = 0.0
+    percent: int = 0
 
 
 class CounterTile(QFrame):
@@ -122,6 +129,8 @@ class CountersPanel(QFrame):
         self.setObjectName("countersCard")
         self.setProperty("role", "card")
         self._meter = RateMeter(window_seconds=5.0)
+        self._file_meter = RateMeter(window_seconds=5.0)
+        self._run = RunWindow()
         self.figures: Figures | None = None
         self.running = True  # the queue's mode: rate and ETA only while it runs
 
@@ -200,34 +209,47 @@ class CountersPanel(QFrame):
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> Figures:
         counters = snapshot.counters
+        run = self._run.observe(counters, snapshot.inflight_bytes)
         self._meter.add(snapshot.moved_total, snapshot.at)
-        rate = self._meter.rate()
-        inflight = snapshot.inflight_bytes
-        bytes_done = counters.bytes_done + inflight
-        to_upload = counters.bytes_total - counters.bytes_failed
-        remaining = max(0, to_upload - bytes_done)
-        eta = self._meter.eta(remaining) if counters.pending else None
+        self._file_meter.add(counters.done + counters.failed + counters.skipped, snapshot.at)
+        rate, file_rate = self._meter.rate(), self._file_meter.rate()
+        eta = self._eta(run) if counters.pending else None
+        idle_full = not run.files_total and counters.total > 0  # nothing left: all done
         figures = Figures(
             counters.queued, counters.running, counters.done, counters.failed, counters.skipped,
-            bytes_done, to_upload, rate, eta,
+            run.bytes_done, run.bytes_total, rate, eta, run.files_done, run.files_total,
+            file_rate, 1.0 if idle_full else run.fraction, 100 if idle_full else run.percent,
         )  # fmt: skip
         self.figures = figures
         for key in ("queued", "running", "done", "failed", "skipped"):
             self.set_tile(key, getattr(counters, key))
         self.bar.set_fraction(figures.fraction)
-        if counters.total == 0:
-            self.bytes_label.setText("Nothing queued yet")
-            self.percent_label.setText("")
-        else:
-            parts = [f"{format_bytes(bytes_done)} of {format_bytes(to_upload)}"]
-            if counters.pending and self.running:
-                parts.append(f"{format_bytes(rate)}/s")
-                parts.append(f"ETA {format_duration(eta)}")
-            elif counters.pending:
-                parts.append(f"{counters.pending:,} waiting")
-            if counters.waiting:
-                parts.append(f"{counters.waiting:,} to decide")
-            self.bytes_label.setText("  ·  ".join(parts))
-            self.percent_label.setText(f"{figures.fraction * 100:.0f} %")
+        self.bytes_label.setText(self._describe(figures, counters))
+        self.percent_label.setText(f"{figures.percent} %" if counters.total else "")
         self.chart.add_sample(snapshot.at, rate)
         return figures
+
+    def _eta(self, run: RunFigures) -> float | None:
+        if run.bytes_left:
+            return self._meter.eta(run.bytes_left)
+        rate = self._file_meter.rate()  # zero-byte files: by files
+        return run.files_left / rate if rate > 0 else None
+
+    def _describe(self, figures: Figures, counters: Counters) -> str:
+        total, pending = counters.total, counters.pending
+        if total == 0:
+            return "Nothing queued yet"
+        to_decide = [f"{counters.waiting:,} to decide"] if counters.waiting else []
+        if not figures.files_total:
+            return "  ·  ".join([f"Nothing waiting · {total:,} in the list", *to_decide])
+        parts = [
+            f"{format_bytes(figures.bytes_done)} of {format_bytes(figures.bytes_total)}",
+            f"{figures.files_done:,} of {figures.files_total:,} files",
+        ]
+        if pending and self.running:
+            parts.append(f"{format_bytes(figures.rate)}/s")
+            parts.append(f"{figures.file_rate:,.1f} files/s")
+            parts.append(f"ETA {format_duration(figures.eta)}")
+        elif pending:
+            parts.append(f"{pending:,} waiting")
+        return "  ·  ".join([*parts, *to_decide])

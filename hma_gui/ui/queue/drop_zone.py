@@ -192,4 +192,6 @@ class UploadOptions(QFrame):
         include = normalize_extensions([self.include.text()]) or None
         exclude = normalize_extensions([self.exclude.text()]) or None
         scope = self.scope.currentData() or AUTO_SCOPE
-        return PlanOptions.from_settings(settings, scope=scope, include=include, exclude=exclude)
+        return PlanOptions.from_settings(
+            settings, scope=scope, include=include, exclude=exclude, hold_unscoped=True
+        )  # files outside every scope folder wait: the window asks for their scope

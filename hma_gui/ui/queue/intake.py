@@ -58,11 +58,14 @@ class IntakeSummary:
     seconds: float
     cancelled: bool
     set_aside: int = 0  # skipped by the duplicate check, or waiting for a decision
+    needs_scope: int = 0  # outside every scope folder: held until a scope is chosen
 
     def describe(self) -> str:
         parts = [f"{self.queued:,} file{'s' if self.queued != 1 else ''} queued"]
         if self.set_aside:
             parts.append(f"{self.set_aside:,} set aside by the duplicate check")
+        if self.needs_scope:
+            parts.append(f"{self.needs_scope:,} need a scope")
         if self.failed:
             parts.append(f"{self.failed:,} not uploadable")
         if self.filtered:
@@ -166,13 +169,15 @@ class Intake(QObject):
         stats = DiscoveryStats()
         buffer: list[NewJob] = []
         flushed = 0  # len(buffer) at the last flush (a screened drop is kept whole)
-        queued = failed = 0
+        queued = failed = needs_scope = 0
         last_flush = last_yield = time.monotonic()
         for job in iter_planned_jobs(paths, settings, options, stats=stats, cancel=cancel):
             buffer.append(job)
             if job.state is JobState.FAILED:
                 failed += 1
                 logger.warning("not uploadable: %s: %s", job.source, job.error)
+            elif job.state is JobState.NEEDS_SCOPE:
+                needs_scope += 1
             else:
                 queued += 1
             now = time.monotonic()
@@ -194,6 +199,7 @@ class Intake(QObject):
             queued = sum(1 for j in buffer if j.state is JobState.QUEUED)
             set_aside = sum(1 for j in buffer if j.state in (JobState.SKIPPED, JobState.WAITING))
             failed = sum(1 for j in buffer if j.state is JobState.FAILED)
+            needs_scope = sum(1 for j in buffer if j.state is JobState.NEEDS_SCOPE)
             for start in range(0, len(buffer), BATCH_SIZE):  # at most half the time writing
                 began = time.monotonic()
                 self._flush(buffer[start : start + BATCH_SIZE], batch_id, stats, send)
@@ -201,7 +207,7 @@ class Intake(QObject):
         self._flush([] if screen is not None else buffer, batch_id, stats, send)
         return IntakeSummary(
             paths, batch_id, queued, failed, stats.filtered, time.monotonic() - started,
-            cancel.cancelled, set_aside,
+            cancel.cancelled, set_aside, needs_scope,
         )  # fmt: skip
 
     def _flush(

@@ -41,9 +41,12 @@ HEADERS = {
 }
 RIGHT_ALIGNED = (Column.SIZE, Column.ATTEMPTS)
 
+NEEDS_SCOPE_HINT = "Outside every scope folder: right-click \u203a Set scope\u2026"
+
 STATE_ORDER = {
     JobState.RUNNING: 0,
     JobState.FAILED: 1,
+    JobState.NEEDS_SCOPE: 1,
     JobState.WAITING: 2,
     JobState.QUEUED: 3,
     JobState.SKIPPED: 4,
@@ -96,6 +99,8 @@ def cell_text(job: Job, column: int, inflight: Inflight) -> str:
     if column == Column.ATTEMPTS:
         return str(job.attempts) if job.attempts else ""
     if column == Column.MESSAGE:
+        if job.state is JobState.NEEDS_SCOPE:
+            return NEEDS_SCOPE_HINT
         if job.state is JobState.WAITING and not job.error:
             return theme.WAITING_MESSAGE
         return shown_error(job.error)
@@ -107,7 +112,7 @@ def cell_color(job: Job, column: int) -> str | None:
     if column == Column.MESSAGE:
         if job.state is JobState.FAILED:
             return theme.DANGER
-        if job.state is JobState.SKIPPED:
+        if job.state in (JobState.SKIPPED, JobState.NEEDS_SCOPE):
             return theme.WARNING
         if job.state is JobState.WAITING:
             return theme.TO_DECIDE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
     QEvent,
@@ -25,12 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hma_gui.core.config.settings import Settings
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.ui import icons, theme
 from hma_gui.ui.queue.job_actions import JobActions, copy_uris, reveal_in_file_manager
 from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.job_delegate import JobDelegate
 from hma_gui.ui.queue.job_model import JOB_ROLE, JobFilterProxy, JobTableModel
+from hma_gui.ui.queue.scope_choice import ScopeChooser, ask_scope
+from hma_gui.ui.queue.undo_bar import CONFIRM_AT, Confirm, UndoBar, ask_confirmation
 
 FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("All", ()),
@@ -40,18 +43,34 @@ FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("Failed", (JobState.FAILED,)),
     ("Skipped", (JobState.SKIPPED,)),
     ("To decide", (JobState.WAITING,)),
+    ("Needs a scope", (JobState.NEEDS_SCOPE,)),
 )
 
 
 class JobTable(QWidget):
-    """Filter chips + search + the table. Context menu: retry, remove, reveal, copy URI."""
+    """Filter chips + search + the table. Context menu: retry, set scope, remove, reveal, copy.
+
+    `settings` gives the settings of the moment (the scopes a held file may get);
+    `choose_scope` asks which one (a dialog; tests answer it).
+    """
 
     def __init__(
-        self, model: JobTableModel, actions: JobActions, parent: QWidget | None = None
+        self,
+        model: JobTableModel,
+        actions: JobActions,
+        parent: QWidget | None = None,
+        *,
+        settings: Callable[[], Settings] | None = None,
+        choose_scope: ScopeChooser = ask_scope,
+        confirm: Confirm = ask_confirmation,
     ) -> None:
         super().__init__(parent)
         self.model = model
         self.job_actions = actions
+        self._settings = settings
+        self._choose_scope = choose_scope
+        self._confirm = confirm
+        self._queued = 0
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(model)
 
@@ -59,7 +78,7 @@ class JobTable(QWidget):
         self._chip_group = QButtonGroup(self)
         self._chip_group.setExclusive(True)
         chips = QHBoxLayout()
-        chips.setSpacing(6)
+        chips.setSpacing(3)
         for label, states in FILTERS:
             chip = QPushButton(label)
             chip.setCheckable(True)
@@ -70,6 +89,7 @@ class JobTable(QWidget):
             self.chips[label] = chip
             chips.addWidget(chip)
         self.chips["All"].setChecked(True)
+        self.chips["Needs a scope"].setVisible(False)  # until a file needs one
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by file or key")
@@ -87,9 +107,17 @@ class JobTable(QWidget):
             "Remove uploaded and skipped files from the list (files to decide stay)"
         )
         self.clear_button.clicked.connect(self.job_actions.clear_finished)
+        # Clear queue… is in the context menu and Queue menu, not in this bar: at 1024 px
+        # the chips and the buttons already fill the row.
+        self.clear_queue_action = QAction(icons.icon("trash"), "Clear queue…", self)
+        self.clear_queue_action.setToolTip("Remove every queued file from the list (with undo)")
+        self.clear_queue_action.triggered.connect(self.clear_queue)
+        self.clear_queue_action.setEnabled(False)
+        self.undo_bar = UndoBar(self.job_actions.undo_remove)
+        self.job_actions.undoable.connect(self.undo_bar.offer)
 
         bar = QHBoxLayout()
-        bar.setSpacing(8)
+        bar.setSpacing(6)
         bar.addLayout(chips)
         bar.addStretch()
         bar.addWidget(self.search)
@@ -102,6 +130,7 @@ class JobTable(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table (arrows move in it)
         self.view.setShowGrid(False)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
@@ -152,6 +181,7 @@ class JobTable(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(8)
         layout.addLayout(bar)
+        layout.addWidget(self.undo_bar)
         layout.addWidget(self.view, 1)
 
     # ------------------------------------------------------------- placeholder
@@ -160,7 +190,8 @@ class JobTable(QWidget):
         if self.proxy.rowCount() > 0:
             self.placeholder.hide()
             return
-        if self.model.rowCount() == 0:
+        filtering = bool(self.proxy.states or self.search.text())
+        if self.model.total == 0 and not filtering:
             self.placeholder.setText(
                 "No uploads yet\nDrop files or folders anywhere on this window to start"
             )
@@ -177,8 +208,8 @@ class JobTable(QWidget):
     # ------------------------------------------------------------- actions
 
     def _build_actions(self) -> None:
-        def action(text: str, icon_name: str, slot: Callable[[], None], keys: str = "") -> QAction:
-            act = QAction(icons.icon(icon_name), text, self)
+        def action(text: str, icon: str, slot: Callable[[], object], keys: str = "") -> QAction:
+            act = QAction(icons.icon(icon), text, self)
             if keys:
                 act.setShortcut(QKeySequence(keys))
                 act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -187,6 +218,7 @@ class JobTable(QWidget):
             return act
 
         self.retry_action = action("Retry", "retry", self._retry, "Ctrl+R")
+        self.scope_action = action("Set scope\u2026", "sliders", self.set_scope_of_selected)
         self.remove_action = action("Remove from list", "trash", self._remove, "Delete")
         self.reveal_action = action("Reveal in file manager", "folder-open", self._reveal)
         self.copy_action = action("Copy S3 URI", "copy", self._copy, "Ctrl+Shift+C")
@@ -203,15 +235,21 @@ class JobTable(QWidget):
         self._update_actions(jobs)
         menu = QMenu(self)
         menu.addAction(self.retry_action)
+        if self.scope_action.isEnabled():
+            menu.addAction(self.scope_action)
         menu.addAction(self.copy_action)
         menu.addAction(self.reveal_action)
         menu.addSeparator()
         menu.addAction(self.remove_action)
+        menu.addAction(self.clear_queue_action)
         menu.popup(self.view.viewport().mapToGlobal(position))
 
     def _update_actions(self, jobs: list[Job]) -> None:
         self.retry_action.setEnabled(
             any(j.state in (JobState.FAILED, JobState.SKIPPED) for j in jobs)
+        )
+        self.scope_action.setEnabled(
+            self._settings is not None and any(j.state is JobState.NEEDS_SCOPE for j in jobs)
         )
         self.remove_action.setEnabled(any(j.state is not JobState.RUNNING for j in jobs))
         self.copy_action.setEnabled(any(j.uri for j in jobs))
@@ -222,10 +260,42 @@ class JobTable(QWidget):
         if ids:
             self.job_actions.retry(ids)
 
-    def _remove(self) -> None:
-        ids = [j.id for j in self.selected_jobs() if j.state is not JobState.RUNNING]
+    def set_scope_of_selected(self) -> None:
+        """Ask for a scope for the selected needs-scope files; queue them in it."""
+        ids = [j.id for j in self.selected_jobs() if j.state is JobState.NEEDS_SCOPE]
         if ids:
-            self.job_actions.remove(ids)
+            self.ask_scope_for(len(ids), job_ids=ids)
+
+    def ask_scope_for(
+        self, count: int, *, job_ids: Sequence[int] | None = None, batch_id: int | None = None
+    ) -> None:
+        """Ask which scope `count` held files get (those of `job_ids` or of a drop's batch)."""
+        if self._settings is None:
+            return
+        settings = self._settings()
+        scope = self._choose_scope(self, sorted(settings.scopes), count)
+        if scope:
+            self.job_actions.set_scope(scope, settings, job_ids=job_ids, batch_id=batch_id)
+
+    def _remove(self) -> None:
+        jobs = [j for j in self.selected_jobs() if j.state is not JobState.RUNNING]
+        if not jobs:
+            return
+        waiting = sum(1 for j in jobs if not j.state.finished)
+        if len(jobs) >= CONFIRM_AT or waiting > 1:
+            files = f"{len(jobs):,} files" if len(jobs) != 1 else "1 file"
+            detail = f" ({waiting:,} not uploaded yet)" if waiting else ""
+            if not self._confirm(self, f"Remove {files}{detail} from the list?"):
+                return
+        self.job_actions.remove_jobs(jobs)
+
+    def clear_queue(self) -> None:
+        """Remove every queued file (asks first; the bar above the table can undo it)."""
+        if not self._queued:
+            return
+        files = f"{self._queued:,} queued file{'s' if self._queued != 1 else ''}"
+        if self._confirm(self, f"Remove the {files} from the queue? Nothing is uploaded."):
+            self.job_actions.clear_queue()
 
     def _reveal(self) -> None:
         jobs = self.selected_jobs()
@@ -246,11 +316,16 @@ class JobTable(QWidget):
             "Failed": counters.failed,
             "Skipped": counters.skipped,
             "To decide": counters.waiting,
+            "Needs a scope": counters.needs_scope,
         }
         for label, count in counts.items():
             text = f"{label}  {count:,}" if count else label
             chip = self.chips[label]
             if chip.text() != text:
                 chip.setText(text)
+        needs_scope = self.chips["Needs a scope"]
+        needs_scope.setVisible(bool(counters.needs_scope) or needs_scope.isChecked())
+        self._queued = counters.queued
+        self.clear_queue_action.setEnabled(counters.queued > 0)
         self.retry_failed_button.setEnabled(counters.failed > 0)
         self.clear_button.setEnabled(counters.done + counters.skipped > 0)

@@ -35,7 +35,7 @@ class QueueView:
         self.feed = LiveFeed(
             session.store, session.progress, session.pools.feed, parent, interval_ms=interval_ms
         )
-        self.table = JobTable(self.model, self.job_actions)
+        self.table = JobTable(self.model, self.job_actions, settings=lambda: session.settings)
         start = start_queue or session.queue.start
         self.feed.snapshot.connect(self.apply_snapshot)
         session.intake.enqueued.connect(lambda _n: session.queue.kick())

@@ -7,7 +7,7 @@ so `HMA_CONFIG_DIR` moves it too (tests, portable installs).
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QHeaderView, QMainWindow
+from PySide6.QtWidgets import QFrame, QHeaderView, QMainWindow, QScrollArea, QWidget
 
 from hma_gui.core import app_dirs
 
@@ -30,6 +30,34 @@ def restore(window: QMainWindow, header: QHeaderView) -> None:
         state = stored.value("table_header")
         if isinstance(state, QByteArray) and not state.isEmpty():
             header.restoreState(state)
+
+
+def scrolling_central(window: QMainWindow) -> QWidget:
+    """The window's content widget, in a scroll area: at QT_SCALE_FACTOR=2 or on a small
+    screen the window still fits the screen (`fit_to_screen`) and scrolls instead."""
+    central = QWidget()
+    central.setObjectName("central")
+    scroll = QScrollArea()
+    scroll.setObjectName("centralScroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(central)
+    window.setCentralWidget(scroll)
+    return central
+
+
+def fit_to_screen(window: QWidget) -> None:
+    """No larger than the screen's free area (a restored or default size may be)."""
+    screen = window.screen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    frame = window.frameGeometry().size() - window.geometry().size()
+    width = min(window.width(), max(1, free.width() - frame.width()))
+    height = min(window.height(), max(1, free.height() - frame.height()))
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+        window.move(free.topLeft())
 
 
 def save(window: QMainWindow, header: QHeaderView) -> None:

@@ -1,0 +1,91 @@
+"""Progress, rates and ETA cover the run in front of the user, not the whole job store."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from hma_gui.core.jobs.records import Counters
+from hma_gui.core.jobs.run_window import RunWindow
+from hma_gui.ui.queue.counters_panel import CountersPanel
+from hma_gui.ui.queue.live_feed import FeedSnapshot
+
+MIB = 1024 * 1024
+
+
+def snap(counters: Counters, at: float, moved: int = 0) -> FeedSnapshot:
+    return FeedSnapshot(counters=counters, changed=[], inflight={}, moved_total=moved, at=at)
+
+
+def store(done: int, queued: int, *, done_mib: int, queued_mib: int, failed: int = 0) -> Counters:
+    return Counters(
+        queued=queued, done=done, failed=failed,
+        bytes_total=(done_mib + queued_mib) * MIB, bytes_done=done_mib * MIB,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> CountersPanel:
+    widget = CountersPanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+@pytest.mark.gui
+def test_old_uploads_do_not_fill_the_bar(panel: CountersPanel) -> None:
+    # 8,000 uploaded last week (8,000 MiB), 2,496 small files queued now (10 MiB)
+    figures = panel.show_snapshot(snap(store(8000, 2496, done_mib=8000, queued_mib=10), 0.0))
+    assert figures.percent == 0 and figures.fraction == 0.0
+    assert panel.percent_label.text() == "0 %"
+    assert "0 of 2,496 files" in panel.bytes_label.text()
+    assert figures.bytes_total == 10 * MIB
+
+
+@pytest.mark.gui
+def test_rates_in_files_and_bytes_and_never_100_with_files_left(panel: CountersPanel) -> None:
+    panel.show_snapshot(snap(store(0, 1000, done_mib=0, queued_mib=100), 0.0, 0))
+    figures = panel.show_snapshot(snap(store(998, 2, done_mib=99, queued_mib=1), 2.0, 99 * MIB))
+    assert figures.percent == 99  # 99.0 %, and never "100 %" with two files queued
+    text = panel.bytes_label.text()
+    assert "998 of 1,000 files" in text
+    assert "49.5 MiB/s" in text and "499.0 files/s" in text and "ETA" in text
+
+
+@pytest.mark.gui
+def test_paused_files_are_still_in_front_of_the_user(panel: CountersPanel) -> None:
+    panel.set_mode("Paused", "paused")
+    panel.show_snapshot(snap(store(8000, 3000, done_mib=8000, queued_mib=30), 0.0))
+    figures = panel.show_snapshot(snap(store(8000, 3000, done_mib=8000, queued_mib=30), 1.0))
+    assert figures.percent == 0
+    assert "3,000 waiting" in panel.bytes_label.text()
+
+
+@pytest.mark.gui
+def test_a_new_drop_after_the_queue_emptied_is_a_new_run(panel: CountersPanel) -> None:
+    panel.show_snapshot(snap(store(0, 10, done_mib=0, queued_mib=10), 0.0))
+    done = panel.show_snapshot(snap(store(10, 0, done_mib=10, queued_mib=0), 1.0))
+    assert done.percent == 100 and done.files_total == 10
+    again = panel.show_snapshot(snap(store(10, 4, done_mib=10, queued_mib=4), 2.0))
+    assert (again.files_done, again.files_total, again.percent) == (0, 4, 0)
+
+
+def test_cleared_or_retried_jobs_never_make_a_negative_run() -> None:
+    run = RunWindow()
+    run.observe(store(50, 5, done_mib=50, queued_mib=5, failed=3))
+    retried = run.observe(
+        Counters(queued=8, done=50, bytes_total=58 * MIB, bytes_done=50 * MIB)
+    )  # the 3 failed are queued again
+    assert (retried.files_done, retried.files_total) == (0, 8)
+    cleared = run.observe(Counters(queued=8, bytes_total=8 * MIB))  # "Clear finished"
+    assert (cleared.files_done, cleared.files_total, cleared.bytes_total) == (0, 8, 8 * MIB)
+
+
+def test_files_to_decide_stay_in_the_run_and_files_without_a_scope_do_not() -> None:
+    run = RunWindow()
+    run.observe(Counters(queued=3, bytes_total=3 * MIB))
+    held = run.observe(
+        Counters(done=2, waiting=1, needs_scope=4, bytes_total=3 * MIB, bytes_done=2 * MIB)
+    )  # one file waits for a duplicate decision; four have no scope (no target, no bytes)
+    assert (held.files_done, held.files_total, held.bytes_total) == (2, 3, 3 * MIB)
+    assert held.fraction < 1 and held.percent < 100
