@@ -253,13 +253,7 @@ def _to_v2(cur: sqlite3.Cursor) -> None:
         " FROM jobs",
         {"waiting": V1_WAITING_ERROR},
     )
-    cur.execute("DROP TABLE jobs")  # and its indexes and triggers
-    cur.execute("ALTER TABLE jobs_v2 RENAME TO jobs")
-    for statement in _split(_V1):
-        if statement.startswith("CREATE TRIGGER"):
-            cur.execute(statement)
-    for statement in _split(_V2_AFTER):
-        cur.execute(statement)
+    _replace_jobs(cur, "jobs_v2")
 
 
 def _to_v4(cur: sqlite3.Cursor) -> None:
@@ -275,8 +269,13 @@ def _to_v4(cur: sqlite3.Cursor) -> None:
         " started_at, finished_at, expected_etag FROM jobs",
         {"no_scope": NO_SCOPE_ERROR_BEFORE_V4},
     )
+    _replace_jobs(cur, "jobs_v4")
+
+
+def _replace_jobs(cur: sqlite3.Cursor, rebuilt: str) -> None:
+    """The rebuilt table becomes ``jobs``: its triggers, indexes and counts made again."""
     cur.execute("DROP TABLE jobs")  # and its indexes and triggers
-    cur.execute("ALTER TABLE jobs_v4 RENAME TO jobs")
+    cur.execute(f"ALTER TABLE {rebuilt} RENAME TO jobs")
     for statement in _split(_V1):
         if statement.startswith("CREATE TRIGGER"):
             cur.execute(statement)
