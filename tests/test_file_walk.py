@@ -70,7 +70,9 @@ def test_files_come_with_size_and_identity_and_litter_is_counted_by_reason(
     info = data.stat()
     for result in both([tmp_path], FileFilter.build(exclude=["txt"])):
         assert names(result, tmp_path) == {"mba/csv/MemberData.csv", "mba/pdf/benefit.pdf"}
-        assert (str(data), 3, info.st_mtime_ns, info.st_ino, info.st_dev) in result.files
+        assert (
+            str(data), 3, info.st_mtime_ns, info.st_ino, info.st_dev, info.st_ctime_ns
+        ) in result.files  # fmt: skip
         assert result.issues == []
         assert result.filtered_reasons == {
             "hidden file": 2,  # .DS_Store, .hidden.csv

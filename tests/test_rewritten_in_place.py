@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core import app_dirs
+from hma_gui.core.duplicates.local import LocalDuplicateFinder
+from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_walk import walk_files
 from hma_gui.core.hashes.hash_cache import CACHE_FILE, HashCache
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
@@ -36,14 +39,35 @@ def test_the_cache_misses_after_an_in_place_rewrite(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"version one\n")
     info = path.stat()
-    walked = (str(path), info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
     with HashCache(tmp_path / "c.db") as cache:
         cache.store(path, info, md5hex(b"version one\n"))
         assert cache.lookup(path, path.stat()) == md5hex(b"version one\n")
-        assert cache.lookup_files([walked])[str(path)][1] == md5hex(b"version one\n")
+        assert cache.lookup_files([walk_tuple(path)])[str(path)][1] == md5hex(b"version one\n")
         rewrite_keeping_size_and_mtime(path, b"version two\n")
         assert cache.lookup(path, path.stat()) is None
-        assert cache.lookup_files([walked]) == {}
+        assert cache.lookup_files([walk_tuple(path)]) == {}
+
+
+def walk_tuple(path: Path) -> tuple[str, int, int, int, int, int]:
+    """The file as the walker sees it now."""
+    [walked] = walk_files([str(path)], FileFilter.build()).files
+    return walked
+
+
+def test_a_rewrite_after_the_walk_is_hashed_again_at_the_next_scan(tmp_path: Path) -> None:
+    """The hash is stored under the walk's ctime, not the file's ctime when it is stored."""
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    one, two = folder / "a.csv", folder / "b.csv"
+    one.write_bytes(b"same bytes\n")
+    two.write_bytes(b"same bytes\n")
+    walked = walk_files([str(folder)], FileFilter.build()).files
+    rewrite_keeping_size_and_mtime(two, b"other byte\n")  # after the walk, before hashing
+    with HashCache(tmp_path / "c.db") as cache:
+        LocalDuplicateFinder(cache=cache).find(walked)  # hashes b's new bytes, walk's ctime
+        finder = LocalDuplicateFinder(cache=cache)
+        groups = finder.find(walk_files([str(folder)], FileFilter.build()).files).groups
+    assert groups == []  # a cache that trusted the stored hash would still say twins
 
 
 def test_an_old_cache_file_is_rebuilt_with_the_new_schema(tmp_path: Path) -> None:

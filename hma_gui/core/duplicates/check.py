@@ -31,7 +31,7 @@ def queued(jobs: Sequence[NewJob | Job]) -> list[NewJob | Job]:
 
 
 def stat_jobs(jobs: Sequence[NewJob | Job]) -> tuple[list[WalkedFile], list[ScanIssue]]:
-    """(path, size, mtime_ns, inode, device) of each job's file, as it is now."""
+    """(path, size, mtime_ns, inode, device, ctime_ns) of each job's file, as it is now."""
     files: list[WalkedFile] = []
     issues: list[ScanIssue] = []
     for job in jobs:
@@ -40,7 +40,10 @@ def stat_jobs(jobs: Sequence[NewJob | Job]) -> tuple[list[WalkedFile], list[Scan
         except OSError as exc:
             issues.append(ScanIssue(job.source, f"cannot be read: {exc.strerror or exc}"))
             continue
-        files.append((job.source, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev))
+        files.append(
+            (job.source, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev,
+             info.st_ctime_ns)
+        )  # fmt: skip
     return files, issues
 
 
@@ -71,7 +74,7 @@ def check_items(
             prefix = settings.scopes[job.scope].prefix
         if not job.key.startswith(prefix):
             prefix = ""
-        _, size, mtime_ns, inode, _ = found
+        _, size, mtime_ns, inode, _, _ = found
         items.append(
             CheckItem(job.source, size, mtime_ns, inode, job.bucket, job.key, prefix, job.scope)
         )

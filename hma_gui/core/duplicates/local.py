@@ -191,7 +191,7 @@ class LocalDuplicateFinder:
         return result
 
     def find(self, files: Sequence[WalkedFile]) -> LocalScanResult:
-        """Group `files` (path, size, mtime_ns, inode, device) that have the same content."""
+        """Group walked `files` (path, size, mtime_ns, inode, device, ctime_ns) by content."""
         with pause_gc():  # in-memory work only; hashing runs with the collector on
             result, same_sizes, aliases, primary = self._candidates(files)
         md5s, issues = self._hash(same_sizes, result.stats)
@@ -269,11 +269,14 @@ class LocalDuplicateFinder:
             if _settled_by_heads(same, known):
                 continue  # first 4 KiB all known and all different: no twins, nothing read
             tasks = []
-            for path, size, mtime_ns, inode, device in same:
+            for path, size, mtime_ns, inode, device, ctime_ns in same:
                 head, md5 = known.get(path, (None, None))
                 if md5 is not None and size <= HEAD_BYTES:
                     head = md5
-                tasks.append(HashTask(path, size, mtime_ns, inode, device, head=head, md5=md5))
+                tasks.append(
+                    HashTask(path, size, mtime_ns, inode, device, head=head, md5=md5,
+                             ctime_ns=ctime_ns)
+                )  # fmt: skip
             groups.append(tasks)
         return md5s, groups
 
@@ -349,7 +352,7 @@ def _groups(
         if len(twins) < 2:
             continue
         files: list[DuplicateFile] = []
-        for path, _, mtime_ns, inode, device in sorted(twins):
+        for path, _, mtime_ns, inode, device, _ctime in sorted(twins):
             files.append(DuplicateFile(path, size, mtime_ns, md5, inode, device))
             for other in aliases.get((device, inode), ()):
                 files.append(DuplicateFile(other, size, mtime_ns, md5, inode, device, path))

@@ -33,6 +33,7 @@ class FoundFile:
     mtime_ns: int
     inode: int
     device: int
+    ctime_ns: int | None = None  # as the walk saw it; None: the hash cache stats the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +137,10 @@ def items_of(part: WalkResult, roots: Roots, stats: DiscoveryStats) -> list[Foun
         stats.count_filtered(reason, count)
     items: list[FoundFile | Problem] = []
     unreadable = 0
-    for path, size, mtime_ns, inode, device in part.files:
+    for path, size, mtime_ns, inode, device, ctime_ns in part.files:
         root = roots.of(path)
         if os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
-            items.append(FoundFile(Path(path), root, size, mtime_ns, inode, device))
+            items.append(FoundFile(Path(path), root, size, mtime_ns, inode, device, ctime_ns))
         else:
             unreadable += 1
             items.append(Problem(Path(path), root, UNREADABLE))

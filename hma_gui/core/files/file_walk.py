@@ -46,8 +46,9 @@ from hma_gui.core.files.file_filter import (
 )
 from hma_gui.core.progress import CancelToken, TaskProgress
 
-# (path, size, mtime_ns, inode, device)
-WalkedFile = tuple[str, int, int, int, int]
+# (path, size, mtime_ns, inode, device, ctime_ns): the ctime lets the hash cache tell an
+# in-place rewrite that kept size and mtime without a second stat of the file
+WalkedFile = tuple[str, int, int, int, int, int]
 
 NOT_REGULAR = "not a regular file (device, pipe or socket)"
 BROKEN_LINK = "broken symbolic link"
@@ -136,7 +137,10 @@ class _Roots:
             elif not S_ISREG(info.st_mode):
                 part.issues.append(WalkIssue(root, NOT_REGULAR))
             else:
-                part.files.append((root, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev))
+                part.files.append(
+                    (root, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev,
+                     info.st_ctime_ns)
+                )  # fmt: skip
         self.items.append(part)
 
     @property
@@ -413,7 +417,7 @@ class _FolderWalk:
                     elif S_ISREG(info.st_mode):
                         append(
                             (prefix + name, info.st_size, info.st_mtime_ns, info.st_ino,
-                             info.st_dev)
+                             info.st_dev, info.st_ctime_ns)
                         )  # fmt: skip
                     elif S_ISDIR(info.st_mode):  # turned into a folder since it was listed
                         subfolders.append((prefix + name, (info.st_dev, info.st_ino), False))

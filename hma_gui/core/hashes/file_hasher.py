@@ -57,10 +57,13 @@ class HashTask:
     etags: dict[int, str] | None = None  # part size -> multipart ETag
     error: str | None = None
     from_cache: bool = False
+    # the ctime the caller saw with size and mtime (a walk's): the cache keys the hash by
+    # it, so a rewrite after that look is hashed again; None: the cache stats the file
+    ctime_ns: int | None = None
 
     @property
     def identity(self) -> FileIdentity:
-        return FileIdentity(self.path, self.size, self.mtime_ns, self.inode)
+        return FileIdentity(self.path, self.size, self.mtime_ns, self.inode, self.ctime_ns)
 
 
 @dataclass(slots=True)
