@@ -114,7 +114,7 @@ def test_the_connection_check_names_who_and_lists_every_scope(
     assert f"✓ scope mba: s3://{accounts.mba_bucket}/mba/ — bucket found" in text
     assert f"✓ scope policy: s3://{accounts.policy_bucket}/policy/ — bucket found" in text
     assert "nothing was written, so write permission is not tested" in text
-    assert text.splitlines()[-1].startswith("Connection works — checked in ")
+    assert text.splitlines()[0].startswith("Connection works — checked in ")
     assert accounts.moto.client().list_objects_v2(Bucket=accounts.mba_bucket)["KeyCount"] == 0
 
 

@@ -36,6 +36,7 @@ from tests.aws_accounts import (  # noqa: F401 - fixtures
     Accounts,
     accounts,
     auth_moto,
+    write_profiles,
 )
 from tests.conftest import free_port
 from tests.gui.conftest import WAIT_MS
@@ -253,28 +254,41 @@ def test_help_says_how_to_leave_the_sandbox_and_both_flags_conflict() -> None:
 # ------------------------------------------------------------------ the duplicate check
 
 
-def test_no_upload_without_the_check_when_the_credentials_are_refused(
+@pytest.mark.parametrize(
+    ("credentials", "reason"),
+    [
+        ("refused", "the AWS access key id is not known to S3: the key AKIA…0001 came from "
+         "profile 'default'"),
+        ("none", "no AWS credentials found"),
+    ],
+)  # fmt: skip
+def test_no_upload_without_the_check_when_the_credentials_are_refused_or_missing(
     qtbot: QtBot,
     open_window,  # type: ignore[no-untyped-def]
     accounts: Accounts,  # noqa: F811
     tmp_path: Path,
+    credentials: str,
+    reason: str,
 ) -> None:
+    if credentials == "none":  # no profile, no SSO, no AWS_ACCESS_KEY_ID
+        accounts.credentials_file.unlink()
+        accounts.config_file.unlink()
     folder = tmp_path / "mba" / "csv"
     folder.mkdir(parents=True)
     (folder / "a.csv").write_bytes(b"a\n")
-    window = open_window()  # the default profile: a key moto never issued
+    window = open_window()  # the default profile: a key moto never issued (or none)
     qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
     window.add_paths([tmp_path / "mba"])
     qtbot.waitUntil(
         lambda: window.banner.topic == "dupcheck" and window.banner.isVisible(), timeout=WAIT_MS
     )
     text = window.banner.message.text()
-    assert "the AWS access key id is not known to S3" in text
-    assert "came from profile 'default'" in text
+    assert reason in text
     assert "Uploading without the check would fail too" in text
     assert [b.text() for b in window.banner.buttons] == ["Check again"]
     assert window.session.store.counters().total == 0
 
+    write_profiles(accounts.moto)  # the user signs in (again) and picks the work profile
     save_settings({"aws_profile": "work"})
     with qtbot.waitSignal(window.session.ready, timeout=WAIT_MS):  # the new client is built
         window.session.apply_settings(load_settings())

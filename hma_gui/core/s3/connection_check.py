@@ -62,7 +62,7 @@ class ConnectionReport:
 
     def text(self) -> str:
         verdict = "Connection works" if self.ok else "Connection failed"
-        return "\n".join([*map(str, self.lines), f"{verdict} — checked in {self.seconds:.1f} s"])
+        return "\n".join([f"{verdict} — checked in {self.seconds:.1f} s", *map(str, self.lines)])
 
 
 class _Stop(Exception):

@@ -119,17 +119,13 @@ class ConnectionTab(QWidget):
         self.test_result.setPlaceholderText(
             "Test connection checks the values above, saved or not."
         )
-        self.test_result.setMaximumHeight(150)
+        self.test_result.setMinimumHeight(140)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
         form.setVerticalSpacing(10)
-        form.addRow("AWS profile", self.profile)
-        form.addRow("Region", self.region)
-        form.addRow("S3 endpoint", self.endpoint)
-        form.addRow("Encryption", self.sse)
-        form.addRow("KMS key id", self.kms_key)
-        form.addRow("", self.sandbox)
+        for name, widget in self.fields().items():  # the check box names itself
+            form.addRow("" if widget is self.sandbox else LABELS[name], widget)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addStretch()
