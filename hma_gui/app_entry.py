@@ -23,10 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hma-gui", description="HMA Ingest desktop app: drop folders, upload them to S3."
     )
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--sandbox",
         action="store_true",
         help="upload to a private local S3 endpoint (127.0.0.1) instead of AWS",
+    )
+    mode.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="start on AWS this time even though 'Start in the sandbox' is saved; to stop "
+        "starting in the sandbox for good, untick it in Settings > AWS connection "
+        "(or set sandbox = false in settings.toml)",
     )
     parser.add_argument(
         "--env-file",
@@ -75,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_app(
         qt_argv,
         sandbox=args.sandbox or args.smoke_test,
+        no_sandbox=args.no_sandbox,
         smoke_test=args.smoke_test,
         startup_timing=args.startup_timing,
     )

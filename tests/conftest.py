@@ -74,12 +74,14 @@ class MotoServer:
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
 
 
-def start_moto_server(port: int | None = None) -> MotoServer:
+def start_moto_server(port: int | None = None, env: dict[str, str] | None = None) -> MotoServer:
+    """moto's server on 127.0.0.1; `env` adds to its environment (moto's own switches)."""
     port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:

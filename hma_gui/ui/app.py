@@ -70,10 +70,19 @@ def load_or_recover_settings() -> Settings | None:
             return None
 
 
-def choose_mode(settings: Settings, force_sandbox: bool) -> tuple[Settings, bool] | None:
-    """Sandbox or AWS: forced, configured, or asked when no credentials are found."""
-    if force_sandbox or settings.sandbox or credentials_found(settings):
-        return settings, force_sandbox or settings.sandbox
+def choose_mode(
+    settings: Settings, force_sandbox: bool, no_sandbox: bool = False
+) -> tuple[Settings, bool] | None:
+    """Sandbox or AWS: forced, configured, or asked when no credentials are found.
+
+    ``--sandbox`` (`force_sandbox`) wins; ``--no-sandbox`` (`no_sandbox`) overrides a
+    saved ``sandbox = true`` for this start only. The settings come back as loaded:
+    the second value is this run's mode.
+    """
+    if force_sandbox or (settings.sandbox and not no_sandbox):
+        return settings, True
+    if credentials_found(settings.model_copy(update={"sandbox": False})):
+        return settings, False
     dialog = FirstRunDialog()
     dialog.exec()
     if dialog.choice is FirstRunChoice.QUIT:
@@ -97,6 +106,7 @@ def run_app(
     argv: Sequence[str],
     *,
     sandbox: bool = False,
+    no_sandbox: bool = False,
     smoke_test: bool = False,
     startup_timing: bool = False,
 ) -> int:
@@ -131,7 +141,7 @@ def run_app(
         settings = load_or_recover_settings()
         if settings is None:
             return 2
-        mode = choose_mode(settings, sandbox)
+        mode = choose_mode(settings, sandbox, no_sandbox)
         if mode is None:
             return 0
         settings, sandboxed = mode

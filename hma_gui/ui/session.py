@@ -64,15 +64,15 @@ class Session(QObject):
         self,
         base_settings: Settings,
         *,
-        sandbox: bool = False,
+        sandbox: bool | None = None,  # None: as the settings say (`sandbox`); else this run's
         sandbox_starter: SandboxStarter = start_sandbox,
         store_file: Path | None = None,  # default_store_path(); the self-test keeps its own
         settings_saver: SettingsSaver = save_settings,
     ) -> None:
         super().__init__()
         self.base_settings = base_settings
-        self.sandboxed = sandbox or base_settings.sandbox
-        self.settings = base_settings
+        self.sandboxed = base_settings.sandbox if sandbox is None else sandbox
+        self.settings = self._for_this_run(base_settings)
         self.sandbox: Sandbox | None = None
         self._sandbox_starter = sandbox_starter
         self._save_settings = settings_saver
@@ -90,6 +90,13 @@ class Session(QObject):
         self._closed = False
         if self.recovered:
             logger.info("%d uploads interrupted last time are queued again", self.recovered)
+
+    def _for_this_run(self, settings: Settings) -> Settings:
+        """Outside the sandbox (``--no-sandbox``), a saved "start in the sandbox" is for
+        the next start: this run's clients use the AWS credentials, not the dummy key."""
+        if self.sandboxed or not settings.sandbox:
+            return settings
+        return settings.model_copy(update={"sandbox": False})
 
     @property
     def is_ready(self) -> bool:
@@ -120,10 +127,10 @@ class Session(QObject):
 
             run_task(self.pools.store, start_sandbox, self._sandbox_up, self._fail)
         else:
-            cache, store = self.hash_cache, self.store
+            cache, store, aws = self.hash_cache, self.store, self._for_this_run(base)
             run_task(
                 self.pools.store,
-                lambda: _build_uploader(base, cache, store),
+                lambda: _build_uploader(aws, cache, store),
                 self._uploader_built,
                 self._fail,
             )
@@ -166,7 +173,7 @@ class Session(QObject):
         if self.sandboxed and self.sandbox is None:  # still starting: it will read base_settings
             self.queue.set_concurrency(base.concurrency)
             return
-        effective = base
+        effective = self._for_this_run(base)
         if self.sandbox is not None:
             effective = sandbox_settings(base, self._sandbox_endpoint)
         self.settings = effective
@@ -189,7 +196,9 @@ class Session(QObject):
         """
         self._save_settings(values, replace=list(replace))
         self.base_settings = self.base_settings.model_copy(update=values)
-        self.settings = self.settings.model_copy(update=values)
+        # A saved "start in the sandbox" is for the next start, never this run's clients.
+        running = {name: value for name, value in values.items() if name != "sandbox"}
+        self.settings = self.settings.model_copy(update=running)
         self.settings_changed.emit(self.settings)
         return self.settings
 

@@ -10,7 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import load_settings
-from hma_gui.ui.settings.dialog import DEFAULT_PROFILE, SettingsDialog
+from hma_gui.ui.settings.connection_tab import DEFAULT_PROFILE
+from hma_gui.ui.settings.dialog import SettingsDialog
 
 pytestmark = pytest.mark.gui
 

@@ -209,6 +209,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
+    @field_validator("aws_profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # the default credential chain
+        value = value.strip()
+        if len(value) > 128 or any(ch in "[]" or ord(ch) < 32 for ch in value):
+            raise ValueError(f"{value!r} is not an AWS profile name")
+        return value
+
     @field_validator("include", "exclude", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:

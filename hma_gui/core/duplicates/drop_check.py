@@ -20,7 +20,7 @@ from hma_gui.core.config.settings import Settings
 from hma_gui.core.duplicates.connection import CheckConnection
 from hma_gui.core.duplicates.screen import screen_jobs
 from hma_gui.core.duplicates.summary import Findings, FindingsState
-from hma_gui.core.errors import Cancelled, HmaError
+from hma_gui.core.errors import AuthError, Cancelled, ConfigError, HmaError
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken, TaskProgress
@@ -37,6 +37,9 @@ class CheckFailure:
     reason: str
     settings: Settings
     label: str = ""
+    # Credentials refused or missing, or the AWS profile unknown: an upload without the
+    # check would fail alike, so it is not offered.
+    auth: bool = False
 
     @property
     def files(self) -> int:
@@ -82,7 +85,10 @@ class DropCheck:
             return []
         except HmaError as exc:  # S3 unreachable, bucket missing, listing denied, credentials
             logger.error("the duplicate check failed: %s", exc)
-            self._keep(batch_id, CheckFailure(batch_id, jobs, str(exc), settings))
+            failure = CheckFailure(
+                batch_id, jobs, str(exc), settings, auth=isinstance(exc, AuthError | ConfigError)
+            )
+            self._keep(batch_id, failure)
             return [j for j in jobs if j.state is not JobState.QUEUED]
         if screened.review.needs_review:
             state = FindingsState.WAITING if screened.waiting else FindingsState.APPLIED

@@ -17,13 +17,21 @@ import botocore.exceptions as bce
 
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import AuthError, ConfigError, UploadError
+from hma_gui.core.s3.credential_source import (
+    ADVICE_FIELD,
+    SETTINGS_HINT,
+    SOURCE_FIELD,
+    name_source_on_refusal,
+    profile_files,
+)
 
 if TYPE_CHECKING:
+    import boto3.session
     from mypy_boto3_s3 import S3Client
 else:
     S3Client = Any
 
-__all__ = ["S3Client", "make_s3_client", "translate_error"]
+__all__ = ["S3Client", "make_aws_session", "make_s3_client", "translate_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +40,7 @@ SANDBOX_REGION = "us-east-1"
 
 _AUTH_CODES = {
     "InvalidAccessKeyId": "the AWS access key id is not known to S3",
+    "InvalidClientTokenId": "the AWS access key id is not known to AWS",
     "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
     "ExpiredToken": "the AWS session has expired; sign in again (aws sso login)",
     "InvalidToken": "the AWS session token is invalid; sign in again",
@@ -80,22 +89,29 @@ def is_loopback(url: str | None) -> bool:
         return False
 
 
-def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Client:
-    """Build the process's S3 client from the settings (and the standard AWS chain)."""
+def make_aws_session(settings: Settings) -> boto3.session.Session:
+    """The boto3 session of the settings' AWS profile and region (`ConfigError` if unknown)."""
     import boto3  # imported here: 0.3 s that commands without S3 should not pay
-    from botocore.config import Config
 
-    endpoint = settings.s3_endpoint_url
     try:
-        session = boto3.session.Session(
+        return boto3.session.Session(
             profile_name=settings.aws_profile or None,
             region_name=settings.region or None,
         )
     except bce.ProfileNotFound as exc:
+        config, credentials = profile_files()
         raise ConfigError(
-            f"AWS profile {settings.aws_profile!r} was not found in ~/.aws/config "
+            f"AWS profile {settings.aws_profile!r} was not found in {config} or {credentials} "
             "[HMA_AWS_PROFILE or 'aws_profile' in the settings file]"
         ) from exc
+
+
+def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Client:
+    """Build the process's S3 client from the settings (and the standard AWS chain)."""
+    from botocore.config import Config
+
+    endpoint = settings.s3_endpoint_url
+    session = make_aws_session(settings)
     credentials: dict[str, str] = {}
     if settings.sandbox and is_loopback(settings.effective_endpoint()):
         credentials = {
@@ -128,6 +144,9 @@ def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Cli
     )
     # After botocore's own "before-call.s3" handler that adds the header.
     client.meta.events.register_last("before-call.s3", _expect_continue_for_large_bodies)
+    name_source_on_refusal(
+        client, session, explicit_key=SANDBOX_ACCESS_KEY if credentials else None
+    )
     return client
 
 
@@ -153,12 +172,9 @@ def credentials_found(settings: Settings) -> bool:
     """True when the standard AWS chain yields credentials (sandbox needs none)."""
     if settings.sandbox:
         return True
-    import boto3
-
     try:
-        session = boto3.session.Session(profile_name=settings.aws_profile or None)
-        return session.get_credentials() is not None
-    except bce.BotoCoreError:
+        return make_aws_session(settings).get_credentials() is not None
+    except (bce.BotoCoreError, ConfigError):
         return False
 
 
@@ -174,6 +190,11 @@ def translate_error(
         message = str(error.get("Message", "")) or code
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         if code in _AUTH_CODES:
+            source = error.get(SOURCE_FIELD)
+            if source:  # the client named where the refused key came from
+                return AuthError(
+                    f"{_AUTH_CODES[code]}: {source}. To fix: {error.get(ADVICE_FIELD)}", code=code
+                )
             return AuthError(_AUTH_CODES[code], code=code)
         if code in _TARGET_CODES:
             text = _TARGET_CODES[code].format(bucket=bucket, message=message)
@@ -192,7 +213,8 @@ def translate_error(
         )
     if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError):
         return AuthError(
-            "no AWS credentials found: sign in (aws sso login / aws configure) or use the sandbox"
+            "no AWS credentials found (no profile, SSO sign-in or AWS_ACCESS_KEY_ID): sign in "
+            f"(aws sso login / aws configure), {SETTINGS_HINT}, or use the sandbox"
         )
     if isinstance(exc, bce.ProfileNotFound | bce.SSOError | bce.TokenRetrievalError):
         return AuthError(f"AWS sign-in problem: {exc}")

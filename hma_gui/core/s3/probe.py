@@ -17,15 +17,20 @@ from hma_gui.core.s3.client import CONNECTION_ERRORS, make_s3_client
 PROBE_TIMEOUT = 5.0
 
 
-def probe_endpoint(settings: Settings, *, timeout: float = PROBE_TIMEOUT) -> str | None:
-    """None when the endpoint answers; otherwise why it does not (for a banner)."""
-    quick = settings.model_copy(
+def quick_settings(settings: Settings, timeout: float = PROBE_TIMEOUT) -> Settings:
+    """`settings` for one quick question: one attempt, timeouts of at most `timeout` s."""
+    return settings.model_copy(
         update={
             "max_attempts": 1,
             "connect_timeout": min(settings.connect_timeout, timeout),
             "read_timeout": min(settings.read_timeout, timeout),
         }
     )
+
+
+def probe_endpoint(settings: Settings, *, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """None when the endpoint answers; otherwise why it does not (for a banner)."""
+    quick = quick_settings(settings, timeout)
     where = settings.effective_endpoint() or "S3"
     bucket = next((s.bucket for s in settings.scopes.values() if s.bucket), None)
     try:

@@ -12,7 +12,9 @@ Wiring only; the duplicate logic is the core's (`screen_jobs`, through `DropChec
   wait in line behind it. Applying writes the decisions onto the waiting jobs
   (`update_stored_jobs`).
 * **S3 cannot be listed** — as the CLI: nothing of that drop is queued; the
-  banner gives the reason, **Upload without the check** and **Check again**.
+  banner gives the reason, **Upload without the check** and **Check again**
+  (only **Check again** when the credentials were refused or missing: the
+  upload would fail alike).
 * **Watched folders** — the window's `WatchService` checks with
   `watch_connection` (it never asks: ``ask`` means skip there); what it finds
   comes to `add_findings` and is listed like a drop's findings.
@@ -338,16 +340,16 @@ class DuplicateFlow(QObject):
         last = self.failures[-1]
         files = sum(f.files for f in self.failures)
         where = last.label if len(self.failures) == 1 else f"{len(self.failures)} drops"
-        self.banner.show_message(
-            "error",
+        text = (
             f"The duplicate check could not list S3: {last.reason}. Nothing from {where} "
-            f"({files:,} file{'s' if files != 1 else ''}) was queued.",
-            [
-                ("Upload without the check", self.upload_unchecked),
-                ("Check again", self.check_again),
-            ],
-            topic="dupcheck",
+            f"({files:,} file{'s' if files != 1 else ''}) was queued."
         )
+        actions = [("Check again", self.check_again)]
+        if any(f.auth for f in self.failures):  # the upload would be refused alike
+            text += " Uploading without the check would fail too: fix the credentials first."
+        else:
+            actions.insert(0, ("Upload without the check", self.upload_unchecked))
+        self.banner.show_message("error", text, actions, topic="dupcheck")
 
     def upload_unchecked(self) -> None:
         """Queue the held drops as planned, replacing what is at their keys (as --no-check-s3)."""

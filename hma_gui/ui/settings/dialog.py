@@ -13,7 +13,6 @@ import logging
 import os
 from typing import Any
 
-import boto3
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -48,13 +47,13 @@ from hma_gui.core.config.settings_file import save_settings
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.files.file_filter import normalize_extensions
 from hma_gui.ui import icons
+from hma_gui.ui.settings.connection_tab import LABELS as CONNECTION_LABELS
+from hma_gui.ui.settings.connection_tab import ConnectionTab
 from hma_gui.ui.settings.shared_queue_tab import LABELS as QUEUE_LABELS
 from hma_gui.ui.settings.shared_queue_tab import SharedQueueTab
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PROFILE = "(default credential chain)"
-SSE_CHOICES = (("AES256", "S3-managed keys (AES256)"), ("aws:kms", "AWS KMS"), ("none", "None"))
 RESUME_CHOICES = (
     ("resume", "Resume them"),
     ("ask", "Ask me"),
@@ -62,11 +61,7 @@ RESUME_CHOICES = (
 )
 TAB_SCOPES, TAB_CONNECTION, TAB_UPLOADS = range(3)
 LABELS = {
-    "aws_profile": "AWS profile",
-    "region": "Region",
-    "s3_endpoint_url": "S3 endpoint",
-    "sse": "Encryption",
-    "sse_kms_key_id": "KMS key id",
+    **CONNECTION_LABELS,
     "concurrency": "Parallel uploads",
     "include": "Include extensions",
     "exclude": "Exclude extensions",
@@ -96,15 +91,6 @@ def describe_errors(exc: ValidationError) -> list[str]:
     return lines or [describe_validation_error(exc)]
 
 
-def aws_profiles() -> list[str]:
-    """Profiles from the user's AWS config and credentials files."""
-    try:
-        return sorted(boto3.session.Session().available_profiles)
-    except Exception as exc:  # noqa: BLE001 - a broken AWS config must not block the dialog
-        logger.warning("cannot read the AWS profiles: %s", exc)
-        return []
-
-
 class SettingsDialog(QDialog):
     saved = Signal(object)  # the Settings after saving
 
@@ -117,7 +103,17 @@ class SettingsDialog(QDialog):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._scopes_tab(settings), "Destinations")
-        self.tabs.addTab(self._connection_tab(settings), "AWS connection")
+        self.connection = ConnectionTab(settings, self.settings_to_test)
+        self.tabs.addTab(self.connection, "AWS connection")
+        # the fields tests and the window reach as the dialog's own
+        self.profile, self.region, self.endpoint = (
+            self.connection.profile,
+            self.connection.region,
+            self.connection.endpoint,
+        )
+        self.sse, self.kms_key = self.connection.sse, self.connection.kms_key
+        self._fields.update(self.connection.fields())
+        self.connection.changed.connect(self.validate)
         self.tabs.addTab(self._uploads_tab(settings), "Uploads")
         self.shared_queue = SharedQueueTab(settings)
         self.tabs.addTab(self.shared_queue, "Shared queue")
@@ -191,53 +187,6 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.scopes, 1)
         layout.addLayout(buttons)
         self._fields["scopes"] = self.scopes
-        return page
-
-    def _connection_tab(self, settings: Settings) -> QWidget:
-        page = QWidget()
-        self.profile = QComboBox()
-        self.profile.setEditable(True)
-        self.profile.addItem(DEFAULT_PROFILE)
-        self.profile.addItems(aws_profiles())
-        self.profile.setCurrentText(settings.aws_profile or DEFAULT_PROFILE)
-        self.region = QLineEdit(settings.region or "")
-        self.region.setPlaceholderText("from the AWS profile (e.g. eu-west-1)")
-        self.endpoint = QLineEdit(settings.s3_endpoint_url or "")
-        self.endpoint.setPlaceholderText("AWS S3 (set for MinIO, LocalStack, …)")
-        self.sse = QComboBox()
-        for value, label in SSE_CHOICES:
-            self.sse.addItem(label, value)
-        self.sse.setCurrentIndex(max(0, self.sse.findData(settings.sse)))
-        self.kms_key = QLineEdit(settings.sse_kms_key_id or "")
-        self.kms_key.setPlaceholderText("the account's default aws/s3 key")
-        note = QLabel(
-            "Credentials come from the AWS profile, SSO or the environment; "
-            "HMA Ingest never stores them."
-        )
-        note.setWordWrap(True)
-        note.setProperty("role", "muted")
-        form = QFormLayout()
-        form.setVerticalSpacing(10)
-        form.addRow("AWS profile", self.profile)
-        form.addRow("Region", self.region)
-        form.addRow("S3 endpoint", self.endpoint)
-        form.addRow("Encryption", self.sse)
-        form.addRow("KMS key id", self.kms_key)
-        layout = QVBoxLayout(page)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addStretch()
-        self._fields.update(
-            aws_profile=self.profile,
-            region=self.region,
-            s3_endpoint_url=self.endpoint,
-            sse=self.sse,
-            sse_kms_key_id=self.kms_key,
-        )
-        for edit in (self.region, self.endpoint, self.kms_key):
-            edit.textChanged.connect(self.validate)
-        self.profile.currentTextChanged.connect(self.validate)
-        self.sse.currentIndexChanged.connect(self.validate)
         return page
 
     def _uploads_tab(self, settings: Settings) -> QWidget:
@@ -351,14 +300,9 @@ class SettingsDialog(QDialog):
             self._cell(row, 0): {"bucket": self._cell(row, 1), "prefix": self._cell(row, 2)}
             for row in range(self.scopes.rowCount())
         }
-        profile = self.profile.currentText().strip()
         return {
             "scopes": scopes,
-            "aws_profile": None if profile in ("", DEFAULT_PROFILE) else profile,
-            "region": self.region.text().strip() or None,
-            "s3_endpoint_url": self.endpoint.text().strip() or None,
-            "sse": self.sse.currentData(),
-            "sse_kms_key_id": self.kms_key.text().strip() or None,
+            **self.connection.values(),
             "concurrency": self.concurrency.value(),
             "include": normalize_extensions([self.include.text()]),
             "exclude": normalize_extensions([self.exclude.text()]),
@@ -371,10 +315,10 @@ class SettingsDialog(QDialog):
 
     def validate(self) -> bool:
         """Check the values with the settings model; show what is wrong. True when valid."""
-        self.kms_key.setEnabled(self.sse.currentData() == "aws:kms")
         values = self.values()
-        problems: list[str] = []
-        bad: set[str] = set()
+        connection = self.connection.problems()
+        problems: list[str] = list(connection.values())
+        bad: set[str] = set(connection)
         names = self._scope_names()
         if any(not n for n in names):
             problems.append("every scope needs a name")
@@ -401,6 +345,12 @@ class SettingsDialog(QDialog):
         self.error_label.setVisible(bool(problems))
         self.save_button.setEnabled(not problems)
         return not problems
+
+    def settings_to_test(self) -> Settings | None:
+        """The settings the form's values give (saved or not); None while one is invalid."""
+        if not self.validate():
+            return None
+        return Settings(**self.values())
 
     def save(self) -> None:
         if not self.validate():

@@ -44,6 +44,10 @@ class FirstRunDialog(QDialog):
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         self.always = QCheckBox("Always start in the sandbox")
+        self.always.setToolTip(
+            "Saved in the settings: untick 'Start in the sandbox' in Settings > AWS "
+            "connection to undo it; hma-gui --no-sandbox starts on AWS once"
+        )
         self.sandbox_button = QPushButton(icons.icon("play", "#ffffff"), "Use the sandbox")
         self.sandbox_button.setProperty("role", "primary")
         self.sandbox_button.setDefault(True)
