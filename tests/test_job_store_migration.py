@@ -1,5 +1,6 @@
 """Older job stores open with today's code: waiting files become waiting jobs (schema 2),
-files outside every scope folder become needs-scope jobs (schema 4).
+files outside every scope folder become needs-scope jobs (schema 4), batches get an
+owner (schema 5; those of older stores have none: any process may take their jobs).
 
 ``tests/data/jobs-v1-waiting.db`` was made by ``tests/data/make_v1_store.py`` run
 with the code of ``main`` at 8a810e3 (schema 1): two files waiting for a
@@ -16,7 +17,16 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core.errors import HmaError
-from hma_gui.core.jobs.schema import _V1, _V3, SCHEMA_VERSION, V1_WAITING_ERROR, _split, _to_v2
+from hma_gui.core.jobs.enqueue import Enqueued
+from hma_gui.core.jobs.schema import (
+    _V1,
+    _V3,
+    SCHEMA_VERSION,
+    V1_WAITING_ERROR,
+    _split,
+    _to_v2,
+    _to_v4,
+)
 from hma_gui.core.jobs.store import Decision, JobState, JobStore, NewJob
 
 V1_STORE = Path(__file__).parent / "data" / "jobs-v1-waiting.db"
@@ -63,7 +73,7 @@ def test_waiting_jobs_become_waiting_and_the_others_are_unchanged(v1_store: Path
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
         assert store.has_waiting()
-    assert user_version(v1_store) == SCHEMA_VERSION == 4
+    assert user_version(v1_store) == SCHEMA_VERSION == 5
     with sqlite3.connect(v1_store) as conn:  # schema 3: no write condition, no multipart yet
         assert (
             conn.execute("SELECT COUNT(*) FROM jobs WHERE expected_etag IS NOT NULL").fetchone()[0]
@@ -158,7 +168,7 @@ def test_a_schema_3_store_holds_its_no_scope_failures_and_keeps_the_rest(tmp_pat
     with JobStore(path) as store:
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
-    assert user_version(path) == SCHEMA_VERSION == 4
+    assert user_version(path) == SCHEMA_VERSION == 5
     assert {n: j.state for n, j in jobs.items()} == {
         "README.md": JobState.NEEDS_SCOPE,
         "gone.csv": JobState.FAILED,
@@ -180,6 +190,47 @@ def test_a_schema_3_store_holds_its_no_scope_failures_and_keeps_the_rest(tmp_pat
             conn.execute("UPDATE jobs SET decision = 'maybe'")
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert {"jobs_state", "jobs_rev", "jobs_target", "jobs_count_update"} <= names
+
+
+def schema_4_store(path: Path) -> None:
+    """A store at schema 4 (the code of ``main`` at 6a39432): a batch with a queued job."""
+    schema_3_store(path)
+    db = sqlite3.connect(path)
+    cur = db.cursor()
+    _to_v4(cur)
+    cur.execute("PRAGMA user_version = 4")
+    cur.execute("INSERT INTO batches(id, created_at, label) VALUES (7, 0, 'cli upload: /x')")
+    cur.execute("UPDATE jobs SET batch_id = 7 WHERE source = '/x/new.csv'")
+    db.commit()
+    db.close()
+
+
+def test_a_schema_4_store_gets_batch_owners_and_its_batches_have_none(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    schema_4_store(path)
+    assert user_version(path) == 4
+    with sqlite3.connect(path) as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(batches)")]
+    assert "owner" not in columns
+    with JobStore(path) as store:
+        before = {Path(j.source).name: j for j in store.jobs()}
+        batch = store.new_batch("after the migration")
+        queued = before["new.csv"]
+        [result] = store.enqueue_files(
+            [NewJob(source=queued.source, size=5, bucket="b", key="mba/csv/new.csv")],
+            batch,
+            requeue_done=False,
+        )
+        after = {Path(j.source).name: j for j in store.jobs()}
+    assert user_version(path) == SCHEMA_VERSION == 5
+    with sqlite3.connect(path) as conn:
+        owners = dict(conn.execute("SELECT id, owner FROM batches").fetchall())
+    assert owners[7] is None  # made before owners were recorded
+    assert owners[batch] == store.identity
+    # nobody runs an old batch: its queued job is taken over, not left waiting
+    assert (result.job_id, result.outcome) == (queued.id, Enqueued.ADOPTED)
+    assert after["new.csv"].batch_id == batch
+    assert {n: j.state for n, j in after.items()} == {n: j.state for n, j in before.items()}
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

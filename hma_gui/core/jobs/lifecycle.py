@@ -10,13 +10,13 @@ is one transaction that takes a new revision (`StoreDb.next_rev`).
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 
 from hma_gui.core.files.path_text import printable
+from hma_gui.core.jobs.enqueue import Enqueue, EnqueueResult
 from hma_gui.core.jobs.records import JOB_COLUMNS, Job, JobState, NewJob
-from hma_gui.core.jobs.store_db import StoreDb, decision_code
+from hma_gui.core.jobs.store_db import StoreDb
 from hma_gui.core.processes import owner_is_alive
 
 
@@ -38,7 +38,8 @@ class JobLifecycle:
     def new_batch(self, label: str = "") -> int:
         with self._write() as cur:
             cur.execute(
-                "INSERT INTO batches(created_at, label) VALUES (?, ?)", (time.time(), label)
+                "INSERT INTO batches(created_at, label, owner) VALUES (?, ?, ?)",
+                (time.time(), label, self.identity),
             )
             return int(cur.lastrowid or 0)
 
@@ -47,54 +48,26 @@ class JobLifecycle:
     def enqueue(self, jobs: Iterable[NewJob], batch_id: int = 0) -> list[tuple[int, bool]]:
         """Add jobs in one transaction; return ``(job id, created)`` for each.
 
-        A job for the same source and target that is still queued or running is
-        not duplicated: its id comes back with ``created=False`` (a queued one
-        moves into `batch_id`). A failed one for the same target is queued again.
+        The rule of `enqueue.Enqueue`, with a done file queued again (the window's
+        drops: its duplicate check decides about those): a job for the same source
+        and target that is still queued or running is not duplicated, and is moved
+        into `batch_id` only if no live process runs it.
         """
-        now = time.time()
-        result: list[tuple[int, bool]] = []
+        results = self.enqueue_files(jobs, batch_id, requeue_done=True)
+        return [(result.job_id, result.created) for result in results]
+
+    def enqueue_files(
+        self, jobs: Iterable[NewJob], batch_id: int, *, requeue_done: bool
+    ) -> list[EnqueueResult]:
+        """Add jobs in one transaction by the rule of `enqueue.Enqueue`: what became of each.
+
+        Without `requeue_done`, a file uploaded before and unchanged since is not
+        queued again (`Enqueued.DONE_BEFORE`).
+        """
         with self._write() as cur:
             rev = self._next_rev(cur)
-            for job in jobs:
-                result.append(self._enqueue_one(cur, job, batch_id, rev, now))
-        return result
-
-    def _enqueue_one(
-        self, cur: sqlite3.Cursor, job: NewJob, batch_id: int, rev: int, now: float
-    ) -> tuple[int, bool]:
-        if job.state is JobState.QUEUED and job.bucket is not None:
-            existing = cur.execute(
-                "SELECT id, state FROM jobs WHERE source = ? AND bucket = ? AND key = ?"
-                " AND state IN ('queued', 'running', 'failed') ORDER BY id DESC LIMIT 1",
-                (job.source, job.bucket, job.key),
-            ).fetchone()
-            if existing is not None:
-                job_id, state = int(existing[0]), JobState(existing[1])
-                if state is not JobState.RUNNING:
-                    cur.execute(
-                        "UPDATE jobs SET state = 'queued', batch_id = ?, size = ?, mtime_ns = ?,"
-                        " md5 = COALESCE(?, md5), error = NULL, decision = COALESCE(?, decision),"
-                        " expected_etag = ?, rev = ?, updated_at = ? WHERE id = ?",
-                        (
-                            batch_id, job.size, job.mtime_ns, job.md5, decision_code(job.decision),
-                            job.expected_etag, rev, now, job_id,
-                        ),
-                    )  # fmt: skip
-                return job_id, False
-        finished = now if job.state.finished else None
-        cur.execute(
-            "INSERT INTO jobs(batch_id, source, root, size, mtime_ns, md5, scope, bucket, key,"
-            " state, error, retryable, decision, rev, created_at, updated_at, finished_at,"
-            " expected_etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-            (
-                # a failed job's path may not be UTF-8 (SQLite text must be): escaped
-                batch_id, printable(job.source), job.root and printable(job.root),
-                job.size, job.mtime_ns, job.md5, job.scope, job.bucket, job.key, job.state.value,
-                printable(job.error) if job.error else None, decision_code(job.decision), rev,
-                now, now, finished, job.expected_etag,
-            ),
-        )  # fmt: skip
-        return int(cur.lastrowid or 0), True
+            rule = Enqueue(cur, batch_id, self.identity, rev, time.time(), requeue_done)
+            return rule.all(jobs)
 
     # ------------------------------------------------------------- run
 
@@ -234,21 +207,38 @@ class JobLifecycle:
         """Queued jobs of files below `folders` join `batch_id` (a watcher starting up).
 
         A watcher runs the jobs of its own batch: without this, what a stopped or
-        killed predecessor had queued would wait for a manual ``resume``. Call
+        killed predecessor had queued would wait for a manual ``resume``. Jobs of a
+        batch whose owner is alive (an ``upload`` running now) stay with it. Call
         `recover_orphans` first, so that jobs a dead process was running count too.
         """
         ids: list[int] = []
+        alive: dict[str, bool] = {}
+
+        def taken(owner: str | None) -> bool:
+            if owner is None or owner == self.identity:
+                return False
+            if owner not in alive:
+                alive[owner] = owner_is_alive(owner) is not False
+            return alive[owner]
+
         with self._write() as cur:
             rev = self._next_rev(cur)
             for folder in folders:
                 prefix = folder.rstrip("/\\") + os.sep
                 rows = cur.execute(
-                    "UPDATE jobs SET batch_id = ?, rev = ?, updated_at = ?"
-                    " WHERE state = 'queued' AND batch_id != ?"
-                    " AND substr(source, 1, length(?)) = ? RETURNING id",
-                    (batch_id, rev, time.time(), batch_id, prefix, prefix),
+                    "SELECT jobs.id, batches.owner FROM jobs"
+                    " LEFT JOIN batches ON batches.id = jobs.batch_id"
+                    " WHERE jobs.state = 'queued' AND jobs.batch_id != ?"
+                    " AND substr(jobs.source, 1, length(?)) = ?",
+                    (batch_id, prefix, prefix),
                 ).fetchall()
-                ids.extend(int(row[0]) for row in rows)
+                for job_id, owner in rows:
+                    if not taken(owner):
+                        cur.execute(
+                            "UPDATE jobs SET batch_id = ?, rev = ?, updated_at = ? WHERE id = ?",
+                            (batch_id, rev, time.time(), job_id),
+                        )
+                        ids.append(int(job_id))
         return ids
 
     # ------------------------------------------------------------- removal

@@ -9,6 +9,10 @@
 4. ``needs-scope`` is a job state (a file outside every scope folder, held until
    a person chooses one); earlier schemas failed such a file with "no scope
    folder …; choose a scope", which the migration turns into the state.
+5. ``batches.owner``: the process that made the batch and runs its jobs
+   (``host:pid:start``, `processes.process_identity`), so another process on
+   the same store can tell a live owner's queued jobs from a dead one's
+   (`jobs.enqueue`). Batches of earlier schemas have none: nobody runs them.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -215,6 +219,9 @@ CREATE TABLE jobs_v4 (
 # read by the migration only).
 NO_SCOPE_ERROR_BEFORE_V4 = "no scope folder (%; choose a scope"
 
+# 5: who runs a batch (NULL: nobody, e.g. a batch of an earlier schema).
+_V5 = "ALTER TABLE batches ADD COLUMN owner TEXT"
+
 
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
@@ -234,6 +241,8 @@ def migrate(cur: sqlite3.Cursor) -> None:
             cur.execute(statement)
     if version < 4:
         _to_v4(cur)
+    if version < 5:
+        cur.execute(_V5)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 

@@ -79,6 +79,7 @@ class JobStore:
         runs = self.lifecycle
         self.new_batch = runs.new_batch
         self.enqueue = runs.enqueue
+        self.enqueue_files = runs.enqueue_files
         self.claim = runs.claim
         self.mark_done = runs.mark_done
         self.mark_failed = runs.mark_failed
