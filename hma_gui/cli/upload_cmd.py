@@ -20,6 +20,7 @@ from hma_gui.cli.progress_line import ProgressLine
 from hma_gui.cli.selection import add_selection_options, plan_options
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.hashes.digests import Md5Cache
+from hma_gui.core.jobs.enqueue import EnqueueSummary
 from hma_gui.core.jobs.plan import Plan, plan
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.core.rate_meter import format_bytes, format_seconds
@@ -39,6 +40,12 @@ def register(commands: Any) -> None:
     upload.add_argument("--dry-run", action="store_true", help="list source → s3://bucket/key only")
     upload.add_argument("--concurrency", type=int, metavar="N", help="parallel uploads")
     upload.add_argument("--json", action="store_true", help="machine-readable result")
+    upload.add_argument(
+        "--again",
+        action="store_true",
+        help="upload files again that this job store uploaded before and that did not change "
+        "since (by default they are left out and counted as already uploaded)",
+    )
     add_duplicate_options(upload)
     upload.set_defaults(handler=cmd_upload)
 
@@ -82,8 +89,10 @@ def cmd_upload(ctx: CliContext) -> int:
         return duplicates
     store = ctx.store()
     batch = store.new_batch("cli upload: " + " ".join(ctx.args.paths)[:200])
-    store.enqueue(jobs, batch)
-    return combine_status(run_queue(ctx, batch_id=batch, discovery=planned), duplicates)
+    # Another process's files (uploaded, or queued by a live one) are not this batch's.
+    intake = EnqueueSummary.of(store.enqueue_files(jobs, batch, requeue_done=ctx.args.again))
+    status = run_queue(ctx, batch_id=batch, discovery=planned, intake=intake)
+    return combine_status(status, duplicates)
 
 
 def _print_dry_run(ctx: CliContext, planned: Plan) -> int:
@@ -124,7 +133,13 @@ def _new_job_dict(job: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------- run
 
 
-def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None = None) -> int:
+def run_queue(
+    ctx: CliContext,
+    *,
+    batch_id: int | None,
+    discovery: Plan | None = None,
+    intake: EnqueueSummary | None = None,
+) -> int:
     """Upload the queued jobs of `batch_id` (all when None) and print the summary."""
     settings = ctx.settings()
     store = ctx.store()
@@ -159,7 +174,7 @@ def run_queue(ctx: CliContext, *, batch_id: int | None, discovery: Plan | None =
         uploader.close()
         if md5_cache is not None:
             md5_cache.close()
-    return _summarize(ctx, report, batch_id, discovery, interrupted)
+    return _summarize(ctx, report, batch_id, discovery, interrupted, intake or EnqueueSummary())
 
 
 def make_uploader(ctx: CliContext, *, md5_cache: Md5Cache | None = None) -> Uploader:
@@ -187,6 +202,7 @@ def _summarize(
     batch_id: int | None,
     discovery: Plan | None,
     interrupted: bool,
+    intake: EnqueueSummary,
 ) -> int:
     store = ctx.store()
     counters = store.counters(batch_id)
@@ -203,6 +219,9 @@ def _summarize(
                 "paused": report.paused_reason,
                 "interrupted": interrupted,
                 "filtered": discovery.stats.filtered if discovery else 0,
+                "already_uploaded": intake.done_before,
+                "elsewhere": intake.held,
+                "elsewhere_processes": list(intake.holders),
                 "jobs": [_job_dict(j) for j in jobs],
             }
         )
@@ -223,6 +242,7 @@ def _summarize(
             f"{tail}{filtered} — {format_bytes(counters.bytes_done)}"
             f" in {format_seconds(report.seconds)}"
         )
+        _print_intake(ctx, intake)
         if report.stop_reason and not interrupted:
             ctx.err(f"hma-ingest: stopped: {report.stop_reason}")
         elif report.paused_reason and not interrupted:
@@ -236,6 +256,19 @@ def _summarize(
     if report.stop_reason:
         return ExitStatus.ERROR
     return ExitStatus.SOME_FAILED if counters.failed or counters.pending else ExitStatus.OK
+
+
+def _print_intake(ctx: CliContext, intake: EnqueueSummary) -> None:
+    if intake.done_before:
+        ctx.out(
+            f"{intake.done_before} already uploaded and unchanged since: not uploaded again "
+            "(--again uploads them anyway)"
+        )
+    if intake.held:
+        ctx.out(
+            f"{intake.held} queued or uploading in another process on the same job store "
+            f"({intake.holder_names()}): left to it"
+        )
 
 
 def _list_sandbox_objects(ctx: CliContext) -> None:

@@ -31,6 +31,7 @@ host cannot be asked, and counts as alive.
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -180,3 +181,36 @@ def _unchanged_since(job: NewJob, row: tuple[object, ...]) -> bool:
     except OSError:
         return False  # gone or unreadable: the upload will say so
     return ctime_ns <= int(finished_at * 1_000_000_000)
+
+
+@dataclass(frozen=True)
+class EnqueueSummary:
+    """The files an enqueue did not make this batch's: for a process's own summary."""
+
+    done_before: int = 0  # uploaded before and unchanged since
+    held: int = 0  # queued or running for another live process
+    holders: tuple[str, ...] = ()  # those processes' identities
+
+    @classmethod
+    def of(cls, results: Iterable[EnqueueResult]) -> EnqueueSummary:
+        done_before = held = 0
+        holders: dict[str, None] = {}
+        for result in results:
+            if result.outcome is Enqueued.DONE_BEFORE:
+                done_before += 1
+            elif result.outcome is Enqueued.HELD:
+                held += 1
+                holders.setdefault(result.owner or "?")
+        return cls(done_before, held, tuple(holders))
+
+    def holder_names(self) -> str:
+        """``process 1234``, or ``process 1234 on host`` for another host's."""
+        return ", ".join(_process_name(owner) for owner in self.holders)
+
+
+def _process_name(owner: str) -> str:
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if not pid:
+        return owner
+    return f"process {pid}" if host == socket.gethostname() else f"process {pid} on {host}"

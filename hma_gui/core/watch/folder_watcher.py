@@ -242,17 +242,18 @@ class FolderWatcher:
         try:
             if self._prepare is not None:
                 jobs = self._prepare(jobs)
-            results = self._store.enqueue(jobs, self._batch_id)
+            results = self._store.enqueue_files(jobs, self._batch_id, requeue_done=False)
         except Exception:
             # The files have settled but are not queued: put them back in the tracker so
             # the next poll after the settle time tries again, instead of losing them.
             for job in jobs:
                 self.tracker.touch(Path(job.source))
             raise
-        ids = [job_id for job_id, _ in results]
-        for job in jobs:
+        # A file another process uploaded or is uploading meanwhile is not this watcher's.
+        ids = [result.job_id for result in results if result.queued_here]
+        for job, result in zip(jobs, results, strict=True):
             folder = self._folder_of(Path(job.source))
-            if folder is not None:
+            if folder is not None and result.queued_here:
                 self.activity[folder.path].queued += 1
                 self._note(folder, f"queued {Path(job.source).name}")
         if self._on_enqueued is not None:

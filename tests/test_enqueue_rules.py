@@ -1,0 +1,210 @@
+"""The enqueue rule every process follows on a shared job store (`jobs.enqueue`).
+
+A file done and unchanged (size, mtime, ctime) is not queued again; a file queued
+or running for a live process is left to it; a dead process's is adopted. The
+other process is a real one: alive while it waits on its stdin, then gone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hma_gui.core.jobs.enqueue import Enqueued, EnqueueSummary
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    with JobStore(tmp_path / "jobs.db") as opened:
+        yield opened
+
+
+def new_job(path: Path) -> NewJob:
+    info = path.stat()
+    return NewJob(
+        source=str(path), size=info.st_size, mtime_ns=info.st_mtime_ns, bucket="b",
+        key=f"mba/csv/{path.name}",
+    )  # fmt: skip
+
+
+def uploaded(store: JobStore, path: Path) -> int:
+    """`path` enqueued, claimed and done, as an upload leaves it."""
+    batch = store.new_batch("first")
+    [result] = store.enqueue_files([new_job(path)], batch, requeue_done=False)
+    [claimed] = store.claim(1, batch)
+    info = path.stat()
+    store.mark_done(claimed.id, etag="e", md5="m", size=info.st_size, mtime_ns=info.st_mtime_ns)
+    return result.job_id
+
+
+def enqueue_again(store: JobStore, path: Path, *, requeue_done: bool = False) -> Enqueued:
+    batch = store.new_batch("again")
+    [result] = store.enqueue_files([new_job(path)], batch, requeue_done=requeue_done)
+    return result.outcome
+
+
+def test_a_done_unchanged_file_is_not_queued_again(store: JobStore, tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    job_id = uploaded(store, path)
+    batch = store.new_batch("again")
+    [result] = store.enqueue_files([new_job(path)], batch, requeue_done=False)
+    assert (result.job_id, result.outcome, result.queued_here) == (
+        job_id,
+        Enqueued.DONE_BEFORE,
+        False,
+    )
+    assert store.counters(batch).total == 0
+    assert EnqueueSummary.of([result]) == EnqueueSummary(done_before=1)
+
+
+def test_asked_again_a_done_file_gets_a_new_job(store: JobStore, tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    uploaded(store, path)
+    assert enqueue_again(store, path, requeue_done=True) is Enqueued.NEW
+
+
+def test_a_done_file_with_another_size_or_mtime_is_queued(store: JobStore, tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    uploaded(store, path)
+    path.write_bytes(b"longer\n")
+    assert enqueue_again(store, path) is Enqueued.NEW
+    other = tmp_path / "b.csv"
+    other.write_bytes(b"two\n")
+    uploaded(store, other)
+    info = other.stat()
+    os.utime(other, ns=(info.st_atime_ns, info.st_mtime_ns - 1_000_000_000))
+    assert enqueue_again(store, other) is Enqueued.NEW
+
+
+def test_a_done_file_rewritten_in_place_is_queued(store: JobStore, tmp_path: Path) -> None:
+    """Same size and mtime (cp -p, rsync -t --inplace): only the ctime tells (issue 12 item 4)."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    uploaded(store, path)
+    time.sleep(0.05)  # the file system's clock is coarser than time.time()
+    before = path.stat()
+    with open(path, "r+b") as handle:
+        handle.write(b"two\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert enqueue_again(store, path) is Enqueued.NEW
+
+
+def test_a_vanished_done_file_is_queued_for_the_upload_to_report(
+    store: JobStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    uploaded(store, path)
+    job = new_job(path)
+    path.unlink()
+    [result] = store.enqueue_files([job], store.new_batch(), requeue_done=False)
+    assert result.outcome is Enqueued.NEW
+
+
+def test_a_failed_or_own_queued_job_is_queued_in_this_batch(
+    store: JobStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    first = store.new_batch()
+    [queued] = store.enqueue_files([new_job(path)], first, requeue_done=False)
+    second = store.new_batch()  # this process's too: its jobs move along
+    [moved] = store.enqueue_files([new_job(path)], second, requeue_done=False)
+    assert (moved.job_id, moved.outcome) == (queued.job_id, Enqueued.REQUEUED)
+    [claimed] = store.claim(1, second)
+    store.mark_failed(claimed.id, "boom", retryable=True)
+    third = store.new_batch()
+    [again] = store.enqueue_files([new_job(path)], third, requeue_done=False)
+    assert (again.job_id, again.outcome) == (queued.job_id, Enqueued.REQUEUED)
+    job = store.get(queued.job_id)
+    assert job is not None and (job.state, job.batch_id) == (JobState.QUEUED, third)
+
+
+OTHER_PROCESS = """
+import sys
+from pathlib import Path
+from hma_gui.core.jobs.store import JobStore, NewJob
+
+store = JobStore(Path(sys.argv[1]))
+batch = store.new_batch("the other process")
+jobs = [
+    NewJob(source=s, size=1, mtime_ns=1, bucket="b", key="mba/csv/" + Path(s).name)
+    for s in sys.argv[2:]
+]
+store.enqueue_files(jobs, batch, requeue_done=False)
+store.claim(1, batch)  # the first runs, the others wait in its batch
+print(batch, store.identity, flush=True)
+sys.stdin.read()  # alive until its stdin closes
+"""
+
+
+class OtherProcess:
+    """A real process that queued files into its own batch and claimed the first."""
+
+    def __init__(self, path: Path, sources: list[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", OTHER_PROCESS, str(path), *sources],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=dict(os.environ),
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        batch, self.identity = self.process.stdout.readline().split()
+        self.batch = int(batch)
+
+    def end(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(30)
+
+
+def test_a_live_process_keeps_its_jobs_and_a_dead_ones_are_adopted(
+    store: JobStore, tmp_path: Path
+) -> None:
+    sources = [str(tmp_path / "mba" / name) for name in ("run.csv", "wait.csv")]
+    other = OtherProcess(store.path, sources)
+    try:
+        mine = store.new_batch("mine")
+        jobs = [
+            NewJob(source=s, size=1, mtime_ns=1, bucket="b", key="mba/csv/" + Path(s).name)
+            for s in sources
+        ]
+        held = store.enqueue_files(jobs, mine, requeue_done=False)
+        assert [(r.outcome, r.owner) for r in held] == [(Enqueued.HELD, other.identity)] * 2
+        assert store.counters(mine).total == 0
+        assert store.counters(other.batch).running == store.counters(other.batch).queued == 1
+        assert store.adopt([str(tmp_path / "mba")], mine) == []  # a watcher starting: neither
+        assert store.claim(5, mine) == []
+        summary = EnqueueSummary.of(held)
+        assert (summary.held, summary.holders) == (2, (other.identity,))
+        assert summary.holder_names() == f"process {other.process.pid}"
+    finally:
+        other.end()
+    adopted = store.enqueue_files(jobs, mine, requeue_done=False)
+    assert [(r.job_id, r.outcome) for r in adopted] == [(r.job_id, Enqueued.ADOPTED) for r in held]
+    counters = store.counters(mine)
+    assert (counters.queued, counters.running) == (2, 0)
+    assert store.counters(other.batch).total == 0
+    assert all(store.get(r.job_id).owner is None for r in adopted)  # type: ignore[union-attr]
+
+
+def test_a_watcher_adopts_the_queued_jobs_of_a_dead_process(
+    store: JobStore, tmp_path: Path
+) -> None:
+    sources = [str(tmp_path / "mba" / name) for name in ("run.csv", "wait.csv")]
+    other = OtherProcess(store.path, sources)
+    other.end()
+    watcher = store.new_batch("watch")
+    store.recover_orphans()
+    assert len(store.adopt([str(tmp_path / "mba")], watcher)) == 2
+    assert store.counters(watcher).queued == 2
