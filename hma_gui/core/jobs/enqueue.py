@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.records import JobState, NewJob
@@ -102,8 +103,8 @@ class Enqueue:
                     return decided
         return EnqueueResult(self._insert(job), Enqueued.NEW)
 
-    def _existing(self, job: NewJob, row: tuple[object, ...]) -> EnqueueResult | None:
-        job_id, state, batch_id, owner = int(row[0]), JobState(row[1]), int(row[2]), row[3]  # type: ignore[call-overload]
+    def _existing(self, job: NewJob, row: tuple[Any, ...]) -> EnqueueResult | None:
+        job_id, state, batch_id, owner = int(row[0]), JobState(row[1]), int(row[2]), row[3]
         if state is JobState.DONE:
             if not self.requeue_done and _unchanged_since(job, row):
                 return EnqueueResult(job_id, Enqueued.DONE_BEFORE)
@@ -169,7 +170,7 @@ class Enqueue:
         return int(self.cur.lastrowid or 0)
 
 
-def _unchanged_since(job: NewJob, row: tuple[object, ...]) -> bool:
+def _unchanged_since(job: NewJob, row: tuple[Any, ...]) -> bool:
     """Same size and mtime as uploaded, and the ctime (asked now) not after the upload."""
     size, mtime_ns, finished_at = row[4], row[5], row[6]
     if job.size != size or job.mtime_ns is None or job.mtime_ns != mtime_ns:
