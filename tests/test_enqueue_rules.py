@@ -7,6 +7,7 @@ other process is a real one: alive while it waits on its stdin, then gone.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import pytest
 
 from hma_gui.core.jobs.enqueue import Enqueued, EnqueueSummary
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from tests.cli_runner import run_cli
+from tests.conftest import S3Env
 
 
 @pytest.fixture
@@ -208,3 +211,24 @@ def test_a_watcher_adopts_the_queued_jobs_of_a_dead_process(
     store.recover_orphans()
     assert len(store.adopt([str(tmp_path / "mba")], watcher)) == 2
     assert store.counters(watcher).queued == 2
+
+
+@pytest.mark.integration
+def test_upload_leaves_out_what_it_uploaded_unless_asked_again(
+    s3_env: S3Env, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mba"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (folder / name).write_bytes(name.encode() * 10)
+    first = run_cli("upload", str(folder), "--json", "--no-check-s3")
+    assert first.code == 0, first.err
+    assert json.loads(first.out)["uploaded"] == 2
+    again = run_cli("upload", str(folder), "--no-check-s3")
+    assert again.code == 0, again.err
+    assert "0 uploaded" in again.out
+    assert "2 already uploaded and unchanged since: not uploaded again" in again.out
+    forced = run_cli("upload", str(folder), "--json", "--no-check-s3", "--again")
+    assert forced.code == 0, forced.err
+    summary = json.loads(forced.out)
+    assert (summary["uploaded"], summary["already_uploaded"], summary["elsewhere"]) == (2, 0, 0)
