@@ -8,6 +8,10 @@ The first SIGTERM or Ctrl-C stops receiving, hands unstarted jobs back at once
 and lets running ones finish; a second one interrupts those too (handed back).
 Exit codes as ``upload``: 0 ok, 1 some jobs failed, 2 configuration error
 or bad credentials, 130 interrupted by Ctrl-C.
+
+``--kinds etl`` consumes the ETL's S3-event queue instead (`hma_gui.cli.etl_worker_cmd`),
+``--kinds upload,etl`` both, side by side in one process (`hma_gui.cli.worker_runs`):
+the signals reach both, and the exit code is the worse of the two.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ DRAIN_WAIT_SECONDS = 1.0  # a draining worker asks "empty?" soon after the last 
 def register(commands: Any) -> None:
     worker = commands.add_parser(
         "worker",
-        help="do the jobs of the shared queue until SIGTERM (or, with --drain, until empty)",
+        help="do the jobs of the shared queue (or, --kinds etl, load the ETL's S3 events) "
+        "until SIGTERM (or, with --drain, until empty)",
     )
     add_queue_option(worker)
     worker.add_argument(

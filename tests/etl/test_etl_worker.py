@@ -214,3 +214,26 @@ def test_sigterm_mid_load_hands_the_unstarted_messages_back(
     assert result.code == 0, result.err
     assert mysql_target.counts() == EXPECTED
     assert succeeded(mysql_target) == {f"mba/csv/{name}": 1 for name in FILES.values()}
+
+
+def test_both_kinds_in_one_process_each_drain_and_summarise(
+    s3_env: S3Env, mysql_target: Target, etl_queue: EtlQueue
+) -> None:
+    upload_csv(s3_env, "plan_details.csv", sample("plan_details.csv"))
+    result = run_cli_process(
+        "worker", "--kinds", "upload,etl", "--queue", "local", "--drain", "--json", timeout=120
+    )
+    assert result.code == 0, result.err
+    summaries = [json.loads(line) for line in result.out.splitlines() if '"summary"' in line]
+    by_kind = {s.get("kind", "upload"): s for s in summaries}
+    assert set(by_kind) == {"upload", "etl"}
+    assert by_kind["upload"]["queue"] == "local" and by_kind["upload"]["stopped"] == "drained"
+    assert (by_kind["etl"]["loaded"], by_kind["etl"]["stopped"]) == (1, "drained")
+    assert mysql_target.counts()["plans"] == EXPECTED["plans"]
+
+
+def test_kinds_and_the_etl_queue_setting_are_checked(s3_env: S3Env) -> None:
+    bad = run_cli("worker", "--kinds", "upload,lambda", "--drain")
+    assert bad.code == 2 and "--kinds takes upload, etl or upload,etl" in bad.err
+    missing = run_cli("worker", "--kinds", "etl", "--drain")
+    assert missing.code == 2 and "HMA_ETL_QUEUE_URL" in missing.err
