@@ -4,9 +4,11 @@ One line per object (``--json``: one JSON object per line) and a summary, as
 the upload worker prints them; the same signals (`hma_gui.cli.worker_cmd`) and
 exit codes: 0 everything settled or waiting its turn, 1 some objects failed
 (rejected, S3 or database errors: their messages come back, then go to the
-dead-letter queue), 2 configuration error or the queue unreachable while
-draining, 130 Ctrl-C. ``HMA_ETL_LOCK_WAIT`` is how long a file waits for a table
-another loader holds (as in the Lambda).
+dead-letter queue), 2 configuration error, or while draining the queue
+unreachable or the database down, 130 Ctrl-C. While the database is down a
+worker receives nothing and tries it again every ``--db-retry`` seconds.
+``HMA_ETL_LOCK_WAIT`` is how long a file waits for a table another loader holds
+(as in the Lambda).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def etl_run(ctx: CliContext) -> WorkerRun | int:
         lease_seconds=settings.queue_lease_seconds,
         drain=ctx.args.drain,
         wait_seconds=DRAIN_WAIT_SECONDS if ctx.args.drain else EtlWorkerOptions.wait_seconds,
+        resume_after_seconds=ctx.args.db_retry,
     )
     worker = EtlQueueWorker(queue, loader, options, on_outcome=_printer(ctx), identity=identity)
 

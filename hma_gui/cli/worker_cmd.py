@@ -59,6 +59,13 @@ def register(commands: Any) -> None:
         help="the S3-event queue for --kinds etl: sqs://NAME or the queue's URL "
         "(default: HMA_ETL_QUEUE_URL)",
     )
+    worker.add_argument(
+        "--db-retry",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="--kinds etl: while the database is down, try it again this often (default 30)",
+    )
     worker.add_argument("--concurrency", type=int, metavar="N", help="jobs at a time")
     worker.add_argument(
         "--drain", action="store_true", help="stop when the queue is empty (nothing in flight)"

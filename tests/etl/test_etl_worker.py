@@ -24,6 +24,7 @@ from tests.conftest import S3Env
 from tests.etl.conftest import Target, upload_csv
 from tests.etl.event_queue import notify_queue, sqs_client
 from tests.etl.test_etl_events import EXPECTED, FILES, load_all_tables, sample, succeeded
+from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -237,3 +238,66 @@ def test_kinds_and_the_etl_queue_setting_are_checked(s3_env: S3Env) -> None:
     assert bad.code == 2 and "--kinds takes upload, etl or upload,etl" in bad.err
     missing = run_cli("worker", "--kinds", "etl", "--drain")
     assert missing.code == 2 and "HMA_ETL_QUEUE_URL" in missing.err
+
+
+def test_a_database_outage_pauses_the_worker_instead_of_dead_lettering(
+    s3_env: S3Env, mysql_target: Target, etl_queue: EtlQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the database gone, the event goes back unchanged and the worker receives
+    nothing until the database answers: the receive limit (2) is not spent on the outage."""
+    assert mysql_target.server is not None
+    proxy = TcpProxy(mysql_target.server.port)
+    monkeypatch.setenv(
+        "HMA_DB_URL",
+        mysql_target.server.url(mysql_target.database).replace(
+            f":{mysql_target.server.port}/", f":{proxy.port}/"
+        ),
+    )
+    worker = subprocess.Popen(
+        cli_command("worker", "--kinds", "etl", "--json", "--db-retry", "1"),
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: etl_queue.counts() == (0, 0))  # the test event is done
+        proxy.down()
+        upload_csv(s3_env, "plan_details.csv", sample("plan_details.csv"))
+        assert worker.stdout is not None
+        waiting = json.loads(worker.stdout.readline())  # the test event's line came first
+        if waiting["outcome"] == "no-work":
+            waiting = json.loads(worker.stdout.readline())
+        assert waiting["outcome"] == "waiting" and "database" in waiting["error"]
+        assert waiting["receive_count"] == 1
+        for _ in range(8):  # 4 s of outage: the event waits on the queue, not received
+            assert etl_queue.counts() == (1, 0)
+            time.sleep(0.5)
+        proxy.up()
+        wait_until(lambda: etl_queue.counts() == (0, 0))  # loaded and deleted
+        assert mysql_target.counts()["plans"] == EXPECTED["plans"]
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        proxy.close()
+    assert worker.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    [loaded] = [line for line in lines if line.get("outcome") == "loaded"]
+    assert (loaded["table"], loaded["receive_count"]) == ("plans", 2)
+    assert lines[-1]["failed"] == 0 and lines[-1]["stopped"] == "SIGTERM"
+    assert etl_queue.counts(etl_queue.dlq_url) == (0, 0)
+
+
+def test_a_message_that_is_no_s3_event_ends_in_the_dead_letter_queue(
+    s3_env: S3Env, mysql_target: Target, etl_queue: EtlQueue
+) -> None:
+    etl_queue.sqs.send_message(QueueUrl=etl_queue.url, MessageBody="not an event {")
+    result, lines = drain()
+    assert result.code == 1, result.err
+    failed = [line for line in lines[:-1] if line["outcome"] == "failed"]
+    assert len(failed) == MAX_RECEIVES
+    assert all("unreadable record" in line["error"] for line in failed)
+    assert etl_queue.counts() == (0, 0)
+    assert etl_queue.counts(etl_queue.dlq_url) == (1, 0)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hma_gui.core.config.settings import Settings
-from hma_gui.core.etl.database import DbConfig, EtlDatabase
+from hma_gui.core.etl.database import DatabaseError, DbConfig, EtlDatabase
 from hma_gui.core.etl.db_secret import resolve_db_secret
 from hma_gui.core.etl.open_db import open_database
 from hma_gui.core.etl.pipeline import LOCK_WAIT, MBA_SCOPE, EtlOptions, EtlRunner
@@ -72,6 +72,14 @@ class EventLoader:
         """Every record's objects, one at a time; a cancel stops the running file (rolled
         back: its record is retried) and the records after it are retried unstarted."""
         return handle_s3_event_records(records, lambda b, k: self.load_one(b, k, cancel))
+
+    def database_problem(self) -> str | None:
+        """Why the database cannot be used now (down, unreachable, login refused), or None."""
+        try:
+            self.database.init_schema()  # what every load does first; reconnects when lost
+        except DatabaseError as exc:
+            return str(exc)
+        return None
 
     def close(self) -> None:
         self.database.close()

@@ -96,6 +96,9 @@ class EtlWorkerOptions:
     report_seconds: float = 10.0
     receive_retry_seconds: float = 2.0  # first back-off after a failed receive (then doubled)
     receive_failures_to_stop: int = 3  # a draining worker gives up after this many in a row
+    # The database down: the message goes back at once, nothing more is received, and the
+    # database is tried again this often (a draining worker stops instead, with the reason).
+    resume_after_seconds: float = 30.0
 
 
 class EtlQueueWorker:
@@ -214,6 +217,10 @@ class EtlQueueWorker:
         if self._cancel.cancelled and done.retry:
             self._hand_back([delivery])
             return
+        problem = self._database_problem(done)
+        if problem is not None:
+            self._pause_for_database(delivery, done, problem)
+            return
         for outcome in _outcomes(delivery, done):
             self._finish(outcome)
         try:
@@ -225,6 +232,36 @@ class EtlQueueWorker:
                 self._queue.flush()
         except Exception as exc:  # noqa: BLE001 - the lease runs out; the message comes back
             logger.warning("could not settle message %s: %s", delivery.message_id, exc)
+
+    def _database_problem(self, done: RecordOutcome) -> str | None:
+        """After a failure that may be the database's: why it cannot be used, or None."""
+        if not done.retry:
+            return None
+        if done.error is None and all(r.status is not FileStatus.FAILED for r in done.results):
+            return None  # rejected, busy or waiting for a parent: the file's own matter
+        return self._loader.database_problem()
+
+    def _pause_for_database(self, delivery: Delivery, done: RecordOutcome, problem: str) -> None:
+        """Not the message's fault: hand it (and the buffer) back, and receive nothing until
+        the database answers — so a database outage does not dead-letter every event."""
+        try:
+            self._queue.release([delivery])
+        except Exception as exc:  # noqa: BLE001 - its lease runs out instead
+            logger.warning("could not hand message %s back: %s", delivery.message_id, exc)
+        detail = f"the database is unavailable: {problem}"
+        uris: list[str | None] = [event.uri for event in done.events] or [None]
+        for uri in uris:
+            self._finish(EtlOutcome(delivery, EtlOutcomeKind.WAITING, uri, None, detail))
+        self._hand_back(self._take_buffer())
+        if self._options.drain:
+            self.stop(detail)
+            return
+        wait = self._options.resume_after_seconds
+        logger.warning("%s; receiving nothing, trying again every %.0f s", detail, wait)
+        while not self._stopped.wait(wait):
+            if self._loader.database_problem() is None:
+                logger.warning("the database answers again: receiving")
+                return
 
     def _take_buffer(self) -> list[Delivery]:
         with self._lock:
