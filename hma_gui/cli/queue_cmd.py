@@ -28,6 +28,11 @@ def register(commands: Any) -> None:
     sub = queue.add_subparsers(dest="queue_command", metavar="{init,status,redrive}")
     init = sub.add_parser("init", help="create the SQS queue and its dead-letter queue")
     add_queue_option(init)
+    init.add_argument(
+        "--etl",
+        action="store_true",
+        help="create the ETL's S3-event queue instead (--queue, else HMA_ETL_QUEUE_URL)",
+    )
     init.set_defaults(handler=cmd_queue_init)
     status = sub.add_parser("status", help="counters, dead letters with reasons, workers seen")
     add_queue_option(status)
@@ -61,7 +66,13 @@ def cmd_queue_init(ctx: CliContext) -> int:
     from hma_gui.core.queue.sqs_setup import QueueLocation, init_queues, make_sqs_client
 
     settings = ctx.settings()
-    location = QueueLocation.parse(ctx.args.queue or settings.queue_url)
+    if getattr(ctx.args, "etl", False):
+        location = QueueLocation.parse(ctx.args.queue or settings.etl_queue_url or "local")
+        if location.local:
+            ctx.err("hma-ingest: name the ETL queue: --queue sqs://NAME or HMA_ETL_QUEUE_URL")
+            return ExitStatus.ERROR
+    else:
+        location = QueueLocation.parse(ctx.args.queue or settings.queue_url)
     if location.local:
         ctx.out(f"the local queue is the job store; nothing to create ({ctx.store().path})")
         return ExitStatus.OK

@@ -17,11 +17,18 @@ from hma_gui.core.s3.client import is_loopback
 
 def register(commands: Any) -> None:
     serve = commands.add_parser(
-        "serve", help="the HTTP API: POST /jobs, GET /jobs/{id}, /health, /stats, /docs"
+        "serve",
+        help="the HTTP API: POST /jobs, GET /jobs/{id}, POST /ingest, /health, /stats, /docs",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080)
     add_queue_option(serve)
+    serve.add_argument(
+        "--etl-queue",
+        metavar="URL",
+        help="where POST /ingest sends S3 events: sqs://NAME or the queue's URL "
+        "(default: HMA_ETL_QUEUE_URL; none: POST /ingest answers 503)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -53,10 +60,22 @@ def cmd_serve(ctx: CliContext) -> int:
         sender=f"api:{process_identity()}",
         token=token,
         database_check=_database_check(settings),
+        etl_queue=_etl_queue(ctx),
     )
     ctx.err(f"hma-ingest: serving on http://{host}:{ctx.args.port} (queue {deps.queue.name})")
     uvicorn.run(create_app(deps), host=host, port=ctx.args.port, log_level="warning")
     return ExitStatus.OK
+
+
+def _etl_queue(ctx: CliContext) -> Any:
+    if not (ctx.args.etl_queue or ctx.settings().etl_queue_url):
+        return None
+    from hma_gui.core.processes import process_identity
+    from hma_gui.core.queue.factory import open_etl_queue
+
+    return open_etl_queue(
+        ctx.settings(), s3_client=ctx.s3, url=ctx.args.etl_queue, worker=process_identity()
+    )
 
 
 def _database_check(settings: Any) -> Any:

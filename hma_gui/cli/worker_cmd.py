@@ -8,6 +8,10 @@ The first SIGTERM or Ctrl-C stops receiving, hands unstarted jobs back at once
 and lets running ones finish; a second one interrupts those too (handed back).
 Exit codes as ``upload``: 0 ok, 1 some jobs failed, 2 configuration error
 or bad credentials, 130 interrupted by Ctrl-C.
+
+``--kinds etl`` consumes the ETL's S3-event queue instead (`hma_gui.cli.etl_worker_cmd`),
+``--kinds upload,etl`` both, side by side in one process (`hma_gui.cli.worker_runs`):
+the signals reach both, and the exit code is the worse of the two.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, TextIO
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.queue_cmd import add_queue_option
+from hma_gui.cli.worker_runs import WorkerRun, run_all
 from hma_gui.core.queue.worker import (
     OutcomeKind,
     QueueWorker,
@@ -30,15 +35,37 @@ from hma_gui.core.queue.worker import (
     WorkerReport,
 )
 
+KINDS = ("upload", "etl")
 DRAIN_WAIT_SECONDS = 1.0  # a draining worker asks "empty?" soon after the last job
 
 
 def register(commands: Any) -> None:
     worker = commands.add_parser(
         "worker",
-        help="do the jobs of the shared queue until SIGTERM (or, with --drain, until empty)",
+        help="do the jobs of the shared queue (or, --kinds etl, load the ETL's S3 events) "
+        "until SIGTERM (or, with --drain, until empty)",
     )
     add_queue_option(worker)
+    worker.add_argument(
+        "--kinds",
+        default="upload",
+        metavar="KINDS",
+        help="upload (the upload jobs of --queue), etl (the S3 events of --etl-queue, "
+        "loaded as the Lambda does) or upload,etl; default upload",
+    )
+    worker.add_argument(
+        "--etl-queue",
+        metavar="URL",
+        help="the S3-event queue for --kinds etl: sqs://NAME or the queue's URL "
+        "(default: HMA_ETL_QUEUE_URL)",
+    )
+    worker.add_argument(
+        "--db-retry",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="--kinds etl: while the database is down, try it again this often (default 30)",
+    )
     worker.add_argument("--concurrency", type=int, metavar="N", help="jobs at a time")
     worker.add_argument(
         "--drain", action="store_true", help="stop when the queue is empty (nothing in flight)"
@@ -48,6 +75,32 @@ def register(commands: Any) -> None:
 
 
 def cmd_worker(ctx: CliContext) -> int:
+    kinds = [k.strip() for k in (ctx.args.kinds or "upload").split(",") if k.strip()]
+    if not kinds or any(k not in KINDS for k in kinds):
+        ctx.err(f"hma-ingest: --kinds takes upload, etl or upload,etl, not {ctx.args.kinds!r}")
+        return ExitStatus.ERROR
+    runs: list[WorkerRun] = []
+    if "upload" in kinds:
+        upload = _upload_run(ctx)
+        if isinstance(upload, int):
+            return upload
+        runs.append(upload)
+    if "etl" in kinds:
+        from hma_gui.cli.etl_worker_cmd import etl_run
+
+        etl = etl_run(ctx)
+        if isinstance(etl, int):
+            return etl
+        runs.append(etl)
+    signals = _StopOnSignals([run.worker for run in runs])
+    with signals:
+        codes = run_all(runs)
+    if signals.interrupted:
+        return ExitStatus.INTERRUPTED
+    return max(codes)
+
+
+def _upload_run(ctx: CliContext) -> WorkerRun | int:
     from hma_gui.core.queue.path_map import PathMap
     from hma_gui.core.queue.upload_job import DeliveryCheck
     from hma_gui.core.upload.uploader import Uploader
@@ -73,23 +126,22 @@ def cmd_worker(ctx: CliContext) -> int:
     )
     uploader = Uploader.for_settings(settings, client)
     worker = QueueWorker(queue, uploader, check, options, on_outcome=_printer(ctx))
-    signals = _StopOnSignals(worker)
-    with signals:
-        report = worker.run()
-    _summary(ctx, report, queue.name)
-    if signals.interrupted:
-        return ExitStatus.INTERRUPTED
-    if report.stop_reason not in (None, "drained", "SIGTERM"):
-        ctx.err(f"hma-ingest: stopped: {report.stop_reason}")
-        return ExitStatus.ERROR
-    return ExitStatus.SOME_FAILED if report.failed else ExitStatus.OK
+
+    def finish(report: WorkerReport) -> int:
+        _summary(ctx, report, queue.name)
+        if report.stop_reason not in (None, "drained", "SIGTERM", "SIGINT"):
+            ctx.err(f"hma-ingest: stopped: {report.stop_reason}")
+            return ExitStatus.ERROR
+        return ExitStatus.SOME_FAILED if report.failed else ExitStatus.OK
+
+    return WorkerRun(worker, finish)
 
 
 class _StopOnSignals:
     """First SIGTERM/SIGINT: stop receiving; second: interrupt running jobs too."""
 
-    def __init__(self, worker: QueueWorker) -> None:
-        self._worker = worker
+    def __init__(self, workers: list[Any]) -> None:
+        self._workers = workers
         self._previous: dict[int, Any] = {}
         self.interrupted = False
 
@@ -106,10 +158,11 @@ class _StopOnSignals:
         name = signal.Signals(signum).name
         if signum == signal.SIGINT:
             self.interrupted = True
-        if self._worker.stopping:
-            self._worker.cancel(name)
-        else:
-            self._worker.stop(name)
+        for worker in self._workers:
+            if worker.stopping:
+                worker.cancel(name)
+            else:
+                worker.stop(name)
 
 
 def _printer(ctx: CliContext) -> Any:

@@ -9,6 +9,10 @@
 * ``GET /health``: 200, or 503 naming the dependencies that are down (S3, queue,
   database).
 * ``GET /stats``: the queue's counters.
+* ``POST /ingest?key=s3://bucket/key`` sends the S3 event of one object to the
+  ETL queue (``etl_queue_url``) for ``hma-ingest worker --kinds etl`` (or the
+  Lambda) to load: ``202 {"bucket", "key", "message_id"}``; ``400`` with the
+  reason for a key the ETL does not load; ``503`` when no ETL queue is configured.
 
 Every route but ``/health`` and the OpenAPI pages needs ``Authorization: Bearer
 <api_token>`` when a token is configured; `serve` refuses a non-loopback address
@@ -21,7 +25,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -30,6 +34,7 @@ from pydantic import BaseModel
 from hma_gui import __version__
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import ConfigError, HmaError
+from hma_gui.core.etl.ingest_request import IngestRefused, ingest_target, s3_event_body
 from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.jobs.store import JobState
 from hma_gui.core.queue.interface import JobQueue
@@ -50,6 +55,14 @@ class JobCreated(BaseModel):
     skipped: str | None = None
 
 
+class EventQueue(Protocol):
+    """Where ``POST /ingest`` sends S3 events (`SqsQueue` of the ETL queue)."""
+
+    name: str
+
+    def send_body(self, body: str) -> str: ...
+
+
 @dataclass
 class ApiDeps:
     settings: Settings
@@ -59,6 +72,7 @@ class ApiDeps:
     token: str | None = None
     database_check: Callable[[], None] | None = None  # raises when the database is down
     sent: SentJobs = field(default_factory=SentJobs)
+    etl_queue: EventQueue | None = None  # POST /ingest: the S3-event queue of the ETL
 
 
 def create_app(deps: ApiDeps) -> FastAPI:
@@ -84,6 +98,10 @@ def create_app(deps: ApiDeps) -> FastAPI:
     @app.get("/jobs/{job_id}", dependencies=guarded)
     def get_job(job_id: str) -> dict[str, Any]:
         return _job_state(deps, job_id)
+
+    @app.post("/ingest", status_code=202, dependencies=guarded)
+    def post_ingest(key: str) -> dict[str, str]:
+        return _post_ingest(deps, key)
 
     @app.get("/stats", dependencies=guarded)
     def stats() -> dict[str, Any]:
@@ -129,6 +147,21 @@ def _post_job(deps: ApiDeps, body: JobRequest) -> Any:
     ids = deps.queue.send(messages)
     deps.sent.add(ids, messages)
     return JobCreated(id=ids[0], bucket=messages[0].bucket, key=messages[0].key)
+
+
+def _post_ingest(deps: ApiDeps, uri: str) -> dict[str, str]:
+    if deps.etl_queue is None:
+        raise HTTPException(503, "no ETL queue is configured (etl_queue_url, HMA_ETL_QUEUE_URL)")
+    try:
+        bucket, key, _table = ingest_target(uri, deps.settings)
+    except IngestRefused as exc:
+        raise HTTPException(400, str(exc)) from None
+    body = s3_event_body(bucket, key, sender=deps.sender, region=deps.settings.region or "")
+    try:
+        message_id = deps.etl_queue.send_body(body)
+    except Exception as exc:  # noqa: BLE001 - SQS unreachable: the caller may try again
+        raise HTTPException(503, f"the ETL queue refused the message: {_short(exc)}") from None
+    return {"bucket": bucket, "key": key, "message_id": message_id}
 
 
 def _job_state(deps: ApiDeps, job_id: str) -> dict[str, Any]:

@@ -37,6 +37,30 @@ def sqs_client(endpoint: str) -> Any:
     )
 
 
+def notify_queue(s3: Any, bucket: str, queue_arn: str, prefix: str = "mba/csv/") -> None:
+    """S3 sends an event to the queue for every ``<prefix>*.csv`` created in `bucket`."""
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "mba-csv-to-etl",
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": "prefix", "Value": prefix},
+                                {"Name": "suffix", "Value": ".csv"},
+                            ]
+                        }
+                    },
+                }
+            ]
+        },
+    )
+
+
 @dataclass
 class EventQueue:
     sqs: Any
@@ -54,26 +78,7 @@ class EventQueue:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        s3.put_bucket_notification_configuration(
-            Bucket=bucket,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "Id": "mba-csv-to-etl",
-                        "QueueArn": arn,
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {
-                            "Key": {
-                                "FilterRules": [
-                                    {"Name": "prefix", "Value": prefix},
-                                    {"Name": "suffix", "Value": ".csv"},
-                                ]
-                            }
-                        },
-                    }
-                ]
-            },
-        )
+        notify_queue(s3, bucket, arn, prefix)
         return cls(sqs, url, arn)
 
     def receive(self, limit: int = 10) -> list[dict[str, Any]]:

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     # --- shared queue (service mode: docs/service.md) ----------------------------
     # "local" (the job store), "sqs://<queue-name>" or a full https://sqs.…/<account>/<name>.
     queue_url: str = "local"
+    # The S3-event queue of the ETL (``hma-ingest worker --kinds etl``, ``POST /ingest``):
+    # "sqs://<queue-name>" or the queue's URL; None (empty) = not configured.
+    etl_queue_url: str | None = None
     queue_lease_seconds: int = Field(120, ge=10, le=43_200)
     queue_max_receives: int = Field(5, ge=1, le=1000)  # then the dead-letter queue
     sqs_endpoint_url: str | None = None  # else AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL
@@ -236,6 +239,18 @@ class Settings(BaseSettings):
         if value != "local" and not re.match(r"^(sqs://[A-Za-z0-9_-]{1,80}|https?://\S+)$", value):
             raise ValueError(
                 f"{value!r} is not a queue: use 'local', 'sqs://<queue-name>' or the queue's URL"
+            )
+        return value
+
+    @field_validator("etl_queue_url")
+    @classmethod
+    def _etl_queue_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        if not re.match(r"^(sqs://[A-Za-z0-9_-]{1,80}|https?://\S+)$", value):
+            raise ValueError(
+                f"{value!r} is not an SQS queue: use 'sqs://<queue-name>' or the queue's URL"
             )
         return value
 

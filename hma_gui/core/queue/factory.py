@@ -54,3 +54,34 @@ def open_queue(
         ledger=ledger_for(settings, s3_client(), name),
         worker=worker,
     )
+
+
+def open_etl_queue(
+    settings: Settings,
+    *,
+    s3_client: Callable[[], S3Client],
+    url: str | None = None,
+    worker: str = "",
+    sqs_client: Any = None,
+) -> SqsQueue:
+    """The S3-event queue of the ETL: `url`, else the ``etl_queue_url`` setting (SQS only)."""
+    value = url or settings.etl_queue_url
+    if not value:
+        raise ConfigError(
+            "no ETL queue is configured: set etl_queue_url (HMA_ETL_QUEUE_URL) to "
+            "sqs://<queue-name> or the queue's URL"
+        )
+    location = QueueLocation.parse(value)
+    if location.local:
+        raise ConfigError("the ETL queue must be an SQS queue, not 'local' [HMA_ETL_QUEUE_URL]")
+    client = sqs_client or make_sqs_client(settings)
+    resolved = resolve_urls(client, location)
+    name = resolved.url.rstrip("/").rsplit("/", 1)[-1]
+    return SqsQueue(
+        client,
+        resolved.url,
+        dlq_url=resolved.dlq_url,
+        max_receives=resolved.max_receives,
+        ledger=ledger_for(settings, s3_client(), name),
+        worker=worker,
+    )

@@ -115,6 +115,7 @@ class Delivery:
     receive_count: int
     message: JobMessage | None
     problem: str | None = None  # why `message` is None
+    body: str = ""  # the message as sent (an ETL queue's S3 event; empty for the local queue)
 
     @property
     def job_id(self) -> str:

@@ -76,6 +76,10 @@ class SqsQueue:
             ids.extend(m.id for m in chunk)
         return ids
 
+    def send_body(self, body: str) -> str:
+        """One message as it is (an S3 event for the ETL queue); its SQS message id."""
+        return str(self._client.send_message(QueueUrl=self.url, MessageBody=body)["MessageId"])
+
     # ------------------------------------------------------------- consuming
 
     def receive(self, max_jobs: int, wait_seconds: float, lease_seconds: int) -> list[Delivery]:
@@ -259,4 +263,5 @@ def _delivery(raw: dict[str, Any]) -> Delivery:
         receive_count=count,
         message=message,
         problem=problem,
+        body=str(raw.get("Body", "")),
     )
