@@ -108,13 +108,16 @@ def module_excludes(keep: Iterable[str] = ()) -> list[str]:
     if "service-packages" not in kept:
         excludes += SERVICE_PACKAGES
     if "moto-services" not in kept:
+        import importlib.util
         import pkgutil
 
-        import moto
-
+        # find_spec locates the package without running moto/__init__ (and boto3 with it)
+        moto = importlib.util.find_spec("moto")
+        if moto is None or moto.submodule_search_locations is None:
+            raise ModuleNotFoundError("moto is not installed", name="moto")
         excludes += sorted(
             f"moto.{info.name}"
-            for info in pkgutil.iter_modules(moto.__path__)
+            for info in pkgutil.iter_modules(moto.submodule_search_locations)
             if info.name not in MOTO_KEEP
         )
     return excludes

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.conftest import MotoServer, start_moto_server, stop_moto_server
@@ -37,6 +36,8 @@ class AuthMoto:
         return self.server.endpoint
 
     def client(self, service: str = "s3") -> Any:
+        import boto3  # here, not at collection: 0.3-0.6 s
+
         return boto3.client(
             service, endpoint_url=self.endpoint, region_name="us-east-1",
             aws_access_key_id=self.key_id, aws_secret_access_key=self.secret,
@@ -45,6 +46,8 @@ class AuthMoto:
 
 @pytest.fixture(scope="module")
 def auth_moto() -> Iterator[AuthMoto]:
+    import boto3
+
     server = start_moto_server(env={"INITIAL_NO_AUTH_ACTION_COUNT": "3"})
     try:
         iam = boto3.client(

@@ -17,9 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -108,6 +106,9 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 def s3_client_for(endpoint: str) -> object:
+    import boto3  # here: 0.3-0.6 s that a run without a server should not pay
+    from botocore.config import Config
+
     return boto3.client(
         "s3",
         endpoint_url=endpoint,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cfn_template import load_template
 from tests.conftest import IN_CI, REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -38,11 +39,7 @@ def test_cfn_lint_catches_a_broken_template(tmp_path: Path) -> None:
 
 
 def _template() -> dict[str, object]:
-    from cfnlint.decode import decode
-
-    template, matches = decode(str(DEPLOY / "queue.yaml"))
-    assert not matches and template is not None
-    return dict(template)
+    return load_template(DEPLOY / "queue.yaml")
 
 
 def test_workers_get_only_the_actions_they_use() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.cfn_template import load_template
 from tests.conftest import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -29,11 +30,7 @@ def test_every_template_is_cfn_lint_clean() -> None:
 
 
 def _template(name: str) -> dict[str, Any]:
-    from cfnlint.decode import decode
-
-    template, problems = decode(str(DEPLOY / name))
-    assert not problems and template is not None
-    return dict(template)
+    return load_template(DEPLOY / name)
 
 
 def test_the_event_path_retries_the_right_way() -> None:

@@ -25,6 +25,10 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
+# The nodes an import statement can be in (or be): statements, except and case clauses.
+_HOLDS_IMPORTS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
 def imported_modules(path: Path, modules: set[str], name: str | None = None) -> set[str]:
     """Our modules `path` imports anywhere (functions too), except under `if TYPE_CHECKING:`."""
     name = name or module_name(path)
@@ -47,7 +51,8 @@ def imported_modules(path: Path, modules: set[str], name: str | None = None) -> 
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
         for child in ast.iter_child_nodes(node):
-            visit(child)
+            if isinstance(child, _HOLDS_IMPORTS):  # an import is a statement: skip expressions
+                visit(child)
 
     visit(ast.parse(path.read_text(encoding="utf-8")))
     result = set()

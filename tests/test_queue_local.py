@@ -125,7 +125,7 @@ def test_a_worker_that_cannot_receive_stops_with_the_reason(tmp_path: Path) -> N
     with JobStore(tmp_path / "jobs.db") as store:
         client = cast(S3Client, object())  # never reached: nothing is received
         check = DeliveryCheck(client)
-        options = WorkerOptions(concurrency=2, receive_retry_seconds=0.01)
+        options = WorkerOptions(concurrency=2, receive_retry_seconds=0.001)
         worker = QueueWorker(_DeletedQueue(store), Uploader(client, UploadConfig()), check, options)
         report = worker.run()
     assert report.stop_reason == "cannot receive from the queue: the queue does not exist"

@@ -222,7 +222,7 @@ def test_a_service_worker_resumes_after_the_endpoint_pause(store: JobStore, tmp_
     uploader = FakeUploader()
     uploader.error = UploadError("cannot connect to the endpoint", code="connection")
     options = WorkerOptions(
-        concurrency=1, wait_seconds=0.05, lease_seconds=30, resume_after_seconds=0.3
+        concurrency=1, wait_seconds=0.05, lease_seconds=30, resume_after_seconds=0.05
     )
     client = cast(S3Client, FakeS3({}))
     outcomes: list[WorkerOutcome] = []

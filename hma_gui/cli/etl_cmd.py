@@ -115,11 +115,12 @@ def cmd_etl(ctx: CliContext) -> int:
     )
     progress = _ProgressLine(ctx.stderr) if ctx.interactive else None
     try:
+        # no client given: run_etl opens the database first, so a bad db_url fails
+        # before boto3 is even imported
         result = run_etl(
             settings,
             options,
             progress=progress,
-            client=ctx.s3(),
             source=EtlSource.CLI,
             key=ctx.args.key,
         )

@@ -58,9 +58,10 @@ class LocalQueue:
             if jobs:
                 return [_delivery(job) for job in jobs]
             self._recover_orphans()
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return []
-            time.sleep(POLL_SECONDS)
+            time.sleep(min(POLL_SECONDS, left))  # a short wait is not stretched to a poll
 
     def _recover_orphans(self) -> None:
         now = time.monotonic()

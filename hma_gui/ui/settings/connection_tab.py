@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,6 +52,8 @@ LABELS = {
 
 def aws_profiles() -> list[str]:
     """Profiles from the user's AWS config and credentials files."""
+    import boto3  # imported here: 0.3 s the window's start-up need not pay
+
     try:
         return sorted(boto3.session.Session().available_profiles)
     except Exception as exc:  # noqa: BLE001 - a broken AWS config must not block the dialog
