@@ -29,6 +29,7 @@ from hma_gui.ui.bucket.tab import BucketTab
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
 from tests.conftest import S3Env
+from tests.fault_proxy import FaultProxy
 from tests.gui.conftest import WAIT_MS
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
@@ -312,3 +313,40 @@ def test_the_window_has_the_tab_and_it_lists_the_sandbox(qtbot: QtBot, open_wind
         action.trigger()  # View → Bucket (Ctrl+<n>)
     assert window.tabs.currentWidget() is window.bucket_tab
     assert [r.obj.key for r in window.bucket_tab.model.rows] == ["mba/csv/sandboxed.csv"]
+
+
+def test_access_denied_names_the_permission_and_the_credential_hint(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env, proxy: FaultProxy
+) -> None:
+    put_many(s3_env.client, s3_env.mba_bucket, ["mba/a.csv"])
+    tab = make_tab()
+    qtbot.waitUntil(lambda: tab.session.is_ready, timeout=WAIT_MS)
+    proxy.fail_next(1, 403)
+    with qtbot.waitSignal(tab.failed, timeout=WAIT_MS) as failed:
+        tab.show()
+    where = f"s3://{s3_env.mba_bucket}/mba/"
+    assert failed.args[0] == (
+        f"Cannot list {where}: access denied: your AWS identity may not list {where} (it needs "
+        "s3:ListBucket); ask for that permission or choose another AWS profile (Settings → "
+        "AWS connection, or HMA_AWS_PROFILE)"
+    )
+    assert tab.is_error_shown()
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.refresh_button.click()
+    assert [r.obj.key for r in tab.model.rows] == ["mba/a.csv"] and not tab.is_error_shown()
+
+
+def test_the_window_thread_never_waits_for_s3(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env, proxy: FaultProxy
+) -> None:
+    put_many(s3_env.client, s3_env.mba_bucket, ["mba/a.csv"])
+    tab = make_tab()
+    qtbot.waitUntil(lambda: tab.session.is_ready, timeout=WAIT_MS)
+    proxy.hold("GET")  # the listing hangs in the proxy
+    tab.show()
+    qtbot.waitUntil(lambda: proxy.held == 1, timeout=WAIT_MS)
+    assert tab.status.text().startswith("Listing s3://")
+    qtbot.keyClicks(tab.filter_edit, "a")  # the tab takes typing while S3 has not answered
+    assert tab.filter_edit.text() == "a"
+    proxy.release()  # the held answer is for the old filter: dropped; the new one is shown
+    qtbot.waitUntil(lambda: [r.obj.key for r in tab.model.rows] == ["mba/a.csv"], timeout=WAIT_MS)
