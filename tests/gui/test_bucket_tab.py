@@ -60,16 +60,17 @@ def make_tab(qtbot: QtBot) -> Iterator[Callable[..., BucketTab]]:
     ) -> BucketTab:
         session = Session(load_settings(**settings))
         tab = BucketTab(session, pick_folder=lambda _parent: folder, reveal=reveal)
-        qtbot.addWidget(tab)
         tab.resize(1100, 600)
         built.append((tab, session))
         session.start()
         return tab
 
     yield build
-    for tab, session in built:
+    for tab, session in built:  # not qtbot.addWidget: the tab outlives its S3 answers
         tab.shutdown()
         session.close(timeout_ms=WAIT_MS)
+        tab.close()
+        tab.deleteLater()
 
 
 def show_and_list(qtbot: QtBot, tab: BucketTab) -> None:

@@ -65,6 +65,7 @@ class BucketActions(QObject):
         self.confirm_box: QMessageBox | None = None
         self.problem_box: QMessageBox | None = None
         self._busy = False
+        self._closed = False
 
         self.download_action = self._action("Download…", "folder-plus", self.download, "")
         self.copy_action = self._action("Copy URI", "copy", self.copy_uris, "Ctrl+Shift+C")
@@ -137,7 +138,7 @@ class BucketActions(QObject):
         if text:
             QGuiApplication.clipboard().setText(text)
             count = text.count("\n") + 1
-            self.tab.status.setText(f"Copied {count} S3 URI{'s' if count > 1 else ''}")
+            self.tab.show_status(f"Copied {count} S3 URI{'s' if count > 1 else ''}")
         return text
 
     def reveal_source(self) -> str | None:
@@ -146,7 +147,7 @@ class BucketActions(QObject):
         if source is None:
             return None
         if not Path(source).exists():
-            self.tab.status.setText(f"The local source {source} is no longer there")
+            self.tab.show_status(f"The local source {source} is no longer there")
         self._reveal(source)
         return source
 
@@ -162,10 +163,12 @@ class BucketActions(QObject):
 
     def download_to(self, folder: Path, rows: Sequence[BucketRow]) -> None:
         """Download `rows` into `folder` in the background (`downloaded` says how it went)."""
+        if self._closed:
+            return
         settings, bucket = self.tab.session.settings, self.tab.bucket
         keys = [row.obj.key for row in rows]
         self._set_busy(True)
-        self.tab.status.setText(f"Downloading {len(keys):,} object(s) to {folder}…")
+        self.tab.show_status(f"Downloading {len(keys):,} object(s) to {folder}…")
         cancel = self.cancel = CancelToken()
 
         def work() -> DownloadReport:
@@ -184,6 +187,8 @@ class BucketActions(QObject):
         run_task(self.pool, work, self._downloaded, self._failed)
 
     def _downloaded(self, report: DownloadReport) -> None:
+        if self._closed:
+            return
         self._set_busy(False)
         unchecked = sum(1 for d in report.done if not d.verified)
         text = f"Downloaded {len(report.done):,} file(s) to {report.folder}"
@@ -191,14 +196,14 @@ class BucketActions(QObject):
             text += f" ({unchecked} without an MD5 to check against)"
         if report.failed:
             text += f"; {len(report.failed):,} failed"
-            self.tab._show_status(text, error=True)
+            self.tab.show_status(text, error=True)
             details = "\n\n".join(f"{key}: {why}" for key, why in report.failed.items())
             box = self._box(QMessageBox.Icon.Warning, "Download problems", text, details)
             box.addButton(QMessageBox.StandardButton.Ok)
             self.problem_box = box
             box.open()
         else:
-            self.tab._show_status(text)
+            self.tab.show_status(text)
         self.downloaded.emit(report)
 
     # ------------------------------------------------------------- delete
@@ -237,9 +242,11 @@ class BucketActions(QObject):
         return box
 
     def _delete_now(self, bucket: str, keys: list[str]) -> None:
+        if self._closed:
+            return
         settings = self.tab.session.settings
         self._set_busy(True)
-        self.tab.status.setText(f"Deleting {len(keys):,} object(s)…")
+        self.tab.show_status(f"Deleting {len(keys):,} object(s)…")
 
         def work() -> DeleteResult:
             client, heads = self.tab.clients.get(settings)
@@ -250,24 +257,28 @@ class BucketActions(QObject):
         run_task(self.pool, work, self._deleted, self._failed)
 
     def _deleted(self, result: DeleteResult) -> None:
+        if self._closed:
+            return
         self._set_busy(False)
         self.tab.model.remove_keys(result.deleted)
         text = f"Deleted {len(result.deleted):,} object(s)"
         if result.failed:
             key, why = next(iter(result.failed.items()))
-            self.tab._show_status(
+            self.tab.show_status(
                 f"{text}; S3 refused {len(result.failed):,}: {key}: {why}", error=True
             )
         else:
-            self.tab._show_status(text)
+            self.tab.show_status(text)
         self.update_buttons()
         self.deleted.emit(result)
 
     # ------------------------------------------------------------- shared
 
     def _failed(self, exc: BaseException) -> None:
+        if self._closed:
+            return
         self._set_busy(False)
-        self.tab._show_status(str(exc), error=True)
+        self.tab.show_status(str(exc), error=True)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -279,5 +290,6 @@ class BucketActions(QObject):
         return box
 
     def shutdown(self, timeout_ms: int) -> None:
+        self._closed = True  # nothing new starts; answers still on their way are dropped
         self.cancel.cancel()
         self.pool.waitForDone(timeout_ms)

@@ -106,6 +106,8 @@ class BucketTab(QWidget):
         self.bucket = ""
         self.prefix = ""
         self.name_filter = NameFilter()
+        self._listed_where: tuple[str | None, ...] = ()
+        self._closed = False  # shut down: nothing more is asked of S3
 
         self.scope_box = QComboBox()
         self.scope_box.setToolTip("The scope whose bucket and prefix are listed")
@@ -179,12 +181,16 @@ class BucketTab(QWidget):
             self.scope_box.setCurrentText(current)
         self.scope_box.blockSignals(False)
         self.commands.set_delete_allowed(settings.bucket_allow_delete)
-        if self._loaded and self._place(settings) != (self.bucket, self.prefix):
+        if self._loaded and self._where(settings) != self._listed_where:
             self.reload()
 
     def _place(self, settings: Settings) -> tuple[str, str]:
         scope = settings.scopes.get(self.scope_box.currentText())
         return (scope.bucket, scope.prefix) if scope else ("", "")
+
+    def _where(self, settings: Settings) -> tuple[str | None, ...]:
+        """What decides what a listing shows: the place, and the endpoint and account."""
+        return (*self._place(settings), settings.effective_endpoint(), settings.aws_profile)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -199,6 +205,8 @@ class BucketTab(QWidget):
 
     def reload(self) -> None:
         """List the chosen scope from its start, with the filter as it is now."""
+        if self._closed:
+            return
         self._filter_timer.stop()
         self._generation += 1
         self._loaded = True
@@ -207,23 +215,24 @@ class BucketTab(QWidget):
         self._asked.clear()
         self.model.clear()
         self.bucket, self.prefix = self._place(self.session.settings)
+        self._listed_where = self._where(self.session.settings)
         self.name_filter = NameFilter.parse(self.filter_edit.text())
         where = f"s3://{self.bucket}/{self.name_filter.list_prefix(self.prefix)}"
         self.location.setText(where if self.bucket else "")
         self.commands.update_buttons()
         if not self.bucket:
-            self._show_status("No scope is configured: add one in Settings → Destinations.")
+            self.show_status("No scope is configured: add one in Settings → Destinations.")
             self._complete = True
             return
         self.fetch_more()
 
     def fetch_more(self) -> None:
         """The next 1,000 (matching) objects, in the background."""
-        if self._busy or self._complete or not self.bucket:
+        if self._busy or self._complete or not self.bucket or self._closed:
             return
         if not self.session.is_ready:
             self._wanted = True
-            self._show_status("Waiting for the S3 connection…")
+            self.show_status("Waiting for the S3 connection…")
             return
         self._wanted = False
         self._busy = True
@@ -235,7 +244,7 @@ class BucketTab(QWidget):
             self.name_filter,
             self._cursor,
         )
-        self._show_status(f"Listing s3://{bucket}/{name_filter.list_prefix(prefix)}…")
+        self.show_status(f"Listing s3://{bucket}/{name_filter.list_prefix(prefix)}…")
 
         def fetch() -> tuple[ListingPage, dict[str, str]]:
             client, _heads = self.clients.get(settings)
@@ -256,7 +265,7 @@ class BucketTab(QWidget):
         self._cursor, self._complete = page.cursor, page.complete
         self._scanned += page.scanned
         self.model.append(page.objects, sources)
-        self._show_status(self.describe())
+        self.show_status(self.describe())
         self.more_button.setEnabled(not self._complete)
         if sources:
             self.view.resizeColumnToContents(SOURCE)
@@ -270,7 +279,7 @@ class BucketTab(QWidget):
         self.more_button.setEnabled(not self._complete)
         where = f"s3://{self.bucket}/{self.name_filter.list_prefix(self.prefix)}"
         message = f"Cannot list {where}: {exc}"
-        self._show_status(message, error=True)
+        self.show_status(message, error=True)
         self.failed.emit(message)
 
     def describe(self) -> str:
@@ -285,7 +294,7 @@ class BucketTab(QWidget):
             return f"{shown:,} of many… scroll or Load more for the next 1,000"
         return f"{shown:,} objects" if shown != 1 else "1 object"
 
-    def _show_status(self, text: str, *, error: bool = False) -> None:
+    def show_status(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setProperty("role", "error" if error else "muted")
         self.status.setObjectName("errorText" if error else "bucketStatus")
@@ -315,7 +324,7 @@ class BucketTab(QWidget):
     def request_visible_details(self) -> None:
         """HEAD the rows on screen (and a few after) that have no details yet."""
         first, last = self.visible_rows()
-        if first < 0:
+        if first < 0 or self._closed:
             return
         keys = [
             k
@@ -350,7 +359,7 @@ class BucketTab(QWidget):
         heads, errors = result
         self.model.set_heads(heads, errors)
         if errors:
-            self._show_status(
+            self.show_status(
                 f"Some details cannot be read: {next(iter(errors.values()))}", error=True
             )
         self.details_shown.emit(len(heads) + len(errors))
@@ -358,7 +367,11 @@ class BucketTab(QWidget):
     # ------------------------------------------------------------- close
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Stop asking S3 and wait for what is under way; later answers are dropped."""
+        self._closed = True
         self._generation += 1
+        self._filter_timer.stop()
+        self._details_timer.stop()
         self.commands.shutdown(timeout_ms)
         self.list_pool.waitForDone(timeout_ms)
         self.head_pool.waitForDone(timeout_ms)
