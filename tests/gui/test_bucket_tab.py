@@ -156,6 +156,11 @@ def test_encryption_and_md5_are_fetched_for_the_rows_on_screen(
     qtbot.waitUntil(lambda: tab.model.rows[400].head is not None, timeout=WAIT_MS)
     assert text(tab, 400, MD5) == "none"
     assert tab.model.rows[200].head is None  # the middle was never on screen
+    client.put_object(Bucket=s3_env.mba_bucket, Key="mba/a-ours.csv", Body=b"theirs")  # type: ignore[attr-defined]
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.refresh_button.click()  # lists again and asks for the details again
+    qtbot.waitUntil(lambda: tab.model.rows[0].head is not None, timeout=WAIT_MS)
+    assert (text(tab, 0, ENCRYPTION), text(tab, 0, MD5)) == ("none", "none")
 
 
 def upload_tree(tab: BucketTab, root: Path, files: dict[str, bytes]) -> None:

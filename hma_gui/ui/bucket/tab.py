@@ -74,6 +74,12 @@ class ClientHolder:
                 self._settings = settings
             return self._client, self._heads
 
+    def forget_heads(self) -> None:
+        """Ask S3 again for every object's details (Refresh: they may have changed)."""
+        with self._lock:
+            if self._client is not None:
+                self._heads = HeadCache(self._client)
+
 
 class BucketTab(QWidget):
     listed = Signal(object)  # ListingPage, after its rows are shown
@@ -116,6 +122,7 @@ class BucketTab(QWidget):
         self.filter_edit.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.filter_edit.setPlaceholderText("Filter by name (csv/2024/ lists that folder)")
         self.refresh_button = QPushButton(icons.icon("retry"), "Refresh")
+        self.refresh_button.setToolTip("List again, and read the details of what is shown again")
         self.location = QLabel()
         self.location.setProperty("role", "muted")
         top = QHBoxLayout()
@@ -161,7 +168,7 @@ class BucketTab(QWidget):
         self.filter_edit.textChanged.connect(lambda _text: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self.reload)
         self.scope_box.currentIndexChanged.connect(lambda _index: self.reload())
-        self.refresh_button.clicked.connect(self.reload)
+        self.refresh_button.clicked.connect(self.refresh)
         self.more_button.clicked.connect(self.fetch_more)
         self.view.verticalScrollBar().valueChanged.connect(self._scrolled)
         session.ready.connect(self._on_ready)
@@ -202,6 +209,11 @@ class BucketTab(QWidget):
             self.reload()
 
     # ------------------------------------------------------------- listing
+
+    def refresh(self) -> None:
+        """Refresh: list again, and HEAD again what is shown (objects may have changed)."""
+        self.clients.forget_heads()
+        self.reload()
 
     def reload(self) -> None:
         """List the chosen scope from its start, with the filter as it is now."""
