@@ -44,6 +44,7 @@ from hma_gui.core.etl.pipeline import EtlOptions
 from hma_gui.core.etl.results import RunResult
 from hma_gui.core.logging_setup import MemoryLogHandler, redact
 from hma_gui.ui import icons
+from hma_gui.ui.bucket import tab as bucket_tab
 from hma_gui.ui.duplicates import tab as duplicates_tab
 from hma_gui.ui.duplicates.flow import DuplicateFlow
 from hma_gui.ui.etl.model import summarize
@@ -162,6 +163,7 @@ class MainWindow(QMainWindow):
         self._build_etl()
         self.service_panel = ServicePanel(self.session.shared_queue, self.session.settings)
         self.add_tab(self.service_panel, "Service", self.tabs.indexOf(self.etl_panel))
+        self.bucket_tab = bucket_tab.install(self.tabs, session, self.tabs.indexOf(self.log_panel))
         duplicates_tab.install(self.tabs, 1, self.counters, self.duplicates)
         layout.addWidget(self.tabs, 1)
 
@@ -436,6 +438,7 @@ class MainWindow(QMainWindow):
             self.watch_service.stop()
             self.etl.shutdown()
             self.service_panel.shutdown()
+            self.bucket_tab.shutdown()
             self.feed.stop()
             self.log_panel.stop()
             self._stop_gc_governor()

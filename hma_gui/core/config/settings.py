@@ -189,6 +189,8 @@ class Settings(BaseSettings):
     resume_on_start: Literal["resume", "ask", "keep"] = "resume"
     keep_in_tray: bool = False
     sandbox: bool = False
+    # The Bucket tab is read-only unless this is on (then Delete… asks before deleting).
+    bucket_allow_delete: bool = False
 
     @field_validator("scopes")
     @classmethod

@@ -217,6 +217,8 @@ class SettingsDialog(QDialog):
         )
         self.keep_in_tray = QCheckBox("Keep running in the tray when the window is closed")
         self.keep_in_tray.setChecked(settings.keep_in_tray)
+        self.bucket_allow_delete = QCheckBox("Bucket tab: allow deleting objects (asks first)")
+        self.bucket_allow_delete.setChecked(settings.bucket_allow_delete)
         form = QFormLayout()
         form.setVerticalSpacing(10)
         form.addRow("Parallel uploads", self.concurrency)
@@ -226,6 +228,7 @@ class SettingsDialog(QDialog):
         form.addRow("Unfinished uploads at start", self.resume)
         form.addRow("Watched folders: a file is done after", self.settle)
         form.addRow("", self.keep_in_tray)
+        form.addRow("", self.bucket_allow_delete)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addStretch()
@@ -310,6 +313,7 @@ class SettingsDialog(QDialog):
             "resume_on_start": self.resume.currentData(),
             "watch_settle_seconds": self.settle.value(),
             "keep_in_tray": self.keep_in_tray.isChecked(),
+            "bucket_allow_delete": self.bucket_allow_delete.isChecked(),
             **self.shared_queue.values(),
         }
 

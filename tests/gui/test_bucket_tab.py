@@ -1,0 +1,358 @@
+"""The Bucket tab driven as a person would, against moto's S3 over HTTP: pages past
+1,000 objects, the filter, lazy encryption/MD5, the local source from a real job
+store, downloads (0600, never overwriting, a corrupted object caught), Copy URI,
+Delete only after opting in and confirming; and the tab in the window's sandbox."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.jobs.plan import PlanOptions, plan
+from hma_gui.core.s3.client import make_s3_client
+from hma_gui.core.upload.store_run import upload_queued
+from hma_gui.core.upload.upload_config import UploadConfig
+from hma_gui.core.upload.uploader import Uploader
+from hma_gui.ui.bucket.model import ENCRYPTION, MD5, PENDING, SOURCE
+from hma_gui.ui.bucket.tab import BucketTab
+from hma_gui.ui.session import Session
+from hma_gui.ui.settings.dialog import SettingsDialog
+from tests.conftest import S3Env
+from tests.fault_proxy import FaultProxy
+from tests.gui.conftest import WAIT_MS
+
+pytestmark = [pytest.mark.gui, pytest.mark.integration]
+
+
+def put_many(client: Any, bucket: str, keys: list[str], threads: int = 8) -> None:
+    def put(key: str) -> None:
+        client.put_object(Bucket=bucket, Key=key, Body=key.encode())
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(put, keys))
+
+
+class Opened:
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def __call__(self, path: str) -> None:
+        self.paths.append(path)
+
+
+@pytest.fixture
+def make_tab(qtbot: QtBot) -> Iterator[Callable[..., BucketTab]]:
+    built: list[tuple[BucketTab, Session]] = []
+
+    def build(
+        folder: Path | None = None, reveal: Opened | None = None, **settings: Any
+    ) -> BucketTab:
+        session = Session(load_settings(**settings))
+        tab = BucketTab(session, pick_folder=lambda _parent: folder, reveal=reveal)
+        tab.resize(1100, 600)
+        built.append((tab, session))
+        session.start()
+        return tab
+
+    yield build
+    for tab, session in built:  # not qtbot.addWidget: the tab outlives its S3 answers
+        tab.shutdown()
+        session.close(timeout_ms=WAIT_MS)
+        tab.close()
+        tab.deleteLater()
+
+
+def show_and_list(qtbot: QtBot, tab: BucketTab) -> None:
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.show()
+
+
+def select(tab: BucketTab, *rows: int) -> None:
+    selection = tab.view.selectionModel()
+    selection.clearSelection()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for row in rows:
+        selection.select(tab.model.index(row, 0), flags)
+
+
+def row_of(tab: BucketTab, key: str) -> int:
+    return next(i for i, row in enumerate(tab.model.rows) if row.obj.key == key)
+
+
+def text(tab: BucketTab, row: int, column: int) -> str:
+    return str(tab.model.data(tab.model.index(row, column)))
+
+
+def test_listing_pages_past_1000_and_filters(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env
+) -> None:
+    keys = [f"mba/csv/f{n:05d}.csv" for n in range(2300)]
+    put_many(s3_env.client, s3_env.mba_bucket, [*keys, "mba/pdf/sub/MemberGuide.pdf"])
+    put_many(s3_env.client, s3_env.policy_bucket, ["policy/csv/p.csv"])
+    tab = make_tab()
+    show_and_list(qtbot, tab)
+    assert tab.scope_box.currentText() == "mba"
+    assert tab.location.text() == f"s3://{s3_env.mba_bucket}/mba/"
+    assert tab.model.rowCount() == 1000
+    assert tab.status.text().startswith("1,000 of many")
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.more_button.click()
+    assert tab.model.rowCount() == 2000
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):  # scrolling to the end lists the rest
+        tab.view.scrollToBottom()
+    assert tab.model.rowCount() == 2301
+    assert [r.obj.key for r in tab.model.rows] == sorted([*keys, "mba/pdf/sub/MemberGuide.pdf"])
+    assert tab.status.text() == "2,301 objects" and not tab.more_button.isEnabled()
+
+    qtbot.keyClicks(tab.filter_edit, "GUIDE")  # substring, any case, after a pause
+    qtbot.waitUntil(
+        lambda: tab.status.text() == "1 match in 2,301 objects looked at (all)", timeout=WAIT_MS
+    )
+    assert [r.obj.key for r in tab.model.rows] == ["mba/pdf/sub/MemberGuide.pdf"]
+    tab.filter_edit.clear()
+    qtbot.keyClicks(tab.filter_edit, "pdf/")  # a folder: listed on the server
+    qtbot.waitUntil(lambda: tab.status.text() == "1 object", timeout=WAIT_MS)
+    assert tab.location.text() == f"s3://{s3_env.mba_bucket}/mba/pdf/"
+    assert tab.model.rowCount() == 1
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.scope_box.setCurrentText("policy")
+    assert tab.location.text() == f"s3://{s3_env.policy_bucket}/policy/pdf/"
+    assert tab.model.rowCount() == 0 and tab.status.text() == "0 objects"
+
+
+def test_encryption_and_md5_are_fetched_for_the_rows_on_screen(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env
+) -> None:
+    client = s3_env.client
+    md5 = hashlib.md5(b"ours").hexdigest()
+    client.put_object(  # type: ignore[attr-defined]
+        Bucket=s3_env.mba_bucket, Key="mba/a-ours.csv", Body=b"ours", Metadata={"md5": md5},
+        ServerSideEncryption="AES256",
+    )  # fmt: skip
+    put_many(client, s3_env.mba_bucket, [f"mba/b{n:04d}" for n in range(400)])
+    tab = make_tab()
+    show_and_list(qtbot, tab)
+    qtbot.waitUntil(lambda: tab.model.rows[0].head is not None, timeout=WAIT_MS)
+    assert (text(tab, 0, ENCRYPTION), text(tab, 0, MD5)) == ("SSE-S3", md5)
+    first, last = tab.visible_rows()
+    assert first == 0 and 5 < last < 100
+    qtbot.waitUntil(lambda: tab.model.rows[last].head is not None, timeout=WAIT_MS)
+    assert text(tab, 1, MD5) == "none"  # not uploaded by us: no x-amz-meta-md5
+    _client, heads = tab.clients.get(tab.session.settings)
+    assert heads.calls < 150  # lazily: not 401 HEADs
+    assert text(tab, 400, ENCRYPTION) == PENDING
+    tab.view.scrollToBottom()
+    qtbot.waitUntil(lambda: tab.model.rows[400].head is not None, timeout=WAIT_MS)
+    assert text(tab, 400, MD5) == "none"
+    assert tab.model.rows[200].head is None  # the middle was never on screen
+    client.put_object(Bucket=s3_env.mba_bucket, Key="mba/a-ours.csv", Body=b"theirs")  # type: ignore[attr-defined]
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.refresh_button.click()  # lists again and asks for the details again
+    qtbot.waitUntil(lambda: tab.model.rows[0].head is not None, timeout=WAIT_MS)
+    assert (text(tab, 0, ENCRYPTION), text(tab, 0, MD5)) == ("none", "none")
+
+
+def upload_tree(tab: BucketTab, root: Path, files: dict[str, bytes]) -> None:
+    """Upload `files` below `root` with the real uploader into the tab's job store."""
+    for relative, data in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    settings = load_settings()
+    planned = plan([root], settings, PlanOptions.from_settings(settings))
+    store = tab.session.store
+    batch = store.new_batch()
+    store.enqueue(planned.jobs, batch)
+    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
+    report = upload_queued(store, uploader, concurrency=2, batch_id=batch)
+    assert report.counters.done == len(files)
+
+
+def test_local_source_download_copy_and_reveal(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env, tmp_path: Path
+) -> None:
+    down = tmp_path / "down"
+    down.mkdir()
+    opened = Opened()
+    tab = make_tab(folder=down, reveal=opened)
+    qtbot.waitUntil(lambda: tab.session.is_ready, timeout=WAIT_MS)
+    upload_tree(tab, tmp_path / "data" / "mba", {"csv/m.csv": b"member\n" * 500})
+    s3_env.client.put_object(  # type: ignore[attr-defined]
+        Bucket=s3_env.mba_bucket, Key="mba/csv/other.csv", Body=b"from someone else"
+    )
+    s3_env.client.put_object(  # type: ignore[attr-defined]
+        Bucket=s3_env.mba_bucket, Key="mba/csv/rotten.csv", Body=b"changed later",
+        Metadata={"md5": hashlib.md5(b"as uploaded").hexdigest()},
+    )  # fmt: skip
+    show_and_list(qtbot, tab)
+    mine, other, rotten = (row_of(tab, f"mba/csv/{n}.csv") for n in ("m", "other", "rotten"))
+    source = str(tmp_path / "data" / "mba" / "csv" / "m.csv")
+    assert text(tab, mine, SOURCE) == source and text(tab, other, SOURCE) == ""
+    qtbot.waitUntil(lambda: tab.model.rows[mine].head is not None, timeout=WAIT_MS)
+    assert text(tab, mine, ENCRYPTION) == "SSE-S3"  # the uploader's default
+    assert text(tab, mine, MD5) == hashlib.md5(b"member\n" * 500).hexdigest()
+
+    actions = tab.commands
+    select(tab, other)
+    assert not actions.reveal_button.isEnabled() and actions.copy_button.isEnabled()
+    select(tab, mine)
+    assert actions.reveal_button.isEnabled()
+    actions.reveal_button.click()
+    assert opened.paths == [source]
+
+    select(tab, mine, other)
+    actions.copy_button.click()
+    assert QGuiApplication.clipboard().text() == (
+        f"s3://{s3_env.mba_bucket}/mba/csv/m.csv\ns3://{s3_env.mba_bucket}/mba/csv/other.csv"
+    )
+
+    (down / "m.csv").write_bytes(b"already here")
+    with qtbot.waitSignal(actions.downloaded, timeout=WAIT_MS) as done:
+        actions.download_button.click()
+    report = done.args[0]
+    assert report.failed == {}
+    assert [d.path.name for d in report.done] == ["m (1).csv", "other.csv"]
+    assert [d.checked_against for d in report.done] == ["metadata MD5", "ETag"]
+    assert (down / "m.csv").read_bytes() == b"already here"  # never overwritten
+    assert (down / "m (1).csv").read_bytes() == b"member\n" * 500
+    for name in ("m (1).csv", "other.csv"):
+        assert stat.S_IMODE((down / name).stat().st_mode) == 0o600
+    assert "Downloaded 2 file(s)" in tab.status.text()
+
+    select(tab, rotten)
+    with qtbot.waitSignal(actions.downloaded, timeout=WAIT_MS) as done:
+        actions.download_button.click()
+    assert list(done.args[0].failed) == ["mba/csv/rotten.csv"]
+    assert not (down / "rotten.csv").exists()
+    assert sorted(p.name for p in down.iterdir()) == ["m (1).csv", "m.csv", "other.csv"]
+    assert tab.is_error_shown() and "1 failed" in tab.status.text()
+    box = actions.problem_box
+    assert box is not None and box.isVisible()
+    assert "does not match its metadata MD5" in box.informativeText()
+    box.button(QMessageBox.StandardButton.Ok).click()
+
+
+def test_delete_is_hidden_until_opted_in_and_asks_first(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env
+) -> None:
+    keys = [f"mba/d/{n}.csv" for n in range(4)]
+    put_many(s3_env.client, s3_env.mba_bucket, keys)
+    tab = make_tab()
+    show_and_list(qtbot, tab)
+    actions = tab.commands
+    select(tab, 0, 1)
+    assert actions.delete_button.isHidden() and not actions.delete_action.isVisible()
+    assert actions.delete() is None  # read-only: not even asked
+    assert s3_env.keys(s3_env.mba_bucket) == keys
+
+    tab.session.update_settings({"bucket_allow_delete": True})  # Settings → Uploads
+    assert not actions.delete_button.isHidden() and actions.delete_button.isEnabled()
+    select(tab, 0, 1)
+    actions.delete_button.click()
+    box = actions.confirm_box
+    assert box is not None and box.isVisible()
+    assert box.text().startswith(f"Delete 2 objects from s3://{s3_env.mba_bucket}?")
+    assert box.informativeText() == "mba/d/0.csv\nmba/d/1.csv"
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=WAIT_MS)
+    assert s3_env.keys(s3_env.mba_bucket) == keys  # cancelled: nothing gone
+
+    actions.delete_button.click()
+    box = actions.confirm_box
+    assert box is not None
+    delete = next(b for b in box.buttons() if b.text() == "Delete 2")
+    with qtbot.waitSignal(actions.deleted, timeout=WAIT_MS) as deleted:
+        delete.click()
+    assert sorted(deleted.args[0].deleted) == keys[:2]
+    assert s3_env.keys(s3_env.mba_bucket) == keys[2:]
+    assert [r.obj.key for r in tab.model.rows] == keys[2:]
+    assert tab.status.text() == "Deleted 2 object(s)"
+
+
+def test_the_settings_dialog_holds_the_opt_in(qtbot: QtBot) -> None:
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    assert not dialog.bucket_allow_delete.isChecked()
+    assert dialog.values()["bucket_allow_delete"] is False
+    dialog.bucket_allow_delete.setChecked(True)
+    assert dialog.values()["bucket_allow_delete"] is True
+    assert load_settings(bucket_allow_delete=True).bucket_allow_delete
+
+
+def test_a_missing_bucket_is_shown_as_an_error(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("HMA_MBA_BUCKET", "no-such-bucket-anywhere")
+    tab = make_tab()
+    with qtbot.waitSignal(tab.failed, timeout=WAIT_MS) as failed:
+        tab.show()
+    assert failed.args[0] == (
+        "Cannot list s3://no-such-bucket-anywhere/mba/: bucket 'no-such-bucket-anywhere' does "
+        "not exist (check the scope's bucket in the settings)"
+    )
+    assert tab.is_error_shown() and tab.status.text() == failed.args[0]
+
+
+def test_the_window_has_the_tab_and_it_lists_the_sandbox(qtbot: QtBot, open_window: Any) -> None:
+    window = open_window(sandbox=True)
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    settings = window.session.settings
+    bucket = settings.scopes["mba"].bucket
+    make_s3_client(settings).put_object(Bucket=bucket, Key="mba/csv/sandboxed.csv", Body=b"s")
+    index = window.tabs.indexOf(window.bucket_tab)
+    assert window.tabs.tabText(index) == "Bucket"
+    window.menus.name_tabs()
+    action = window.menus.tab_actions[index]
+    assert action.text() == "Bucket"
+    with qtbot.waitSignal(window.bucket_tab.listed, timeout=WAIT_MS):
+        action.trigger()  # View → Bucket (Ctrl+<n>)
+    assert window.tabs.currentWidget() is window.bucket_tab
+    assert [r.obj.key for r in window.bucket_tab.model.rows] == ["mba/csv/sandboxed.csv"]
+
+
+def test_access_denied_names_the_permission_and_the_credential_hint(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env, proxy: FaultProxy
+) -> None:
+    put_many(s3_env.client, s3_env.mba_bucket, ["mba/a.csv"])
+    tab = make_tab()
+    qtbot.waitUntil(lambda: tab.session.is_ready, timeout=WAIT_MS)
+    proxy.fail_next(1, 403)
+    with qtbot.waitSignal(tab.failed, timeout=WAIT_MS) as failed:
+        tab.show()
+    where = f"s3://{s3_env.mba_bucket}/mba/"
+    assert failed.args[0] == (
+        f"Cannot list {where}: access denied: your AWS identity may not list {where} (it needs "
+        "s3:ListBucket); ask for that permission or choose another AWS profile (Settings → "
+        "AWS connection, or HMA_AWS_PROFILE)"
+    )
+    assert tab.is_error_shown()
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.refresh_button.click()
+    assert [r.obj.key for r in tab.model.rows] == ["mba/a.csv"] and not tab.is_error_shown()
+
+
+def test_the_window_thread_never_waits_for_s3(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env, proxy: FaultProxy
+) -> None:
+    put_many(s3_env.client, s3_env.mba_bucket, ["mba/a.csv"])
+    tab = make_tab()
+    qtbot.waitUntil(lambda: tab.session.is_ready, timeout=WAIT_MS)
+    proxy.hold("GET")  # the listing hangs in the proxy
+    tab.show()
+    qtbot.waitUntil(lambda: proxy.held == 1, timeout=WAIT_MS)
+    assert tab.status.text().startswith("Listing s3://")
+    qtbot.keyClicks(tab.filter_edit, "a")  # the tab takes typing while S3 has not answered
+    assert tab.filter_edit.text() == "a"
+    proxy.release()  # the held answer is for the old filter: dropped; the new one is shown
+    qtbot.waitUntil(lambda: [r.obj.key for r in tab.model.rows] == ["mba/a.csv"], timeout=WAIT_MS)
