@@ -76,9 +76,8 @@ class FirstRunDialog(QDialog):
         layout.setSpacing(18)
         layout.addLayout(head)
         layout.addLayout(buttons)
-        self.resize(560, 0)  # as tall as the text needs, at most the screen
         self.setStyleSheet(f"QLabel code {{ color: {theme.TEXT_SECONDARY}; }}")
-        fit_screen.fit_to_screen(self)
+        fit_screen.size_to_content(self, 560)  # as tall as the text needs, at most the screen
 
     def _choose(self, choice: FirstRunChoice) -> None:
         self.choice = choice

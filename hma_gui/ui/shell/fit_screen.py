@@ -67,6 +67,18 @@ def fit_to_screen(widget: QWidget, available: QRect | None = None, *, centre: bo
     return widget.minimumWidth() <= room.width() and widget.minimumHeight() <= room.height()
 
 
+def size_to_content(dialog: QWidget, width: int) -> None:
+    """`width` wide and as tall as its `scroll_body` content needs there, then fitted."""
+    body = dialog.findChild(QWidget, "dialogBody")
+    if body is not None:
+        layout = body.layout()
+        if layout is not None:
+            layout.activate()
+        height = body.heightForWidth(width) if body.hasHeightForWidth() else -1
+        dialog.resize(width, max(height, body.sizeHint().height()))
+    fit_to_screen(dialog)
+
+
 class _Refit(QObject):
     """Fits a widget again when it is shown (its content may have grown meanwhile)."""
 
@@ -96,10 +108,10 @@ def scroll_body(dialog: QWidget) -> QWidget:
     return body
 
 
-def wrap_row(*widgets: QWidget, spacing: int = 6) -> QWidget:
+def wrap_row(*widgets: QWidget, spacing: int = 6, align_right: bool = False) -> QWidget:
     """The widgets in a row that wraps (a `FlowLayout`) on a plain widget."""
     row = QWidget()
-    layout = FlowLayout(row, spacing=spacing)
+    layout = FlowLayout(row, spacing=spacing, align_right=align_right)
     layout.setContentsMargins(0, 0, 0, 0)
     for widget in widgets:
         layout.addWidget(widget)

@@ -62,7 +62,6 @@ class WatchFolderDialog(QDialog):
     def __init__(self, path: str, scopes: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Watch a folder")
-        self.resize(560, 0)
         self.path = QLineEdit(path)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -103,7 +102,7 @@ class WatchFolderDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.result_folder: WatchFolderSettings | None = None
-        fit_screen.fit_to_screen(self)
+        fit_screen.size_to_content(self, 560)
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder to watch", self.path.text())
