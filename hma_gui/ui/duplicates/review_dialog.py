@@ -132,6 +132,7 @@ class DuplicateReviewDialog(QDialog):
         switch.addWidget(self.select_shown_button)
 
         self.pages = QStackedWidget()
+        self.pages.setMinimumHeight(150)  # a few rows even when the dialog scrolls (200 %)
         self.findings_view = QTableView()
         self.groups_view = QTreeView()
         self.pages.addWidget(self.findings_view)

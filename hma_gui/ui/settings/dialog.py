@@ -98,7 +98,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None, tab: int = 0) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.resize(720, 560)  # no minimum: fit_to_screen caps it at 200 % scale
+        self.resize(720, 660)  # no minimum: fit_to_screen caps it at 200 % scale
         self.result_settings: Settings | None = None
         self._fields: dict[str, QWidget] = {}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QLayout,
     QLayoutItem,
@@ -93,9 +94,39 @@ class _Refit(QObject):
 _REFIT = _Refit()
 
 
+class _Body(QWidget):
+    """A dialog's content in its scroll area: it scrolls only below its *minimum* height.
+
+    A scroll area asks a content with wrapping text for its `heightForWidth`, which
+    a box layout answers with the preferred heights; here the stretching items (a
+    table, the tabs) count with their minimum, so a short dialog shrinks them first.
+    """
+
+    def heightForWidth(self, width: int) -> int:
+        layout = self.layout()
+        vertical = QBoxLayout.Direction.TopToBottom
+        if not isinstance(layout, QBoxLayout) or layout.direction() != vertical:
+            return super().heightForWidth(width)
+        margins = layout.contentsMargins()
+        inner = width - margins.left() - margins.right()
+        heights = []
+        for index in range(layout.count()):
+            item = layout.itemAt(index)
+            if item is None:
+                continue
+            if item.spacerItem() is not None:
+                heights.append(item.minimumSize().height())
+            elif not item.isEmpty():
+                stretches = layout.stretch(index) > 0
+                fits = item.hasHeightForWidth() and not stretches
+                heights.append(item.heightForWidth(inner) if fits else item.minimumSize().height())
+        spacing = max(0, layout.spacing()) * max(0, len(heights) - 1)
+        return sum(heights) + spacing + margins.top() + margins.bottom()
+
+
 def scroll_body(dialog: QWidget) -> QWidget:
     """A widget for the dialog's content, in a frameless scroll area filling the dialog."""
-    body = QWidget()
+    body = _Body()
     body.setObjectName("dialogBody")
     scroll = QScrollArea()
     scroll.setObjectName("dialogScroll")
