@@ -220,8 +220,8 @@ def shoot(out: Path, home: Path) -> int:
     settings = load_settings(concurrency=4, max_attempts=2, connect_timeout=2)
     session = Session(settings, sandbox=True, sandbox_starter=throttled_sandbox)
     window = MainWindow(session, memory)
-    window.resize(*SIZE)
     window.show()
+    window.resize(*SIZE)  # after show: larger than the offscreen screen, which show would fit
     window.start()
     wait(lambda: session.is_ready)
     demo = make_demo_tree(home)
@@ -285,7 +285,7 @@ def shoot(out: Path, home: Path) -> int:
         window.open_settings()
         dialog = window.settings_dialog
         assert dialog is not None
-        dialog.resize(680, 500)
+        dialog.resize(700, 650)  # its content without scrolling
         dialog.concurrency.setValue(0)  # show the inline validation
         dialog.tabs.setCurrentIndex(2)
         pause_for(0.3)

@@ -28,6 +28,7 @@ from hma_gui.ui import icons, theme
 from hma_gui.ui.duplicates.groups_model import GroupsModel
 from hma_gui.ui.duplicates.models import DecisionBoard, FindingsModel
 from hma_gui.ui.duplicates.views import findings_view, groups_view
+from hma_gui.ui.shell import fit_screen
 
 POLICY_LABELS = (
     ("ask", "Ask me (review dialog)"),
@@ -105,12 +106,13 @@ class DuplicatesPanel(QWidget):
         row.addWidget(QLabel(pixmap=icons.pixmap("copy", 30, theme.ACCENT)))
         row.addSpacing(4)
         row.addLayout(texts, 1)
-        row.addWidget(self.check_box)
-        row.addWidget(when)
-        row.addWidget(self.policy)
-        row.addSpacing(6)
-        row.addWidget(self.export_button)
-        row.addWidget(self.review_button)
+        policy = QWidget()  # "When found: [policy]" stays on one line
+        policy_row = QHBoxLayout(policy)
+        policy_row.setContentsMargins(0, 0, 0, 0)
+        policy_row.addWidget(when)
+        policy_row.addWidget(self.policy)
+        controls = (self.check_box, policy, self.export_button, self.review_button)
+        row.addWidget(fit_screen.wrap_row(*controls, spacing=10, align_right=True))  # 1024 px
         self.check_box.toggled.connect(self._policy_edited)
         self.policy.activated.connect(lambda _i: self._policy_edited())
         self.review_button.clicked.connect(self._review_clicked)

@@ -58,9 +58,21 @@ from hma_gui.ui.duplicates.views import (
     groups_view,
     write_report,
 )
-from hma_gui.ui.shell import window_state
+from hma_gui.ui.shell import fit_screen
+from hma_gui.ui.shell.fit_screen import FlowLayout
 
 logger = logging.getLogger(__name__)
+
+
+def button_group(*widgets: QWidget) -> QWidget:
+    """Widgets that stay together on one line of a wrapping row."""
+    group = QWidget()
+    row = QHBoxLayout(group)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(6)
+    for widget in widgets:
+        row.addWidget(widget)
+    return group
 
 
 class DuplicateReviewDialog(QDialog):
@@ -79,7 +91,6 @@ class DuplicateReviewDialog(QDialog):
         self.setWindowTitle("Review duplicates")
         self.setObjectName("reviewDialog")
         self.resize(1080, 660)
-        window_state.fit_to_screen(self)  # a 1024×700 screen, QT_SCALE_FACTOR=2
         self.label = label
         self.applied = applied
         self.choose_path = choose_path
@@ -115,15 +126,13 @@ class DuplicateReviewDialog(QDialog):
             "Select every row the filter shows (Ctrl+A), then decide for them below"
         )
         self.select_shown_button.clicked.connect(self.select_shown)
-        switch = QHBoxLayout()
-        switch.setSpacing(6)
-        switch.addWidget(self.s3_chip)
-        switch.addWidget(self.local_chip)
-        switch.addStretch()
-        switch.addWidget(self.class_filter)
+        switch = FlowLayout(spacing=6)  # wraps on a narrow screen
+        for widget in (self.s3_chip, self.local_chip, self.class_filter):
+            switch.addWidget(widget)
         switch.addWidget(self.select_shown_button)
 
         self.pages = QStackedWidget()
+        self.pages.setMinimumHeight(150)  # a few rows even when the dialog scrolls (200 %)
         self.findings_view = QTableView()
         self.groups_view = QTreeView()
         self.pages.addWidget(self.findings_view)
@@ -134,11 +143,12 @@ class DuplicateReviewDialog(QDialog):
         self.outcome.setWordWrap(True)
         self.waiting_label = QLabel()
         self.waiting_label.setProperty("role", "muted")
+        self.waiting_label.hide()
         self.error_label = QLabel()
         self.error_label.setProperty("role", "error")
         self.error_label.hide()
 
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(fit_screen.scroll_body(self))  # scrolls when the screen is short
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(10)
         layout.addLayout(top)
@@ -147,27 +157,27 @@ class DuplicateReviewDialog(QDialog):
         layout.addWidget(self._build_tools())
         layout.addWidget(self.outcome)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.waiting_label)
         layout.addLayout(self._build_buttons())
         self.set_review(review, label=label, applied=applied)
+        fit_screen.fit_to_screen(self)  # a 1024×700 screen, QT_SCALE_FACTOR=2
 
     # ------------------------------------------------------------- layout
 
     def _build_tools(self) -> QFrame:
         bar = QFrame()
         bar.setObjectName("decisionBar")
-        row = QHBoxLayout(bar)
+        row = FlowLayout(bar, spacing=14)  # groups of buttons that wrap, not one long row
         row.setContentsMargins(12, 8, 12, 8)
-        row.setSpacing(6)
         caption = QLabel("Selected:")
         caption.setProperty("role", "muted")
-        row.addWidget(caption)
         self.selected_buttons: dict[Decision, QPushButton] = {}
         for decision in Decision:
             button = QPushButton(DECISION_LABELS[decision])
             button.setToolTip(f"{DECISION_LABELS[decision]}: the selected files or groups")
             button.clicked.connect(lambda _=False, d=decision: self.decide_selected(d))
-            row.addWidget(button)
             self.selected_buttons[decision] = button
+        row.addWidget(button_group(caption, *self.selected_buttons.values()))
         self.keep_one_button = QPushButton("Keep one per group")
         self.keep_one_button.setToolTip(
             "Upload the reference file (\u2605) of each local group (or of the selected groups), "
@@ -181,10 +191,7 @@ class DuplicateReviewDialog(QDialog):
             "its copies are skipped"
         )
         self.reference_button.clicked.connect(self.mark_reference)
-        row.addSpacing(10)
-        row.addWidget(self.keep_one_button)
-        row.addWidget(self.reference_button)
-        row.addStretch()
+        row.addWidget(button_group(self.keep_one_button, self.reference_button))
         self.all_choice = QComboBox()
         for decision in Decision:
             self.all_choice.addItem(DECISION_LABELS[decision], decision)
@@ -200,13 +207,11 @@ class DuplicateReviewDialog(QDialog):
         self.suggest_button = QPushButton(icons.icon("retry"), "Suggested")
         self.suggest_button.setToolTip("Skip what S3 already has, keep one copy per local group")
         self.suggest_button.clicked.connect(lambda: self.board.suggest())
-        row.addWidget(self.all_choice)
-        row.addWidget(self.apply_all_button)
-        row.addSpacing(6)
+        row.addWidget(button_group(self.all_choice, self.apply_all_button))
         row.addWidget(self.suggest_button)
         return bar
 
-    def _build_buttons(self) -> QHBoxLayout:
+    def _build_buttons(self) -> FlowLayout:
         self.export_button = QPushButton(icons.icon("log"), "Export…")
         self.export_button.setToolTip("Save the findings and decisions as CSV or JSON")
         self.export_button.clicked.connect(self.export)
@@ -216,11 +221,9 @@ class DuplicateReviewDialog(QDialog):
         self.apply_button.setProperty("role", "primary")
         self.apply_button.setDefault(True)
         self.apply_button.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addWidget(self.export_button)
-        row.addWidget(self.waiting_label, 1)
-        row.addWidget(self.later_button)
-        row.addWidget(self.apply_button)
+        row = FlowLayout(spacing=6, align_right=True)
+        for button in (self.export_button, self.later_button, self.apply_button):
+            row.addWidget(button)
         return row
 
     # ------------------------------------------------------------- content
@@ -291,6 +294,7 @@ class DuplicateReviewDialog(QDialog):
 
     def set_waiting(self, count: int) -> None:
         """How many more checks wait for a review after this one."""
+        self.waiting_label.setVisible(count > 0)
         self.waiting_label.setText(
             f"{count} more {'drop waits' if count == 1 else 'drops wait'} for a review"
             if count

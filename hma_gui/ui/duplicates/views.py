@@ -120,6 +120,7 @@ def configure_view(view: QTableView | QTreeView, stretch: int) -> None:
     header.setStretchLastSection(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    header.setMinimumSectionSize(110)  # a narrow dialog scrolls sideways, paths stay legible
     if isinstance(view, QTableView):
         view.verticalHeader().hide()
         view.verticalHeader().setDefaultSectionSize(30)

@@ -20,7 +20,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -31,7 +30,8 @@ from PySide6.QtWidgets import (
 
 from hma_gui.core.etl.rejects import RejectedRow, read_rejects
 from hma_gui.ui.queue.job_actions import reveal_in_file_manager
-from hma_gui.ui.shell import window_state
+from hma_gui.ui.shell import fit_screen
+from hma_gui.ui.shell.fit_screen import FlowLayout
 from hma_gui.ui.table_model import HeaderedTableModel, ModelIndex
 
 UrlOpener = Callable[[QUrl], Any]
@@ -108,7 +108,6 @@ class RejectsDialog(QDialog):
         self.setWindowTitle("Rejected rows")
         self.setObjectName("rejectsDialog")
         self.resize(980, 520)
-        window_state.fit_to_screen(self)
         rows, cut = read_rejects(path, limit)
         self.model = RejectsModel(rows, self)
         problems = sum(len(r.problems) for r in rows)
@@ -138,15 +137,14 @@ class RejectsDialog(QDialog):
         self.open_button.clicked.connect(lambda: self._open_url(QUrl.fromLocalFile(str(path))))
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        for button in (self.copy_button, self.reveal_button, self.open_button):
+        buttons = FlowLayout(spacing=6)  # wraps on a narrow screen
+        for button in (self.copy_button, self.reveal_button, self.open_button, close):
             buttons.addWidget(button)
-        buttons.addStretch()
-        buttons.addWidget(close)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(fit_screen.scroll_body(self))
         layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
+        fit_screen.fit_to_screen(self)  # a 1024×700 screen, QT_SCALE_FACTOR=2
 
     def copy_path(self) -> str:
         QGuiApplication.clipboard().setText(str(self.path))

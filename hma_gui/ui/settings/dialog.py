@@ -51,6 +51,7 @@ from hma_gui.ui.settings.connection_tab import LABELS as CONNECTION_LABELS
 from hma_gui.ui.settings.connection_tab import ConnectionTab
 from hma_gui.ui.settings.shared_queue_tab import LABELS as QUEUE_LABELS
 from hma_gui.ui.settings.shared_queue_tab import SharedQueueTab
+from hma_gui.ui.shell import fit_screen
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None, tab: int = 0) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumSize(640, 480)
+        self.resize(720, 660)  # no minimum: fit_to_screen caps it at 200 % scale
         self.result_settings: Settings | None = None
         self._fields: dict[str, QWidget] = {}
 
@@ -142,7 +143,7 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(fit_screen.scroll_body(self))  # scrolls on a short screen
         layout.setContentsMargins(18, 18, 18, 14)
         layout.setSpacing(10)
         layout.addWidget(self.tabs, 1)
@@ -152,6 +153,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self._show_env_overrides()
         self.validate()
+        fit_screen.fit_to_screen(self)
 
     # ------------------------------------------------------------- tabs
 

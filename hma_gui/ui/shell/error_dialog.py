@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from hma_gui import __version__
 from hma_gui.core.logging_setup import log_file_path, redact
 from hma_gui.ui import icons, theme
+from hma_gui.ui.shell import fit_screen
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class ErrorDialog(QDialog):
     def __init__(self, summary: str, details: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("HMA Ingest — unexpected error")
-        self.setMinimumSize(620, 380)
+        self.resize(680, 420)
         icon = QLabel()
         icon.setPixmap(icons.pixmap("alert", 36, theme.DANGER))
         heading = QLabel("Something went wrong")
@@ -72,12 +73,13 @@ class ErrorDialog(QDialog):
         text.addWidget(self.summary)
         text.addWidget(hint)
         top.addLayout(text, 1)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(fit_screen.scroll_body(self))
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(12)
         layout.addLayout(top)
         layout.addWidget(self.details, 1)
         layout.addWidget(buttons)
+        fit_screen.fit_to_screen(self)
 
     def append(self, summary: str, details: str) -> None:
         self.summary.setText(f"{self.summary.text()}\n{summary}")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from hma_gui.ui import icons, theme
+from hma_gui.ui.shell import fit_screen
 
 
 class FirstRunChoice(Enum):
@@ -70,13 +71,13 @@ class FirstRunDialog(QDialog):
         buttons.addStretch()
         buttons.addWidget(self.configure_button)
         buttons.addWidget(self.sandbox_button)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(fit_screen.scroll_body(self))  # 200 %: it scrolls
         layout.setContentsMargins(24, 22, 24, 18)
         layout.setSpacing(18)
         layout.addLayout(head)
         layout.addLayout(buttons)
-        self.setMinimumWidth(520)
         self.setStyleSheet(f"QLabel code {{ color: {theme.TEXT_SECONDARY}; }}")
+        fit_screen.size_to_content(self, 560)  # as tall as the text needs, at most the screen
 
     def _choose(self, choice: FirstRunChoice) -> None:
         self.choice = choice

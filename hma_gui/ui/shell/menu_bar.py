@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from hma_gui.ui.shell import fit_screen
+
 Slot = Callable[[], object]
 
 
@@ -134,8 +136,9 @@ class MenuBar:
         dialog = QDialog(self.window)
         dialog.setWindowTitle("Keyboard shortcuts")
         label = QLabel(f"<table>{rows}</table>")
-        layout = QVBoxLayout(dialog)
+        layout = QVBoxLayout(fit_screen.scroll_body(dialog))
         layout.addWidget(label)
+        fit_screen.fit_to_screen(dialog)
         self.help_dialog = dialog
         dialog.open()
         return dialog

@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QFrame, QHeaderView, QMainWindow, QScrollArea, QWidget
 
 from hma_gui.core import app_dirs
+from hma_gui.ui.shell import fit_screen
 
 DEFAULT_SIZE = (1240, 820)
 
@@ -47,17 +48,9 @@ def scrolling_central(window: QMainWindow) -> QWidget:
 
 
 def fit_to_screen(window: QWidget) -> None:
-    """No larger than the screen's free area (a restored or default size may be)."""
-    screen = window.screen()
-    if screen is None:
-        return
-    free = screen.availableGeometry()
-    frame = window.frameGeometry().size() - window.geometry().size()
-    width = min(window.width(), max(1, free.width() - frame.width()))
-    height = min(window.height(), max(1, free.height() - frame.height()))
-    if (width, height) != (window.width(), window.height()):
-        window.resize(width, height)
-        window.move(free.topLeft())
+    """No larger than the screen's free area (a restored or default size may be), and on it;
+    a restored position that fits is kept (`fit_screen.fit_to_screen`)."""
+    fit_screen.fit_to_screen(window, centre=False)
 
 
 def save(window: QMainWindow, header: QHeaderView) -> None:

@@ -30,6 +30,7 @@ from hma_gui.core.errors import ConfigError
 from hma_gui.core.files.file_filter import normalize_extensions
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.ui import icons, theme
+from hma_gui.ui.shell import fit_screen
 from hma_gui.ui.watch.service import WatchRow, WatchService
 
 COLUMNS = ("Folder", "Scope", "Filters", "Status", "Last activity", "Queued")
@@ -61,7 +62,6 @@ class WatchFolderDialog(QDialog):
     def __init__(self, path: str, scopes: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Watch a folder")
-        self.setMinimumWidth(520)
         self.path = QLineEdit(path)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -96,12 +96,13 @@ class WatchFolderDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Watch")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(fit_screen.scroll_body(self))
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.result_folder: WatchFolderSettings | None = None
+        fit_screen.size_to_content(self, 560)
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder to watch", self.path.text())
