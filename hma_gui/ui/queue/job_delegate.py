@@ -23,6 +23,7 @@ PADDING = 8
 ICON = 16
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 
 
 class JobDelegate(QStyledItemDelegate):
@@ -57,9 +58,8 @@ class JobDelegate(QStyledItemDelegate):
             inner = inner.adjusted(ICON + 8, 0, 0, 0)
         color = self._white if selected else (self._model.color(job, column) or self._text)
         metrics = option.fontMetrics
-        mode = (
-            Qt.TextElideMode.ElideMiddle if column == Column.SOURCE else Qt.TextElideMode.ElideRight
-        )
+        # a path keeps its end: the file name and the nearest folders tell copies apart
+        mode = Qt.TextElideMode.ElideLeft if column == Column.SOURCE else _ELIDE_RIGHT
         shown = metrics.elidedText(text, mode, inner.width())
         painter.setPen(color)
         align = _RIGHT if column in (Column.SIZE, Column.ATTEMPTS) else _LEFT
