@@ -22,6 +22,7 @@ from hma_gui.core.s3.client import make_s3_client
 from hma_gui.ui import theme
 from hma_gui.ui.duplicates.models import FindingColumn
 from hma_gui.ui.duplicates.review_dialog import DuplicateReviewDialog
+from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.throughput_chart import ThroughputChart
 from tests.conftest import S3Env
@@ -178,3 +179,24 @@ def test_conflicts_show_local_and_s3_size_and_date(
     for name in ("Local size", "Local modified", "S3 size", "S3 modified"):
         column = headers.index(name)
         assert not view.isColumnHidden(column) and view.columnWidth(column) >= 60
+
+
+# ----------------------------------------------------------------- Parallel is remembered
+
+
+def test_parallel_value_is_remembered_across_restarts(
+    qtbot: QtBot, open_window: Callable[..., MainWindow]
+) -> None:
+    first = open_window(check_s3=False)
+    spin = first.queue_controls.concurrency
+    wanted = spin.value() + 3
+    spin.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(spin, Qt.Key.Key_Up)
+    assert first.session.queue.concurrency == wanted  # this run uses it at once
+    first.quit()
+
+    second = open_window(check_s3=False)
+    assert second.queue_controls.concurrency.value() == wanted
+    assert second.session.queue.concurrency == wanted
+    assert second.session.base_settings.concurrency == wanted  # Settings shows it too
