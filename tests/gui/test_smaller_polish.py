@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QHeaderView, QTableView
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core.config.settings import load_settings
@@ -18,12 +18,14 @@ from hma_gui.core.duplicates.check import check_jobs
 from hma_gui.core.duplicates.decisions import decide
 from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.jobs.records import NewJob
+from hma_gui.core.jobs.store import JobState
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.ui import theme
 from hma_gui.ui.duplicates.models import FindingColumn
 from hma_gui.ui.duplicates.review_dialog import DuplicateReviewDialog
 from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.queue.job_columns import Column
+from hma_gui.ui.queue.job_model import JobTableModel
 from hma_gui.ui.queue.throughput_chart import ThroughputChart
 from tests.conftest import S3Env
 from tests.gui.conftest import Harness
@@ -200,3 +202,51 @@ def test_parallel_value_is_remembered_across_restarts(
     assert second.queue_controls.concurrency.value() == wanted
     assert second.session.queue.concurrency == wanted
     assert second.session.base_settings.concurrency == wanted  # Settings shows it too
+
+
+# ----------------------------------------------------------------- running rows in view
+
+
+def _running_rows_visible(table: QTableView, model: JobTableModel) -> bool:
+    first = max(0, table.rowAt(0))
+    last = table.rowAt(table.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    return any(model.jobs[r].state is JobState.RUNNING for r in range(first, last + 1))
+
+
+def test_running_uploads_are_kept_in_view(harness_factory: Callable[..., Harness]) -> None:
+    harness = harness_factory(start=False)
+    store = harness.store
+    store.enqueue(
+        [
+            NewJob(
+                source=f"/data/mba/csv/f{n:04d}.csv",
+                size=10,
+                root="/data",
+                scope="mba",
+                bucket="b",
+                key=f"mba/csv/f{n:04d}.csv",
+            )
+            for n in range(300)
+        ]
+    )
+    for job in store.claim(limit=250):  # the first 250 finished: the running ones come after
+        store.mark_done(job.id, etag="e", md5=None)
+    harness.table.resize(1000, 400)
+    harness.table.show()
+    harness.qtbot.waitExposed(harness.table)
+    view, model = harness.table.view, harness.model
+    harness.wait(lambda: sum(j.state is JobState.DONE for j in model.jobs) == 250)
+    assert not _running_rows_visible(view, model)
+    store.claim(limit=3)  # rows 251 to 253 start uploading
+    harness.wait(lambda: sum(j.state is JobState.RUNNING for j in model.jobs) == 3)
+    harness.wait(lambda: _running_rows_visible(view, model), timeout=5_000)
+    assert model.jobs[view.rowAt(0)].state is JobState.RUNNING  # at the top, not the bottom
+
+    # the user scrolls back to read the finished ones: the view stays there
+    view.verticalScrollBar().triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)
+    assert view.rowAt(0) == 0
+    store.claim(limit=1)
+    harness.wait(lambda: sum(j.state is JobState.RUNNING for j in model.jobs) == 4)
+    harness.qtbot.wait(1_000)
+    assert view.rowAt(0) == 0

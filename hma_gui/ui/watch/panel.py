@@ -101,9 +101,7 @@ class WatchFolderDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
-            "Save" if existing else "Watch"
-        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save" if existing else "Watch")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
