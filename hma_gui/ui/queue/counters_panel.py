@@ -106,7 +106,7 @@ class SlimBar(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         rect = QRectF(self.rect())
         radius = rect.height() / 2
-        painter.setBrush(QColor("#e8edf4"))
+        painter.setBrush(QColor(theme.TRACK))
         painter.drawRoundedRect(rect, radius, radius)
         if self.fraction > 0:
             filled = QRectF(

@@ -31,7 +31,6 @@ class JobDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._proxy = proxy
         self._model = model
-        self._text = QColor(theme.TEXT)
         self._white = QColor("#ffffff")
         self._progress = ProgressPainter()
 
@@ -56,7 +55,8 @@ class JobDelegate(QStyledItemDelegate):
             icon_rect = QRect(inner.left(), inner.center().y() - ICON // 2 + 1, ICON, ICON)
             icons.state_icon(job.state).paint(painter, icon_rect)
             inner = inner.adjusted(ICON + 8, 0, 0, 0)
-        color = self._white if selected else (self._model.color(job, column) or self._text)
+        own = self._model.color(job, column)
+        color = self._white if selected else (own or theme.qcolor(theme.TEXT))
         metrics = option.fontMetrics
         # a path keeps its end: the file name and the nearest folders tell copies apart
         mode = Qt.TextElideMode.ElideLeft if column == Column.SOURCE else _ELIDE_RIGHT

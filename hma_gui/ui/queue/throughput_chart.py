@@ -71,7 +71,7 @@ class ThroughputChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#f8fafc"))
+        painter.setBrush(QColor(theme.PANEL))
         painter.drawRoundedRect(rect, 8, 8)
 
         title_font = painter.font()
