@@ -2,16 +2,20 @@
 
 Inline rather than files so that a colour is one argument, and the bundle has
 nothing extra to find. The app icon is a real file (`resources/icons`) because
-packaging derives PNG/ICO/ICNS from it.
+packaging derives PNG/ICO/ICNS from it. An icon's colour is looked up in the
+colour scheme in use when it is painted (`theme.current`), so a switch to the
+dark scheme re-colours the icons already on buttons and in tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication, QStyleOption
 
 from hma_gui.core import app_dirs
 from hma_gui.core.jobs.store import JobState
@@ -89,27 +93,73 @@ def _icon_from_svg(svg: str, sizes: tuple[int, ...] = (16, 20, 24, 32, 48, 64)) 
     return icon
 
 
+class SchemeIconEngine(QIconEngine):
+    """Renders `svg()` (the SVG in the scheme's colours) at the size asked, cached per scheme."""
+
+    def __init__(self, svg: Callable[[], str]) -> None:
+        super().__init__()
+        self._svg = svg
+        self._cache: dict[tuple[int, int, bool, bool], QPixmap] = {}
+
+    def clone(self) -> QIconEngine:
+        return SchemeIconEngine(self._svg)
+
+    def scaledPixmap(
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        side = max(1, round(min(size.width(), size.height()) * scale))
+        disabled = mode == QIcon.Mode.Disabled
+        key = (side, round(scale * 100), disabled, theme.dark)
+        found = self._cache.get(key)
+        if found is None:
+            found = _render(self._svg(), side)
+            style = QApplication.style() if disabled else None
+            if style is not None:
+                found = style.generatedIconPixmap(mode, found, QStyleOption())
+            found.setDevicePixelRatio(scale)
+            self._cache[key] = found
+        return found
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        scale = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        painter.drawPixmap(rect, self.scaledPixmap(rect.size(), mode, state, scale))
+
+
+def _stroked(name: str, color: str, width: float) -> str:
+    shown = theme.current(color)
+    body = GLYPHS[name].replace("{color}", shown)
+    return _STROKE.format(color=shown, width=width, body=body)
+
+
 @cache
 def icon(name: str, color: str = theme.TEXT_SECONDARY, width: float = 1.9) -> QIcon:
-    """A line icon from `GLYPHS`, stroked (and filled where the glyph says) in `color`."""
-    body = GLYPHS[name].replace("{color}", color)
-    return _icon_from_svg(_STROKE.format(color=color, width=width, body=body))
+    """A line icon from `GLYPHS`, stroked (and filled where the glyph says) in `color`,
+    or the same colour's value in the scheme in use when it is painted."""
+    if name not in GLYPHS:  # fail here, not at the first paint
+        raise KeyError(name)
+    return QIcon(SchemeIconEngine(lambda: _stroked(name, color, width)))
 
 
 def pixmap(name: str, size: int, color: str = theme.TEXT_SECONDARY, width: float = 1.9) -> QPixmap:
-    body = GLYPHS[name].replace("{color}", color)
-    return _render(_STROKE.format(color=color, width=width, body=body), size)
+    """A rendered icon (for labels), in the colours of the scheme in use now."""
+    return _render(_stroked(name, color, width), size)
+
+
+def _state_svg(state: JobState) -> str:
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" '
+        'stroke-linecap="round" stroke-linejoin="round">'
+        f'<circle cx="12" cy="12" r="10" fill="{theme.STATE_COLORS[state]}"/>'
+        f"{_STATE_GLYPH[state]}</svg>"
+    )
 
 
 @cache
 def state_icon(state: JobState) -> QIcon:
-    color = theme.STATE_COLORS[state]
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" '
-        'stroke-linecap="round" stroke-linejoin="round">'
-        f'<circle cx="12" cy="12" r="10" fill="{color}"/>{_STATE_GLYPH[state]}</svg>'
-    )
-    return _icon_from_svg(svg)
+    return QIcon(SchemeIconEngine(lambda: _state_svg(state)))
 
 
 @cache

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
             session.queue, self.counters, self.banner, self, self.resume_gate
         )
         self.queue_controls.show_bwlimit(int(session.settings.bwlimit))
+        self.queue_controls.remember_with(session.update_settings)  # Parallel survives restarts
         self.endpoint_banners = EndpointBanners(
             session, self.banner, self.resume_gate, self.job_actions, self.start_queue, self
         )

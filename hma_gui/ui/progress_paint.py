@@ -18,10 +18,7 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 class ProgressPainter:
     def __init__(self) -> None:
-        self._track = QColor("#e8edf4")
         self._white = QColor("#ffffff")
-        self._muted = QColor(theme.TEXT_SECONDARY)
-        self._colors = {s: QColor(c) for s, c in theme.STATE_COLORS.items()}
 
     def paint(
         self, painter: QPainter, rect: QRect, fraction: float, state: JobState, selected: bool
@@ -31,13 +28,13 @@ class ProgressPainter:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._track)
+        painter.setBrush(theme.qcolor(theme.TRACK))  # the scheme's, read at each paint
         painter.drawRoundedRect(bar, 3, 3)
         if fraction > 0:
             filled = QRectF(bar.left(), bar.top(), max(6.0, bar.width() * min(fraction, 1.0)), 6)
-            painter.setBrush(self._colors[state])
+            painter.setBrush(theme.qcolor(theme.STATE_COLORS[state]))
             painter.drawRoundedRect(filled, 3, 3)
-        painter.setPen(self._white if selected else self._muted)
+        painter.setPen(self._white if selected else theme.qcolor(theme.TEXT_SECONDARY))
         text_rect = QRect(int(bar.right()) + 6, rect.top(), TEXT_WIDTH, rect.height())
         painter.drawText(text_rect, _RIGHT, f"{fraction * 100:.0f} %")
         painter.restore()

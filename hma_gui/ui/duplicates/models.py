@@ -13,7 +13,7 @@ as in the jobs table: a proxy would call back into Python per comparison.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, ClassVar
 
@@ -115,6 +115,17 @@ def when(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
+def local_modified(review: DuplicateReview, path: str) -> datetime | None:
+    """The local file's mtime as planned (the job's), None when it is not known."""
+    job = review.jobs.get(path)
+    mtime_ns = job.mtime_ns if job is not None else None
+    return datetime.fromtimestamp(mtime_ns / 1e9, tz=UTC) if mtime_ns is not None else None
+
+
+def _stamp(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else 0.0
+
+
 class DecisionBoard(QObject):
     """Changes the review's decisions and says so (every model repaints its decision column)."""
 
@@ -164,15 +175,19 @@ class FindingColumn(IntEnum):
     FILE = 0
     KEY = 1
     CLASS = 2
-    S3_SIZE = 3
-    S3_MODIFIED = 4
-    HOW = 5
-    DECISION = 6
+    LOCAL_SIZE = 3
+    LOCAL_MODIFIED = 4
+    S3_SIZE = 5
+    S3_MODIFIED = 6
+    HOW = 7
+    DECISION = 8
 
 
 FINDING_HEADERS = (
-    "Local file", "S3 key", "Found", "S3 size", "S3 modified", "Compared by", "Decision",
+    "Local file", "S3 key", "Found", "Local size", "Local modified", "S3 size", "S3 modified",
+    "Compared by", "Decision",
 )  # fmt: skip
+_SIZES = (FindingColumn.LOCAL_SIZE, FindingColumn.S3_SIZE)
 
 
 class FindingsModel(HeaderedTableModel):
@@ -224,6 +239,10 @@ class FindingsModel(HeaderedTableModel):
                 return finding.key
             if column == FindingColumn.CLASS:
                 return CLASS_LABELS[finding.s3_class]
+            if column == FindingColumn.LOCAL_SIZE:
+                return format_bytes(finding.size)
+            if column == FindingColumn.LOCAL_MODIFIED:
+                return when(local_modified(review, finding.path))
             if column == FindingColumn.S3_SIZE:
                 return format_bytes(finding.s3_size) if finding.s3_size is not None else ""
             if column == FindingColumn.S3_MODIFIED:
@@ -247,7 +266,7 @@ class FindingsModel(HeaderedTableModel):
                 decision = review.decisions.get(finding.path)
                 return self._decision_brushes.get(decision) if decision else None
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == FindingColumn.S3_SIZE:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _SIZES:
             return _RIGHT
         if role == PATH_ROLE:
             return finding.path
@@ -287,6 +306,8 @@ class FindingsModel(HeaderedTableModel):
             FindingColumn.FILE: lambda f: shown_path(review, f.path).lower(),
             FindingColumn.KEY: lambda f: f.key,
             FindingColumn.CLASS: lambda f: CLASS_LABELS[f.s3_class],
+            FindingColumn.LOCAL_SIZE: lambda f: f.size,
+            FindingColumn.LOCAL_MODIFIED: lambda f: _stamp(local_modified(review, f.path)),
             FindingColumn.S3_SIZE: lambda f: f.s3_size or 0,
             FindingColumn.S3_MODIFIED: lambda f: (
                 f.s3_last_modified.timestamp() if f.s3_last_modified else 0.0

@@ -109,7 +109,7 @@ def configure_view(view: QTableView | QTreeView, stretch: int) -> None:
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
-    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    view.setTextElideMode(Qt.TextElideMode.ElideLeft)  # the file and its nearest folders
     header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     if isinstance(view, QTableView):  # the tree keeps its order: most wasted bytes first
@@ -135,6 +135,7 @@ def findings_view(model: FindingsModel) -> QTableView:
     configure_view(view, FindingColumn.FILE)
     view.horizontalHeader().setSectionResizeMode(FindingColumn.KEY, QHeaderView.ResizeMode.Stretch)
     for column, width in ( (FindingColumn.CLASS, 130),
+        (FindingColumn.LOCAL_SIZE, 90), (FindingColumn.LOCAL_MODIFIED, 145),
         (FindingColumn.S3_SIZE, 90),
         (FindingColumn.S3_MODIFIED, 145), (FindingColumn.HOW, 130), (FindingColumn.DECISION, 124),
     ):  # fmt: skip

@@ -10,9 +10,14 @@ after a halt, `start` probes the endpoint first (`ResumeGate`).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSpinBox
 
+from hma_gui.core.errors import ConfigError
 from hma_gui.core.jobs.records import Counters
 from hma_gui.ui import icons, theme
 from hma_gui.ui.queue.counters_panel import CountersPanel
@@ -27,6 +32,7 @@ _MODE_TEXT = {
 }
 
 MiB = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 # Banners that starting the queue answers.
 _STARTED_TOPICS = ("resume", "halted")
@@ -47,6 +53,7 @@ class QueueControls(QObject):
         self.panel = counters
         self.banner = banner
         self.counters: Counters | None = None
+        self._remember: Callable[[dict[str, Any]], object] | None = None
 
         self.start_button = QPushButton(icons.icon("play", "#ffffff"), "Start")
         self.start_button.setProperty("role", "primary")
@@ -96,9 +103,23 @@ class QueueControls(QObject):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button.clicked.connect(queue.cancel)
         self.concurrency.valueChanged.connect(queue.set_concurrency)
+        self.concurrency.valueChanged.connect(self._save_concurrency)
         self.bwlimit.valueChanged.connect(lambda mib: queue.set_bwlimit(mib * MiB))
         queue.mode_changed.connect(self.show_mode)
         self.show_mode(queue.mode)
+
+    def remember_with(self, save: Callable[[dict[str, Any]], object]) -> None:
+        """Save a changed *Parallel* value with `save` (`Session.update_settings`): the
+        next start uses it, and Settings shows it as the default."""
+        self._remember = save
+
+    def _save_concurrency(self, count: int) -> None:
+        if self._remember is None:
+            return
+        try:
+            self._remember({"concurrency": count})
+        except ConfigError as exc:  # a read-only settings file: this run still uses it
+            logger.warning("cannot remember %d parallel uploads: %s", count, exc)
 
     def start(self) -> None:
         for topic in _STARTED_TOPICS:

@@ -106,7 +106,7 @@ class SlimBar(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         rect = QRectF(self.rect())
         radius = rect.height() / 2
-        painter.setBrush(QColor("#e8edf4"))
+        painter.setBrush(QColor(theme.TRACK))
         painter.drawRoundedRect(rect, radius, radius)
         if self.fraction > 0:
             filled = QRectF(
@@ -226,7 +226,7 @@ class CountersPanel(QFrame):
         self.bar.set_fraction(figures.fraction)
         self.bytes_label.setText(self._describe(figures, counters))
         self.percent_label.setText(f"{figures.percent} %" if counters.total else "")
-        self.chart.add_sample(snapshot.at, rate)
+        self.chart.add_sample(snapshot.at, rate, file_rate)
         return figures
 
     def _eta(self, run: RunFigures) -> float | None:

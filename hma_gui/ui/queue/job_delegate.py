@@ -23,6 +23,7 @@ PADDING = 8
 ICON = 16
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 
 
 class JobDelegate(QStyledItemDelegate):
@@ -30,7 +31,6 @@ class JobDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._proxy = proxy
         self._model = model
-        self._text = QColor(theme.TEXT)
         self._white = QColor("#ffffff")
         self._progress = ProgressPainter()
 
@@ -55,11 +55,11 @@ class JobDelegate(QStyledItemDelegate):
             icon_rect = QRect(inner.left(), inner.center().y() - ICON // 2 + 1, ICON, ICON)
             icons.state_icon(job.state).paint(painter, icon_rect)
             inner = inner.adjusted(ICON + 8, 0, 0, 0)
-        color = self._white if selected else (self._model.color(job, column) or self._text)
+        own = self._model.color(job, column)
+        color = self._white if selected else (own or theme.qcolor(theme.TEXT))
         metrics = option.fontMetrics
-        mode = (
-            Qt.TextElideMode.ElideMiddle if column == Column.SOURCE else Qt.TextElideMode.ElideRight
-        )
+        # a path keeps its end: the file name and the nearest folders tell copies apart
+        mode = Qt.TextElideMode.ElideLeft if column == Column.SOURCE else _ELIDE_RIGHT
         shown = metrics.elidedText(text, mode, inner.width())
         painter.setPen(color)
         align = _RIGHT if column in (Column.SIZE, Column.ATTEMPTS) else _LEFT

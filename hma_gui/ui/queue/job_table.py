@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.jobs.store import Counters, Job, JobState
 from hma_gui.ui import icons, theme
+from hma_gui.ui.queue.follow_active import ActiveFollower
 from hma_gui.ui.queue.job_actions import JobActions, copy_uris, reveal_in_file_manager
 from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.job_delegate import JobDelegate
@@ -134,7 +135,7 @@ class JobTable(QWidget):
         self.view.setShowGrid(False)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideLeft)
         self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setItemDelegate(JobDelegate(self.proxy, model, self.view))
@@ -162,6 +163,7 @@ class JobTable(QWidget):
         ):
             self.view.setColumnWidth(column, width)
         self.view.setSortingEnabled(True)
+        self.follower = ActiveFollower(self.view, model, self.proxy)  # running rows stay in view
 
         self.placeholder = QLabel(self.view.viewport())
         self.placeholder.setObjectName("tablePlaceholder")

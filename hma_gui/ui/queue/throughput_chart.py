@@ -11,12 +11,19 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from hma_gui.core.rate_meter import format_bytes
 from hma_gui.ui import theme
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 MIN_SPAN = 30
+MIN_SCALE = 10.0  # B/s: the smallest top of the scale, so a trickle still draws a curve
 
 
 class ThroughputChart(QWidget):
-    """Bytes per second over the last `window` seconds, one point per second."""
+    """Bytes per second over the last `window` seconds, one point per second.
+
+    The scale follows the peak down to KiB/s and B/s: small-file uploads move few
+    bytes, and a fixed 1 MiB/s floor drew them as a flat line. The header shows
+    files/s next to the byte rate for the same reason.
+    """
 
     def __init__(self, parent: QWidget | None = None, window: int = 90) -> None:
         super().__init__(parent)
@@ -24,6 +31,7 @@ class ThroughputChart(QWidget):
         self._points: collections.deque[float] = collections.deque(maxlen=window)
         self._second: int | None = None
         self._current = 0.0
+        self._files_rate = 0.0
         self.setMinimumSize(220, 96)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -34,9 +42,20 @@ class ThroughputChart(QWidget):
     def points(self) -> list[float]:
         return list(self._points)
 
-    def add_sample(self, at: float, rate: float) -> None:
-        """`rate` in bytes/s at monotonic time `at`; one point is kept per second."""
+    @property
+    def scale(self) -> float:
+        """The top of the plot in bytes/s."""
+        return _nice_ceiling(max(self._points, default=0.0))
+
+    def caption(self) -> str:
+        """The current rate as the header shows it."""
+        return f"{format_bytes(self._current)}/s · {self._files_rate:,.1f} files/s"
+
+    def add_sample(self, at: float, rate: float, files_rate: float = 0.0) -> None:
+        """`rate` in bytes/s (and `files_rate` in files/s) at monotonic time `at`;
+        one point is kept per second."""
         self._current = rate
+        self._files_rate = files_rate
         second = int(at)
         if self._second is None or second > self._second:
             gap = 0 if self._second is None else min(second - self._second - 1, self._window)
@@ -52,7 +71,7 @@ class ThroughputChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#f8fafc"))
+        painter.setBrush(QColor(theme.PANEL))
         painter.drawRoundedRect(rect, 8, 8)
 
         title_font = painter.font()
@@ -71,12 +90,12 @@ class ThroughputChart(QWidget):
         painter.drawText(
             header,
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-            f"{format_bytes(self._current)}/s",
+            self.caption(),
         )
 
         plot = rect.adjusted(10, 30, -10, -8)
         peak = max(self._points, default=0.0)
-        scale = _nice_ceiling(max(peak, MiB))
+        scale = self.scale
         grid = QPen(QColor(theme.BORDER))
         grid.setWidthF(1)
         painter.setPen(grid)
@@ -125,11 +144,11 @@ class ThroughputChart(QWidget):
 
 
 def _nice_ceiling(value: float) -> float:
-    """A round top for the scale: 1, 2, 5 or 10 × a power of ten MiB, at least `value`."""
-    unit = MiB
-    while unit * 10 <= value:
-        unit *= 10
-    for factor in (1, 2, 5, 10):
-        if unit * factor >= value:
-            return unit * factor
-    return unit * 10  # pragma: no cover
+    """A round top for the scale, at least `value`: 1, 2, 5, 10, 20, 50, 100, 200 or 500
+    B, KiB, MiB, GiB or TiB per second (so the label reads "20 KiB/s", not "19.5 KiB/s")."""
+    value = max(value, MIN_SCALE)
+    for unit in (1, KiB, MiB, MiB * KiB, MiB * MiB):
+        for factor in (1, 2, 5, 10, 20, 50, 100, 200, 500):
+            if unit * factor >= value:
+                return float(unit * factor)
+    return value  # beyond 500 TiB/s: the peak itself

@@ -1,4 +1,5 @@
-"""The "Watched folders" tab: which folders are watched, what they did last, add/remove."""
+"""The "Watched folders" tab: which folders are watched, what they did last, add, edit,
+remove; and the copies the watcher skipped (not uploaded: S3 or the queue has them)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ from hma_gui.core.files.file_filter import normalize_extensions
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.ui import icons, theme
 from hma_gui.ui.shell import fit_screen
-from hma_gui.ui.watch.service import WatchRow, WatchService
+from hma_gui.ui.watch.service import SkippedCopy, WatchRow, WatchService
 
-COLUMNS = ("Folder", "Scope", "Filters", "Status", "Last activity", "Queued")
+COLUMNS = ("Folder", "Scope", "Filters", "Status", "Last activity", "Queued", "Skipped")
+SKIPPED_COLUMNS = ("Skipped copy", "Why", "When")
 
 
 def describe_filters(folder: WatchFolderSettings) -> str:
@@ -57,11 +59,17 @@ def describe_age(moment: float | None, now: float | None = None) -> str:
 
 
 class WatchFolderDialog(QDialog):
-    """Folder, scope and filters of a folder to watch."""
+    """Folder, scope and filters of a folder to watch (`existing`: of one watched already)."""
 
-    def __init__(self, path: str, scopes: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        scopes: list[str],
+        parent: QWidget | None = None,
+        existing: WatchFolderSettings | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Watch a folder")
+        self.setWindowTitle("Edit watched folder" if existing else "Watch a folder")
         self.path = QLineEdit(path)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -93,7 +101,7 @@ class WatchFolderDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Watch")
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save" if existing else "Watch")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(fit_screen.scroll_body(self))
@@ -102,6 +110,12 @@ class WatchFolderDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.result_folder: WatchFolderSettings | None = None
+        self.existing = existing
+        if existing is not None:
+            self.path.setText(str(existing.path))
+            self.scope.setCurrentIndex(max(0, self.scope.findData(existing.scope)))
+            self.include.setText(", ".join(existing.include))
+            self.exclude.setText(", ".join(existing.exclude))
         fit_screen.size_to_content(self, 560)
 
     def _browse(self) -> None:
@@ -148,6 +162,9 @@ class WatchPanel(QWidget):
             icons.icon("folder-plus", theme.TEXT_SECONDARY), "Watch a folder…"
         )
         self.add_button.clicked.connect(self.choose_folder)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.setToolTip("Change the folder's scope or extensions")
+        self.edit_button.clicked.connect(self.edit_selected)
         self.pause_button = QPushButton("Pause watching")
         self.pause_button.clicked.connect(self.toggle_selected)
         self.remove_button = QPushButton("Stop watching")
@@ -155,6 +172,7 @@ class WatchPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(intro, 1)
         buttons.addWidget(self.add_button)
+        buttons.addWidget(self.edit_button)
         buttons.addWidget(self.pause_button)
         buttons.addWidget(self.remove_button)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -174,11 +192,17 @@ class WatchPanel(QWidget):
         self.empty = QLabel("No watched folders yet — “Watch a folder…” adds one.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setProperty("role", "muted")
+        self.skipped_label = QLabel("Not uploaded: copies S3 or the queue already has")
+        self.skipped_label.setProperty("role", "muted")
+        self.skipped_table = _skipped_table()
+        self._skipped_shown: list[SkippedCopy] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
+        layout.addWidget(self.skipped_label)
+        layout.addWidget(self.skipped_table, 1)
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self.refresh)
@@ -191,9 +215,11 @@ class WatchPanel(QWidget):
     def refresh(self) -> None:
         rows = self.service.rows()
         selected = self.selected_path()
+        skipped = self.service.skipped
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            for column, text in enumerate(self._cells(row)):
+            count = _skipped_in(row.config.path, skipped)
+            for column, text in enumerate([*self._cells(row), str(count)]):
                 item = self.table.item(index, column)
                 if item is None:
                     item = QTableWidgetItem()
@@ -206,7 +232,22 @@ class WatchPanel(QWidget):
                 self.table.selectRow(index)
         self.table.setVisible(bool(rows))
         self.empty.setVisible(not rows)
+        self._show_skipped(skipped)
         self._update_buttons()
+
+    def _show_skipped(self, skipped: list[SkippedCopy]) -> None:
+        self.skipped_label.setVisible(bool(skipped))
+        self.skipped_table.setVisible(bool(skipped))
+        if skipped == self._skipped_shown:
+            return
+        self._skipped_shown = skipped
+        self.skipped_table.setRowCount(len(skipped))
+        for index, copy in enumerate(skipped):
+            when = time.strftime("%H:%M:%S", time.localtime(copy.at))
+            for column, text in enumerate((str(copy.path), copy.reason, when)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.skipped_table.setItem(index, column, item)
 
     @staticmethod
     def _cells(row: WatchRow) -> list[str]:
@@ -242,6 +283,7 @@ class WatchPanel(QWidget):
     def _update_buttons(self) -> None:
         config = self._selected_config()
         self.remove_button.setEnabled(config is not None)
+        self.edit_button.setEnabled(config is not None)
         self.pause_button.setEnabled(config is not None)
         self.pause_button.setText(
             "Resume watching" if config is not None and not config.enabled else "Pause watching"
@@ -254,9 +296,23 @@ class WatchPanel(QWidget):
         self.dialog.accepted.connect(self._dialog_done)
         self.dialog.open()
 
+    def edit_selected(self) -> None:
+        config = self._selected_config()
+        if config is None:
+            return
+        self.dialog = WatchFolderDialog(str(config.path), self.scopes, self, existing=config)
+        self.dialog.accepted.connect(self._dialog_done)
+        self.dialog.open()
+
     def _dialog_done(self) -> None:
-        folder = self.dialog.result_folder if self.dialog is not None else None
-        if folder is not None:
+        dialog = self.dialog
+        folder = dialog.result_folder if dialog is not None else None
+        if dialog is None or folder is None:
+            return
+        existing = dialog.existing
+        if existing is not None:
+            self._apply(lambda: self.service.replace_folder(existing.path, folder))
+        else:
             self._apply(lambda: self.service.add_folder(folder))
 
     def remove_selected(self) -> None:
@@ -277,3 +333,26 @@ class WatchPanel(QWidget):
             return
         self.settings_changed.emit(settings)
         self.refresh()
+
+
+def _skipped_table() -> QTableWidget:
+    table = QTableWidget(0, len(SKIPPED_COLUMNS))
+    table.setObjectName("watchSkipped")
+    table.setHorizontalHeaderLabels(SKIPPED_COLUMNS)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setTextElideMode(Qt.TextElideMode.ElideLeft)
+    table.setShowGrid(False)
+    header = table.horizontalHeader()
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+    table.hide()
+    return table
+
+
+def _skipped_in(folder: Path, skipped: list[SkippedCopy]) -> int:
+    root = folder.expanduser().resolve()
+    return sum(1 for copy in skipped if copy.path == root or root in copy.path.parents)

@@ -12,7 +12,9 @@ settings file when the user adds or removes a folder. With a shared queue set
 
 from __future__ import annotations
 
+import collections
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +55,25 @@ class WatchRow:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class SkippedCopy:
+    """A file the watcher did not upload (a copy S3 or the queue already has), and why."""
+
+    path: Path
+    reason: str
+    at: float  # time.time()
+
+
+MAX_SKIPPED = 500  # the newest skipped copies the tab lists
+
+
 class WatchService(QObject):
     enqueued = Signal(int)  # jobs the watcher queued (main thread)
-    changed = Signal()  # the watch list changed
+    changed = Signal()  # the watch list changed, or the watcher skipped copies
     reviewed = Signal(object)  # Findings of a duplicate check with something found (main thread)
     _from_watcher = Signal(int)
     _found = Signal(object)
+    _skipped_found = Signal(object)
 
     def __init__(
         self,
@@ -88,8 +103,10 @@ class WatchService(QObject):
             if check is None
             else WatchDuplicateCheck(store, check, cache=cache, on_review=self._on_review)
         )
+        self._skipped: collections.deque[SkippedCopy] = collections.deque(maxlen=MAX_SKIPPED)
         self._from_watcher.connect(self.enqueued, Qt.ConnectionType.QueuedConnection)
         self._found.connect(self.reviewed, Qt.ConnectionType.QueuedConnection)
+        self._skipped_found.connect(self._note_skipped, Qt.ConnectionType.QueuedConnection)
 
     @property
     def folders(self) -> list[WatchFolderSettings]:
@@ -103,6 +120,15 @@ class WatchService(QObject):
     @property
     def running(self) -> bool:
         return self._watcher is not None
+
+    @property
+    def skipped(self) -> list[SkippedCopy]:
+        """The copies the watcher skipped this session, newest first."""
+        return list(reversed(self._skipped))
+
+    def _note_skipped(self, copies: list[SkippedCopy]) -> None:
+        self._skipped.extend(copies)
+        self.changed.emit()
 
     def apply(self, settings: Settings) -> None:
         """Watch what `settings` lists (restarting only when the list or its rules changed)."""
@@ -157,6 +183,14 @@ class WatchService(QObject):
         queued jobs go there and only the others stay for this window's list."""
         if self._check is not None:
             jobs = self._check(jobs)
+            now = time.time()
+            skipped = [
+                SkippedCopy(Path(job.source), job.error or "a duplicate", now)
+                for job in jobs
+                if job.state is JobState.SKIPPED
+            ]
+            if skipped:
+                self._skipped_found.emit(skipped)
         settings, forward = self._settings, self._forward
         if forward is not None and settings is not None and forward.wants(settings):
             forward.send(jobs, settings)
@@ -187,6 +221,16 @@ class WatchService(QObject):
     def add_folder(self, folder: WatchFolderSettings) -> Settings:
         folders = [f for f in self.folders if f.path != folder.path] + [folder]
         return self._save(folders)
+
+    def replace_folder(self, path: Path, folder: WatchFolderSettings) -> Settings:
+        """The folder at `path` becomes `folder` (its place in the list and its pause kept);
+        the watcher restarts with the new rules."""
+        folder = folder.model_copy(update={"enabled": self._enabled(path)})
+        folders = [f for f in self.folders if f.path != folder.path or f.path == path]
+        return self._save([folder if f.path == path else f for f in folders])
+
+    def _enabled(self, path: Path) -> bool:
+        return next((f.enabled for f in self.folders if f.path == path), True)
 
     def remove_folder(self, path: Path) -> Settings:
         return self._save([f for f in self.folders if f.path != path])
