@@ -62,7 +62,8 @@ def cmd_serve(ctx: CliContext) -> int:
         database_check=_database_check(settings),
         etl_queue=_etl_queue(ctx),
     )
-    ctx.err(f"hma-ingest: serving on http://{host}:{ctx.args.port} (queue {deps.queue.name})")
+    etl = f", ETL queue {deps.etl_queue.name}" if deps.etl_queue is not None else ""
+    ctx.err(f"hma-ingest: serving on http://{host}:{ctx.args.port} (queue {deps.queue.name}{etl})")
     uvicorn.run(create_app(deps), host=host, port=ctx.args.port, log_level="warning")
     return ExitStatus.OK
 

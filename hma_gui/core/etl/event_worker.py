@@ -120,6 +120,9 @@ class EtlQueueWorker:
         self._stop_reason: str | None = None
         self._cancel = CancelToken()
         self._lock = threading.Lock()  # the buffer, the current delivery, the report
+        # Held while leases change: the heartbeat's extension never lands after a hand-back
+        # or a back-off of the same message.
+        self._lease_lock = threading.Lock()
         self._buffer: list[Delivery] = []
         self._current: Delivery | None = None
         self._report = EtlWorkerReport()
@@ -224,12 +227,13 @@ class EtlQueueWorker:
         for outcome in _outcomes(delivery, done):
             self._finish(outcome)
         try:
-            if done.retry:
-                retry_in = min(self._options.lease_seconds, 2**delivery.receive_count)
-                self._queue.fail(delivery, _reason(done), retry_in)
-            else:
-                self._queue.ack(delivery)
-                self._queue.flush()
+            with self._lease_lock:
+                if done.retry:
+                    retry_in = min(self._options.lease_seconds, 2**delivery.receive_count)
+                    self._queue.fail(delivery, _reason(done), retry_in)
+                else:
+                    self._queue.ack(delivery)
+                    self._queue.flush()
         except Exception as exc:  # noqa: BLE001 - the lease runs out; the message comes back
             logger.warning("could not settle message %s: %s", delivery.message_id, exc)
 
@@ -245,7 +249,8 @@ class EtlQueueWorker:
         """Not the message's fault: hand it (and the buffer) back, and receive nothing until
         the database answers — so a database outage does not dead-letter every event."""
         try:
-            self._queue.release([delivery])
+            with self._lease_lock:
+                self._queue.release([delivery])
         except Exception as exc:  # noqa: BLE001 - its lease runs out instead
             logger.warning("could not hand message %s back: %s", delivery.message_id, exc)
         detail = f"the database is unavailable: {problem}"
@@ -272,7 +277,8 @@ class EtlQueueWorker:
         if not deliveries:
             return
         try:
-            self._queue.release(deliveries)
+            with self._lease_lock:
+                self._queue.release(deliveries)
         except Exception as exc:  # noqa: BLE001 - their leases run out instead
             logger.warning("could not hand %d messages back: %s", len(deliveries), exc)
         for delivery in deliveries:
@@ -302,9 +308,10 @@ class EtlQueueWorker:
             try:
                 if now - last_extend >= every:
                     last_extend = now
-                    held = self._held()
-                    if held:
-                        self._queue.extend(held, self._options.lease_seconds)
+                    with self._lease_lock:
+                        held = self._held()
+                        if held:
+                            self._queue.extend(held, self._options.lease_seconds)
                 if now - last_report >= self._options.report_seconds:
                     last_report = now
                     self._note_self()
