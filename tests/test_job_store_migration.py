@@ -63,7 +63,7 @@ def test_waiting_jobs_become_waiting_and_the_others_are_unchanged(v1_store: Path
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
         assert store.has_waiting()
-    assert user_version(v1_store) == SCHEMA_VERSION == 4
+    assert user_version(v1_store) == SCHEMA_VERSION == 5
     with sqlite3.connect(v1_store) as conn:  # schema 3: no write condition, no multipart yet
         assert (
             conn.execute("SELECT COUNT(*) FROM jobs WHERE expected_etag IS NOT NULL").fetchone()[0]
@@ -158,7 +158,7 @@ def test_a_schema_3_store_holds_its_no_scope_failures_and_keeps_the_rest(tmp_pat
     with JobStore(path) as store:
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
-    assert user_version(path) == SCHEMA_VERSION == 4
+    assert user_version(path) == SCHEMA_VERSION == 5
     assert {n: j.state for n, j in jobs.items()} == {
         "README.md": JobState.NEEDS_SCOPE,
         "gone.csv": JobState.FAILED,

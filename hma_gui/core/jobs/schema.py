@@ -9,6 +9,9 @@
 4. ``needs-scope`` is a job state (a file outside every scope folder, held until
    a person chooses one); earlier schemas failed such a file with "no scope
    folder …; choose a scope", which the migration turns into the state.
+5. ``shared_sent``: the jobs this store's window sent to a shared queue, each with
+   the message it went as and the outcome last seen (a restarted window still
+   follows them).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -215,6 +218,21 @@ CREATE TABLE jobs_v4 (
 # read by the migration only).
 NO_SCOPE_ERROR_BEFORE_V4 = "no scope folder (%; choose a scope"
 
+# 5: jobs sent to a shared queue (`SharedLinks`); a job sent again replaces its row.
+_V5 = """
+CREATE TABLE IF NOT EXISTS shared_sent (
+    job_id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    sent_at REAL NOT NULL,
+    outcome TEXT NOT NULL DEFAULT 'sent'
+        CHECK (outcome IN ('sent', 'done', 'failed', 'dead-lettered')),
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS shared_sent_outcome ON shared_sent(outcome, sent_at);
+"""
+
 
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
@@ -234,6 +252,9 @@ def migrate(cur: sqlite3.Cursor) -> None:
             cur.execute(statement)
     if version < 4:
         _to_v4(cur)
+    if version < 5:
+        for statement in _split(_V5):
+            cur.execute(statement)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
