@@ -108,7 +108,7 @@ class JobForwarding:
                 for job in chunk
             ]
             try:
-                queue.send(messages)
+                ids = queue.send(messages)  # SQS: the messages' ids; local: its store's
             except Exception as exc:  # noqa: BLE001 - unreachable, denied: the jobs say so
                 logger.warning("could not send %d jobs to %s: %s", len(chunk), queue.name, exc)
                 for job in chunk:
@@ -118,7 +118,10 @@ class JobForwarding:
                     )  # fmt: skip
                 continue
             self._store.shared.record_sent(
-                [(job.id, m.id, m.encode()) for job, m in zip(chunk, messages, strict=True)],
+                [
+                    (job.id, sent_id, m.encode())
+                    for job, sent_id, m in zip(chunk, ids, messages, strict=True)
+                ],
                 queue.name,
                 note,
             )
@@ -149,16 +152,16 @@ class JobForwarding:
             if message.id not in self._hashed:
                 self._hashed[message.id] = self._local_md5(message.source)
             message = dataclasses.replace(message, md5=self._hashed[message.id])
-        found = state_of(message.id, message, self._queue, self._s3)
-        if found is None or (found.state == "queued" and message.id not in dead):
+        found = state_of(link.message_id, message, self._queue, self._s3)
+        if found is None or (found.state == "queued" and link.message_id not in dead):
             return False
         if found.state == "done":
             return self._store.shared.settle(
                 link.job_id, link.message_id, "done", etag=found.etag, md5=message.md5
             )
         outcome, reason = "failed", found.error or "failed on a worker"
-        if message.id in dead:
-            outcome, reason = "dead-lettered", f"dead-lettered: {dead[message.id] or reason}"
+        if link.message_id in dead:
+            outcome, reason = "dead-lettered", f"dead-lettered: {dead[link.message_id] or reason}"
         if (outcome, reason) == (link.outcome, link.reason):
             return False
         return self._store.shared.settle(link.job_id, link.message_id, outcome, reason)
