@@ -66,9 +66,11 @@ class Worker:
         self.env, self.log = env, log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, path_map: dict[str, str] | None = None) -> None:
         variables = dict(os.environ, HMA_S3_ENDPOINT_URL=self.env.endpoint)
-        with self.log.open("wb") as handle:
+        if path_map:
+            variables["HMA_QUEUE_PATH_MAP"] = json.dumps(path_map)
+        with self.log.open("ab") as handle:
             self.process = subprocess.Popen(
                 cli_command("worker", "--concurrency", "2"),
                 stdout=handle,
@@ -225,5 +227,30 @@ def test_upload_again_on_a_done_job_goes_to_the_shared_queue(
     )
     qtbot.waitUntil(lambda: shown_state(window, "doc.csv") == "Uploaded", timeout=WAIT_MS)
     assert env.read("mba/csv/doc.csv") == b"a,b\n1,2\n"
+    assert window_puts(proxy, env) == {}
+    assert window.session.queue.started_jobs == 0
+
+
+def test_retry_failed_sends_again_and_the_worker_maps_the_desktops_path(
+    qtbot: QtBot, open_window, env: QueueEnv, proxy: FaultProxy, worker: Worker, tmp_path: Path
+) -> None:
+    desk, share = tmp_path / "desk", tmp_path / "srv"
+    folder = write(desk, {"p.csv": b"p,q\n"})
+    window = open_window()
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    window.add_paths([folder])
+    qtbot.waitUntil(lambda: shown_state(window, "p.csv") == "Sent", timeout=WAIT_MS)
+    desk.rename(share)  # the worker's machine mounts the share elsewhere
+
+    worker.start()  # without a path map it looks for the desktop's path
+    qtbot.waitUntil(lambda: shown_state(window, "p.csv") == "Failed", timeout=WAIT_MS)
+    failed = jobs_of(window)["p.csv"]
+    assert (failed.error or "").startswith(f"the worker cannot read {desk}"), failed.error
+    worker.stop()
+
+    worker.start(path_map={str(desk): str(share)})
+    window.job_actions.retry_failed()
+    qtbot.waitUntil(lambda: shown_state(window, "p.csv") == "Uploaded", timeout=WAIT_MS)
+    assert env.read("mba/csv/p.csv") == b"p,q\n"
     assert window_puts(proxy, env) == {}
     assert window.session.queue.started_jobs == 0

@@ -67,6 +67,13 @@ class SharedLinks:
                 linked += 1
         return linked
 
+    def in_flight(self) -> int:
+        """Jobs out on the shared queue: running there, not here."""
+        rows = self._read(
+            "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND owner = ?", (SENT_OWNER,)
+        )
+        return int(rows[0][0])
+
     def unsettled(self, limit: int = 200) -> list[SentLink]:
         """Links whose job may still change (not done), newest first; gone jobs are skipped."""
         rows = self._read(
