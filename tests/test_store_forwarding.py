@@ -215,3 +215,19 @@ def test_an_object_written_after_the_send_by_someone_else_is_not_done(s3_env: S3
     assert written_etag(replaced, client) is None  # still the object it was to replace
     gone = JobMessage("/d/x.csv", s3_env.mba_bucket, "mba/csv/none.csv", 5)
     assert written_etag(gone, client) is None
+
+
+def test_every_sent_job_gets_its_turn_to_be_asked(stores: tuple[JobStore, JobStore]) -> None:
+    window, shared = stores
+    enqueue_three(window)
+    ForwardingStoreQueue(window, lambda: forwarding(window, shared).forward).claim(4)
+    follower = forwarding(window, shared)
+    asked: list[int] = []
+    for _ in range(3):
+        [link] = window.shared.unsettled(1)
+        asked.append(link.job_id)
+        assert follower.follow(limit=1) == 0
+    assert sorted(asked) == sorted(j.id for j in window.jobs())  # each once, none starved
+    window.shared.settle(asked[0], window.shared.get(asked[0]).message_id, "failed", "x")  # type: ignore[union-attr]
+    assert asked[0] not in [x.job_id for x in window.shared.unsettled(10, failed_too=False)]
+    assert asked[0] in [x.job_id for x in window.shared.unsettled(10)]

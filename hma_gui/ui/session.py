@@ -33,6 +33,7 @@ from hma_gui.ui.tasks import Pools, run_task
 logger = logging.getLogger(__name__)
 
 FOLLOW_MS = 2000  # how often the outcomes of jobs sent to a shared queue are asked
+FAILED_EVERY = 5  # … and of those that failed there (a retry or a redrive may end them done)
 # Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
 SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
 # Writes values into the settings file (`save_settings`); raises ConfigError.
@@ -96,6 +97,7 @@ class Session(QObject):
         self._follow_pool = QThreadPool()  # asks what became of the jobs sent
         self._follow_pool.setMaxThreadCount(1)
         self._following = False
+        self._follows = 0
         self._follow_timer = QTimer(self)
         self._follow_timer.setInterval(FOLLOW_MS)
         self._follow_timer.timeout.connect(self.follow_sent)
@@ -223,8 +225,15 @@ class Session(QObject):
         if self._following or self._closed or not self.shared_queue.wants(self.settings):
             return
         self._following = True
+        self._follows += 1
+        failed_too = self._follows % FAILED_EVERY == 1  # failures change seldom: less often
         settings, shared = self.settings, self.shared_queue
-        run_task(self._follow_pool, lambda: shared.follow(settings), self._followed, self._followed)
+        run_task(
+            self._follow_pool,
+            lambda: shared.follow(settings, failed_too=failed_too),
+            self._followed,
+            self._followed,
+        )
 
     def _followed(self, result: object) -> None:
         self._following = False

@@ -228,9 +228,10 @@ CREATE TABLE IF NOT EXISTS shared_sent (
     sent_at REAL NOT NULL,
     outcome TEXT NOT NULL DEFAULT 'sent'
         CHECK (outcome IN ('sent', 'done', 'failed', 'dead-lettered')),
-    reason TEXT
+    reason TEXT,
+    checked_at REAL NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS shared_sent_outcome ON shared_sent(outcome, sent_at);
+CREATE INDEX IF NOT EXISTS shared_sent_checked ON shared_sent(outcome, checked_at);
 """
 
 

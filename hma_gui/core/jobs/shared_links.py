@@ -74,15 +74,31 @@ class SharedLinks:
         )
         return int(rows[0][0])
 
-    def unsettled(self, limit: int = 200) -> list[SentLink]:
-        """Links whose job may still change (not done), newest first; gone jobs are skipped."""
+    def unsettled(self, limit: int = 50, *, failed_too: bool = True) -> list[SentLink]:
+        """Links whose job may still change, the longest unchecked first (`checked`).
+
+        Sent ones; with `failed_too` also failed and dead-lettered ones (a later
+        attempt, or a redrive, may still end them done). Gone jobs are skipped.
+        """
+        outcomes = "('sent', 'failed', 'dead-lettered')" if failed_too else "('sent')"
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM shared_sent s JOIN jobs j ON j.id = s.job_id"  # noqa: S608 - fixed columns
-            " WHERE s.outcome != 'done' AND j.state IN ('running', 'failed')"
-            " ORDER BY s.sent_at DESC LIMIT ?",
+            f"SELECT {_COLUMNS} FROM shared_sent s JOIN jobs j ON j.id = s.job_id"  # noqa: S608 - fixed clauses
+            f" WHERE s.outcome IN {outcomes} AND j.state IN ('running', 'failed')"
+            " ORDER BY s.checked_at, s.sent_at LIMIT ?",
             (limit,),
         )
         return [SentLink(*row) for row in rows]
+
+    def checked(self, job_ids: Sequence[int]) -> None:
+        """These links were just looked at: the others come first next time."""
+        if not job_ids:
+            return
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE shared_sent SET checked_at = ?"  # noqa: S608 - placeholders only
+                f" WHERE job_id IN ({','.join('?' * len(job_ids))})",
+                [time.time(), *job_ids],
+            )
 
     def recent(self, limit: int = 50) -> list[SentLink]:
         rows = self._read(

@@ -88,11 +88,11 @@ class SharedQueueClient:
             return None
         return lambda jobs: self.forwarding(settings).forward(jobs)
 
-    def follow(self, settings: Settings) -> int:
+    def follow(self, settings: Settings, *, failed_too: bool = True) -> int:
         """Settle the window's sent jobs whose outcome is known now (network requests)."""
-        if not self.wants(settings) or not self._store.shared.unsettled(1):
+        if not self.wants(settings) or not self._store.shared.unsettled(1, failed_too=failed_too):
             return 0
-        return self.forwarding(settings).follow()
+        return self.forwarding(settings).follow(failed_too=failed_too)
 
     def send(self, jobs: list[NewJob], settings: Settings) -> int:
         queue, _ = self._open(settings)
@@ -104,7 +104,7 @@ class SharedQueueClient:
     def snapshot(self, settings: Settings, *, sent_limit: int = 50) -> QueueSnapshot:
         """Costs a few requests, and two per unfinished job of the last `sent_limit` sent."""
         queue, s3 = self._open(settings)
-        self.forwarding(settings).follow()
+        self.follow(settings, failed_too=False)
         sent = [_sent_job(link) for link in self._store.shared.recent(sent_limit)]
         for job_id, message in self.sent.recent(sent_limit):
             found = self._done.get(job_id) or state_of(job_id, message, queue, s3)

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 SEND_BATCH = 10  # one SendMessageBatch; each is linked in the store as soon as it is sent
 CLAIM_CHUNK = 50
+FOLLOW_BATCH = 50  # sent jobs looked at per `follow` (two requests each)
 
 Forward = Callable[[Sequence[Job]], None]
 
@@ -127,9 +128,14 @@ class JobForwarding:
             )
             logger.info("sent %d jobs to the shared queue %s", len(chunk), queue.name)
 
-    def follow(self, limit: int = 200) -> int:
-        """Settle the sent jobs whose outcome changed; returns how many were settled."""
-        links = self._store.shared.unsettled(limit)
+    def follow(self, limit: int = FOLLOW_BATCH, *, failed_too: bool = True) -> int:
+        """Settle the sent jobs whose outcome changed; returns how many were settled.
+
+        Looks at up to `limit` jobs (two requests each), the longest unchecked
+        first, so that every sent job gets its turn; `failed_too`: also the
+        failed and dead-lettered ones (a later attempt may still succeed).
+        """
+        links = self._store.shared.unsettled(limit, failed_too=failed_too)
         if not links:
             return 0
         dead: dict[str, str | None] = {}
@@ -141,6 +147,7 @@ class JobForwarding:
                 settled += self._follow_one(link, dead)
             except Exception as exc:  # noqa: BLE001 - asked again at the next look
                 logger.warning("could not follow job %d: %s", link.job_id, exc)
+        self._store.shared.checked([link.job_id for link in links])
         return settled
 
     def _follow_one(self, link: SentLink, dead: dict[str, str | None]) -> bool:
