@@ -232,3 +232,22 @@ def test_upload_leaves_out_what_it_uploaded_unless_asked_again(
     assert forced.code == 0, forced.err
     summary = json.loads(forced.out)
     assert (summary["uploaded"], summary["already_uploaded"], summary["elsewhere"]) == (2, 0, 0)
+
+
+def test_a_job_out_on_the_shared_queue_is_left_to_its_worker(
+    store: JobStore, tmp_path: Path
+) -> None:
+    """A window sent the job to a shared queue (running, owner `SENT_OWNER`): another
+    process enqueuing the same file must not take it over and upload it too."""
+    path = tmp_path / "mba" / "sent.csv"
+    path.parent.mkdir()
+    path.write_text("a,b\n1,2\n")
+    window = store.new_batch("window")
+    [first] = store.enqueue_files([new_job(path)], window, requeue_done=False)
+    [claimed] = store.claim(1, window)
+    assert store.shared.record_sent([(claimed.id, "m-1", "{}")], "sqs://q", "sent") == 1
+    cli = store.new_batch("cli upload")
+    [again] = store.enqueue_files([new_job(path)], cli, requeue_done=False)
+    assert (again.job_id, again.outcome) == (first.job_id, Enqueued.HELD)
+    assert store.counters(cli).total == 0
+    assert store.get(first.job_id).state is JobState.RUNNING  # type: ignore[union-attr]

@@ -73,7 +73,7 @@ def test_waiting_jobs_become_waiting_and_the_others_are_unchanged(v1_store: Path
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
         assert store.has_waiting()
-    assert user_version(v1_store) == SCHEMA_VERSION == 5
+    assert user_version(v1_store) == SCHEMA_VERSION == 6
     with sqlite3.connect(v1_store) as conn:  # schema 3: no write condition, no multipart yet
         assert (
             conn.execute("SELECT COUNT(*) FROM jobs WHERE expected_etag IS NOT NULL").fetchone()[0]
@@ -168,7 +168,7 @@ def test_a_schema_3_store_holds_its_no_scope_failures_and_keeps_the_rest(tmp_pat
     with JobStore(path) as store:
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
-    assert user_version(path) == SCHEMA_VERSION == 5
+    assert user_version(path) == SCHEMA_VERSION == 6
     assert {n: j.state for n, j in jobs.items()} == {
         "README.md": JobState.NEEDS_SCOPE,
         "gone.csv": JobState.FAILED,
@@ -222,7 +222,7 @@ def test_a_schema_4_store_gets_batch_owners_and_its_batches_have_none(tmp_path: 
             requeue_done=False,
         )
         after = {Path(j.source).name: j for j in store.jobs()}
-    assert user_version(path) == SCHEMA_VERSION == 5
+    assert user_version(path) == SCHEMA_VERSION == 6
     with sqlite3.connect(path) as conn:
         owners = dict(conn.execute("SELECT id, owner FROM batches").fetchall())
     assert owners[7] is None  # made before owners were recorded
@@ -240,3 +240,28 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(HmaError, match="newer HMA Ingest"):
         JobStore(path)
+
+
+def test_a_schema_5_store_gains_the_shared_queue_links_and_keeps_its_owners(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jobs.db"
+    schema_4_store(path)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE batches ADD COLUMN owner TEXT")
+    db.execute("UPDATE batches SET owner = 'host:1:2' WHERE id = 7")
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "shared_sent" not in tables
+    with JobStore(path) as store:
+        jobs = {Path(j.source).name: j for j in store.jobs()}
+    assert user_version(path) == SCHEMA_VERSION == 6
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        owners = dict(conn.execute("SELECT id, owner FROM batches").fetchall())
+    assert "shared_sent" in tables
+    assert owners[7] == "host:1:2"
+    assert jobs["new.csv"].batch_id == 7

@@ -152,7 +152,6 @@ class MainWindow(QMainWindow):
             check=self.duplicates.watch_connection,
             cache=session.hash_cache,
             update_settings=session.update_settings,
-            forward=session.shared_queue,  # with a shared queue set, finished files go there
         )
         self.watch_panel = WatchPanel(self.watch_service, sorted(session.settings.scopes))
         self.tabs.insertTab(

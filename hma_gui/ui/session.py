@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.config.settings_file import save_settings
@@ -32,6 +32,8 @@ from hma_gui.ui.tasks import Pools, run_task
 
 logger = logging.getLogger(__name__)
 
+FOLLOW_MS = 2000  # how often the outcomes of jobs sent to a shared queue are asked
+FAILED_EVERY = 5  # … and of those that failed there (a retry or a redrive may end them done)
 # Starts a sandbox endpoint with the scope buckets; returns it and the settings to use.
 SandboxStarter = Callable[[Settings], tuple[Sandbox, Settings]]
 # Writes values into the settings file (`save_settings`); raises ConfigError.
@@ -82,10 +84,23 @@ class Session(QObject):
         self.hash_cache = _open_hash_cache()  # the duplicate check's MD5s, reused by uploads
         self.progress = ByteProgress()
         self.pools = Pools()
-        self.queue = UploadQueue(self.store, self.progress, base_settings.concurrency)
-        # With a shared queue set, drops go there (after the duplicate review) instead.
-        self.shared_queue = SharedQueueClient(self.store)
-        self.intake = Intake(self.store, self.pools.scan, forward=self.shared_queue)
+        # With a shared queue set, every job this window would upload goes there instead
+        # (after discovery and the duplicate review, whatever made it runnable).
+        self.shared_queue = SharedQueueClient(self.store, cache=self.hash_cache)
+        self.queue = UploadQueue(
+            self.store,
+            self.progress,
+            base_settings.concurrency,
+            forward_to=lambda: self.shared_queue.forwarder(self.settings),
+        )
+        self.intake = Intake(self.store, self.pools.scan)
+        self._follow_pool = QThreadPool()  # asks what became of the jobs sent
+        self._follow_pool.setMaxThreadCount(1)
+        self._following = False
+        self._follows = 0
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(FOLLOW_MS)
+        self._follow_timer.timeout.connect(self.follow_sent)
         self.recovered = self.store.recover_orphans()
         self._closed = False
         if self.recovered:
@@ -115,6 +130,7 @@ class Session(QObject):
 
     def start(self) -> None:
         """Start the sandbox (if any) and build the uploader, in the background."""
+        self._follow_timer.start()
         base = self.base_settings
         if self.sandboxed:
             starter, cache, store = self._sandbox_starter, self.hash_cache, self.store
@@ -202,6 +218,28 @@ class Session(QObject):
         self.settings_changed.emit(self.settings)
         return self.settings
 
+    # ------------------------------------------------------------- shared queue
+
+    def follow_sent(self) -> None:
+        """Settle the jobs sent to the shared queue whose outcome is known (off the main thread)."""
+        if self._following or self._closed or not self.shared_queue.wants(self.settings):
+            return
+        self._following = True
+        self._follows += 1
+        failed_too = self._follows % FAILED_EVERY == 1  # failures change seldom: less often
+        settings, shared = self.settings, self.shared_queue
+        run_task(
+            self._follow_pool,
+            lambda: shared.follow(settings, failed_too=failed_too),
+            self._followed,
+            self._followed,
+        )
+
+    def _followed(self, result: object) -> None:
+        self._following = False
+        if isinstance(result, BaseException):
+            logger.warning("could not ask the shared queue about sent jobs: %s", result)
+
     # ------------------------------------------------------------- close
 
     def close(self, timeout_ms: int = 30_000) -> None:
@@ -212,6 +250,8 @@ class Session(QObject):
         self.intake.cancel()
         self.queue.shutdown(timeout_ms)
         self.pools.wait(timeout_ms)
+        self._follow_timer.stop()
+        self._follow_pool.waitForDone(timeout_ms)
         self.shared_queue.close()
         self.store.close()
         if self.hash_cache is not None:

@@ -80,6 +80,8 @@ STATE_LABELS: dict[JobState, str] = {
     JobState.NEEDS_SCOPE: "Needs a scope",
 }
 
+SENT_LABEL = "Sent"  # a running job a shared queue's worker runs (`shared_links.SENT_OWNER`)
+
 # The message of a waiting job (the store keeps the state, not words).
 WAITING_MESSAGE = "waiting for your duplicate decision (Duplicates tab: Review duplicates…)"
 

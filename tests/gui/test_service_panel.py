@@ -10,21 +10,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThreadPool
 from pytestqt.qtbot import QtBot
 
 from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import WatchFolderSettings, load_settings
 from hma_gui.core.jobs.plan import PlanOptions, plan
-from hma_gui.core.jobs.store import JobStore
+from hma_gui.core.jobs.shared_links import SENT_OWNER
+from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.queue.factory import ledger_for
 from hma_gui.core.queue.messages import JobMessage, WorkerSeen
 from hma_gui.core.queue.snapshot import SharedQueueClient
 from hma_gui.core.s3.client import make_s3_client
-from hma_gui.ui.queue.intake import Intake
 from hma_gui.ui.service.panel import ServicePanel
 from hma_gui.ui.settings.dialog import SettingsDialog
-from hma_gui.ui.watch.service import WatchService
 from tests.conftest import MotoServer
 from tests.queue_harness import (
     QueueEnv,
@@ -51,21 +49,21 @@ def client(env: QueueEnv, tmp_path: Path) -> Iterator[SharedQueueClient]:
 
 
 def test_a_drop_goes_to_the_shared_queue_not_to_this_window(
-    qtbot: QtBot, env: QueueEnv, client: SharedQueueClient, tmp_path: Path
+    qtbot: QtBot, env: QueueEnv, harness_factory, tmp_path: Path
 ) -> None:
     files = make_files(tmp_path / "data", 7)
-    settings = load_settings()
-    store = JobStore(tmp_path / "window.db")
-    pool = QThreadPool()
-    intake = Intake(store, pool, forward=client)
-    with qtbot.waitSignal(intake.finished, timeout=30_000) as finished:
-        intake.submit([tmp_path / "data"], settings, PlanOptions(scope="mba"))
-    assert finished.args[0].queued == 7
-    assert env.depth() == (7, 0)
-    assert store.counters().total == 0  # nothing for this window's uploads
-    assert sorted(m.key for _, m in client.sent.recent()) == sorted(files)
-    pool.waitForDone()
-    store.close()
+    harness = harness_factory()  # the session and the queue view, wired as the window does
+    harness.wait_ready()
+    harness.session.queue.start()
+    harness.drop(tmp_path / "data", scope="mba")
+    qtbot.waitUntil(lambda: env.depth() == (7, 0), timeout=30_000)
+    store = harness.store
+    qtbot.waitUntil(lambda: len(store.shared.recent()) == 7, timeout=30_000)
+    jobs = store.jobs()
+    assert {(j.state, j.owner) for j in jobs} == {(JobState.RUNNING, SENT_OWNER)}  # sent
+    assert sorted(j.key for j in jobs) == sorted(files)
+    assert harness.session.queue.started_jobs == 0  # nothing uploaded by this window
+    assert env.keys() == []
 
 
 def test_the_service_tab_shows_the_queue_and_redrives(
@@ -132,22 +130,21 @@ def test_the_settings_dialog_saves_the_shared_queue(
 
 
 def test_a_watched_folder_sends_finished_files_to_the_shared_queue(
-    qtbot: QtBot, env: QueueEnv, client: SharedQueueClient, tmp_path: Path
+    qtbot: QtBot, env: QueueEnv, open_window, tmp_path: Path
 ) -> None:
     folder = tmp_path / "exports" / "mba" / "csv"
     folder.mkdir(parents=True)
-    settings = load_settings(
+    window = open_window(
         watch_folders=[WatchFolderSettings(path=tmp_path / "exports", scope="mba")],
         watch_settle_seconds=0.2,
     )
-    with JobStore(tmp_path / "window.db") as store:
-        service = WatchService(store, forward=client)
-        service.apply(settings)
-        try:
-            (folder / "late.csv").write_bytes(b"1,2\n")
-            qtbot.waitUntil(lambda: env.depth() == (1, 0), timeout=20_000)
-            [(_, message)] = client.sent.recent()
-            assert message.key == "mba/csv/late.csv" and message.expect.value == "new"
-            assert store.counters().total == 0
-        finally:
-            service.stop()
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=30_000)
+    (folder / "late.csv").write_bytes(b"1,2\n")
+    qtbot.waitUntil(lambda: env.depth() == (1, 0), timeout=30_000)
+    store = window.session.store
+    qtbot.waitUntil(lambda: len(store.shared.recent()) == 1, timeout=30_000)
+    [link] = store.shared.recent()
+    message = JobMessage.decode(link.message)
+    assert message.key == "mba/csv/late.csv" and message.expect.value == "new"
+    assert window.session.queue.started_jobs == 0
+    assert env.keys() == []

@@ -41,6 +41,7 @@ from typing import Any
 
 from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.records import JobState, NewJob
+from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store_db import decision_code
 from hma_gui.core.processes import owner_is_alive
 
@@ -133,9 +134,12 @@ class Enqueue:
         return self._batch_owner[batch_id]
 
     def _alive_owner(self, owner: str) -> bool:
-        """Alive, or on another host (cannot be asked): either way not ours to take."""
+        """Alive, or on another host (cannot be asked), or out on a shared queue (a
+        worker runs it): either way not ours to take."""
         if not owner:
             return False
+        if owner == SENT_OWNER:
+            return True
         if owner not in self._alive:
             self._alive[owner] = owner_is_alive(owner) is not False
         return self._alive[owner]

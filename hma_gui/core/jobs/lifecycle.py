@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.enqueue import Enqueue, EnqueueResult
 from hma_gui.core.jobs.records import JOB_COLUMNS, Job, JobState, NewJob
+from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store_db import StoreDb
 from hma_gui.core.processes import owner_is_alive
 
@@ -194,8 +195,13 @@ class JobLifecycle:
             return cur.rowcount
 
     def recover_orphans(self) -> int:
-        """Jobs left running by a process that is gone go back to queued."""
-        rows = self._read("SELECT id, owner FROM jobs WHERE state = 'running'")
+        """Jobs left running by a process that is gone go back to queued.
+
+        Jobs sent to a shared queue (owner `SENT_OWNER`) run there: they stay.
+        """
+        rows = self._read(
+            "SELECT id, owner FROM jobs WHERE state = 'running' AND owner IS NOT ?", (SENT_OWNER,)
+        )
         dead = [
             int(job_id)
             for job_id, owner in rows

@@ -13,6 +13,9 @@
    (``host:pid:start``, `processes.process_identity`), so another process on
    the same store can tell a live owner's queued jobs from a dead one's
    (`jobs.enqueue`). Batches of earlier schemas have none: nobody runs them.
+6. ``shared_sent``: the jobs this store's window sent to a shared queue, each with
+   the message it went as and the outcome last seen (a restarted window still
+   follows them).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -222,6 +225,22 @@ NO_SCOPE_ERROR_BEFORE_V4 = "no scope folder (%; choose a scope"
 # 5: who runs a batch (NULL: nobody, e.g. a batch of an earlier schema).
 _V5 = "ALTER TABLE batches ADD COLUMN owner TEXT"
 
+# 6: jobs sent to a shared queue (`SharedLinks`); a job sent again replaces its row.
+_V6 = """
+CREATE TABLE IF NOT EXISTS shared_sent (
+    job_id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    sent_at REAL NOT NULL,
+    outcome TEXT NOT NULL DEFAULT 'sent'
+        CHECK (outcome IN ('sent', 'done', 'failed', 'dead-lettered')),
+    reason TEXT,
+    checked_at REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS shared_sent_checked ON shared_sent(outcome, checked_at);
+"""
+
 
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
@@ -243,6 +262,9 @@ def migrate(cur: sqlite3.Cursor) -> None:
         _to_v4(cur)
     if version < 5:
         cur.execute(_V5)
+    if version < 6:
+        for statement in _split(_V6):
+            cur.execute(statement)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 

@@ -12,6 +12,7 @@ its own with one concern:
 `DecisionWrites`    duplicate decisions made after enqueueing
 `JobQueries`        reads: jobs, changes since a revision, counters, ledger
 `MultipartLedger`   multipart uploads in progress, for resuming them
+`SharedLinks`       jobs sent to a shared queue: their messages and outcomes
 ==================  =======================================================
 
 Callers use one `JobStore` (share it across threads); its methods are its
@@ -39,6 +40,7 @@ from hma_gui.core.jobs.records import (
     UploadedRecord,
 )
 from hma_gui.core.jobs.schema import SCHEMA_VERSION
+from hma_gui.core.jobs.shared_links import SharedLinks
 from hma_gui.core.jobs.store_db import StoreDb
 from hma_gui.core.processes import owner_is_alive, process_identity
 
@@ -75,6 +77,7 @@ class JobStore:
         self.decisions = DecisionWrites(self.db)
         self.queries = JobQueries(self.db)
         self.multipart = MultipartLedger(self.db.write, self.db.read)
+        self.shared = SharedLinks(self.db)
 
         runs = self.lifecycle
         self.new_batch = runs.new_batch

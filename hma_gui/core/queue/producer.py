@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from hma_gui.core.config.settings import Settings
 from hma_gui.core.jobs.records import Decision
-from hma_gui.core.jobs.store import JobState, NewJob
+from hma_gui.core.jobs.store import Job, JobState, NewJob
 from hma_gui.core.queue.messages import Expect, JobMessage, expectation_of
 from hma_gui.core.s3.client import S3Client
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hma_gui.core.hashes.hash_cache import HashCache
 
 
-def expectation(job: NewJob) -> tuple[Expect, str | None]:
+def expectation(job: NewJob | Job) -> tuple[Expect, str | None]:
     """The message's precondition (and the ETag an overwrite replaces) for `job`."""
     if job.expected_etag is None and job.decision is not Decision.OVERWRITE:
         return Expect.NEW, None  # not screened: the key must still be free
@@ -55,6 +55,21 @@ def messages_for(jobs: Sequence[NewJob], *, sender: str = "") -> list[JobMessage
             )
         )
     return messages
+
+
+def message_for(job: Job, *, sender: str = "", md5: str | None = None) -> JobMessage:
+    """The message of a job claimed from the store (it has a target): the window's sends.
+
+    `md5`: the file's, when known (else the job's).
+    """
+    if not job.bucket or not job.key:
+        raise ValueError(f"job {job.id} has no target")
+    expect, etag = expectation(job)
+    return JobMessage(
+        source=job.source, bucket=job.bucket, key=job.key, size=job.size, scope=job.scope,
+        mtime_ns=job.mtime_ns, md5=md5 or job.md5, expect=expect, etag=etag,
+        sender=sender,
+    )  # fmt: skip
 
 
 def screen(

@@ -12,17 +12,17 @@ planned jobs are collected whole and handed to it on the scan thread before
 anything is enqueued, and it returns the jobs to enqueue (decided, skipped,
 or waiting for a decision).
 
-A shared queue comes with the intake as `forward` (a `JobForwarder`: the
-session's shared-queue client): when it wants a drop, the planned (and
-screened) queued jobs go to it instead of the local store; the others (failed,
-skipped, waiting) stay in this window's list with their reasons.
+With a shared queue set, the drop's jobs are enqueued all the same: the
+window's upload queue sends what it would run to the shared queue
+(`core.queue.store_forwarding`), so a drop, a later decision and a retry take
+one route.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -88,18 +88,6 @@ class DropScreen(Protocol):
         ...
 
 
-class JobForwarder(Protocol):
-    """Sends planned jobs to a shared queue instead of this window's uploads."""
-
-    def wants(self, settings: Settings) -> bool:
-        """Whether drops made with `settings` go to the shared queue (main thread)."""
-        ...
-
-    def send(self, jobs: list[NewJob], settings: Settings) -> int:
-        """Send the queued ones among `jobs` (scan thread); return how many were sent."""
-        ...
-
-
 class Intake(QObject):
     """Walks submitted paths on the scan pool and enqueues the planned jobs."""
 
@@ -108,13 +96,10 @@ class Intake(QObject):
     finished = Signal(object)  # IntakeSummary
     busy_changed = Signal(bool)
 
-    def __init__(
-        self, store: JobStore, pool: QThreadPool, *, forward: JobForwarder | None = None
-    ) -> None:
+    def __init__(self, store: JobStore, pool: QThreadPool) -> None:
         super().__init__()
         self._store = store
         self._pool = pool
-        self._forward = forward
         self._pending = 0
         self._cancel = CancelToken()
 
@@ -140,10 +125,9 @@ class Intake(QObject):
         cancel = self._cancel
         if screen is not None and not screen.wants(settings):
             screen = None
-        forward = self._forward if self._forward and self._forward.wants(settings) else None
         run_task(
             self._pool,
-            lambda: self._scan(names, settings, options, cancel, screen, forward),
+            lambda: self._scan(names, settings, options, cancel, screen),
             self._done,
             self._failed,
         )
@@ -160,9 +144,7 @@ class Intake(QObject):
         options: PlanOptions,
         cancel: CancelToken,
         screen: DropScreen | None = None,
-        forward: JobForwarder | None = None,
     ) -> IntakeSummary:
-        send = None if forward is None else (lambda jobs: forward.send(jobs, settings))
         started = time.monotonic()
         label = "drop: " + ", ".join(Path(p).name for p in paths)
         batch_id = self._store.new_batch(label[:200])
@@ -183,7 +165,7 @@ class Intake(QObject):
             now = time.monotonic()
             if len(buffer) - flushed >= BATCH_SIZE or now - last_flush >= BATCH_SECONDS:
                 if screen is None:
-                    self._flush(buffer, batch_id, stats, send)
+                    self._flush(buffer, batch_id, stats)
                     buffer = []
                 else:  # the whole drop is screened at once
                     self.progress.emit(stats.files + stats.problems)
@@ -202,25 +184,15 @@ class Intake(QObject):
             needs_scope = sum(1 for j in buffer if j.state is JobState.NEEDS_SCOPE)
             for start in range(0, len(buffer), BATCH_SIZE):  # at most half the time writing
                 began = time.monotonic()
-                self._flush(buffer[start : start + BATCH_SIZE], batch_id, stats, send)
+                self._flush(buffer[start : start + BATCH_SIZE], batch_id, stats)
                 time.sleep(time.monotonic() - began)
-        self._flush([] if screen is not None else buffer, batch_id, stats, send)
+        self._flush([] if screen is not None else buffer, batch_id, stats)
         return IntakeSummary(
             paths, batch_id, queued, failed, stats.filtered, time.monotonic() - started,
             cancel.cancelled, set_aside, needs_scope,
         )  # fmt: skip
 
-    def _flush(
-        self,
-        jobs: list[NewJob],
-        batch_id: int,
-        stats: DiscoveryStats,
-        send: Callable[[list[NewJob]], int] | None = None,
-    ) -> None:
-        if jobs and send is not None:
-            send(jobs)
-            # failed, skipped and waiting ones stay in this window's list with their reasons
-            jobs = [job for job in jobs if job.state is not JobState.QUEUED]
+    def _flush(self, jobs: list[NewJob], batch_id: int, stats: DiscoveryStats) -> None:
         if jobs:
             self._store.enqueue(jobs, batch_id)
             self.enqueued.emit(len(jobs))

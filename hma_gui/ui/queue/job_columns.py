@@ -12,6 +12,7 @@ from enum import IntEnum
 from functools import lru_cache
 from typing import Any
 
+from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store import Job, JobState
 from hma_gui.core.logging_setup import redact
 from hma_gui.core.rate_meter import format_bytes
@@ -86,6 +87,8 @@ def shown_error(error: str | None) -> str:
 
 def cell_text(job: Job, column: int, inflight: Inflight) -> str:
     if column == Column.STATE:
+        if job.state is JobState.RUNNING and job.owner == SENT_OWNER:
+            return theme.SENT_LABEL  # a shared queue's worker runs it
         return theme.STATE_LABELS[job.state]
     if column == Column.SOURCE:
         return shown_path(job)

@@ -20,7 +20,8 @@ def deal_with_last_session(
     status: Callable[[str, int], None],
 ) -> None:
     """Start the queue, or offer to, as the settings say (`status`: the status bar)."""
-    pending = session.store.counters().pending
+    # jobs sent to a shared queue run there: nothing of this window's to resume
+    pending = session.store.counters().pending - session.store.shared.in_flight()
     policy = session.settings.resume_on_start
     if not pending or policy == "resume":
         if pending:

@@ -4,17 +4,21 @@ The executor (pause, resume, cancel, concurrency, fail-fast on a dead endpoint)
 is the one ``upload`` and ``watch`` use; it runs its own worker threads, at a
 lower priority so that the window's thread gets the CPU first. This adapter only
 turns its events, called on worker threads, into signals delivered on the main
-thread, and words the banner text.
+thread, and words the banner text. With a shared queue set (`forward_to`), the
+executor's claims are sent there instead (`ForwardingStoreQueue`): every job
+that becomes runnable in the window, whatever made it so.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.progress import ByteProgress
+from hma_gui.core.queue.store_forwarding import Forward, ForwardingStoreQueue
 from hma_gui.core.upload.executor import QueueMode, UploadExecutor
 from hma_gui.core.upload.job_run import JobOutcome
 from hma_gui.core.upload.job_source import StoreQueue
@@ -35,9 +39,17 @@ class UploadQueue(QObject):
     _mode_event = Signal(object, object)  # QueueMode, reason or None
     _idle_event = Signal()
 
-    def __init__(self, store: JobStore, progress: ByteProgress, concurrency: int) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        progress: ByteProgress,
+        concurrency: int,
+        *,
+        forward_to: Callable[[], Forward | None] | None = None,
+    ) -> None:
+        """`forward_to`: while it names a shared queue, claimed jobs go there instead."""
         super().__init__()
-        queue = StoreQueue(store)
+        queue = StoreQueue(store) if forward_to is None else ForwardingStoreQueue(store, forward_to)
         self.executor = UploadExecutor(
             queue,
             queue,
@@ -46,6 +58,7 @@ class UploadQueue(QObject):
             listener=self,
             thread_setup=lower_thread_priority,
         )
+        self.source = queue
         # Auto connections: queued from a worker thread, direct from the main thread
         # (a click on Pause updates the controls at once).
         self._mode_event.connect(self._relay_mode)

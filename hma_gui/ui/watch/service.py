@@ -6,8 +6,9 @@ when the service is built with a `check` connection (`WatchDuplicateCheck`);
 this adapter turns "jobs were queued" and "duplicates were found" into signals
 on the main thread (the window kicks the upload queue, lists the findings),
 restarts the watcher when the watch list changes, and saves the list to the
-settings file when the user adds or removes a folder. With a shared queue set
-(`forward`), the finished files go there after the duplicate check instead.
+settings file when the user adds or removes a folder. With a shared queue set,
+the queued files go there after the duplicate check: the window's upload queue
+sends what it would run (`core.queue.store_forwarding`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.watch.folder_lock import FolderLocks
 from hma_gui.core.watch.folder_watcher import FolderActivity, FolderWatcher
-from hma_gui.ui.queue.intake import JobForwarder
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +83,8 @@ class WatchService(QObject):
         check: Connector | None = None,
         cache: HashCache | None = None,
         update_settings: SettingsUpdate | None = None,  # the window: Session.update_settings
-        forward: JobForwarder | None = None,  # the window: Session.shared_queue
     ) -> None:
-        """`check`: the settings and client to check duplicates with (None: no check).
-
-        `forward`: where finished files go instead of this store when it wants them.
-        """
+        """`check`: the settings and client to check duplicates with (None: no check)."""
         super().__init__(parent)
         self._store = store
         self._update_settings = update_settings or _save_to_file
@@ -97,7 +93,6 @@ class WatchService(QObject):
         self._batch = 0
         self._problems: dict[Path, str] = {}
         self._cache = cache
-        self._forward = forward
         self._check = (
             None
             if check is None
@@ -161,9 +156,7 @@ class WatchService(QObject):
                 self._store,
                 batch_id=self._batch,
                 md5_cache=self._cache,
-                prepare=(
-                    None if self._check is None and self._forward is None else self._prepare_jobs
-                ),
+                prepare=None if self._check is None else self._prepare_jobs,
                 on_enqueued=lambda ids: self._from_watcher.emit(len(ids)),
                 locks=FolderLocks(app_dirs.data_dir(), "the HMA Ingest window"),
             )
@@ -179,22 +172,18 @@ class WatchService(QObject):
         self.changed.emit()
 
     def _prepare_jobs(self, jobs: list[NewJob]) -> list[NewJob]:
-        """(The watcher's thread.) The duplicate check; then, with a shared queue, the
-        queued jobs go there and only the others stay for this window's list."""
-        if self._check is not None:
-            jobs = self._check(jobs)
-            now = time.time()
-            skipped = [
-                SkippedCopy(Path(job.source), job.error or "a duplicate", now)
-                for job in jobs
-                if job.state is JobState.SKIPPED
-            ]
-            if skipped:
-                self._skipped_found.emit(skipped)
-        settings, forward = self._settings, self._forward
-        if forward is not None and settings is not None and forward.wants(settings):
-            forward.send(jobs, settings)
-            return [job for job in jobs if job.state is not JobState.QUEUED]
+        """(The watcher's thread.) The duplicate check; the copies it skipped are shown."""
+        if self._check is None:
+            return jobs
+        jobs = self._check(jobs)
+        now = time.time()
+        skipped = [
+            SkippedCopy(Path(job.source), job.error or "a duplicate", now)
+            for job in jobs
+            if job.state is JobState.SKIPPED
+        ]
+        if skipped:
+            self._skipped_found.emit(skipped)
         return jobs
 
     def _on_review(self, review: DuplicateReview, _jobs: list[NewJob]) -> None:
