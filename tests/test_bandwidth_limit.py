@@ -45,7 +45,7 @@ def test_zero_is_no_limit_and_a_change_applies_at_once() -> None:
 
 def test_a_cancel_ends_the_wait() -> None:
     limit, cancel = BandwidthLimit(KiB), CancelToken()
-    threading.Timer(0.2, cancel.cancel).start()
+    threading.Timer(0.05, cancel.cancel).start()
     started = time.monotonic()
     limit.take(MiB, cancel)  # would wait 1,024 s
     assert time.monotonic() - started < 2
