@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         self._build_etl()
         self.service_panel = ServicePanel(self.session.shared_queue, self.session.settings)
         self.add_tab(self.service_panel, "Service", self.tabs.indexOf(self.etl_panel))
-        self.bucket_tab = bucket_tab.install(self.tabs, session, self.tabs.indexOf(self.log_panel))
+        self.bucket_tab = bucket_tab.install(self.tabs, session, before=self.service_panel)
         duplicates_tab.install(self.tabs, 1, self.counters, self.duplicates)
         layout.addWidget(self.tabs, 1)
 

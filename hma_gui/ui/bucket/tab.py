@@ -397,8 +397,8 @@ def _single_shot(parent: QWidget, interval: int, slot: Callable[[], None]) -> QT
     return timer
 
 
-def install(tabs: QTabWidget, session: Session, index: int) -> BucketTab:
-    """Put a Bucket tab into `tabs` at `index` (the window's one line)."""
+def install(tabs: QTabWidget, session: Session, *, before: QWidget) -> BucketTab:
+    """Put a Bucket tab into `tabs` before the tab `before` (the window's one line)."""
     tab = BucketTab(session)
-    tabs.insertTab(index, tab, icons.icon("upload-cloud"), "Bucket")
+    tabs.insertTab(tabs.indexOf(before), tab, icons.icon("upload-cloud"), "Bucket")
     return tab
