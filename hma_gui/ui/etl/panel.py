@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPainter, QShowEvent
+from PySide6.QtGui import QDesktopServices, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -55,6 +55,8 @@ from hma_gui.ui.etl.service import EtlService, Target
 from hma_gui.ui.progress_paint import ProgressPainter
 
 logger = logging.getLogger(__name__)
+
+COMPACT_BELOW = 330  # the panel's height (px) under which the controls card is one line
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 UrlOpener = Callable[[QUrl], object]
@@ -123,9 +125,10 @@ class EtlPanel(QWidget):
         self.history_model = EtlHistoryModel(self)
         self.history_snapshot: HistorySnapshot | None = None
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(10)
+        self.compact = False
         layout.addWidget(self._build_controls())
         layout.addLayout(self._build_summary())
         layout.addLayout(self._build_switch())
@@ -170,7 +173,7 @@ class EtlPanel(QWidget):
     # ------------------------------------------------------------- layout
 
     def _build_controls(self) -> QFrame:
-        card = QFrame()
+        card = self._card = QFrame()
         card.setProperty("role", "card")
         title = QLabel("Load the MBA files into the database")
         title.setProperty("role", "cardTitle")
@@ -184,6 +187,8 @@ class EtlPanel(QWidget):
         texts.addWidget(title)
         texts.addWidget(self.target_label)
         texts.addWidget(self.source_label)
+        self._card_icon = QLabel(pixmap=icons.pixmap("database", 30, theme.ACCENT))
+        self._card_texts = (title, self.target_label, self.source_label)
         self.force_box = QCheckBox("Force reload")
         self.force_box.setToolTip("Load again the files whose version was loaded before")
         self.dry_run_box = QCheckBox("Dry run")
@@ -196,10 +201,10 @@ class EtlPanel(QWidget):
         self.run_button = QPushButton(icons.icon("play", "#ffffff"), "Run ETL")
         self.run_button.setProperty("role", "primary")
         self.run_button.clicked.connect(lambda: self.run())
-        row = QHBoxLayout(card)
+        row = self._card_row = QHBoxLayout(card)
         row.setContentsMargins(18, 14, 18, 14)
         row.setSpacing(12)
-        row.addWidget(QLabel(pixmap=icons.pixmap("database", 30, theme.ACCENT)))
+        row.addWidget(self._card_icon)
         row.addSpacing(4)
         row.addLayout(texts, 1)
         row.addWidget(self.force_box)
@@ -286,6 +291,25 @@ class EtlPanel(QWidget):
         record = index.data(RECORD_ROLE)
         if record is not None and record.rejects_path and Path(record.rejects_path).exists():
             self.show_rejects(Path(record.rejects_path))
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact (a short window): the card keeps its boxes and buttons, the texts go
+        to its tooltip, and the spacing tightens; the tables keep the room."""
+        self.compact = compact
+        for widget in (self._card_icon, *self._card_texts):
+            widget.setVisible(not compact)
+        self._card_row.setContentsMargins(*((10, 4, 10, 4) if compact else (18, 14, 18, 14)))
+        self._card.setToolTip(
+            "\n".join(label.text() for label in self._card_texts) if compact else ""
+        )
+        self._layout.setContentsMargins(0, 4 if compact else 10, 0, 0)
+        self._layout.setSpacing(4 if compact else 10)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        compact = self.height() < COMPACT_BELOW
+        if compact != self.compact:
+            self.set_compact(compact)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
