@@ -167,6 +167,7 @@ class MainWindow(WindowDrops, QMainWindow):
         self.store_label = QLabel(f"Job store: {session.store.path}")
         self.store_label.setProperty("role", "muted")
         self.statusBar().addWidget(self.scan_label, 1)
+        self.statusBar().addPermanentWidget(self.header.small_badge)  # a very short window
         self.statusBar().addPermanentWidget(self.store_label)
         self.statusBar().setSizeGripEnabled(False)
 
@@ -174,7 +175,7 @@ class MainWindow(WindowDrops, QMainWindow):
         self._connect()
         self.folds = folds.install(
             self, self.centralWidget(), self.menus.view_menu,
-            self.drop_zone, self.drop_zone.fold_button, self.options, self.counters,
+            self.drop_zone, self.drop_zone.fold_button, self.options, self.counters, self.header,
         )  # fmt: skip
         self.folds.restore(window_state.restore(self, self.table.view.horizontalHeader()))
         window_state.fit_to_screen(self)

@@ -73,6 +73,10 @@ def test_at_200_percent_the_window_fits_and_the_tables_show_two_rows(
     assert uploads >= 2, uploads
     assert etl >= 2, etl
     assert window.counters.folded and not window.drop_zone.isVisible()  # folded by themselves
+    assert not window.header.isVisible()  # its buttons are in the menus
+    assert not window.header.small_badge.isVisible()  # not a sandbox
+    assert window.etl_panel.compact  # its card one line, its buttons in sight
+    assert on_window(window, window.etl_panel.run_button).right() <= window.width()
 
 
 def labels_whole(counters: CountersPanel) -> None:

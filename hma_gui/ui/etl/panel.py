@@ -212,6 +212,7 @@ class EtlPanel(QWidget):
         row.addSpacing(6)
         row.addWidget(self.stop_button)
         row.addWidget(self.run_button)
+        row.addStretch(0)  # compact: the texts hide and the boxes and buttons go left
         return card
 
     def _build_summary(self) -> QHBoxLayout:
@@ -298,7 +299,9 @@ class EtlPanel(QWidget):
         self.compact = compact
         for widget in (self._card_icon, *self._card_texts):
             widget.setVisible(not compact)
-        self._card_row.setContentsMargins(*((10, 4, 10, 4) if compact else (18, 14, 18, 14)))
+        self._card_row.setContentsMargins(*((10, 2, 10, 2) if compact else (18, 14, 18, 14)))
+        self._card_row.setStretch(self._card_row.indexOf(self._card_icon) + 2, 0 if compact else 1)
+        self._card_row.setStretch(self._card_row.count() - 1, 1 if compact else 0)
         self._card.setToolTip(
             "\n".join(label.text() for label in self._card_texts) if compact else ""
         )

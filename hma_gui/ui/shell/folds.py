@@ -4,7 +4,8 @@ Each part has a toggle in its own header and a checkable item in the View menu;
 what the user chose is remembered in ``window.ini``. Below a height of the
 window's content area a part folds by itself (the drop zone to a one-line strip,
 the queue card to its header and bar), and below a smaller one the drop zone
-row goes (File › Add files… and drops on the window still work); unfolding it by
+row and the window's header go (File › Add files…, drops on the window, Queue ›
+Run ETL and File › Settings… still work); unfolding it by
 hand while the window is short keeps it open until the window is tall again.
 """
 
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import QFrame, QMenu, QScrollArea, QToolButton, QWidget
 
 DROP_STRIP_BELOW = 760  # content height (px, points at 200 %) under which the drop zone is a strip
 QUEUE_FOLD_BELOW = 720  # … the queue card shows its header, bar and figures only
-TINY_BELOW = 440  # … the drop zone row hides, the queue card shows its header only
+TINY_BELOW = 440  # … the drop zone row and the header hide, the queue card shows its header only
 
 
 def fold_button(tip: str) -> QToolButton:
@@ -140,6 +141,10 @@ class _QueueCard(Protocol):
     def set_folded(self, folded: bool, tiny: bool = False) -> None: ...
 
 
+class _Header(Protocol):
+    def set_hidden_for_room(self, hidden: bool) -> None: ...
+
+
 def install(
     window: QObject,
     area: QWidget | None,
@@ -148,8 +153,11 @@ def install(
     drop_button: QToolButton,
     options: _Card,
     queue: _QueueCard,
+    header: _Header,
 ) -> Folds:
-    """The drop zone (with the upload options beside it) and the queue card, foldable."""
+    """The drop zone (with the upload options beside it) and the queue card, foldable;
+    tiny, the window's header goes too (its buttons are in the menus, the sandbox
+    badge moves to the status bar)."""
     assert area is not None  # the window's central scroll area
     menu.addSeparator()
     folds = Folds(area, menu, window)
@@ -160,6 +168,7 @@ def install(
         for card in (drops, options):
             card.set_folded(folded)
             card.setVisible(not tiny)
+        header.set_hidden_for_room(tiny)
         if content is not None:  # tiny: tighter spacing too
             content.setSpacing(6 if tiny else 12)
             content.setContentsMargins(*((8, 4, 8, 4) if tiny else (12, 10, 12, 8)))
