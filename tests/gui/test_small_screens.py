@@ -78,6 +78,13 @@ def test_at_200_percent_the_window_fits_and_the_tables_show_two_rows(
     assert window.etl_panel.compact  # its card one line, its buttons in sight
     assert on_window(window, window.etl_panel.run_button).right() <= window.width()
 
+    resized(qtbot, window, 1240, 900)  # tall again: all back in place
+    panel = window.etl_panel
+    assert not panel.compact and panel.run_button.parentWidget() is panel._card
+    assert panel.run_button.isVisible() and panel.counts_label.isVisible()
+    assert window.header.isVisible() and window.drop_zone.isVisible()
+    assert not window.drop_zone.folded and not window.counters.folded
+
 
 def labels_whole(counters: CountersPanel) -> None:
     for tile in counters.tiles.values():

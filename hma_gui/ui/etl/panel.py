@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
@@ -56,6 +57,7 @@ from hma_gui.ui.progress_paint import ProgressPainter
 
 logger = logging.getLogger(__name__)
 
+HISTORY_TIP = "The latest rows of etl_runs (double-click: rejects report)"
 COMPACT_BELOW = 330  # the panel's height (px) under which the controls card is one line
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -188,7 +190,6 @@ class EtlPanel(QWidget):
         texts.addWidget(self.target_label)
         texts.addWidget(self.source_label)
         self._card_icon = QLabel(pixmap=icons.pixmap("database", 30, theme.ACCENT))
-        self._card_texts = (title, self.target_label, self.source_label)
         self.force_box = QCheckBox("Force reload")
         self.force_box.setToolTip("Load again the files whose version was loaded before")
         self.dry_run_box = QCheckBox("Dry run")
@@ -212,7 +213,6 @@ class EtlPanel(QWidget):
         row.addSpacing(6)
         row.addWidget(self.stop_button)
         row.addWidget(self.run_button)
-        row.addStretch(0)  # compact: the texts hide and the boxes and buttons go left
         return card
 
     def _build_summary(self) -> QHBoxLayout:
@@ -246,7 +246,7 @@ class EtlPanel(QWidget):
             chip.clicked.connect(lambda _=False, p=page: self.show_page(p))
             group.addButton(chip)
         self.run_chip.setChecked(True)
-        self.history_chip.setToolTip("The latest rows of etl_runs (double-click: rejects report)")
+        self.history_chip.setToolTip(HISTORY_TIP)
         self.counts_label = QLabel()
         self.counts_label.setProperty("role", "muted")
         self.refresh_button = QPushButton(icons.icon("retry"), "Refresh")
@@ -260,6 +260,7 @@ class EtlPanel(QWidget):
         row.addWidget(self.counts_label)
         row.addSpacing(6)
         row.addWidget(self.refresh_button)
+        self._switch_row = row
         return row
 
     def show_page(self, page: int) -> None:
@@ -294,17 +295,24 @@ class EtlPanel(QWidget):
             self.show_rejects(Path(record.rejects_path))
 
     def set_compact(self, compact: bool) -> None:
-        """Compact (a short window): the card keeps its boxes and buttons, the texts go
-        to its tooltip, and the spacing tightens; the tables keep the room."""
+        """Compact (a short window): the card goes, its boxes and buttons join the
+        This run / History row (the table sizes go to History's tooltip), the spacing
+        tightens: the tables keep the room."""
         self.compact = compact
-        for widget in (self._card_icon, *self._card_texts):
-            widget.setVisible(not compact)
-        self._card_row.setContentsMargins(*((10, 2, 10, 2) if compact else (18, 14, 18, 14)))
-        self._card_row.setStretch(self._card_row.indexOf(self._card_icon) + 2, 0 if compact else 1)
-        self._card_row.setStretch(self._card_row.count() - 1, 1 if compact else 0)
-        self._card.setToolTip(
-            "\n".join(label.text() for label in self._card_texts) if compact else ""
-        )
+        moved: tuple[QAbstractButton, ...] = (
+            self.force_box, self.dry_run_box, self.stop_button, self.run_button
+        )  # fmt: skip
+        for widget in moved:
+            (self._card_row if compact else self._switch_row).removeWidget(widget)
+        if compact:
+            for index, widget in enumerate(reversed(moved), start=2):  # Run ETL first, in sight
+                self._switch_row.insertWidget(index, widget)
+        else:  # back between the texts and the closing stretch (a spacing after Dry run)
+            for index, widget in zip((3, 4, 6, 7), moved, strict=True):
+                self._card_row.insertWidget(index, widget)
+        self._card.setVisible(not compact)
+        self.counts_label.setVisible(not compact)
+        self.history_chip.setToolTip(self.counts_label.text() if compact else HISTORY_TIP)
         self._layout.setContentsMargins(0, 4 if compact else 10, 0, 0)
         self._layout.setSpacing(4 if compact else 10)
 
@@ -397,6 +405,8 @@ class EtlPanel(QWidget):
         self.history_snapshot = snapshot
         self.history_model.set_records(snapshot.records)
         self.counts_label.setText(snapshot.describe_counts())
+        if self.compact:
+            self.history_chip.setToolTip(self.counts_label.text())
         count = len(snapshot.records)
         self.history_chip.setText(f"History  {count:,}" if count else "History")
 
