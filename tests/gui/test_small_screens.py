@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
+from hma_gui.core.jobs.records import Counters
 from hma_gui.ui.main_window import MainWindow
 from hma_gui.ui.queue.counters_panel import CountersPanel
 from hma_gui.ui.shell.fit_screen import fit_to_screen
@@ -168,3 +169,22 @@ def test_a_short_window_folds_and_a_hand_unfold_holds_until_tall(
     resized(qtbot, window, 1240, 900)
     resized(qtbot, window, 1024, 700)
     assert window.drop_zone.folded  # short again: folded again
+
+
+def test_at_1024_wide_the_filter_chips_with_counts_do_not_widen_the_window(
+    qtbot: QtBot,
+    open_window,  # type: ignore[no-untyped-def]
+    s3_env,  # type: ignore[no-untyped-def]
+) -> None:
+    window = open_window()
+    resized(qtbot, window, 1024, 700)
+    counts = Counters(12_345, 8, 123_456, 1_234, 2_345, waiting=345, needs_scope=2_000)
+    window.table.show_counts(counts)  # every chip with a count, Needs a scope shown
+    qtbot.wait(50)
+    scroll = window.centralWidget()
+    assert scroll.widget().width() <= scroll.viewport().width()  # nothing to scroll sideways
+    chips = [chip for chip in window.table.chips.values() if chip.isVisible()]
+    assert len(chips) == len(window.table.chips)
+    for chip in chips:  # whole, inside the tab
+        assert chip.fontMetrics().horizontalAdvance(chip.text()) < chip.width()
+        assert on_window(window, chip).right() <= window.width()
