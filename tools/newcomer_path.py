@@ -176,7 +176,7 @@ def run(home: Path, out: Path) -> int:
             "window",
             f"the sandbox is up; the window is {window.width()}×{window.height()} "
             f"in {free.width()}×{free.height()}",
-            lambda: window.sandbox_badge.isVisible(),
+            lambda: window.sandbox_badge.isVisible() or window.header.small_badge.isVisible(),
         )
 
         # 2 ─ add a folder: dropped on the drop zone, as a file manager does

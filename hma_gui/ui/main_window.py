@@ -21,13 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import (
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragLeaveEvent,
-    QDragMoveEvent,
-    QDropEvent,
-)
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -53,7 +47,7 @@ from hma_gui.ui.etl.service import EtlService
 from hma_gui.ui.gc_policy import IDLE_CHECK_MS, GcGovernor
 from hma_gui.ui.queue.controls import QueueControls
 from hma_gui.ui.queue.counters_panel import CountersPanel
-from hma_gui.ui.queue.drop_zone import DropZone, UploadOptions, accept_drag, take_drop
+from hma_gui.ui.queue.drop_zone import DropZone, UploadOptions, WindowDrops
 from hma_gui.ui.queue.intake import IntakeSummary
 from hma_gui.ui.queue.last_session import deal_with_last_session
 from hma_gui.ui.queue.live_feed import FeedSnapshot
@@ -64,7 +58,7 @@ from hma_gui.ui.queue.upload_queue import QueueMode
 from hma_gui.ui.service.panel import ServicePanel
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
-from hma_gui.ui.shell import window_state
+from hma_gui.ui.shell import folds, window_state
 from hma_gui.ui.shell.banner import Banner
 from hma_gui.ui.shell.endpoint_banners import EndpointBanners
 from hma_gui.ui.shell.header_bar import HeaderBar
@@ -77,7 +71,7 @@ from hma_gui.ui.watch.service import WatchService
 logger = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDrops, QMainWindow):
     def __init__(self, session: Session, log_handler: MemoryLogHandler | None = None) -> None:
         super().__init__()
         self.session = session
@@ -162,8 +156,9 @@ class MainWindow(QMainWindow):
         )
         self._build_etl()
         self.service_panel = ServicePanel(self.session.shared_queue, self.session.settings)
-        self.add_tab(self.service_panel, "Service", self.tabs.indexOf(self.etl_panel))
-        self.bucket_tab = bucket_tab.install(self.tabs, session, before=self.service_panel)
+        service_page = folds.scrolled(self.service_panel)  # a tall page: it scrolls
+        self.add_tab(service_page, "Service", self.tabs.indexOf(self.etl_panel))
+        self.bucket_tab = bucket_tab.install(self.tabs, session, before=service_page)
         duplicates_tab.install(self.tabs, 1, self.counters, self.duplicates)
         layout.addWidget(self.tabs, 1)
 
@@ -171,12 +166,17 @@ class MainWindow(QMainWindow):
         self.store_label = QLabel(f"Job store: {session.store.path}")
         self.store_label.setProperty("role", "muted")
         self.statusBar().addWidget(self.scan_label, 1)
+        self.statusBar().addPermanentWidget(self.header.small_badge)  # a very short window
         self.statusBar().addPermanentWidget(self.store_label)
         self.statusBar().setSizeGripEnabled(False)
 
         self._build_shortcuts()
         self._connect()
-        window_state.restore(self, self.table.view.horizontalHeader())
+        self.folds = folds.install(
+            self, self.centralWidget(), self.menus.view_menu,
+            self.drop_zone, self.drop_zone.fold_button, self.options, self.counters, self.header,
+        )  # fmt: skip
+        self.folds.restore(window_state.restore(self, self.table.view.horizontalHeader()))
         window_state.fit_to_screen(self)
         self._show_connection()
 
@@ -386,22 +386,6 @@ class MainWindow(QMainWindow):
         index = self.tabs.indexOf(self.log_panel)
         self.tabs.setTabText(index, f"Log  ({count})" if count else "Log")
 
-    # ------------------------------------------------------------- drops
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if accept_drag(event):
-            self.drop_zone._set_dragging(True)
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        accept_drag(event)
-
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
-        self.drop_zone._set_dragging(False)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.drop_zone._set_dragging(False)
-        take_drop(event, self.add_paths)
-
     # ------------------------------------------------------------- geometry & close
 
     @property
@@ -431,7 +415,7 @@ class MainWindow(QMainWindow):
             return
         if not self._closed:
             self._closed = True
-            window_state.save(self, self.table.view.horizontalHeader())
+            window_state.save(self, self.table.view.horizontalHeader(), self.folds.chosen())
             self.hide()
             self.tray.hide()
             self.duplicates.close()

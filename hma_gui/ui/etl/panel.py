@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPainter, QShowEvent
+from PySide6.QtGui import QDesktopServices, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
@@ -55,6 +56,9 @@ from hma_gui.ui.etl.service import EtlService, Target
 from hma_gui.ui.progress_paint import ProgressPainter
 
 logger = logging.getLogger(__name__)
+
+HISTORY_TIP = "The latest rows of etl_runs (double-click: rejects report)"
+COMPACT_BELOW = 330  # the panel's height (px) under which the controls card is one line
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 UrlOpener = Callable[[QUrl], object]
@@ -123,9 +127,10 @@ class EtlPanel(QWidget):
         self.history_model = EtlHistoryModel(self)
         self.history_snapshot: HistorySnapshot | None = None
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(10)
+        self.compact = False
         layout.addWidget(self._build_controls())
         layout.addLayout(self._build_summary())
         layout.addLayout(self._build_switch())
@@ -170,7 +175,7 @@ class EtlPanel(QWidget):
     # ------------------------------------------------------------- layout
 
     def _build_controls(self) -> QFrame:
-        card = QFrame()
+        card = self._card = QFrame()
         card.setProperty("role", "card")
         title = QLabel("Load the MBA files into the database")
         title.setProperty("role", "cardTitle")
@@ -184,6 +189,7 @@ class EtlPanel(QWidget):
         texts.addWidget(title)
         texts.addWidget(self.target_label)
         texts.addWidget(self.source_label)
+        self._card_icon = QLabel(pixmap=icons.pixmap("database", 30, theme.ACCENT))
         self.force_box = QCheckBox("Force reload")
         self.force_box.setToolTip("Load again the files whose version was loaded before")
         self.dry_run_box = QCheckBox("Dry run")
@@ -196,10 +202,10 @@ class EtlPanel(QWidget):
         self.run_button = QPushButton(icons.icon("play", "#ffffff"), "Run ETL")
         self.run_button.setProperty("role", "primary")
         self.run_button.clicked.connect(lambda: self.run())
-        row = QHBoxLayout(card)
+        row = self._card_row = QHBoxLayout(card)
         row.setContentsMargins(18, 14, 18, 14)
         row.setSpacing(12)
-        row.addWidget(QLabel(pixmap=icons.pixmap("database", 30, theme.ACCENT)))
+        row.addWidget(self._card_icon)
         row.addSpacing(4)
         row.addLayout(texts, 1)
         row.addWidget(self.force_box)
@@ -240,7 +246,7 @@ class EtlPanel(QWidget):
             chip.clicked.connect(lambda _=False, p=page: self.show_page(p))
             group.addButton(chip)
         self.run_chip.setChecked(True)
-        self.history_chip.setToolTip("The latest rows of etl_runs (double-click: rejects report)")
+        self.history_chip.setToolTip(HISTORY_TIP)
         self.counts_label = QLabel()
         self.counts_label.setProperty("role", "muted")
         self.refresh_button = QPushButton(icons.icon("retry"), "Refresh")
@@ -254,6 +260,7 @@ class EtlPanel(QWidget):
         row.addWidget(self.counts_label)
         row.addSpacing(6)
         row.addWidget(self.refresh_button)
+        self._switch_row = row
         return row
 
     def show_page(self, page: int) -> None:
@@ -286,6 +293,34 @@ class EtlPanel(QWidget):
         record = index.data(RECORD_ROLE)
         if record is not None and record.rejects_path and Path(record.rejects_path).exists():
             self.show_rejects(Path(record.rejects_path))
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact (a short window): the card goes, its boxes and buttons join the
+        This run / History row (the table sizes go to History's tooltip), the spacing
+        tightens: the tables keep the room."""
+        self.compact = compact
+        moved: tuple[QAbstractButton, ...] = (
+            self.force_box, self.dry_run_box, self.stop_button, self.run_button
+        )  # fmt: skip
+        for widget in moved:
+            (self._card_row if compact else self._switch_row).removeWidget(widget)
+        if compact:
+            for index, widget in enumerate(reversed(moved), start=2):  # Run ETL first, in sight
+                self._switch_row.insertWidget(index, widget)
+        else:  # back between the texts and the closing stretch (a spacing after Dry run)
+            for index, widget in zip((3, 4, 6, 7), moved, strict=True):
+                self._card_row.insertWidget(index, widget)
+        self._card.setVisible(not compact)
+        self.counts_label.setVisible(not compact)
+        self.history_chip.setToolTip(self.counts_label.text() if compact else HISTORY_TIP)
+        self._layout.setContentsMargins(0, 4 if compact else 10, 0, 0)
+        self._layout.setSpacing(4 if compact else 10)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        compact = self.height() < COMPACT_BELOW
+        if compact != self.compact:
+            self.set_compact(compact)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -370,6 +405,8 @@ class EtlPanel(QWidget):
         self.history_snapshot = snapshot
         self.history_model.set_records(snapshot.records)
         self.counts_label.setText(snapshot.describe_counts())
+        if self.compact:
+            self.history_chip.setToolTip(self.counts_label.text())
         count = len(snapshot.records)
         self.history_chip.setText(f"History  {count:,}" if count else "History")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -31,6 +31,7 @@ from hma_gui.core.rate_meter import RateMeter, format_bytes, format_duration
 from hma_gui.ui import theme
 from hma_gui.ui.queue.live_feed import FeedSnapshot
 from hma_gui.ui.queue.throughput_chart import ThroughputChart
+from hma_gui.ui.shell.folds import fold_button
 
 
 @dataclass(frozen=True)
@@ -140,16 +141,21 @@ class CountersPanel(QFrame):
         self.mode_label.setProperty("role", "modePill")
         self.controls = QHBoxLayout()  # the window puts Start / Pause / Cancel here
         self.controls.setSpacing(6)
-        header = QHBoxLayout()
+        header = self._header = QHBoxLayout()
         header.setSpacing(10)
         header.addWidget(self.title)
         header.addWidget(self.mode_label)
         header.addStretch()
         header.addLayout(self.controls)
+        self.fold_button = fold_button("Fold the queue card to its header (View menu)")
+        header.addWidget(self.fold_button)
+        self.folded = False
 
+        self.chart = ThroughputChart()
         self.tiles: dict[str, CounterTile] = {}
-        self._tile_row = QHBoxLayout()
-        self._tile_row.setSpacing(8)
+        self._tile_grid = QGridLayout()  # as many tiles a line as the width holds
+        self._tile_grid.setSpacing(8)
+        self._tile_columns = 0
         for key, state_label, color in (
             ("queued", "Queued", theme.NEUTRAL),
             ("running", "Uploading", theme.ACCENT),
@@ -170,30 +176,81 @@ class CountersPanel(QFrame):
 
         left = QVBoxLayout()
         left.setSpacing(10)
-        left.addLayout(self._tile_row)
+        left.addLayout(self._tile_grid)
         left.addWidget(self.bar)
         left.addLayout(stats)
         left.addStretch()
 
-        self.chart = ThroughputChart()
-        body = QGridLayout()
+        body = self._body = QGridLayout()
         body.setHorizontalSpacing(16)
         body.addLayout(left, 0, 0)
         body.addWidget(self.chart, 0, 1)
         body.setColumnStretch(0, 3)
         body.setColumnStretch(1, 2)
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 12, 18, 14)
         layout.setSpacing(10)
         layout.addLayout(header)
         layout.addLayout(body)
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)  # see below
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the header or one tile: narrower, the tiles go onto more lines."""
+        hint = super().minimumSizeHint()
+        narrow = max(self._header.minimumSize().width(), self._tile_width()) + 36
+        return QSize(min(hint.width(), narrow), hint.height())
 
     def add_tile(self, key: str, label: str, color: str) -> CounterTile:
         tile = CounterTile(label, color)
+        tile.setVisible(not self.folded)
         self.tiles[key] = tile
-        self._tile_row.addWidget(tile)
+        self._reflow(force=True)
         return tile
+
+    def set_folded(self, folded: bool, tiny: bool = False) -> None:
+        """Folded: the header, the bar and the figures; `tiny`: the header only."""
+        self.folded = folded
+        for tile in self.tiles.values():
+            tile.setVisible(not folded)
+        self.chart.setVisible(not folded and self._chart_fits())
+        for widget in (self.bar, self.bytes_label, self.percent_label):
+            widget.setVisible(not tiny)
+        self._body.setContentsMargins(0, 0, 0, 0)
+        self._layout.setContentsMargins(*((14, 6, 14, 6) if folded else (18, 12, 18, 14)))
+        self._layout.setSpacing(6 if folded else 10)
+
+    def _tile_width(self) -> int:
+        return max((t.minimumSizeHint().width() for t in self.tiles.values()), default=0)
+
+    def _chart_fits(self) -> bool:
+        """The chart beside the tiles only when the card holds them all on one line too."""
+        inner = self.width() - 36 - 16 - self.chart.minimumWidth()
+        spacing = self._tile_grid.spacing()
+        widths = [tile.minimumSizeHint().width() + spacing for tile in self.tiles.values()]
+        return inner >= sum(widths) - spacing
+
+    def _reflow(self, force: bool = False) -> None:
+        """Lay the tiles out on as many lines as the width needs: no label is cut."""
+        chart = not self.folded and self._chart_fits()
+        if self.chart.isHidden() == chart:
+            self.chart.setVisible(chart)
+        spacing = self._tile_grid.spacing()
+        columns = (self.width() - 36 + spacing) // max(1, self._tile_width() + spacing)
+        columns = len(self.tiles) if chart else min(max(1, columns), max(1, len(self.tiles)))
+        if columns == self._tile_columns and not force:
+            return
+        self._tile_columns = columns
+        for tile in self.tiles.values():
+            self._tile_grid.removeWidget(tile)
+        for index, tile in enumerate(self.tiles.values()):
+            self._tile_grid.addWidget(tile, index // columns, index % columns)
+        for column in range(self._tile_grid.columnCount()):
+            self._tile_grid.setColumnStretch(column, 1 if column < columns else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._reflow()
 
     def set_tile(self, key: str, value: int) -> None:
         self.tiles[key].set_value(f"{value:,}")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -29,6 +30,7 @@ from hma_gui.core.files.file_filter import normalize_extensions
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.jobs.plan import PlanOptions
 from hma_gui.ui import icons, theme
+from hma_gui.ui.shell.folds import fold_button
 
 
 def local_paths(mime: QMimeData) -> list[str]:
@@ -79,36 +81,57 @@ class DropZone(QFrame):
         self._icon = QLabel()
         self._icon.setPixmap(icons.pixmap("upload-cloud", 40, theme.ACCENT, 1.6))
         self._icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title = QLabel("Drop files or folders here")
-        title.setObjectName("dropTitle")
-        hint = QLabel("Keys follow the folders: …/mba/csv/x.csv → mba/csv/x.csv")
-        hint.setObjectName("dropHint")
+        self.title = QLabel("Drop files or folders here")
+        self.title.setObjectName("dropTitle")
+        self.hint = QLabel("Keys follow the folders: …/mba/csv/x.csv → mba/csv/x.csv")
+        self.hint.setObjectName("dropHint")
         self.add_files_button = QPushButton(icons.icon("file-plus"), "Add files…")
         self.add_folder_button = QPushButton(icons.icon("folder-plus"), "Add folder…")
         for button in (self.add_files_button, self.add_folder_button):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.add_files_button.clicked.connect(self._choose_files)
         self.add_folder_button.clicked.connect(self._choose_folder)
+        self.fold_button = fold_button("Fold the drop zone to one line (View menu)")
 
-        text = QVBoxLayout()
-        text.setSpacing(2)
-        text.addStretch()
-        text.addWidget(title)
-        text.addWidget(hint)
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(self.title)
+        titles.addWidget(self.hint)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
         buttons.addWidget(self.add_files_button)
         buttons.addWidget(self.add_folder_button)
         buttons.addStretch()
-        text.addSpacing(6)
-        text.addLayout(buttons)
-        text.addStretch()
+        # top to bottom; folded, left to right: one line
+        self._text = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._text.setSpacing(8)
+        self._text.addStretch()
+        self._text.addLayout(titles)
+        self._text.addLayout(buttons)
+        self._text.addStretch()
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(24, 10, 24, 10)
-        layout.setSpacing(18)
-        layout.addWidget(self._icon)
-        layout.addLayout(text, 1)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(24, 10, 12, 10)
+        self._layout.setSpacing(18)
+        self._layout.addWidget(self._icon)
+        self._layout.addLayout(self._text, 1)
+        self._layout.addWidget(self.fold_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.folded = False
+
+    def set_folded(self, folded: bool) -> None:
+        """Folded: a one-line strip (the title and the Add buttons)."""
+        self.folded = folded
+        self._icon.setVisible(not folded)
+        self.hint.setVisible(not folded)
+        self._text.setDirection(
+            QBoxLayout.Direction.LeftToRight if folded else QBoxLayout.Direction.TopToBottom
+        )
+        self._layout.setContentsMargins(*((14, 4, 8, 4) if folded else (24, 10, 12, 10)))
+        self._layout.setAlignment(
+            self.fold_button,
+            Qt.AlignmentFlag.AlignVCenter if folded else Qt.AlignmentFlag.AlignTop,
+        )
+        self.setMinimumHeight(0 if folded else 104)
 
     # ------------------------------------------------------------- dialogs
 
@@ -144,6 +167,29 @@ class DropZone(QFrame):
         take_drop(event, self.paths_dropped.emit)
 
 
+class WindowDrops:
+    """Drops anywhere on the window (a `QWidget` with `drop_zone` and `add_paths`)."""
+
+    drop_zone: DropZone
+
+    def add_paths(self, paths: list[str]) -> None:
+        raise NotImplementedError
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if accept_drag(event):
+            self.drop_zone._set_dragging(True)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        accept_drag(event)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_zone._set_dragging(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_zone._set_dragging(False)
+        take_drop(event, self.add_paths)
+
+
 class UploadOptions(QFrame):
     """Scope and extension filters for the next drop, defaulting to the settings."""
 
@@ -167,13 +213,20 @@ class UploadOptions(QFrame):
         form.addRow("Scope", self.scope)
         form.addRow("Include", self.include)
         form.addRow("Exclude", self.exclude)
-        layout = QVBoxLayout(self)
+        self._form = form
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
         layout.addStretch()
         layout.addLayout(form)
         layout.addStretch()
         self.setMinimumWidth(300)
         self.set_settings(settings)
+
+    def set_folded(self, folded: bool) -> None:
+        """Folded: the scope only (the filters keep their values)."""
+        for row in (1, 2):
+            self._form.setRowVisible(row, not folded)
+        self._layout.setContentsMargins(*((16, 4, 16, 4) if folded else (16, 10, 16, 10)))
 
     def set_settings(self, settings: Settings) -> None:
         """Refresh the scope list and the filter defaults; keep what the user picked."""

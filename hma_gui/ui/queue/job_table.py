@@ -35,6 +35,7 @@ from hma_gui.ui.queue.job_delegate import JobDelegate
 from hma_gui.ui.queue.job_model import JOB_ROLE, JobFilterProxy, JobTableModel
 from hma_gui.ui.queue.scope_choice import ScopeChooser, ask_scope
 from hma_gui.ui.queue.undo_bar import CONFIRM_AT, Confirm, UndoBar, ask_confirmation
+from hma_gui.ui.shell.fit_screen import wrap_row
 
 FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("All", ()),
@@ -78,8 +79,6 @@ class JobTable(QWidget):
         self.chips: dict[str, QPushButton] = {}
         self._chip_group = QButtonGroup(self)
         self._chip_group.setExclusive(True)
-        chips = QHBoxLayout()
-        chips.setSpacing(3)
         for label, states in FILTERS:
             chip = QPushButton(label)
             chip.setCheckable(True)
@@ -88,7 +87,7 @@ class JobTable(QWidget):
             chip.clicked.connect(lambda _=False, s=states: self.proxy.set_states(s))
             self._chip_group.addButton(chip)
             self.chips[label] = chip
-            chips.addWidget(chip)
+        chips = wrap_row(*self.chips.values(), spacing=3)  # a second line when narrow
         self.chips["All"].setChecked(True)
         self.chips["Needs a scope"].setVisible(False)  # until a file needs one
 
@@ -109,7 +108,7 @@ class JobTable(QWidget):
         )
         self.clear_button.clicked.connect(self.job_actions.clear_finished)
         # Clear queue… is in the context menu and Queue menu, not in this bar: at 1024 px
-        # the chips and the buttons already fill the row.
+        # the chips and the buttons already fill the row (the chips wrap when it is short).
         self.clear_queue_action = QAction(icons.icon("trash"), "Clear queue…", self)
         self.clear_queue_action.setToolTip("Remove every queued file from the list (with undo)")
         self.clear_queue_action.triggered.connect(self.clear_queue)
@@ -119,8 +118,7 @@ class JobTable(QWidget):
 
         bar = QHBoxLayout()
         bar.setSpacing(6)
-        bar.addLayout(chips)
-        bar.addStretch()
+        bar.addWidget(chips, 1)
         bar.addWidget(self.search)
         bar.addWidget(self.retry_failed_button)
         bar.addWidget(self.clear_button)

@@ -124,6 +124,9 @@ class _Body(QWidget):
         return sum(heights) + spacing + margins.top() + margins.bottom()
 
 
+ScrollBody = _Body  # the main window's content too (`window_state.scrolling_central`)
+
+
 def scroll_body(dialog: QWidget) -> QWidget:
     """A widget for the dialog's content, in a frameless scroll area filling the dialog."""
     body = _Body()

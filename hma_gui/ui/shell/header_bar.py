@@ -31,6 +31,11 @@ class HeaderBar(QWidget):
             "not to AWS. Its objects are kept in memory while the app runs."
         )
         self.sandbox_badge.setVisible(sandboxed)
+        self.sandboxed = sandboxed
+        self.small_badge = QLabel("SANDBOX")  # in the status bar while the header is hidden
+        self.small_badge.setObjectName("sandboxBadge")
+        self.small_badge.setToolTip(self.sandbox_badge.toolTip())
+        self.small_badge.hide()
         self.actions_layout = QHBoxLayout()
         self.actions_layout.setSpacing(8)
         self.settings_button = QPushButton(icons.icon("sliders"), "Settings")
@@ -48,3 +53,10 @@ class HeaderBar(QWidget):
 
     def set_connection(self, text: str) -> None:
         self.connection_label.setText(text)
+        self.small_badge.setToolTip(f"{text}\n{self.sandbox_badge.toolTip()}")
+
+    def set_hidden_for_room(self, hidden: bool) -> None:
+        """A very short window: the header goes (its buttons are in the menus); the
+        sandbox badge stays in sight, in the status bar."""
+        self.setVisible(not hidden)
+        self.small_badge.setVisible(hidden and self.sandboxed)

@@ -6,6 +6,8 @@ so `HMA_CONFIG_DIR` moves it too (tests, portable installs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QFrame, QHeaderView, QMainWindow, QScrollArea, QWidget
 
@@ -19,7 +21,11 @@ def _stored() -> QSettings:
     return QSettings(str(app_dirs.config_dir() / "window.ini"), QSettings.Format.IniFormat)
 
 
-def restore(window: QMainWindow, header: QHeaderView) -> None:
+FOLDS = ("drop_zone", "queue_card")  # parts folded by the user (`folds.Folds.chosen`)
+
+
+def restore(window: QMainWindow, header: QHeaderView) -> dict[str, bool]:
+    """Geometry and columns; returns the parts the user had folded."""
     stored = _stored()
     if stored.contains("geometry"):
         geometry = stored.value("geometry")
@@ -31,12 +37,21 @@ def restore(window: QMainWindow, header: QHeaderView) -> None:
         state = stored.value("table_header")
         if isinstance(state, QByteArray) and not state.isEmpty():
             header.restoreState(state)
+    return {
+        key: _flag(stored.value(f"folded/{key}"))
+        for key in FOLDS
+        if stored.contains(f"folded/{key}")
+    }
+
+
+def _flag(value: object) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def scrolling_central(window: QMainWindow) -> QWidget:
     """The window's content widget, in a scroll area: at QT_SCALE_FACTOR=2 or on a small
     screen the window still fits the screen (`fit_to_screen`) and scrolls instead."""
-    central = QWidget()
+    central = fit_screen.ScrollBody()  # short, the tabs shrink before it scrolls
     central.setObjectName("central")
     scroll = QScrollArea()
     scroll.setObjectName("centralScroll")
@@ -53,7 +68,7 @@ def fit_to_screen(window: QWidget) -> None:
     fit_screen.fit_to_screen(window, centre=False)
 
 
-def save(window: QMainWindow, header: QHeaderView) -> None:
+def save(window: QMainWindow, header: QHeaderView, folded: Mapping[str, bool] = {}) -> None:
     try:
         app_dirs.ensure_dir(app_dirs.config_dir())
     except OSError:
@@ -61,4 +76,6 @@ def save(window: QMainWindow, header: QHeaderView) -> None:
     stored = _stored()
     stored.setValue("geometry", window.saveGeometry())
     stored.setValue("table_header", header.saveState())
+    for key, value in folded.items():
+        stored.setValue(f"folded/{key}", value)
     stored.sync()
