@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSpinBox
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.jobs.records import Counters
@@ -36,6 +36,17 @@ logger = logging.getLogger(__name__)
 
 # Banners that starting the queue answers.
 _STARTED_TOPICS = ("resume", "halted")
+
+
+def _labelled(label: QLabel, box: QSpinBox) -> QWidget:
+    """The label and its spin box on one line, kept together when the row wraps."""
+    pair = QWidget()
+    layout = QHBoxLayout(pair)
+    layout.setContentsMargins(6, 0, 0, 0)
+    layout.setSpacing(6)
+    layout.addWidget(label)
+    layout.addWidget(box)
+    return pair
 
 
 class QueueControls(QObject):
@@ -86,18 +97,11 @@ class QueueControls(QObject):
         separator.setFrameShape(QFrame.Shape.VLine)
         separator.setProperty("role", "separator")
 
-        controls = counters.controls
-        controls.addWidget(self.start_button)
-        controls.addWidget(self.pause_button)
-        controls.addWidget(self.cancel_button)
-        controls.addSpacing(6)
-        controls.addWidget(separator)
-        controls.addSpacing(6)
-        controls.addWidget(label)
-        controls.addWidget(self.concurrency)
-        controls.addSpacing(6)
-        controls.addWidget(limit_label)
-        controls.addWidget(self.bwlimit)
+        controls = counters.controls  # a row that wraps: the card may be 512 points wide
+        for widget in (self.start_button, self.pause_button, self.cancel_button, separator):
+            controls.addWidget(widget)
+        controls.addWidget(_labelled(label, self.concurrency))  # a label stays with its box
+        controls.addWidget(_labelled(limit_label, self.bwlimit))
 
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)

@@ -31,6 +31,7 @@ from hma_gui.core.rate_meter import RateMeter, format_bytes, format_duration
 from hma_gui.ui import theme
 from hma_gui.ui.queue.live_feed import FeedSnapshot
 from hma_gui.ui.queue.throughput_chart import ThroughputChart
+from hma_gui.ui.shell.fit_screen import FlowLayout
 from hma_gui.ui.shell.folds import fold_button
 
 
@@ -139,14 +140,16 @@ class CountersPanel(QFrame):
         self.title.setProperty("role", "cardTitle")
         self.mode_label = QLabel("Stopped")
         self.mode_label.setProperty("role", "modePill")
-        self.controls = QHBoxLayout()  # the window puts Start / Pause / Cancel here
-        self.controls.setSpacing(6)
+        # the window puts Start / Pause / Stop / Parallel / Limit here: a row that wraps
+        # (right-aligned) when the card is narrow (512 points: 1024 px at 200 %)
+        controls = QWidget()
+        self.controls = FlowLayout(controls, align_right=True)
+        self.controls.setContentsMargins(0, 0, 0, 0)
         header = self._header = QHBoxLayout()
         header.setSpacing(10)
         header.addWidget(self.title)
         header.addWidget(self.mode_label)
-        header.addStretch()
-        header.addLayout(self.controls)
+        header.addWidget(controls, 1)
         self.fold_button = fold_button("Fold the queue card to its header (View menu)")
         header.addWidget(self.fold_button)
         self.folded = False
