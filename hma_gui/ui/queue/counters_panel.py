@@ -147,8 +147,9 @@ class CountersPanel(QFrame):
         self.controls.setContentsMargins(0, 0, 0, 0)
         header = self._header = QHBoxLayout()
         header.setSpacing(10)
-        header.addWidget(self.title)
-        header.addWidget(self.mode_label)
+        centred = Qt.AlignmentFlag.AlignVCenter  # not stretched when the controls wrap
+        header.addWidget(self.title, 0, centred)
+        header.addWidget(self.mode_label, 0, centred)
         header.addWidget(controls, 1)
         self.fold_button = fold_button("Fold the queue card to its header (View menu)")
         header.addWidget(self.fold_button)
@@ -254,6 +255,14 @@ class CountersPanel(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._reflow()
+        # Narrow, the title goes: the mode pill and the buttons say what the card is,
+        # and the buttons keep a line more (two lines instead of three at 512 points).
+        margins = self._layout.contentsMargins()
+        parts = (self.title, self.mode_label, self.controls, self.fold_button)
+        need = sum(part.sizeHint().width() for part in parts) + 3 * self._header.spacing()
+        fits = self.width() - margins.left() - margins.right() >= need
+        if self.title.isHidden() == fits:
+            self.title.setVisible(fits)
 
     def set_tile(self, key: str, value: int) -> None:
         self.tiles[key].set_value(f"{value:,}")
