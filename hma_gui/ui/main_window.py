@@ -58,7 +58,7 @@ from hma_gui.ui.queue.upload_queue import QueueMode
 from hma_gui.ui.service.panel import ServicePanel
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
-from hma_gui.ui.shell import folds, window_state
+from hma_gui.ui.shell import fit_screen, folds, window_state
 from hma_gui.ui.shell.banner import Banner
 from hma_gui.ui.shell.endpoint_banners import EndpointBanners
 from hma_gui.ui.shell.header_bar import HeaderBar
@@ -160,6 +160,7 @@ class MainWindow(WindowDrops, QMainWindow):
         self.add_tab(service_page, "Service", self.tabs.indexOf(self.etl_panel))
         self.bucket_tab = bucket_tab.install(self.tabs, session, before=service_page)
         duplicates_tab.install(self.tabs, 1, self.counters, self.duplicates)
+        fit_screen.width_of_shown_tab(self.tabs)  # a wide hidden page does not widen it
         layout.addWidget(self.tabs, 1)
 
         self.scan_label = QLabel()

@@ -54,6 +54,7 @@ from hma_gui.ui.etl.model import (
 from hma_gui.ui.etl.rejects_dialog import RejectsDialog
 from hma_gui.ui.etl.service import EtlService, Target
 from hma_gui.ui.progress_paint import ProgressPainter
+from hma_gui.ui.shell.fit_screen import FlowLayout, wrap_row
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class EtlPanel(QWidget):
         )
         self.files_placeholder.setObjectName("tablePlaceholder")
         self.files_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.files_placeholder.setWordWrap(True)
         files = QWidget()
         files_layout = QVBoxLayout(files)
         files_layout.setContentsMargins(0, 0, 0, 0)
@@ -207,12 +209,11 @@ class EtlPanel(QWidget):
         row.setSpacing(12)
         row.addWidget(self._card_icon)
         row.addSpacing(4)
-        row.addLayout(texts, 1)
-        row.addWidget(self.force_box)
-        row.addWidget(self.dry_run_box)
-        row.addSpacing(6)
-        row.addWidget(self.stop_button)
-        row.addWidget(self.run_button)
+        row.addLayout(texts, 2)
+        self._card_buttons = wrap_row(
+            self.force_box, self.dry_run_box, self.stop_button, self.run_button, align_right=True
+        )  # they wrap when the card is narrow (512 points: 1024 px at 200 %)
+        row.addWidget(self._card_buttons, 1)
         return card
 
     def _build_summary(self) -> QHBoxLayout:
@@ -256,7 +257,9 @@ class EtlPanel(QWidget):
         row.setSpacing(6)
         row.addWidget(self.run_chip)
         row.addWidget(self.history_chip)
-        row.addStretch()
+        self._compact_buttons = wrap_row()  # compact: the card's boxes and buttons, wrapping
+        self._compact_buttons.hide()
+        row.addWidget(self._compact_buttons, 1)
         row.addWidget(self.counts_label)
         row.addSpacing(6)
         row.addWidget(self.refresh_button)
@@ -302,14 +305,16 @@ class EtlPanel(QWidget):
         moved: tuple[QAbstractButton, ...] = (
             self.force_box, self.dry_run_box, self.stop_button, self.run_button
         )  # fmt: skip
-        for widget in moved:
-            (self._card_row if compact else self._switch_row).removeWidget(widget)
-        if compact:
-            for index, widget in enumerate(reversed(moved), start=2):  # Run ETL first, in sight
-                self._switch_row.insertWidget(index, widget)
-        else:  # back between the texts and the closing stretch (a spacing after Dry run)
-            for index, widget in zip((3, 4, 6, 7), moved, strict=True):
-                self._card_row.insertWidget(index, widget)
+        source, target = (self._card_buttons, self._compact_buttons)
+        if not compact:
+            source, target = target, source
+        order = reversed(moved) if compact else moved  # Run ETL first in sight when compact
+        taken, given = source.layout(), target.layout()
+        assert isinstance(taken, FlowLayout) and isinstance(given, FlowLayout)
+        for widget in order:
+            taken.take_widget(widget)
+            given.addWidget(widget)
+        self._compact_buttons.setVisible(compact)
         self._card.setVisible(not compact)
         self.counts_label.setVisible(not compact)
         self.history_chip.setToolTip(self.counts_label.text() if compact else HISTORY_TIP)

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSpinBox
+from PySide6.QtCore import QObject, QSize
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.jobs.records import Counters
@@ -36,6 +36,37 @@ logger = logging.getLogger(__name__)
 
 # Banners that starting the queue answers.
 _STARTED_TOPICS = ("resume", "halted")
+
+
+class _SpinBox(QSpinBox):
+    """As wide as `sample` needs, not as its maximum (100000 MiB/s): the row wraps less."""
+
+    def __init__(self, sample: str) -> None:
+        super().__init__()
+        self._sample = sample
+
+    def _narrower(self, hint: QSize) -> QSize:
+        metrics = self.fontMetrics()
+        widest = self.prefix() + self.textFromValue(self.maximum()) + self.suffix()
+        spare = metrics.horizontalAdvance(widest) - metrics.horizontalAdvance(self._sample)
+        return QSize(hint.width() - max(0, spare), hint.height())
+
+    def sizeHint(self) -> QSize:
+        return self._narrower(super().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:
+        return self._narrower(super().minimumSizeHint())
+
+
+def _labelled(label: QLabel, box: QSpinBox) -> QWidget:
+    """The label and its spin box on one line, kept together when the row wraps."""
+    pair = QWidget()
+    layout = QHBoxLayout(pair)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(6)
+    layout.addWidget(label)
+    layout.addWidget(box)
+    return pair
 
 
 class QueueControls(QObject):
@@ -65,13 +96,13 @@ class QueueControls(QObject):
             "Stop now: running uploads go back to the queue; every file stays queued for "
             "Start (Ctrl+.). To empty the queue: Clear queue…"
         )
-        self.concurrency = QSpinBox()
+        self.concurrency = _SpinBox("64")
         self.concurrency.setRange(1, 64)
         self.concurrency.setValue(queue.concurrency)
         self.concurrency.setToolTip("Parallel uploads now (the default is in Settings)")
         label = QLabel("Parallel")
         label.setProperty("role", "muted")
-        self.bwlimit = QSpinBox()
+        self.bwlimit = _SpinBox("9999 MiB/s")
         self.bwlimit.setRange(0, 100_000)
         self.bwlimit.setSuffix(" MiB/s")
         self.bwlimit.setSpecialValueText("No limit")
@@ -86,18 +117,11 @@ class QueueControls(QObject):
         separator.setFrameShape(QFrame.Shape.VLine)
         separator.setProperty("role", "separator")
 
-        controls = counters.controls
-        controls.addWidget(self.start_button)
-        controls.addWidget(self.pause_button)
-        controls.addWidget(self.cancel_button)
-        controls.addSpacing(6)
-        controls.addWidget(separator)
-        controls.addSpacing(6)
-        controls.addWidget(label)
-        controls.addWidget(self.concurrency)
-        controls.addSpacing(6)
-        controls.addWidget(limit_label)
-        controls.addWidget(self.bwlimit)
+        controls = counters.controls  # a row that wraps: the card may be 512 points wide
+        for widget in (self.start_button, self.pause_button, self.cancel_button, separator):
+            controls.addWidget(widget)
+        controls.addWidget(_labelled(label, self.concurrency))  # a label stays with its box
+        controls.addWidget(_labelled(limit_label, self.bwlimit))
 
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)

@@ -31,6 +31,7 @@ from hma_gui.core.rate_meter import RateMeter, format_bytes, format_duration
 from hma_gui.ui import theme
 from hma_gui.ui.queue.live_feed import FeedSnapshot
 from hma_gui.ui.queue.throughput_chart import ThroughputChart
+from hma_gui.ui.shell.fit_screen import FlowLayout
 from hma_gui.ui.shell.folds import fold_button
 
 
@@ -139,14 +140,17 @@ class CountersPanel(QFrame):
         self.title.setProperty("role", "cardTitle")
         self.mode_label = QLabel("Stopped")
         self.mode_label.setProperty("role", "modePill")
-        self.controls = QHBoxLayout()  # the window puts Start / Pause / Cancel here
-        self.controls.setSpacing(6)
+        # the window puts Start / Pause / Stop / Parallel / Limit here: a row that wraps
+        # (right-aligned) when the card is narrow (512 points: 1024 px at 200 %)
+        controls = QWidget()
+        self.controls = FlowLayout(controls, align_right=True)
+        self.controls.setContentsMargins(0, 0, 0, 0)
         header = self._header = QHBoxLayout()
         header.setSpacing(10)
-        header.addWidget(self.title)
-        header.addWidget(self.mode_label)
-        header.addStretch()
-        header.addLayout(self.controls)
+        centred = Qt.AlignmentFlag.AlignVCenter  # not stretched when the controls wrap
+        header.addWidget(self.title, 0, centred)
+        header.addWidget(self.mode_label, 0, centred)
+        header.addWidget(controls, 1)
         self.fold_button = fold_button("Fold the queue card to its header (View menu)")
         header.addWidget(self.fold_button)
         self.folded = False
@@ -251,6 +255,14 @@ class CountersPanel(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._reflow()
+        # Narrow, the title goes: the mode pill and the buttons say what the card is,
+        # and the buttons keep a line more (two lines instead of three at 512 points).
+        margins = self._layout.contentsMargins()
+        parts = (self.title, self.mode_label, self.controls, self.fold_button)
+        need = sum(part.sizeHint().width() for part in parts) + 3 * self._header.spacing()
+        fits = self.width() - margins.left() - margins.right() >= need
+        if self.title.isHidden() == fits:
+            self.title.setVisible(fits)
 
     def set_tile(self, key: str, value: int) -> None:
         self.tiles[key].set_value(f"{value:,}")

@@ -10,9 +10,10 @@ from PySide6.QtCore import (
     QPoint,
     Qt,
 )
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
@@ -47,6 +48,11 @@ FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("To decide", (JobState.WAITING,)),
     ("Needs a scope", (JobState.NEEDS_SCOPE,)),
 )
+
+
+# Columns hidden when the table is narrower than a width (the table scrolls sideways
+# inside itself below that; the window does not).
+NARROW_HIDES = ((Column.TARGET, 760), (Column.ATTEMPTS, 760), (Column.SIZE, 560))
 
 
 class JobTable(QWidget):
@@ -116,12 +122,17 @@ class JobTable(QWidget):
         self.undo_bar = UndoBar(self.job_actions.undo_remove)
         self.job_actions.undoable.connect(self.undo_bar.offer)
 
-        bar = QHBoxLayout()
+        tools = self._tools = QHBoxLayout()
+        tools.setSpacing(6)
+        tools.addStretch()  # right-aligned on a line of their own
+        tools.addWidget(self.search)
+        tools.addWidget(self.retry_failed_button)
+        tools.addWidget(self.clear_button)
+        bar = self._bar = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         bar.setSpacing(6)
         bar.addWidget(chips, 1)
-        bar.addWidget(self.search)
-        bar.addWidget(self.retry_failed_button)
-        bar.addWidget(self.clear_button)
+        bar.addLayout(tools)
+        self._chips_row = chips
 
         self.view = QTableView()
         self.view.setObjectName("jobsView")
@@ -199,6 +210,20 @@ class JobTable(QWidget):
             self.placeholder.setText("Nothing matches this filter")
         self.placeholder.resize(self.view.viewport().size())
         self.placeholder.show()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Narrow (a 512-point window), the search and buttons go below the chips: beside
+        them the chips would get a line each."""
+        super().resizeEvent(event)
+        room = self.width() - self._tools.sizeHint().width() - self._bar.spacing()
+        beside = room >= self._chips_row.sizeHint().width() // 2  # two lines of chips at most
+        direction = QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom
+        if self._bar.direction() != direction:
+            self._bar.setDirection(direction)
+        for column, below in NARROW_HIDES:  # the state, file and progress keep the room
+            hidden = self.width() < below
+            if self.view.isColumnHidden(column) != hidden:
+                self.view.setColumnHidden(column, hidden)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:

@@ -9,6 +9,8 @@
   screen scrolls instead of pushing the dialog off it.
 * `FlowLayout` — a row of buttons that wraps onto more lines when the width is
   short, instead of forcing the dialog's minimum width to the sum of them all.
+* `width_of_shown_tab(tabs)` — the tab widget as narrow as its shown page allows,
+  not as its widest page (a hidden page does not widen the window).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QScrollArea,
+    QSizePolicy,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
     QWidgetItem,
@@ -78,6 +82,30 @@ def size_to_content(dialog: QWidget, width: int) -> None:
         height = body.heightForWidth(width) if body.hasHeightForWidth() else -1
         dialog.resize(width, max(height, body.sizeHint().height()))
     fit_to_screen(dialog)
+
+
+def width_of_shown_tab(tabs: QTabWidget) -> None:
+    """Only the shown page counts for the tabs' minimum and preferred widths.
+
+    A `QTabWidget` is as wide as its widest page, shown or not; a hidden page's
+    width policy is set to Ignored here (and given back when it is shown).
+    """
+    policies: dict[QWidget, QSizePolicy.Policy] = {}
+
+    def shown(current: int) -> None:
+        for index in range(tabs.count()):
+            page = tabs.widget(index)
+            if page is None:
+                continue
+            policy = page.sizePolicy()
+            own = policies.setdefault(page, policy.horizontalPolicy())
+            wanted = own if index == current else QSizePolicy.Policy.Ignored
+            if policy.horizontalPolicy() != wanted:
+                policy.setHorizontalPolicy(wanted)
+                page.setSizePolicy(policy)
+
+    tabs.currentChanged.connect(shown)
+    shown(tabs.currentIndex())
 
 
 class _Refit(QObject):
@@ -174,6 +202,12 @@ class FlowLayout(QLayout):
     def addWidget(self, widget: QWidget) -> None:
         self.addChildWidget(widget)
         self.addItem(QWidgetItem(widget))
+        self.invalidate()
+
+    def take_widget(self, widget: QWidget) -> None:
+        """Out of the row (to be added to another layout); the item goes in Python,
+        not through `QLayout.removeWidget`, which deletes it in C++."""
+        self._items = [item for item in self._items if item.widget() is not widget]
         self.invalidate()
 
     def count(self) -> int:
