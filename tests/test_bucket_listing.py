@@ -4,10 +4,12 @@ overwrite, deletes."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,16 @@ def test_listing_pages_1000_at_a_time_and_continues(s3_env: S3Env) -> None:
     assert third.complete and third.cursor is None
     obj = third.objects[0]
     assert obj.size == len(obj.key) and len(obj.etag) == 32 and obj.last_modified is not None
+
+
+def test_listed_times_are_utc_and_add_nothing_for_the_garbage_collector(s3_env: S3Env) -> None:
+    put_many(s3_env, s3_env.mba_bucket, ["mba/a.csv", "mba/b.csv"])
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    page = BucketLister(make_s3_client(load_settings())).fetch(s3_env.mba_bucket, "mba/")
+    times = [o.last_modified for o in page.objects]
+    assert all(t is not None and before <= t <= datetime.now(UTC) for t in times)
+    assert all(t.tzinfo is UTC for t in times if t)  # not a `tzlocal()` per object
+    assert not any(t and gc.is_tracked(t.tzinfo) for t in times)
 
 
 def test_a_filter_lists_its_folder_on_the_server_and_matches_the_rest_here(

@@ -41,6 +41,7 @@ class GcGovernor:
         self.deferred = 0  # full collections turned into freezes since the last real one
         self.full_collections = 0
         self._last_full = clock()
+        self._held: set[str] = set()  # busy parts the `is_busy` poll does not see
 
     def install(self) -> None:
         if not self._installed:
@@ -53,6 +54,17 @@ class GcGovernor:
             self._installed = False
             gc.unfreeze()
 
+    def set_busy(self, part: str, busy: bool) -> None:
+        """A part of the window (the Bucket tab's listing) says it is busy, or done."""
+        if busy:
+            self._held.add(part)
+        else:
+            self._held.discard(part)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._held) or self._is_busy()
+
     def _on_collection(self, phase: str, info: dict[str, Any]) -> None:
         # Runs in the thread that triggered the collection, before it walks anything.
         if phase == "start" and info["generation"] == 2 and not self._deliberate:
@@ -64,7 +76,7 @@ class GcGovernor:
         if not self.deferred:
             return False
         overdue = self._clock() - self._last_full >= MAX_DEFERRAL_SECONDS
-        if self._is_busy() and not overdue:
+        if self.busy and not overdue:
             return False
         self.collect_now()
         return True

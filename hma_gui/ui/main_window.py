@@ -250,6 +250,7 @@ class MainWindow(WindowDrops, QMainWindow):
         self.drop_zone.paths_dropped.connect(self.add_paths)
         self.feed.snapshot.connect(self._on_snapshot)
         intake.busy_changed.connect(self._on_scan_busy)
+        self.bucket_tab.busy_changed.connect(lambda on: self.gc_governor.set_busy("bucket", on))
         intake.progress.connect(self._on_scan_progress)
         intake.finished.connect(self._on_scan_finished)
         queue.mode_changed.connect(lambda mode: self.tray.set_paused(mode is QueueMode.PAUSED))
@@ -294,7 +295,8 @@ class MainWindow(WindowDrops, QMainWindow):
             self.start_queue()
 
     def _busy_for_gc(self) -> bool:
-        """A full garbage collection would be felt: a drop is scanned or files upload."""
+        """A full garbage collection would be felt: a drop is scanned or files upload
+        (the Bucket tab's listing tells the governor itself: `busy_changed`)."""
         return self.session.intake.busy or self.session.queue.active_workers > 0
 
     def _on_watch_enqueued(self, count: int) -> None:

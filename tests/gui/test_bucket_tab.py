@@ -5,6 +5,7 @@ Delete only after opting in and confirming; and the tab in the window's sandbox.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import stat
 from collections.abc import Callable, Iterator
@@ -302,6 +303,7 @@ def test_a_missing_bucket_is_shown_as_an_error(
         "not exist (check the scope's bucket in the settings)"
     )
     assert tab.is_error_shown() and tab.status.text() == failed.args[0]
+    assert not tab.busy  # a failed listing is over too
 
 
 def test_the_window_has_the_tab_and_it_lists_the_sandbox(qtbot: QtBot, open_window: Any) -> None:
@@ -319,6 +321,34 @@ def test_the_window_has_the_tab_and_it_lists_the_sandbox(qtbot: QtBot, open_wind
         action.trigger()  # View → Bucket (Ctrl+<n>)
     assert window.tabs.currentWidget() is window.bucket_tab
     assert [r.obj.key for r in window.bucket_tab.model.rows] == ["mba/csv/sandboxed.csv"]
+
+
+def test_the_window_puts_off_full_garbage_collections_while_the_tab_lists(
+    qtbot: QtBot, open_window: Any, s3_env: S3Env
+) -> None:
+    """A full collection (100–400 ms with this window) waits while a listing or HEADs run."""
+    put_many(s3_env.client, s3_env.mba_bucket, [f"mba/csv/f{n:04d}.csv" for n in range(1200)])
+    window = open_window()
+    qtbot.waitUntil(lambda: window.session.is_ready, timeout=WAIT_MS)
+    governor, tab = window.gc_governor, window.bucket_tab
+    told: list[bool] = []  # what the tab tells the governor
+    tab.busy_changed.connect(told.append)
+    qtbot.waitUntil(lambda: not governor.busy, timeout=WAIT_MS)  # the queue's idle workers
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        window.tabs.setCurrentWidget(tab)  # shown: the first 1,000 are listed
+        assert tab.busy and governor.busy
+        gc.collect()  # a full collection now is put off (frozen) …
+        assert governor.deferred >= 1
+        assert governor.tick() is False  # … and the idle check does not run it either
+    qtbot.waitUntil(lambda: tab.model.row(0).head is not None and not tab.busy, timeout=WAIT_MS)
+    assert told[0] is True and told[-1] is False
+    qtbot.waitUntil(lambda: not governor.busy, timeout=WAIT_MS)
+    assert governor.tick() is True  # idle: the collection runs now
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):
+        tab.more_button.click()  # Load more: busy again until the page is shown
+        assert governor.busy
+    assert tab.model.rowCount() == 1200
+    qtbot.waitUntil(lambda: not governor.busy, timeout=WAIT_MS)
 
 
 def test_access_denied_names_the_permission_and_the_credential_hint(

@@ -94,3 +94,16 @@ def test_uninstall_restores_normal_collection() -> None:
     del garbage
     gc.collect()
     assert ref() is None and governor.deferred == 0
+
+
+def test_a_part_that_says_it_is_busy_holds_the_collection_until_it_is_done(governed) -> None:
+    governor, busy, _now = governed
+    busy[0] = False  # the poll sees nothing busy …
+    governor.set_busy("bucket", True)  # … but the Bucket tab is listing
+    gc.collect()
+    assert governor.busy and governor.tick() is False
+    governor.set_busy("other", True)
+    governor.set_busy("bucket", False)
+    assert governor.busy and governor.tick() is False  # another part still is
+    governor.set_busy("other", False)
+    assert not governor.busy and governor.tick() is True

@@ -22,6 +22,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hma_gui.core.errors import AuthError, UploadError
@@ -146,9 +147,15 @@ def _object(bucket: str, item: Mapping[str, Any]) -> S3Object:
         key=str(item["Key"]),
         size=int(item.get("Size", 0)),
         etag=clean_etag(item.get("ETag")),
-        last_modified=item.get("LastModified"),
+        last_modified=_utc(item.get("LastModified")),
         storage_class=item.get("StorageClass"),
     )
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """The same instant in UTC. botocore gives each timestamp its own ``tzlocal()``: one
+    more object per row for the garbage collector to walk, while `UTC` is one."""
+    return when.astimezone(UTC) if when is not None else None
 
 
 def explain(exc: BaseException, bucket: str, action: str, permission: str) -> UploadError:

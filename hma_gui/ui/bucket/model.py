@@ -24,7 +24,7 @@ ENCRYPTIONS = {"AES256": "SSE-S3", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-K
 Index = QModelIndex | QPersistentModelIndex
 
 
-@dataclass
+@dataclass(slots=True)
 class BucketRow:
     obj: S3Object
     source: str | None = None  # the local file this desktop uploaded there

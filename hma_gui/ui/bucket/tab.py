@@ -6,7 +6,9 @@ first page when the tab is first shown, the next ones on *Load more* or when the
 table is scrolled to its end. Encryption and our MD5 need a HEAD per object:
 asked only for the rows on screen, a few at a time, remembered. Every S3 request
 runs on the tab's own thread pools, never on the window's thread; a result that
-arrives after the scope or filter changed is dropped (`_generation`).
+arrives after the scope or filter changed is dropped (`_generation`). While any
+listing or HEAD task is under way the tab is busy (`busy_changed`): the window's
+garbage-collection governor then puts off its full collection (a 100–400 ms pause).
 
 The actions (Download…, Copy URI, Reveal local source, Delete…) are `BucketActions`.
 """
@@ -85,6 +87,7 @@ class BucketTab(QWidget):
     listed = Signal(object)  # ListingPage, after its rows are shown
     details_shown = Signal(int)  # rows whose HEAD arrived
     failed = Signal(str)
+    busy_changed = Signal(bool)  # a listing or details fetch is under way / all are done
 
     def __init__(
         self,
@@ -106,6 +109,7 @@ class BucketTab(QWidget):
         self._complete = False
         self._scanned = 0
         self._busy = False
+        self._tasks = 0  # listing and HEAD tasks under way (of any generation)
         self._wanted = False  # a listing was asked for before the connection was ready
         self._loaded = False
         self._asked: set[str] = set()  # keys whose HEAD is on its way
@@ -263,12 +267,31 @@ class BucketTab(QWidget):
             page = BucketLister(client).fetch(bucket, prefix, name_filter, after=after)
             return page, local_sources(store, bucket, [o.key for o in page.objects])
 
+        self._task_started()
         run_task(
             self.list_pool,
             fetch,
-            lambda result: self._listed(generation, *result),
-            lambda exc: self._list_failed(generation, exc),
+            lambda result: self._task_done(self._listed, generation, *result),
+            lambda exc: self._task_done(self._list_failed, generation, exc),
         )
+
+    @property
+    def busy(self) -> bool:
+        return self._tasks > 0
+
+    def _task_started(self) -> None:
+        self._tasks += 1
+        if self._tasks == 1:
+            self.busy_changed.emit(True)
+
+    def _task_done(self, then: Callable[..., None], *args: object) -> None:
+        try:
+            then(*args)
+        finally:
+            if self._tasks > 0:  # 0: answered after `shutdown`
+                self._tasks -= 1
+                if self._tasks == 0:
+                    self.busy_changed.emit(False)
 
     def _listed(self, generation: int, page: ListingPage, sources: dict[str, str]) -> None:
         if generation != self._generation:
@@ -361,7 +384,13 @@ class BucketTab(QWidget):
                         errors[key] = str(exc)
                 return found, errors
 
-            run_task(self.head_pool, fetch, functools.partial(self._heads_arrived, generation))
+            self._task_started()
+            run_task(
+                self.head_pool,
+                fetch,
+                functools.partial(self._task_done, self._heads_arrived, generation),
+                functools.partial(self._task_done, self._heads_failed, generation),
+            )
 
     def _heads_arrived(
         self, generation: int, result: tuple[dict[str, ObjectHead], dict[str, str]]
@@ -376,6 +405,10 @@ class BucketTab(QWidget):
             )
         self.details_shown.emit(len(heads) + len(errors))
 
+    def _heads_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:  # no client (the per-key errors are caught)
+            self.show_status(f"Details cannot be read: {exc}", error=True)
+
     # ------------------------------------------------------------- close
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
@@ -387,6 +420,9 @@ class BucketTab(QWidget):
         self.commands.shutdown(timeout_ms)
         self.list_pool.waitForDone(timeout_ms)
         self.head_pool.waitForDone(timeout_ms)
+        if self._tasks:  # their answers, still queued for this thread, change nothing now
+            self._tasks = 0
+            self.busy_changed.emit(False)
 
 
 def _single_shot(parent: QWidget, interval: int, slot: Callable[[], None]) -> QTimer:
