@@ -218,10 +218,13 @@ def test_upload_again_on_a_done_job_goes_to_the_shared_queue(
 
     env.s3.delete_object(Bucket=env.bucket, Key="mba/csv/doc.csv")  # the object is gone
     window.job_actions.upload_again([job.id])
+    # the new message settled (the table may still show the old "Uploaded" until it
+    # refreshes, so its label alone does not say the worker wrote again)
     qtbot.waitUntil(
         lambda: (
             (link := window.session.store.shared.get(job.id)) is not None
             and link.message_id != first.message_id
+            and link.outcome == "done"
         ),
         timeout=WAIT_MS,
     )
