@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QHeaderView, QTableView
@@ -29,6 +30,8 @@ from hma_gui.ui.queue.job_model import JobTableModel
 from hma_gui.ui.queue.throughput_chart import ThroughputChart
 from tests.conftest import S3Env
 from tests.gui.conftest import Harness
+
+pytestmark = [pytest.mark.gui, pytest.mark.integration]  # real windows; moto for some
 
 KiB = 1024
 
