@@ -43,17 +43,7 @@ def open_queue(
     location = QueueLocation.parse(url or settings.queue_url)
     if location.local:
         return LocalQueue(store(), max_receives=settings.queue_max_receives)
-    client = sqs_client or make_sqs_client(settings)
-    resolved = resolve_urls(client, location)
-    name = resolved.url.rstrip("/").rsplit("/", 1)[-1]
-    return SqsQueue(
-        client,
-        resolved.url,
-        dlq_url=resolved.dlq_url,
-        max_receives=resolved.max_receives,
-        ledger=ledger_for(settings, s3_client(), name),
-        worker=worker,
-    )
+    return _sqs_queue(settings, location, s3_client, worker, sqs_client)
 
 
 def open_etl_queue(
@@ -74,6 +64,17 @@ def open_etl_queue(
     location = QueueLocation.parse(value)
     if location.local:
         raise ConfigError("the ETL queue must be an SQS queue, not 'local' [HMA_ETL_QUEUE_URL]")
+    return _sqs_queue(settings, location, s3_client, worker, sqs_client)
+
+
+def _sqs_queue(
+    settings: Settings,
+    location: QueueLocation,
+    s3_client: Callable[[], S3Client],
+    worker: str,
+    sqs_client: Any,
+) -> SqsQueue:
+    """The SQS queue at `location`, its DLQ and receive limit resolved, its ledger in S3."""
     client = sqs_client or make_sqs_client(settings)
     resolved = resolve_urls(client, location)
     name = resolved.url.rstrip("/").rsplit("/", 1)[-1]
