@@ -24,6 +24,37 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 _SCRUBBED_PREFIXES = ("HMA_", "AWS_")
 
+# A test that reaches a server is an integration test, whatever its module is marked:
+# the fast core subset (`-m "not integration and …"`) must never start one.
+_SERVER_FIXTURES = frozenset({"moto_server", "mariadb"})
+
+
+# Every test under tests/gui builds widgets and is marked `gui` (tests/gui/conftest.py):
+# when the mark expression leaves `gui` out, that folder is not even imported (it
+# loads the whole window, ~0.4 s of the fast subset's collection).
+GUI_TESTS = Path(__file__).resolve().parent / "gui"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        if GUI_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.gui)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    return True if collection_path == GUI_TESTS and _leaves_out(config, "gui") else None
+
+
+def _leaves_out(config: pytest.Config, mark: str) -> bool:
+    """The `-m` expression is a plain conjunction with `not <mark>` among its terms."""
+    expression = " ".join(str(config.getoption("markexpr", "") or "").split())
+    if "(" in expression or " or " in f" {expression} ":
+        return False
+    return f"not {mark}" in [term.strip() for term in expression.split(" and ")]
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
