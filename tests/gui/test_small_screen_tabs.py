@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
 SCREEN_200 = QRect(0, 0, 512, 350)  # a 1024×700 screen at QT_SCALE_FACTOR=2
 # Under Xvfb at scale 2 the window's frame and scroll bar take ~25 points more than
-# offscreen: the header and the ETL row are checked 32 points narrower too.
+# offscreen: each check runs 32 points narrower too.
 WIDTHS = (512, 480)
 
 
@@ -70,25 +70,39 @@ def across(scroll: QScrollArea, widget: QWidget) -> bool:
     return left >= 0 and left + widget.width() <= scroll.viewport().width()
 
 
+def unclipped(page: QWidget, widget: QWidget) -> bool:
+    """No parent of `widget`, up to `page`, cuts any of it off."""
+    child, rect = widget, widget.rect()
+    while child is not page:
+        parent = child.parentWidget()
+        rect = rect.translated(child.pos())
+        if parent is None or not parent.rect().contains(rect):
+            return False
+        child = parent
+    return True
+
+
 def settled(qtbot: QtBot, check: Callable[[], bool]) -> None:
     """Wait for the resize and wrap events (late on a busy machine); the asserts decide."""
     with contextlib.suppress(QtTimeoutError):
         qtbot.waitUntil(check, timeout=WAIT_MS)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 def test_duplicates_watched_and_bucket_fit_512_points(
     looks: QApplication,
     qtbot: QtBot,
     open_window: Callable[..., MainWindow],
     s3_env: object,
     tmp_path: Path,
+    width: int,
 ) -> None:
     window = open_window(bucket_allow_delete=True)  # Delete… too: four buttons
     panel = window.duplicates.panel
     panel.set_findings([Findings("drop: export", build_review(), 1, FindingsState.WAITING)])
     window.watch_service.add_folder(WatchFolderSettings(path=tmp_path, scope="mba"))
     window.watch_panel.refresh()
-    scroll = at_200_percent(qtbot, window)
+    scroll = at_200_percent(qtbot, window, width)
     bucket = window.bucket_tab
     pages: dict[QWidget, tuple[QWidget, ...]] = {
         panel: (
@@ -107,8 +121,11 @@ def test_duplicates_watched_and_bucket_fit_512_points(
         window.tabs.setCurrentWidget(page)
         bar = scroll.horizontalScrollBar()
 
-        def fits(bar: QScrollBar = bar, widgets: tuple[QWidget, ...] = widgets) -> bool:
-            return bar.maximum() == 0 and all(across(scroll, w) for w in widgets)
+        def fits(
+            bar: QScrollBar = bar, widgets: tuple[QWidget, ...] = widgets, page: QWidget = page
+        ) -> bool:
+            shown = all(across(scroll, w) and unclipped(page, w) for w in widgets)
+            return bar.maximum() == 0 and shown
 
         settled(qtbot, fits)
         name = type(page).__name__
@@ -116,6 +133,7 @@ def test_duplicates_watched_and_bucket_fit_512_points(
         assert bar.maximum() == 0, (name, scroll.widget().minimumSizeHint())
         for widget in widgets:
             assert widget.isVisible() and across(scroll, widget), (name, widget)
+            assert unclipped(page, widget), (name, widget)  # no line of a wrapped row cut off
     state = panel.state_label  # the state wraps rather than being cut
     assert state.heightForWidth(state.width()) <= state.height()
     views = (panel.findings_view, FindingColumn.KEY), (bucket.view, ENCRYPTION), (bucket.view, MD5)

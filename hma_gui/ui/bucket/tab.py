@@ -152,9 +152,8 @@ class BucketTab(QWidget):
         header.resizeSection(NAME, 360)
         fit_screen.hide_columns_when_narrow(self.view, NARROW_HIDES)
 
-        self.status = QLabel()
+        self.status = fit_screen.WrapLabel()
         self.status.setObjectName("bucketStatus")
-        self.status.setWordWrap(True)
         self.more_button = QPushButton("Load more")
         self.more_button.setToolTip("List the next 1,000 objects")
         self.commands = BucketActions(self, pick_folder=pick_folder, reveal=reveal)

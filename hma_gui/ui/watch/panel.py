@@ -154,11 +154,10 @@ class WatchPanel(QWidget):
         self.service = service
         self.scopes = scopes
         self.dialog: WatchFolderDialog | None = None
-        intro = QLabel(
+        intro = fit_screen.WrapLabel(
             "Files that appear in these folders are uploaded once they are complete. "
             "Files added while HMA Ingest was closed are found at the next start."
         )
-        intro.setWordWrap(True)
         intro.setProperty("role", "muted")
         self.add_button = QPushButton(
             icons.icon("folder-plus", theme.TEXT_SECONDARY), "Watch a folder…"
