@@ -89,7 +89,7 @@ def settled(qtbot: QtBot, check: Callable[[], bool]) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_duplicates_watched_and_bucket_fit_512_points(
+def test_uploads_duplicates_watched_and_bucket_fit_512_points(
     looks: QApplication,
     qtbot: QtBot,
     open_window: Callable[..., MainWindow],
@@ -105,6 +105,7 @@ def test_duplicates_watched_and_bucket_fit_512_points(
     scroll = at_200_percent(qtbot, window, width)
     bucket = window.bucket_tab
     pages: dict[QWidget, tuple[QWidget, ...]] = {
+        window.table: tuple(c for c in window.table.chips.values() if not c.isHidden()),
         panel: (
             panel.check_box, panel.policy, panel.export_button, panel.review_button,
             panel.choice, panel.s3_chip, panel.local_chip, panel.state_label,
@@ -133,7 +134,8 @@ def test_duplicates_watched_and_bucket_fit_512_points(
         assert bar.maximum() == 0, (name, scroll.widget().minimumSizeHint())
         for widget in widgets:
             assert widget.isVisible() and across(scroll, widget), (name, widget)
-            assert unclipped(page, widget), (name, widget)  # no line of a wrapped row cut off
+            shown = getattr(widget, "text", widget.objectName)()  # a button, or a name
+            assert unclipped(page, widget), (name, shown)  # no line of a wrapped row cut off
     state = panel.state_label  # the state wraps rather than being cut
     assert state.heightForWidth(state.width()) <= state.height()
     views = (panel.findings_view, FindingColumn.KEY), (bucket.view, ENCRYPTION), (bucket.view, MD5)
