@@ -103,6 +103,12 @@ def qcolor(value: str) -> QColor:
     return found
 
 
+def ink(color: str) -> QColor:
+    """The colour `color` (a value of either scheme) has in the scheme in use, as a QColor:
+    what a model gives for ForegroundRole, asked at each paint, so a live switch shows."""
+    return qcolor(current(color))
+
+
 def set_dark(on: bool) -> None:
     """Use the dark (or light) values for the colour names and the state colours."""
     global dark

@@ -48,8 +48,9 @@ from hma_gui.core.s3.bucket_listing import (
 from hma_gui.core.s3.client import S3Client, make_s3_client
 from hma_gui.ui import icons
 from hma_gui.ui.bucket.actions import BucketActions
-from hma_gui.ui.bucket.model import NAME, SOURCE, BucketModel
+from hma_gui.ui.bucket.model import ENCRYPTION, MD5, MODIFIED, NAME, SOURCE, BucketModel
 from hma_gui.ui.session import Session
+from hma_gui.ui.shell import fit_screen
 from hma_gui.ui.tasks import run_task
 
 HEADS_PER_TASK = 8
@@ -57,6 +58,7 @@ HEAD_THREADS = 4
 FILTER_DELAY_MS = 350
 DETAILS_DELAY_MS = 120
 PREFETCH_ROWS = 10  # HEAD a few rows beyond the last one on screen
+NARROW_HIDES = ((ENCRYPTION, 760), (MD5, 760), (SOURCE, 600), (MODIFIED, 600))  # 512 points
 
 
 class ClientHolder:
@@ -148,18 +150,18 @@ class BucketTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.resizeSection(NAME, 360)
+        fit_screen.hide_columns_when_narrow(self.view, NARROW_HIDES)
 
-        self.status = QLabel()
+        self.status = fit_screen.WrapLabel()
         self.status.setObjectName("bucketStatus")
-        self.status.setWordWrap(True)
         self.more_button = QPushButton("Load more")
         self.more_button.setToolTip("List the next 1,000 objects")
         self.commands = BucketActions(self, pick_folder=pick_folder, reveal=reveal)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
-        bottom.addWidget(self.more_button)
-        for button in self.commands.buttons:
-            bottom.addWidget(button)
+        buttons = (self.more_button, *self.commands.buttons)  # they wrap at 512 points
+        bottom.addWidget(fit_screen.wrap_row(*buttons, align_right=True, keep_lines=True))
+        fit_screen.stack_when_narrow(self, bottom, 700)  # the status above them
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)

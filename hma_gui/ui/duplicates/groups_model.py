@@ -13,7 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from hma_gui.core.duplicates.decisions import Decision
 from hma_gui.core.duplicates.local import DuplicateFile, DuplicateGroup
@@ -57,10 +57,8 @@ class GroupsModel(QAbstractItemModel):
         self.board = board
         self.editable = editable
         self.groups = sorted(board.review.groups, key=lambda g: (-g.wasted_bytes, g.md5))
-        self._muted = QColor(theme.TEXT_MUTED)
         self._bold = QFont()
         self._bold.setWeight(QFont.Weight.DemiBold)
-        self._decision_brushes = {d: QColor(v) for d, v in DECISION_COLORS.items()}
         board.changed.connect(self._decisions_changed)
 
     # ------------------------------------------------------------- structure
@@ -137,9 +135,10 @@ class GroupsModel(QAbstractItemModel):
                 if item is None:
                     return None
                 decision = review.decisions.get(item.path)
-                return self._decision_brushes.get(decision) if decision else self._muted
+                color = DECISION_COLORS.get(decision) if decision else None
+                return theme.ink(color or theme.TEXT_MUTED)
             if item is not None and column in (GroupColumn.MODIFIED, GroupColumn.MD5):
-                return self._muted
+                return theme.ink(theme.TEXT_MUTED)
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
             GroupColumn.SIZE,

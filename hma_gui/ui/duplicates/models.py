@@ -24,7 +24,6 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor
 
 from hma_gui.core.duplicates.decisions import Decision, DuplicateReview
 from hma_gui.core.duplicates.local import DuplicateGroup
@@ -215,8 +214,6 @@ class FindingsModel(HeaderedTableModel):
         self.all_rows: list[S3Finding] = sorted(found, key=lambda f: (_ORDER[f.s3_class], f.path))
         self.rows = list(self.all_rows)
         self._class_filter: S3Class | None = None
-        self._brushes = {c: QColor(v) for c, v in CLASS_COLORS.items()}
-        self._decision_brushes = {d: QColor(v) for d, v in DECISION_COLORS.items()}
         board.changed.connect(self._decisions_changed)
 
     def row_total(self) -> int:
@@ -261,10 +258,10 @@ class FindingsModel(HeaderedTableModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == FindingColumn.CLASS:
-                return self._brushes[finding.s3_class]
+                return theme.ink(CLASS_COLORS[finding.s3_class])
             if column == FindingColumn.DECISION:
                 decision = review.decisions.get(finding.path)
-                return self._decision_brushes.get(decision) if decision else None
+                return theme.ink(DECISION_COLORS[decision]) if decision in DECISION_COLORS else None
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _SIZES:
             return _RIGHT

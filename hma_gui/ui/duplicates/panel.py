@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from hma_gui.core.duplicates.summary import Findings
 from hma_gui.ui import icons, theme
-from hma_gui.ui.duplicates.groups_model import GroupsModel
-from hma_gui.ui.duplicates.models import DecisionBoard, FindingsModel
+from hma_gui.ui.duplicates.groups_model import GroupColumn, GroupsModel
+from hma_gui.ui.duplicates.models import DecisionBoard, FindingColumn, FindingsModel
 from hma_gui.ui.duplicates.views import findings_view, groups_view
 from hma_gui.ui.shell import fit_screen
 
@@ -37,10 +37,20 @@ POLICY_LABELS = (
     ("keep-both", "Keep both (new name)"),
 )
 PLACEHOLDER = (
-    "Before files upload, they are checked for copies among themselves and against what S3\n"
-    "already holds. What a drop or a watched folder brings that S3 has, or that conflicts\n"
+    "Before files upload, they are checked for copies among themselves and against what S3 "
+    "already holds. What a drop or a watched folder brings that S3 has, or that conflicts "
     "with an object, is listed here."
 )
+
+# Columns hidden while a table is narrower than a width (a 512-point window): the
+# file, its class and decision keep the room.
+FINDINGS_NARROW = (
+    *((c, 760) for c in (FindingColumn.LOCAL_MODIFIED, FindingColumn.S3_SIZE)),
+    *((c, 760) for c in (FindingColumn.S3_MODIFIED, FindingColumn.HOW)),
+    (FindingColumn.KEY, 560), (FindingColumn.LOCAL_SIZE, 560),
+)  # fmt: skip
+STACK_BELOW = 640  # the card's controls under its texts below this width (side by side: 591)
+GROUPS_NARROW = ((GroupColumn.MODIFIED, 760), (GroupColumn.MD5, 760), (GroupColumn.WASTED, 560))
 
 
 class DuplicatesPanel(QWidget):
@@ -64,6 +74,7 @@ class DuplicatesPanel(QWidget):
         self.placeholder = QLabel(PLACEHOLDER)
         self.placeholder.setObjectName("tablePlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)  # its lines break where the tab ends (512 points)
         self.pages.addWidget(self.placeholder)
         layout.addWidget(self.pages, 1)
         self._show_current()
@@ -75,9 +86,8 @@ class DuplicatesPanel(QWidget):
         card.setProperty("role", "card")
         title = QLabel("Duplicates before upload")
         title.setProperty("role", "cardTitle")
-        self.summary = QLabel("Nothing checked yet in this session.")
+        self.summary = fit_screen.WrapLabel("Nothing checked yet in this session.")
         self.summary.setProperty("role", "muted")
-        self.summary.setWordWrap(True)
         texts = QVBoxLayout()
         texts.setSpacing(3)
         texts.addWidget(title)
@@ -103,7 +113,9 @@ class DuplicatesPanel(QWidget):
         row = QHBoxLayout(card)
         row.setContentsMargins(18, 14, 18, 14)
         row.setSpacing(12)
-        row.addWidget(QLabel(pixmap=icons.pixmap("copy", 30, theme.ACCENT)))
+        icon = QLabel(pixmap=icons.pixmap("copy", 30, theme.ACCENT))
+        row.addWidget(icon)
+        fit_screen.when_narrow(card, STACK_BELOW, icon.setHidden)
         row.addSpacing(4)
         row.addLayout(texts, 1)
         policy = QWidget()  # "When found: [policy]" stays on one line
@@ -112,7 +124,9 @@ class DuplicatesPanel(QWidget):
         policy_row.addWidget(when)
         policy_row.addWidget(self.policy)
         controls = (self.check_box, policy, self.export_button, self.review_button)
-        row.addWidget(fit_screen.wrap_row(*controls, spacing=10, align_right=True))  # 1024 px
+        wrapped = fit_screen.wrap_row(*controls, spacing=10, align_right=True, keep_lines=True)
+        row.addWidget(wrapped)  # it wraps at 1024 px already
+        fit_screen.stack_when_narrow(card, row, STACK_BELOW)  # 512 points: controls below
         self.check_box.toggled.connect(self._policy_edited)
         self.policy.activated.connect(lambda _i: self._policy_edited())
         self.review_button.clicked.connect(self._review_clicked)
@@ -121,7 +135,10 @@ class DuplicatesPanel(QWidget):
 
     def _build_switch(self) -> QHBoxLayout:
         self.choice = QComboBox()
-        self.choice.setMinimumWidth(260)
+        self.choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.choice.setMinimumContentsLength(24)  # ~260 px; a longer title shows in the list
         self.choice.setToolTip("The findings of recent drops and of the watched folders")
         self.choice.currentIndexChanged.connect(lambda _i: self._show_current())
         self.s3_chip = QPushButton("S3 findings")
@@ -134,16 +151,15 @@ class DuplicatesPanel(QWidget):
             chip.clicked.connect(lambda _=False, p=page: self.show_page(p))
             group.addButton(chip)
         self.s3_chip.setChecked(True)
-        self.state_label = QLabel()
+        self.state_label = fit_screen.WrapLabel()
         self.state_label.setObjectName("findingsState")
+        self.state_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         row = QHBoxLayout()
-        row.setSpacing(6)
-        row.addWidget(self.choice)
-        row.addSpacing(8)
-        row.addWidget(self.s3_chip)
-        row.addWidget(self.local_chip)
-        row.addStretch()
-        row.addWidget(self.state_label)
+        row.setSpacing(14)
+        chosen = (self.choice, self.s3_chip, self.local_chip)
+        self.choice_row = fit_screen.wrap_row(*chosen, keep_lines=True)
+        row.addWidget(self.choice_row, 3)  # the chips go under the choice when narrow
+        row.addWidget(self.state_label, 1)
         return row
 
     # ------------------------------------------------------------- content
@@ -211,6 +227,8 @@ class DuplicatesPanel(QWidget):
         self.groups_model = GroupsModel(self.board, editable=False, parent=self)
         self.findings_view = findings_view(self.findings_model)
         self.groups_view = groups_view(self.groups_model)
+        fit_screen.hide_columns_when_narrow(self.findings_view, FINDINGS_NARROW)
+        fit_screen.hide_columns_when_narrow(self.groups_view, GROUPS_NARROW)
         if len(self.groups_model.groups) <= 200:
             self.groups_view.expandAll()
         self.pages.addWidget(self.findings_view)

@@ -13,7 +13,6 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from hma_gui.core.etl.database import DbConfig, EtlRunRecord
 from hma_gui.core.etl.open_db import open_database
@@ -134,9 +133,6 @@ class EtlHistoryModel(HeaderedTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.records: list[EtlRunRecord] = []
-        self._colors = {s: QColor(c) for s, c in theme.STATE_COLORS.items()}
-        self._danger = QColor(theme.DANGER)
-        self._muted = QColor(theme.TEXT_MUTED)
 
     def set_records(self, records: list[EtlRunRecord]) -> None:
         self.beginResetModel()
@@ -158,11 +154,11 @@ class EtlHistoryModel(HeaderedTableModel):
             return icons.state_icon(status_state(status)) if status else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == HistoryColumn.STATUS and status is not None:
-                return self._colors[status_state(status)]
+                return theme.ink(theme.STATE_COLORS[status_state(status)])
             if column == HistoryColumn.REJECTED and record.rows_rejected:
-                return self._danger
+                return theme.ink(theme.DANGER)
             if column in (HistoryColumn.STARTED, HistoryColumn.MESSAGE):
-                return self._muted
+                return theme.ink(theme.TEXT_MUTED)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(record, column)

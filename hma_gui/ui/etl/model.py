@@ -17,7 +17,6 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from hma_gui.core.etl.planning import PlannedFile
 from hma_gui.core.etl.results import FileResult, FileStatus, RunResult
@@ -216,9 +215,6 @@ class EtlFileModel(HeaderedTableModel):
         super().__init__(parent)
         self.rows: list[FileRow] = []
         self._row_of: dict[str, int] = {}
-        self._colors = {s: QColor(c) for s, c in theme.STATE_COLORS.items()}
-        self._danger = QColor(theme.DANGER)
-        self._muted = QColor(theme.TEXT_MUTED)
 
     def row_total(self) -> int:
         return len(self.rows)
@@ -234,11 +230,11 @@ class EtlFileModel(HeaderedTableModel):
             return icons.state_icon(status_state(row.status))
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == FileColumn.STATUS:
-                return self._colors[status_state(row.status)]
+                return theme.ink(theme.STATE_COLORS[status_state(row.status)])
             if column == FileColumn.REJECTED and row.rows_rejected:
-                return self._danger
+                return theme.ink(theme.DANGER)
             if column == FileColumn.MESSAGE or (column == FileColumn.TABLE and not row.table):
-                return self._muted
+                return theme.ink(theme.TEXT_MUTED)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == FileColumn.FILE:

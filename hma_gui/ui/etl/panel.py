@@ -257,7 +257,7 @@ class EtlPanel(QWidget):
         row.setSpacing(6)
         row.addWidget(self.run_chip)
         row.addWidget(self.history_chip)
-        self._compact_buttons = wrap_row()  # compact: the card's boxes and buttons, wrapping
+        self._compact_buttons = wrap_row(keep_lines=True)  # compact: the card's boxes, buttons
         self._compact_buttons.hide()
         row.addWidget(self._compact_buttons, 1)
         row.addWidget(self.counts_label)
@@ -314,6 +314,12 @@ class EtlPanel(QWidget):
         for widget in order:
             taken.take_widget(widget)
             given.addWidget(widget)
+        if compact:  # Refresh too: beside the chips, the boxes and buttons then need two
+            self._switch_row.removeWidget(self.refresh_button)  # lines at 512 points, not
+            given.addWidget(self.refresh_button)  # three (Force reload was cut off)
+        else:
+            taken.take_widget(self.refresh_button)
+            self._switch_row.addWidget(self.refresh_button)
         self._compact_buttons.setVisible(compact)
         self._card.setVisible(not compact)
         self.counts_label.setVisible(not compact)

@@ -14,8 +14,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QSize
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtCore import QObject, QPoint, QRect, QSize
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QStyle,
+    QStyleOptionSpinBox,
+    QWidget,
+)
 
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.jobs.records import Counters
@@ -39,16 +48,23 @@ _STARTED_TOPICS = ("resume", "halted")
 
 
 class _SpinBox(QSpinBox):
-    """As wide as `sample` needs, not as its maximum (100000 MiB/s): the row wraps less."""
+    """As wide as `sample` (or the special value's text) needs, not as its maximum
+    (100000 MiB/s) plus the room the style sheet's padding and buttons are counted with
+    twice: the queue card's header wraps less (two lines at 512 points, not three)."""
 
     def __init__(self, sample: str) -> None:
         super().__init__()
         self._sample = sample
 
     def _narrower(self, hint: QSize) -> QSize:
+        option = QStyleOptionSpinBox()
+        self.initStyleOption(option)
+        option.rect = QRect(QPoint(0, 0), hint)
+        field = QStyle.SubControl.SC_SpinBoxEditField  # where the line edit goes
+        edit = self.style().subControlRect(QStyle.ComplexControl.CC_SpinBox, option, field, self)
         metrics = self.fontMetrics()
-        widest = self.prefix() + self.textFromValue(self.maximum()) + self.suffix()
-        spare = metrics.horizontalAdvance(widest) - metrics.horizontalAdvance(self._sample)
+        need = max(metrics.horizontalAdvance(t) for t in (self._sample, self.specialValueText()))
+        spare = edit.width() - need - 8  # the cursor and some air
         return QSize(hint.width() - max(0, spare), hint.height())
 
     def sizeHint(self) -> QSize:

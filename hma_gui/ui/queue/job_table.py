@@ -93,7 +93,7 @@ class JobTable(QWidget):
             chip.clicked.connect(lambda _=False, s=states: self.proxy.set_states(s))
             self._chip_group.addButton(chip)
             self.chips[label] = chip
-        chips = wrap_row(*self.chips.values(), spacing=3)  # a second line when narrow
+        chips = wrap_row(*self.chips.values(), spacing=3, keep_lines=True)  # 2 lines if narrow
         self.chips["All"].setChecked(True)
         self.chips["Needs a scope"].setVisible(False)  # until a file needs one
 

@@ -9,22 +9,34 @@
   screen scrolls instead of pushing the dialog off it.
 * `FlowLayout` — a row of buttons that wraps onto more lines when the width is
   short, instead of forcing the dialog's minimum width to the sum of them all.
-* `width_of_shown_tab(tabs)` — the tab widget as narrow as its shown page allows,
-  not as its widest page (a hidden page does not widen the window).
+  With `keep_lines` its minimum height is that of its lines once laid out (as
+  `WrapLabel`'s, a label that wraps): a squeezed tab page then scrolls instead of
+  cutting the last lines off.
+* `width_of_shown_tab(tabs)` — the tab widget as narrow (and as short) as its shown
+  page allows, not as its widest page (a hidden page does not widen the window).
+* `when_narrow(widget, below, apply)` — `apply(True)` while the widget is narrower
+  than `below`, `apply(False)` when it is wide again; `hide_columns_when_narrow`
+  and `stack_when_narrow` are its two uses (a 512-point window: 1024 px at 200 %).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
+    QLabel,
     QLayout,
     QLayoutItem,
     QScrollArea,
     QSizePolicy,
+    QTableView,
     QTabWidget,
+    QTreeView,
     QVBoxLayout,
     QWidget,
     QWidgetItem,
@@ -85,12 +97,14 @@ def size_to_content(dialog: QWidget, width: int) -> None:
 
 
 def width_of_shown_tab(tabs: QTabWidget) -> None:
-    """Only the shown page counts for the tabs' minimum and preferred widths.
+    """Only the shown page counts for the tabs' minimum and preferred sizes.
 
-    A `QTabWidget` is as wide as its widest page, shown or not; a hidden page's
-    width policy is set to Ignored here (and given back when it is shown).
+    A `QTabWidget` is as wide and as tall as its largest page, shown or not; a
+    hidden page's policies are set to Ignored here (and given back when it is
+    shown): a page whose rows wrap at 512 points does not make the others taller.
     """
-    policies: dict[QWidget, QSizePolicy.Policy] = {}
+    policies: dict[QWidget, tuple[QSizePolicy.Policy, QSizePolicy.Policy]] = {}
+    ignored = (QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
 
     def shown(current: int) -> None:
         for index in range(tabs.count()):
@@ -98,14 +112,90 @@ def width_of_shown_tab(tabs: QTabWidget) -> None:
             if page is None:
                 continue
             policy = page.sizePolicy()
-            own = policies.setdefault(page, policy.horizontalPolicy())
-            wanted = own if index == current else QSizePolicy.Policy.Ignored
-            if policy.horizontalPolicy() != wanted:
-                policy.setHorizontalPolicy(wanted)
+            now = (policy.horizontalPolicy(), policy.verticalPolicy())
+            own = policies.setdefault(page, now)
+            wanted = own if index == current else ignored
+            if now != wanted:
+                policy.setHorizontalPolicy(wanted[0])
+                policy.setVerticalPolicy(wanted[1])
                 page.setSizePolicy(policy)
 
     tabs.currentChanged.connect(shown)
     shown(tabs.currentIndex())
+
+
+class _Narrow(QObject):
+    """Calls `apply(narrow)` at each resize of `widget` (the callee keeps it cheap)."""
+
+    def __init__(self, widget: QWidget, below: int, apply: Callable[[bool], None]) -> None:
+        super().__init__(widget)
+        self._widget, self._below, self._apply = widget, below, apply
+        widget.installEventFilter(self)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if shiboken6.isValid(self._widget):  # not while it is being destroyed (its model resets)
+            self._apply(self._widget.width() < self._below)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.refresh()
+        return False
+
+
+def when_narrow(widget: QWidget, below: int, apply: Callable[[bool], None]) -> QObject:
+    """The returned object (a child of `widget`) has `refresh()`: apply again now."""
+    return _Narrow(widget, below, apply)
+
+
+def hide_columns_when_narrow(
+    view: QTableView | QTreeView, hides: Iterable[tuple[int, int]]
+) -> None:
+    """Each (column, width): the column hidden while the view is narrower than the width.
+    Below that the view scrolls sideways inside itself, not the window."""
+    for column, below in hides:
+
+        def apply(narrow: bool, column: int = column) -> None:
+            if view.isColumnHidden(column) != narrow:
+                view.setColumnHidden(column, narrow)
+
+        narrow = _Narrow(view, below, apply)
+        model = view.model()
+        if model is not None:  # a reset shows every column again
+            model.modelReset.connect(narrow.refresh)
+
+
+def stack_when_narrow(owner: QWidget, row: QBoxLayout, below: int) -> None:
+    """`row` left to right, top to bottom while `owner` is narrower than `below`."""
+    down, across = QBoxLayout.Direction.TopToBottom, QBoxLayout.Direction.LeftToRight
+
+    def apply(narrow: bool) -> None:
+        if row.direction() != (down if narrow else across):
+            row.setDirection(down if narrow else across)
+
+    when_narrow(owner, below, apply)
+
+
+class WrapLabel(QLabel):
+    """A word-wrapped label whose minimum height is that of its lines at its width."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._height = 0
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if self.width() > 0 and self.text():
+            hint.setHeight(max(hint.height(), self.heightForWidth(self.width())))
+        return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        height = self.heightForWidth(self.width())
+        if height != self._height:  # more or fewer lines: the layouts above ask again
+            self._height = height
+            self.updateGeometry()
 
 
 class _Refit(QObject):
@@ -170,10 +260,12 @@ def scroll_body(dialog: QWidget) -> QWidget:
     return body
 
 
-def wrap_row(*widgets: QWidget, spacing: int = 6, align_right: bool = False) -> QWidget:
+def wrap_row(
+    *widgets: QWidget, spacing: int = 6, align_right: bool = False, keep_lines: bool = False
+) -> QWidget:
     """The widgets in a row that wraps (a `FlowLayout`) on a plain widget."""
     row = QWidget()
-    layout = FlowLayout(row, spacing=spacing, align_right=align_right)
+    layout = FlowLayout(row, spacing=spacing, align_right=align_right, keep_lines=keep_lines)
     layout.setContentsMargins(0, 0, 0, 0)
     for widget in widgets:
         layout.addWidget(widget)
@@ -189,12 +281,19 @@ class FlowLayout(QLayout):
     """
 
     def __init__(
-        self, parent: QWidget | None = None, *, spacing: int = 6, align_right: bool = False
+        self,
+        parent: QWidget | None = None,
+        *,
+        spacing: int = 6,
+        align_right: bool = False,
+        keep_lines: bool = False,
     ) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
         self.align_right = align_right
+        self.keep_lines = keep_lines
+        self._height = 0  # as laid out last
 
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
@@ -230,7 +329,12 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
-        self._arrange(rect, apply=True)
+        height = self._arrange(rect, apply=True)
+        if height != self._height and self.keep_lines:  # more or fewer lines: a new minimum
+            self._height = height
+            owner = self.parentWidget()
+            if owner is not None:
+                owner.updateGeometry()  # the layouts above ask again (a posted event)
 
     def sizeHint(self) -> QSize:
         shown = [i for i in self._items if not i.isEmpty()]
@@ -247,7 +351,11 @@ class FlowLayout(QLayout):
             if not item.isEmpty():
                 size = size.expandedTo(item.minimumSize())
         margins = self.contentsMargins()
-        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
+        size += QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
+        width = self.geometry().width()  # laid out: as tall as its lines there, at least, so
+        if width > 0 and self.keep_lines:  # a squeezed layout above does not cut lines off
+            size.setHeight(max(size.height(), self.heightForWidth(width)))
+        return size
 
     def _arrange(self, rect: QRect, *, apply: bool) -> int:
         """Lay the items out in `rect` (when `apply`); the height they take."""

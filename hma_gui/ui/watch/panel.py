@@ -36,6 +36,8 @@ from hma_gui.ui.watch.service import SkippedCopy, WatchRow, WatchService
 
 COLUMNS = ("Folder", "Scope", "Filters", "Status", "Last activity", "Queued", "Skipped")
 SKIPPED_COLUMNS = ("Skipped copy", "Why", "When")
+# Columns hidden while the table is narrower than a width (a 512-point window)
+NARROW_HIDES = ((2, 760), (4, 760), (5, 600), (6, 600))  # filters, last activity, counts
 
 
 def describe_filters(folder: WatchFolderSettings) -> str:
@@ -152,11 +154,10 @@ class WatchPanel(QWidget):
         self.service = service
         self.scopes = scopes
         self.dialog: WatchFolderDialog | None = None
-        intro = QLabel(
+        intro = fit_screen.WrapLabel(
             "Files that appear in these folders are uploaded once they are complete. "
             "Files added while HMA Ingest was closed are found at the next start."
         )
-        intro.setWordWrap(True)
         intro.setProperty("role", "muted")
         self.add_button = QPushButton(
             icons.icon("folder-plus", theme.TEXT_SECONDARY), "Watch a folder…"
@@ -171,10 +172,10 @@ class WatchPanel(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         buttons = QHBoxLayout()
         buttons.addWidget(intro, 1)
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.edit_button)
-        buttons.addWidget(self.pause_button)
-        buttons.addWidget(self.remove_button)
+        actions = (self.add_button, self.edit_button, self.pause_button, self.remove_button)
+        wrapped = fit_screen.wrap_row(*actions, align_right=True, keep_lines=True)
+        buttons.addWidget(wrapped)  # they wrap at 512 points
+        fit_screen.stack_when_narrow(self, buttons, 700)  # the intro above them
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
@@ -189,8 +190,10 @@ class WatchPanel(QWidget):
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        fit_screen.hide_columns_when_narrow(self.table, NARROW_HIDES)
         self.empty = QLabel("No watched folders yet — “Watch a folder…” adds one.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.empty.setProperty("role", "muted")
         self.skipped_label = QLabel("Not uploaded: copies S3 or the queue already has")
         self.skipped_label.setProperty("role", "muted")
