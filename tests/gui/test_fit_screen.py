@@ -117,3 +117,26 @@ def test_a_flow_row_wraps_instead_of_widening(qtbot: QtBot) -> None:
     qtbot.waitExposed(row)
     assert len({b.y() for b in buttons}) > 1  # wrapped
     assert all(b.geometry().right() < row.width() for b in buttons)  # nothing cut
+
+
+def test_the_review_dialog_at_200_percent_gives_the_local_file_its_room(qtbot: QtBot) -> None:
+    """At 512 points the findings table hid nothing: every column kept its 110-px
+    minimum and the Local file column showed only "…overage.pdf"."""
+    from hma_gui.ui.duplicates.models import FindingColumn
+
+    dialog = DuplicateReviewDialog(build_review(), label="drop: newcomer")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    view = dialog.findings_view
+    dialog.resize(1000, 600)  # a wide dialog shows every column
+    qtbot.waitUntil(lambda: not any(view.isColumnHidden(c) for c in FindingColumn))
+    dialog.resize(480, 340)
+    qtbot.waitUntil(lambda: view.isColumnHidden(FindingColumn.KEY))
+    for column in (FindingColumn.LOCAL_MODIFIED, FindingColumn.S3_SIZE, FindingColumn.HOW):
+        assert view.isColumnHidden(column)
+    for column in (FindingColumn.FILE, FindingColumn.CLASS, FindingColumn.DECISION):
+        assert not view.isColumnHidden(column)
+    qtbot.waitUntil(lambda: view.columnWidth(FindingColumn.FILE) >= 150)
+    dialog.resize(1000, 600)  # wide again: the columns come back
+    qtbot.waitUntil(lambda: not view.isColumnHidden(FindingColumn.S3_MODIFIED))

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from hma_gui.core.duplicates.summary import Findings
 from hma_gui.ui import icons, theme
-from hma_gui.ui.duplicates.groups_model import GroupColumn, GroupsModel
-from hma_gui.ui.duplicates.models import DecisionBoard, FindingColumn, FindingsModel
+from hma_gui.ui.duplicates.groups_model import GroupsModel
+from hma_gui.ui.duplicates.models import DecisionBoard, FindingsModel
 from hma_gui.ui.duplicates.views import findings_view, groups_view
 from hma_gui.ui.shell import fit_screen
 
@@ -42,15 +42,7 @@ PLACEHOLDER = (
     "with an object, is listed here."
 )
 
-# Columns hidden while a table is narrower than a width (a 512-point window): the
-# file, its class and decision keep the room.
-FINDINGS_NARROW = (
-    *((c, 760) for c in (FindingColumn.LOCAL_MODIFIED, FindingColumn.S3_SIZE)),
-    *((c, 760) for c in (FindingColumn.S3_MODIFIED, FindingColumn.HOW)),
-    (FindingColumn.KEY, 560), (FindingColumn.LOCAL_SIZE, 560),
-)  # fmt: skip
 STACK_BELOW = 640  # the card's controls under its texts below this width (side by side: 591)
-GROUPS_NARROW = ((GroupColumn.MODIFIED, 760), (GroupColumn.MD5, 760), (GroupColumn.WASTED, 560))
 
 
 class DuplicatesPanel(QWidget):
@@ -227,8 +219,6 @@ class DuplicatesPanel(QWidget):
         self.groups_model = GroupsModel(self.board, editable=False, parent=self)
         self.findings_view = findings_view(self.findings_model)
         self.groups_view = groups_view(self.groups_model)
-        fit_screen.hide_columns_when_narrow(self.findings_view, FINDINGS_NARROW)
-        fit_screen.hide_columns_when_narrow(self.groups_view, GROUPS_NARROW)
         if len(self.groups_model.groups) <= 200:
             self.groups_view.expandAll()
         self.pages.addWidget(self.findings_view)

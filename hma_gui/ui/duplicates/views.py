@@ -32,9 +32,19 @@ from hma_gui.core.duplicates.report import DuplicateReport, format_for
 from hma_gui.ui import theme
 from hma_gui.ui.duplicates.groups_model import GroupColumn, GroupsModel
 from hma_gui.ui.duplicates.models import CHOICES_ROLE, DECISION_LABELS, FindingColumn, FindingsModel
+from hma_gui.ui.shell import fit_screen
 
 # (parent, suggested path) -> (chosen path or "", chosen filter); QFileDialog's shape
 SavePathChooser = Callable[[QWidget, str], tuple[str, str]]
+# Columns hidden while a table is narrower than a width (a 512-point window, the review
+# dialog at 200 %): the file, its class and decision keep the room.
+FINDINGS_NARROW = (
+    *((c, 760) for c in (FindingColumn.LOCAL_MODIFIED, FindingColumn.S3_SIZE)),
+    *((c, 760) for c in (FindingColumn.S3_MODIFIED, FindingColumn.HOW)),
+    (FindingColumn.KEY, 560), (FindingColumn.LOCAL_SIZE, 560),
+)  # fmt: skip
+GROUPS_NARROW = ((GroupColumn.MODIFIED, 760), (GroupColumn.MD5, 760), (GroupColumn.WASTED, 560))
+
 CSV_FILTER = "CSV (*.csv)"
 JSON_FILTER = "JSON (*.json)"
 
@@ -140,6 +150,7 @@ def findings_view(model: FindingsModel) -> QTableView:
         (FindingColumn.S3_MODIFIED, 145), (FindingColumn.HOW, 130), (FindingColumn.DECISION, 124),
     ):  # fmt: skip
         view.setColumnWidth(column, width)
+    fit_screen.hide_columns_when_narrow(view, FINDINGS_NARROW)
     return view
 
 
@@ -152,6 +163,7 @@ def groups_view(model: GroupsModel) -> QTreeView:
         (GroupColumn.WASTED, 90), (GroupColumn.DECISION, 124),
     ):  # fmt: skip
         view.setColumnWidth(column, width)
+    fit_screen.hide_columns_when_narrow(view, GROUPS_NARROW)
     return view
 
 
