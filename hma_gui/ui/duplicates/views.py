@@ -39,8 +39,9 @@ SavePathChooser = Callable[[QWidget, str], tuple[str, str]]
 # Columns hidden while a table is narrower than a width (a 512-point window, the review
 # dialog at 200 %): the file, its class and decision keep the room.
 FINDINGS_NARROW = (
+    (FindingColumn.HOW, 1200),  # the review dialog on a 1024-px screen: file and key get room
     *((c, 760) for c in (FindingColumn.LOCAL_MODIFIED, FindingColumn.S3_SIZE)),
-    *((c, 760) for c in (FindingColumn.S3_MODIFIED, FindingColumn.HOW)),
+    (FindingColumn.S3_MODIFIED, 760),
     (FindingColumn.KEY, 560), (FindingColumn.LOCAL_SIZE, 560),
 )  # fmt: skip
 GROUPS_NARROW = ((GroupColumn.MODIFIED, 760), (GroupColumn.MD5, 760), (GroupColumn.WASTED, 560))
@@ -130,7 +131,7 @@ def configure_view(view: QTableView | QTreeView, stretch: int) -> None:
     header.setStretchLastSection(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    header.setMinimumSectionSize(110)  # a narrow dialog scrolls sideways, paths stay legible
+    header.setMinimumSectionSize(72)  # sizes; the stretched path columns keep the rest
     if isinstance(view, QTableView):
         view.verticalHeader().hide()
         view.verticalHeader().setDefaultSectionSize(30)
@@ -144,10 +145,10 @@ def findings_view(model: FindingsModel) -> QTableView:
     view.setModel(model)
     configure_view(view, FindingColumn.FILE)
     view.horizontalHeader().setSectionResizeMode(FindingColumn.KEY, QHeaderView.ResizeMode.Stretch)
-    for column, width in ( (FindingColumn.CLASS, 130),
-        (FindingColumn.LOCAL_SIZE, 90), (FindingColumn.LOCAL_MODIFIED, 145),
-        (FindingColumn.S3_SIZE, 90),
-        (FindingColumn.S3_MODIFIED, 145), (FindingColumn.HOW, 130), (FindingColumn.DECISION, 124),
+    for column, width in ( (FindingColumn.CLASS, 112),
+        (FindingColumn.LOCAL_SIZE, 80), (FindingColumn.LOCAL_MODIFIED, 142),
+        (FindingColumn.S3_SIZE, 80),
+        (FindingColumn.S3_MODIFIED, 142), (FindingColumn.HOW, 110), (FindingColumn.DECISION, 124),
     ):  # fmt: skip
         view.setColumnWidth(column, width)
     fit_screen.hide_columns_when_narrow(view, FINDINGS_NARROW)
