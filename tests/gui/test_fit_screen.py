@@ -129,7 +129,7 @@ def test_the_review_dialog_at_200_percent_gives_the_local_file_its_room(qtbot: Q
     dialog.show()
     qtbot.waitExposed(dialog)
     view = dialog.findings_view
-    dialog.resize(1000, 600)  # a wide dialog shows every column
+    dialog.resize(1300, 600)  # a wide dialog shows every column
     qtbot.waitUntil(lambda: not any(view.isColumnHidden(c) for c in FindingColumn))
     dialog.resize(480, 340)
     qtbot.waitUntil(lambda: view.isColumnHidden(FindingColumn.KEY))
