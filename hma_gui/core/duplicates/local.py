@@ -264,7 +264,10 @@ class LocalDuplicateFinder:
         if len(md5s) == len(candidates):
             return md5s, groups  # a re-scan of an unchanged tree: nothing to read
         for same in same_sizes:
-            if all(f[0] in md5s for f in same):
+            for item in same:  # a loop, not all(genexpr): this runs once per candidate
+                if item[0] not in md5s:
+                    break
+            else:
                 continue  # all known: compared by MD5 directly, nothing read
             if _settled_by_heads(same, known):
                 continue  # first 4 KiB all known and all different: no twins, nothing read

@@ -19,7 +19,7 @@ from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.file_walk import WalkResult
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
 from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
-from hma_gui.core.jobs.store import JobState, NewJob
+from hma_gui.core.jobs.records import JobState, NewJob
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.limits import object_size_problem
 
