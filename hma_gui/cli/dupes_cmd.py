@@ -128,7 +128,8 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
         finder = LocalDuplicateFinder(
             cache=cache, workers=args.workers or picked.hash_workers, progress=progress
         )
-        walked = finder.walk(args.paths, options.file_filter())  # the one walk of the tree
+        with pause_gc():  # the walk builds only tuples and lists: nothing for the collector
+            walked = finder.walk(args.paths, options.file_filter())  # the one walk of the tree
         local = finder.scan_walked(walked)
         if progress is not None:
             progress.done()
