@@ -2,7 +2,8 @@
 # Duplicate finders on a 50,000-file tree: hma-ingest check-duplicates against jdupes,
 # fdupes and rmlint, cold and warm, plus our re-scan with the hash cache.
 # Appends the table to bench/RESULTS.md (## Duplicates). Cold runs need root
-# (they drop the page cache). Options: --tree DIR --files N --runs N --no-record
+# (they drop the page cache; --warm-only never does). Options: --tree DIR --files N
+# --runs N --no-record --warm-only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}

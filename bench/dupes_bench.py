@@ -1,9 +1,10 @@
 """Duplicate finders on one tree, in one run: hma-ingest against jdupes, fdupes and rmlint.
 
-    python bench/dupes_bench.py [--tree DIR] [--files 50000] [--runs 3] [--no-record]
+    python bench/dupes_bench.py [--tree DIR] [--files 50000] [--runs 3] [--no-record] [--warm-only]
 
 Builds the tree with `make_dupes_tree.py` when it is missing, then times each
-tool cold (page cache dropped before every run: root only) and warm, runs
+tool cold (page cache dropped before every run: root only; never with
+``--warm-only``, for a shared machine) and warm, runs
 interleaved so that a busy neighbour slows every tool alike, and our re-scan
 with the hash cache. Checks that every tool reports the same groups, prints a
 table of medians and ratios to jdupes, and appends it to ``bench/RESULTS.md``
@@ -105,6 +106,11 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="never drop the page cache (a shared machine): warm runs only, even as root",
+    )
     args = parser.parse_args()
 
     for tool in ("jdupes", "fdupes", "rmlint"):
@@ -144,7 +150,7 @@ def main() -> int:
     subprocess.run(
         [ours, "check-duplicates", str(files)], env=env, capture_output=True, check=False
     )
-    cold = drop_caches()
+    cold = False if args.warm_only else drop_caches()
     for _ in range(args.runs if cold else 0):
         for tool in [*tools, rescan]:  # the re-scan finds the cache the run before it wrote
             drop_caches()
@@ -208,7 +214,7 @@ def record(
         f"{summary['bytes'] / 2**30:.2f} GiB, {summary['copies']:,} copies "
         f"(10 %), {summary['prefix_pairs']} same-size pairs equal in the first 4 KiB only. "
         f"Medians of {args.runs} runs, tools interleaved; cold = page cache dropped before "
-        f"each run{'' if cold else ' (not measured: needs root)'}.",
+        f"each run{'' if cold else ' (not measured: --warm-only, or not root)'}.",
         "",
         f"Ours: `{' '.join(Path(c).name if i == 0 else c for i, c in enumerate(check))}` "
         "(first scan with `--clear-cache`; the re-scan reuses the cache). Peers: "

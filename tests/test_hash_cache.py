@@ -162,3 +162,33 @@ class _count_builtin_opens:
 
     def __exit__(self, *exc: object) -> None:
         builtins.open = self._open
+
+
+def test_walk_tuple_lookup_agrees_with_identity_lookups_in_both_query_shapes(
+    tmp_path: Path,
+) -> None:
+    """`lookup_files` (walk tuples; a range scan from 2,000 paths on, keys below) gives
+    exactly what `lookup_many` gives: a changed size, mtime, inode or ctime is a miss,
+    and a path that is not UTF-8 is never answered, nor breaks the range scan."""
+    stored = [FileIdentity(f"/d/sub{n % 7}/f{n}", n, n, n, n) for n in range(2500)]
+    walked = [(f.path, f.size, f.mtime_ns, f.inode, 1, f.ctime_ns) for f in stored]
+    walked[10] = (*walked[10][:5], 99_999)  # ctime moved: rewritten in place, size and mtime kept
+    walked[11] = (walked[11][0], 12345, *walked[11][2:])  # size
+    walked[12] = (walked[12][0], walked[12][1], 7, *walked[12][3:])  # mtime
+    walked[13] = (*walked[13][:3], 4242, *walked[13][4:])  # inode
+    walked.append(("/d/sub1/caf\udce9", 1, 1, 1, 1, 1))  # not UTF-8: never cached
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store_many(HashRecord(f, head=f"h{n}", md5=f"{n:032d}") for n, f in enumerate(stored))
+        for files in (walked, walked[:100] + walked[-1:]):  # range scan, then by key
+            batched = cache.lookup_files(files)
+            one_by_one = {}
+            for path, size, mtime_ns, inode, _device, ctime_ns in files:
+                identity = FileIdentity(path, size, mtime_ns, inode, ctime_ns)
+                for hit_path, hit in cache.lookup_many([identity]).items():
+                    one_by_one[hit_path] = (hit.head, hit.md5)
+            assert batched == one_by_one
+            assert "/d/sub3/f10" not in batched
+            assert not {"/d/sub4/f11", "/d/sub5/f12", "/d/sub6/f13"} & batched.keys()
+            assert "/d/sub1/caf\udce9" not in batched
+            assert batched["/d/sub0/f14"] == ("h14", f"{14:032d}")
+        assert len(cache.lookup_files(walked)) == 2500 - 4

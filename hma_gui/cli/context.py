@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from hma_gui.core.config.settings import Settings, load_settings
-from hma_gui.core.jobs.store import JobStore, default_store_path
 from hma_gui.core.redaction import mask_url
 
-if TYPE_CHECKING:  # loaded when first used: a local duplicate check needs no S3 (start-up)
+if TYPE_CHECKING:  # loaded when first used: a local duplicate check needs no S3 (start-up),
+    # nor the job store, nor pydantic when its settings were kept (`local_settings`)
+    from hma_gui.core.config.local_settings import LocalCheckSettings
+    from hma_gui.core.config.settings import Settings
+    from hma_gui.core.jobs.store import JobStore
     from hma_gui.core.queue.interface import JobQueue
     from hma_gui.core.s3.client import S3Client
     from hma_gui.core.s3.sandbox import Sandbox
@@ -67,8 +69,9 @@ class CliContext:
     def settings(self) -> Settings:
         """The settings; with ``--sandbox`` a private sandbox is started first."""
         if self._settings is None:
-            env_file = getattr(self.args, "env_file", None)
-            settings = load_settings(env_file=Path(env_file) if env_file else None)
+            from hma_gui.core.config.settings import load_settings
+
+            settings = load_settings(env_file=self._env_file())
             if self.sandboxed:
                 from hma_gui.core.s3.sandbox import start_sandbox
 
@@ -77,8 +80,33 @@ class CliContext:
             self._settings = settings
         return self._settings
 
+    def local_check_settings(self) -> LocalCheckSettings:
+        """What a local duplicate check reads: kept values when the inputs are unchanged.
+
+        Same values and same errors as `settings()`, without importing pydantic on a
+        re-run (`hma_gui.core.config.local_settings`).
+        """
+        from hma_gui.core.config import local_settings
+
+        env_file = self._env_file()
+        if self._settings is None and not self.sandboxed:
+            kept = local_settings.read_kept(env_file)
+            if kept is not None:
+                return kept
+        seen = local_settings.fingerprint(env_file) if self._settings is None else None
+        found = local_settings.LocalCheckSettings.of(self.settings())
+        if not self.sandboxed:
+            local_settings.keep(found, seen)
+        return found
+
+    def _env_file(self) -> Path | None:
+        env_file = getattr(self.args, "env_file", None)
+        return Path(env_file) if env_file else None
+
     def store(self) -> JobStore:
         if self._store is None:
+            from hma_gui.core.jobs.store import JobStore, default_store_path
+
             self.settings()
             self._store = JobStore(default_store_path(self.sandboxed))
         return self._store

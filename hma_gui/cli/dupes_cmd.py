@@ -23,7 +23,8 @@ from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.progress_line import TerminalLine
 from hma_gui.cli.selection import add_selection_options, plan_options
-from hma_gui.core.config.settings import DuplicatePolicy
+from hma_gui.core.config.local_settings import LocalCheckSettings
+from hma_gui.core.config.policies import DuplicatePolicy
 from hma_gui.core.duplicates.local import LocalDuplicateFinder, ScanIssue, pause_gc
 from hma_gui.core.duplicates.report import FORMATS, DuplicateReport, format_for
 from hma_gui.core.errors import AuthError, UploadError
@@ -108,10 +109,14 @@ def add_duplicate_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_check_duplicates(ctx: CliContext) -> int:
     args = ctx.args
-    settings = ctx.settings()
-    options = plan_options(ctx)
-    if options.scope != AUTO_SCOPE:
-        settings.scope(options.scope)  # unknown scope: a usage error, before any work
+    if args.check_s3 or args.scope != AUTO_SCOPE:
+        settings = ctx.settings()
+        picked = LocalCheckSettings.of(settings)
+        if args.scope != AUTO_SCOPE:
+            settings.scope(args.scope)  # unknown scope: a usage error, before any work
+    else:  # the local check alone: kept settings when unchanged (no pydantic import)
+        picked = ctx.local_check_settings()
+    options = plan_options(ctx, picked)
     if args.workers is not None and args.workers < 1:
         ctx.err("hma-ingest: --workers must be at least 1")
         return ExitStatus.ERROR
@@ -121,9 +126,10 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             ctx.err(f"hash cache cleared ({cache.clear()} files forgotten)")
         progress = _TerminalProgress(ctx.stderr) if ctx.interactive else None
         finder = LocalDuplicateFinder(
-            cache=cache, workers=args.workers or settings.hash_workers, progress=progress
+            cache=cache, workers=args.workers or picked.hash_workers, progress=progress
         )
-        walked = finder.walk(args.paths, options.file_filter())  # the one walk of the tree
+        with pause_gc():  # the walk builds only tuples and lists: nothing for the collector
+            walked = finder.walk(args.paths, options.file_filter())  # the one walk of the tree
         local = finder.scan_walked(walked)
         if progress is not None:
             progress.done()
@@ -132,9 +138,9 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             from hma_gui.core.duplicates.screen import screen_jobs  # imports boto3: only here
             from hma_gui.core.jobs.plan import plan_walked
 
-            planned = plan_walked(walked, args.paths, settings, options)
+            planned = plan_walked(walked, args.paths, ctx.settings(), options)
             review = screen_jobs(
-                planned.jobs, settings=settings, client=ctx.s3(), cache=cache,
+                planned.jobs, settings=ctx.settings(), client=ctx.s3(), cache=cache,
                 progress=progress, local=local, walked=walked.files,
             ).review  # fmt: skip
             report.s3 = review.s3

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from hma_gui.core.jobs.store import Counters
+from hma_gui.core.jobs.records import Counters
 from hma_gui.core.rate_meter import RateMeter, format_bytes, format_duration
 
 REFRESH_SECONDS = 0.2

@@ -6,10 +6,14 @@ Shared by ``upload``, ``check-duplicates`` and ``watch``.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from hma_gui.cli.context import CliContext
 from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.jobs.plan import PlanOptions
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.local_settings import LocalCheckSettings
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -34,10 +38,11 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def plan_options(ctx: CliContext) -> PlanOptions:
+def plan_options(ctx: CliContext, settings: LocalCheckSettings | None = None) -> PlanOptions:
+    """The options of `ctx`'s command line over `settings` (default: ``ctx.settings()``)."""
     args = ctx.args
     return PlanOptions.from_settings(
-        ctx.settings(),
+        ctx.settings() if settings is None else settings,
         scope=args.scope,
         include=args.include,
         exclude=args.exclude,

@@ -44,6 +44,7 @@ from pydantic_settings import (
 
 from hma_gui.core import app_dirs
 from hma_gui.core.config.bucket_names import bucket_name_problem
+from hma_gui.core.config.policies import DuplicatePolicy
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.redaction import redact
 
@@ -56,7 +57,6 @@ DEFAULT_SCOPES: dict[str, dict[str, str]] = {
 }
 
 SseMode = Literal["AES256", "aws:kms", "none"]
-DuplicatePolicy = Literal["skip", "overwrite", "keep-both", "ask"]
 
 _SCOPE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SCOPE_ENV_RE = re.compile(r"^HMA_([A-Z][A-Z0-9_]*?)_(BUCKET|PREFIX)$")

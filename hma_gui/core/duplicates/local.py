@@ -264,7 +264,10 @@ class LocalDuplicateFinder:
         if len(md5s) == len(candidates):
             return md5s, groups  # a re-scan of an unchanged tree: nothing to read
         for same in same_sizes:
-            if all(f[0] in md5s for f in same):
+            for item in same:  # a loop, not all(genexpr): this runs once per candidate
+                if item[0] not in md5s:
+                    break
+            else:
                 continue  # all known: compared by MD5 directly, nothing read
             if _settled_by_heads(same, known):
                 continue  # first 4 KiB all known and all different: no twins, nothing read
@@ -336,26 +339,27 @@ def _groups(
     md5s: dict[str, str],
     aliases: dict[tuple[int, int], list[str]],
 ) -> list[DuplicateGroup]:
-    by_content: dict[tuple[int, str], list[WalkedFile]] = {}
-    for same in same_sizes:
+    groups: list[DuplicateGroup] = []
+    get = md5s.get
+    for same in same_sizes:  # one list per size: grouped by MD5 alone, no (size, md5) keys
+        size = same[0][1]
+        by_md5: dict[str, list[WalkedFile]] = {}
         for item in same:
-            md5 = md5s.get(item[0])
+            md5 = get(item[0])
             if md5 is not None:
-                key = (item[1], md5)
-                twins = by_content.get(key)
+                twins = by_md5.get(md5)
                 if twins is None:
-                    by_content[key] = [item]
+                    by_md5[md5] = [item]
                 else:
                     twins.append(item)
-    groups: list[DuplicateGroup] = []
-    for (size, md5), twins in by_content.items():
-        if len(twins) < 2:
-            continue
-        files: list[DuplicateFile] = []
-        for path, _, mtime_ns, inode, device, _ctime in sorted(twins):
-            files.append(DuplicateFile(path, size, mtime_ns, md5, inode, device))
-            for other in aliases.get((device, inode), ()):
-                files.append(DuplicateFile(other, size, mtime_ns, md5, inode, device, path))
-        groups.append(DuplicateGroup(md5, size, tuple(files)))
+        for md5, twins in by_md5.items():
+            if len(twins) < 2:
+                continue
+            files: list[DuplicateFile] = []
+            for path, _, mtime_ns, inode, device, _ctime in sorted(twins):
+                files.append(DuplicateFile(path, size, mtime_ns, md5, inode, device))
+                for other in aliases.get((device, inode), ()):
+                    files.append(DuplicateFile(other, size, mtime_ns, md5, inode, device, path))
+            groups.append(DuplicateGroup(md5, size, tuple(files)))
     groups.sort(key=lambda g: (-g.wasted_bytes, g.files[0].path))
     return groups

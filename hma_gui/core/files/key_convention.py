@@ -32,11 +32,14 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import KeyValidationError, NoScopeFolderError, ScopeError
 from hma_gui.core.files.file_filter import extension_of
 from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
+
+if TYPE_CHECKING:  # annotations only: a local duplicate check may run without pydantic
+    from hma_gui.core.config.settings import Settings
 
 MAX_KEY_BYTES = 1024
 AUTO_SCOPE = "auto"

@@ -28,7 +28,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,7 +228,7 @@ class HashCache:
         found: dict[str, CachedHashes] = {}
         try:
             with self._lock:
-                for rows in self._rows_for(list(wanted)):
+                for rows in self._rows_for(wanted):
                     for path, size, mtime_ns, inode, ctime_ns, head, md5 in rows:
                         want = wanted.get(path)
                         if (
@@ -255,38 +255,52 @@ class HashCache:
         if not wanted:
             return {}
         found: dict[str, tuple[str | None, str | None]] = {}
+        get = wanted.get
         try:
             with self._lock:
-                for rows in self._rows_for(list(wanted)):
-                    for path, size, mtime_ns, inode, ctime_ns, head, md5 in rows:
-                        want = wanted.get(path)
+                for rows in self._rows_for(wanted):
+                    for row in rows:  # once per cached file: indexing, no unpacking or slices
+                        want = get(row[0])
                         if (
                             want is not None
-                            and want[1:4] == (size, mtime_ns, inode)
-                            and want[5] == ctime_ns
+                            and want[1] == row[1]
+                            and want[2] == row[2]
+                            and want[3] == row[3]
+                            and want[5] == row[4]
                         ):
-                            found[path] = (head, md5)
+                            found[row[0]] = (row[5], row[6])
         except sqlite3.Error as exc:
             logger.warning("hash cache lookup failed, hashing instead: %s", exc)
             return {}
         return found
 
-    def _rows_for(self, paths: list[str]) -> Iterator[list[Any]]:
-        """Rows that may match `paths`: by key, or one range scan of their common folder."""
+    def _rows_for(self, wanted: Collection[str]) -> Iterator[list[Any]]:
+        """Rows that may match `wanted` paths: by key, or one range scan of their common folder.
+
+        A range scan returns rows of any path below the folder; the caller keeps those it
+        wants. A path that is not UTF-8 is never cached: it is left out of the key lookups,
+        and a common folder that is not UTF-8 is not scanned (no check per path: a re-scan
+        of 50,000 files spent ~30 ms on it).
+        """
         select = "SELECT path, size, mtime_ns, inode, ctime_ns, head, md5 FROM hashes"
-        paths = [p for p in paths if is_valid_text(p)]  # a name that is not UTF-8: never cached
-        if len(paths) >= _RANGE_SCAN_MIN:
+        if len(wanted) >= _RANGE_SCAN_MIN:
             # the longest folder prefix shared by all: that of the smallest and largest path
-            prefix = os.path.commonprefix([min(paths), max(paths)])  # noqa: RUF071 - cut below
+            prefix = os.path.commonprefix([min(wanted), max(wanted)])  # noqa: RUF071 - cut below
             common = prefix[: prefix.rfind(os.sep) + 1]
             low = common.rstrip(os.sep) + os.sep
             high = low[:-1] + chr(ord(os.sep) + 1)
-            if common and common not in paths and self._rows_between(low, high) < 4 * len(paths):
+            if (
+                common
+                and is_valid_text(common)
+                and common not in wanted
+                and self._rows_between(low, high) < 4 * len(wanted)
+            ):
                 yield self._conn.execute(
                     f"{select} WHERE path >= ? AND path < ?",
                     (low, high),
                 ).fetchall()
                 return
+        paths = [p for p in wanted if is_valid_text(p)]  # a name that is not UTF-8: never cached
         for start in range(0, len(paths), _LOOKUP_CHUNK):
             chunk = paths[start : start + _LOOKUP_CHUNK]
             yield self._conn.execute(

@@ -11,17 +11,21 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import KeyValidationError, NoScopeFolderError, ScopeError
 from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, Problem, discover, discovered
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.file_walk import WalkResult
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
 from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
-from hma_gui.core.jobs.store import JobState, NewJob
+from hma_gui.core.jobs.records import JobState, NewJob
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.limits import object_size_problem
+
+if TYPE_CHECKING:  # annotations only: a local duplicate check may run without pydantic
+    from hma_gui.core.config.local_settings import LocalCheckSettings
+    from hma_gui.core.config.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class PlanOptions:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: Settings | LocalCheckSettings,
         *,
         scope: str = AUTO_SCOPE,
         include: Iterable[str] | None = None,
