@@ -96,7 +96,11 @@ MOTO_KEEP = frozenset((
 # fmt: on
 # The HTTP API (`hma-ingest serve`, the `service` extra) never enters the desktop bundle.
 SERVICE_PACKAGES = ("fastapi", "uvicorn", "starlette", "hma_gui.service")
-MODULE_RULES = ("test-packages", "moto-services", "service-packages")
+# obstore (the small-file transfer path, Rust, 14.6 MiB) took the bundle to 203 MB, over
+# its 200 MB budget: the desktop app sends small files with botocore (HMA_TRANSFER=auto
+# finds no obstore). The CLI, the worker and the service installed from the wheel use it.
+OPTIONAL_PACKAGES = ("obstore",)
+MODULE_RULES = ("test-packages", "moto-services", "service-packages", "obstore")
 
 
 def module_excludes(keep: Iterable[str] = ()) -> list[str]:
@@ -107,6 +111,8 @@ def module_excludes(keep: Iterable[str] = ()) -> list[str]:
         excludes += TEST_PACKAGES
     if "service-packages" not in kept:
         excludes += SERVICE_PACKAGES
+    if "obstore" not in kept:
+        excludes += OPTIONAL_PACKAGES
     if "moto-services" not in kept:
         import importlib.util
         import pkgutil

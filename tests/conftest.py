@@ -174,6 +174,17 @@ class S3Env:
         return dict(self.client.head_object(Bucket=bucket, Key=key))  # type: ignore[attr-defined]
 
 
+@pytest.fixture(params=["obstore", "botocore"])
+def transfer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A test of an upload guarantee, run on both paths that carry small files' bytes.
+
+    ``HMA_TRANSFER`` for commands and `load_settings`; tests that build an
+    `UploadConfig` themselves pass ``transfer=`` too.
+    """
+    monkeypatch.setenv("HMA_TRANSFER", request.param)
+    return str(request.param)
+
+
 @pytest.fixture
 def s3_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> S3Env:
     """Settings pointed at the moto server, with fresh scope buckets for this test."""

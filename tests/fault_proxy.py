@@ -1,10 +1,13 @@
 """An HTTP proxy in front of the S3 endpoint that misbehaves on request.
 
 * ``fail_next(n, status)`` answers the next `n` requests with an S3-style error;
+  ``reset_next(n)`` resets the connection of the next `n` (after reading the body);
+  ``corrupt_next(n)`` flips a byte in the body of the next `n` PUTs it forwards;
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
   on the same port;
 * ``requests`` counts what reached the proxy, by method and query; ``put_bytes``
-  the request bytes of PUTs (objects and parts) it received whole; ``wait_idle()``
+  the request bytes of PUTs (objects and parts) it received whole, ``put_headers``
+  their headers (lower-case names); ``wait_idle()``
   waits until no request is being handled;
 * ``hold()`` keeps requests (or those of one method: ``hold("PUT")``) waiting
   (``held`` counts them) until ``release()``.
@@ -19,6 +22,7 @@ import contextlib
 import http.client
 import http.server
 import socket
+import struct
 import threading
 from collections import Counter
 from urllib.parse import urlsplit
@@ -27,6 +31,7 @@ _ERROR_BODY = (
     '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
     "<Message>injected by the test proxy</Message></Error>"
 )
+_RESET = 0  # the "status" of a reset connection
 _CODES = {500: "InternalError", 503: "SlowDown", 403: "AccessDenied"}
 
 
@@ -50,6 +55,8 @@ class FaultProxy:
         self.requests: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
         self.put_bytes = 0
+        self.put_headers: list[dict[str, str]] = []
+        self._corrupt_left = 0
         self.active = 0  # requests being handled now
         self.port = 0
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -68,6 +75,15 @@ class FaultProxy:
     def fail_next(self, count: int, status: int = 503) -> None:
         with self._lock:
             self._fail_left, self._fail_status = count, status
+
+    def reset_next(self, count: int) -> None:
+        """The next `count` requests are read whole, then their connection is reset (RST)."""
+        self.fail_next(count, _RESET)
+
+    def corrupt_next(self, count: int) -> None:
+        """The next `count` PUT bodies reach the server with one byte changed."""
+        with self._lock:
+            self._corrupt_left = count
 
     def puts(self, bucket: str) -> Counter[str]:
         """How many PUT requests each key of `bucket` received (parts count as one upload)."""
@@ -153,11 +169,20 @@ class FaultProxy:
                     proxy.log.append((self.command, self.path))
                     if self.command == "PUT" and len(body) == length:  # not cut off
                         proxy.put_bytes += len(body)
+                        proxy.put_headers.append({k.lower(): v for k, v in self.headers.items()})
+                        if proxy._corrupt_left > 0 and body:
+                            proxy._corrupt_left -= 1
+                            body = bytes([body[0] ^ 0xFF]) + body[1:]
                 if len(body) < length:  # the client died mid-body: S3 would never see it
                     self.close_connection = True
                     return
                 proxy._wait_if_held(self.command)
                 status = proxy._take_failure()
+                if status == _RESET:  # no answer: the client sees "connection reset by peer"
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.close_connection = True
+                    return
                 if status is not None:
                     payload = _ERROR_BODY.format(code=_CODES.get(status, "Error")).encode()
                     self.send_response(status)

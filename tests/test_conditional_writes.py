@@ -36,7 +36,7 @@ def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy
 
 
 def test_two_uploads_of_different_bytes_to_the_same_keys_never_overwrite(
-    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, transfer: str
 ) -> None:
     """Both check an empty bucket, then race (PUTs held until both are uploading)."""
     sides = {name: make_files(tmp_path / name / "mba", 300, size=600) for name in ("a", "b")}
@@ -75,11 +75,11 @@ def test_two_uploads_of_different_bytes_to_the_same_keys_never_overwrite(
 
 @pytest.mark.parametrize("size", [1000, IN_MEMORY_MAX + 1024], ids=["in-memory", "streamed"])
 def test_a_refused_write_of_the_same_bytes_counts_as_uploaded(
-    s3_env: S3Env, tmp_path: Path, size: int
+    s3_env: S3Env, tmp_path: Path, size: int, transfer: str
 ) -> None:
     path = tmp_path / "same.csv"
     path.write_bytes(os.urandom(size))
-    uploader = Uploader(make_s3_client(load_settings()), UploadConfig())
+    uploader = Uploader(make_s3_client(load_settings()), UploadConfig(transfer=transfer))
     first = uploader.upload(path, s3_env.mba_bucket, "k.csv", expected=ABSENT)
     again = uploader.upload(path, s3_env.mba_bucket, "k.csv", expected=ABSENT)
     uploader.close()
@@ -88,14 +88,14 @@ def test_a_refused_write_of_the_same_bytes_counts_as_uploaded(
 
 
 def test_an_overwrite_replaces_only_the_object_it_was_decided_on(
-    s3_env: S3Env, tmp_path: Path
+    s3_env: S3Env, tmp_path: Path, transfer: str
 ) -> None:
     path = tmp_path / "new.csv"
     path.write_bytes(b"new content\n")
     bucket, client = s3_env.mba_bucket, s3_env.client
     seen = client.put_object(Bucket=bucket, Key="k.csv", Body=b"old")["ETag"]  # type: ignore[attr-defined]
     client.put_object(Bucket=bucket, Key="k.csv", Body=b"changed meanwhile")  # type: ignore[attr-defined]
-    uploader = Uploader(make_s3_client(load_settings()), UploadConfig())
+    uploader = Uploader(make_s3_client(load_settings()), UploadConfig(transfer=transfer))
     with pytest.raises(UploadError, match=CONFLICT) as caught:
         uploader.upload(path, bucket, "k.csv", expected=Expected(seen))
     assert caught.value.code == "conflict" and not caught.value.retryable

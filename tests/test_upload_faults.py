@@ -46,7 +46,7 @@ def assert_bucket_holds(s3_env: S3Env, files: dict[str, bytes]) -> None:
 
 
 def test_503s_at_first_are_retried_and_every_file_arrives(
-    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
     monkeypatch.setenv("HMA_MAX_ATTEMPTS", "10")
     files = make_files(tmp_path / "mba", 12)
@@ -60,7 +60,7 @@ def test_503s_at_first_are_retried_and_every_file_arrives(
 
 
 def test_a_dead_endpoint_pauses_the_queue_and_resume_finishes_it(
-    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
     monkeypatch.setenv("HMA_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("HMA_CONNECT_TIMEOUT", "2")
@@ -86,7 +86,7 @@ def test_a_dead_endpoint_pauses_the_queue_and_resume_finishes_it(
 
 
 def test_access_denied_fails_at_once_with_a_clear_message(
-    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, transfer: str
 ) -> None:
     make_files(tmp_path / "mba", 1)
     proxy.fail_next(1, 403)
@@ -101,7 +101,7 @@ def test_access_denied_fails_at_once_with_a_clear_message(
 
 
 def test_a_missing_bucket_fails_at_once(
-    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
     monkeypatch.setenv("HMA_MBA_BUCKET", "no-such-bucket-here")
     make_files(tmp_path / "mba", 2)

@@ -38,7 +38,7 @@ def md5(data: bytes) -> str:
 
 
 def test_a_tree_lands_byte_for_byte_with_md5_metadata_and_sse(
-    s3_env: S3Env, tmp_path: Path
+    s3_env: S3Env, tmp_path: Path, transfer: str
 ) -> None:
     files = {
         "data/mba/csv/MemberData.csv": b"member_id,first_name\nM-0001,Ana\n",
@@ -97,7 +97,7 @@ def test_a_20_mib_file_goes_multipart_with_a_verified_etag(
 
 
 def test_sse_none_and_kms_are_applied(
-    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
     path = write(tmp_path / "mba/csv/a.csv", b"abc")
     monkeypatch.setenv("HMA_SSE", "none")

@@ -25,7 +25,7 @@ def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy
 
 
 def test_max_attempts_is_the_number_of_requests_sent(
-    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
     monkeypatch.setenv("HMA_MAX_ATTEMPTS", "5")
     folder = tmp_path / "mba"
@@ -41,7 +41,7 @@ def test_max_attempts_is_the_number_of_requests_sent(
 
 
 def test_files_not_attempted_do_not_quote_another_files_url(
-    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
     monkeypatch.setenv("HMA_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("HMA_CONNECT_TIMEOUT", "2")

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     retry_mode: Literal["standard", "adaptive"] = "standard"
     connect_timeout: float = Field(10.0, gt=0, le=300)
     read_timeout: float = Field(60.0, gt=0, le=3600)
+    # Who carries the bytes of small files (≤ 1 MiB): obstore (Rust, a third of botocore's
+    # client CPU per request) when installed, or botocore. docs/architecture.md, "Transfer".
+    transfer: Literal["auto", "botocore", "obstore"] = "auto"
 
     # --- what is picked up -----------------------------------------------------
     # From the environment as JSON (``["csv", "pdf"]``) or a plain list (``csv,pdf``).

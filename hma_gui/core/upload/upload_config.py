@@ -12,6 +12,8 @@ from hma_gui.core.config.settings import Settings
 
 MD5_METADATA_KEY = "md5"
 MAX_PARTS = 10_000
+# The largest file obstore sends (`fast_put`): its gain is per request, its body is in memory.
+FAST_PUT_MAX = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,11 @@ class UploadConfig:
     sse_kms_key_id: str | None = None
     part_workers: int = 8
     bwlimit: int = 0  # bytes per second for all transfers of the process; 0: unlimited
+    # Who sends the bytes of small single PUTs: "auto" (obstore when installed and able
+    # to carry our guarantees), "obstore" (the same, and an error when not installed)
+    # or "botocore" (always). Large files and the control plane are botocore's.
+    transfer: str = "auto"
+    fast_put_max: int = FAST_PUT_MAX
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UploadConfig:
@@ -32,6 +39,7 @@ class UploadConfig:
             sse_kms_key_id=settings.sse_kms_key_id,
             part_workers=max(2, settings.concurrency),
             bwlimit=int(settings.bwlimit),
+            transfer=settings.transfer,
         )
 
     def sse_args(self) -> dict[str, str]:
