@@ -40,9 +40,9 @@ SavePathChooser = Callable[[QWidget, str], tuple[str, str]]
 # dialog at 200 %): the file, its class and decision keep the room.
 FINDINGS_NARROW = (
     (FindingColumn.HOW, 1200),  # the review dialog on a 1024-px screen: file and key get room
-    *((c, 760) for c in (FindingColumn.LOCAL_MODIFIED, FindingColumn.S3_SIZE)),
-    (FindingColumn.S3_MODIFIED, 760),
-    (FindingColumn.KEY, 560), (FindingColumn.LOCAL_SIZE, 560),
+    (FindingColumn.KEY, 900),  # then the key (a conflict's dates and sizes stay: item 15)
+    *((c, 560) for c in (FindingColumn.LOCAL_MODIFIED, FindingColumn.S3_SIZE)),
+    (FindingColumn.S3_MODIFIED, 560), (FindingColumn.LOCAL_SIZE, 560),
 )  # fmt: skip
 GROUPS_NARROW = ((GroupColumn.MODIFIED, 760), (GroupColumn.MD5, 760), (GroupColumn.WASTED, 560))
 
