@@ -37,7 +37,6 @@ def governed() -> Iterator[tuple[GcGovernor, list[bool], list[float]]]:
     finally:
         governor.uninstall()
         gc.enable()
-        gc.collect()
 
 
 def test_a_full_collection_while_busy_walks_nothing_and_waits_for_idle(governed) -> None:
