@@ -85,7 +85,6 @@ def sample_folders(home: Path) -> tuple[Path, Path, Path]:
 def run(home: Path, out: Path) -> int:
     from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
-    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QInputDialog
 
     from hma_gui.core.config.settings import load_settings
@@ -110,15 +109,24 @@ def run(home: Path, out: Path) -> int:
     started = time.monotonic()
     first, second, inbox = sample_folders(home)
 
+    def pump(ms: int) -> None:
+        """Process events for `ms` with the GIL free between them. QTest.qWait sleeps
+        holding the GIL, which starved the app's worker threads (the ETL, the sandbox
+        start) to minutes: not what the real event loop does."""
+        end = time.monotonic() + ms / 1000
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+
     def wait(what: str, condition: Callable[[], bool]) -> None:
         deadline = time.monotonic() + TIMEOUT
         while not condition():
             if time.monotonic() > deadline:
                 raise StepFailed(f"timed out waiting for {what}")
-            QTest.qWait(50)
+            pump(50)
 
     def step(name: str, text: str, check: Callable[[], object]) -> None:
-        QTest.qWait(150)  # painted
+        pump(150)  # painted
         result = check()
         if result is False:
             raise StepFailed(f"{name}: {text}")
