@@ -16,8 +16,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.fault_proxy import FaultProxy
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -200,6 +204,17 @@ def s3_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> S3Env:
     for bucket in (mba, policy):
         client.create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
     return S3Env(moto_server.endpoint, client, mba, policy)
+
+
+@pytest.fixture
+def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """A fault proxy in front of moto (resets, 503s, cuts); the tests' S3 goes through it."""
+    from tests.fault_proxy import FaultProxy
+
+    faulty = FaultProxy(s3_env.endpoint)
+    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", faulty.endpoint)
+    yield faulty
+    faulty.close()
 
 
 def require_tool(name: str) -> str:

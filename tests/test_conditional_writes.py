@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,6 @@ from tests.test_upload_faults import make_files
 pytestmark = pytest.mark.integration
 
 CONFLICT = "conflict: another upload wrote this key meanwhile"
-
-
-@pytest.fixture
-def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    faulty = FaultProxy(s3_env.endpoint)
-    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", faulty.endpoint)
-    yield faulty
-    faulty.close()
 
 
 def test_two_uploads_of_different_bytes_to_the_same_keys_never_overwrite(

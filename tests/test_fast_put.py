@@ -13,7 +13,6 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +104,6 @@ def test_obstore_failures_read_as_botocore_s() -> None:
 
 
 # ----------------------------------------------------------------- against moto
-
-
-@pytest.fixture
-def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    faulty = FaultProxy(s3_env.endpoint)
-    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", faulty.endpoint)
-    yield faulty
-    faulty.close()
 
 
 def uploader_for(transfer: str, **config: Any) -> Uploader:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,6 @@ from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    faulty = FaultProxy(s3_env.endpoint)
-    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", faulty.endpoint)
-    yield faulty
-    faulty.close()
 
 
 def make_files(folder: Path, count: int, size: int = 2000) -> dict[str, bytes]:

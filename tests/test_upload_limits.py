@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,6 @@ from tests.conftest import S3Env
 from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    faulty = FaultProxy(s3_env.endpoint)
-    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", faulty.endpoint)
-    yield faulty
-    faulty.close()
 
 
 def test_max_attempts_is_the_number_of_requests_sent(
