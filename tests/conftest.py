@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.early import EarlyRuns, build_of
+
 if TYPE_CHECKING:
     from tests.fault_proxy import FaultProxy
 
@@ -60,6 +62,26 @@ def _leaves_out(config: pytest.Config, mark: str) -> bool:
     return f"not {mark}" in [term.strip() for term in expression.split(" and ")]
 
 
+def isolated_settings(home: Path) -> dict[str, str]:
+    """The variables every test runs with (beside removing every ``HMA_*``/``AWS_*`` one)."""
+    return {
+        "HMA_CONFIG_DIR": str(home / "config"),
+        "HMA_DATA_DIR": str(home / "data"),
+        "AWS_CONFIG_FILE": str(home / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "QT_QPA_PLATFORM": "offscreen",
+        # Subprocesses (`python -m hma_gui.cli`) import this checkout, whatever is installed.
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+
+
+def isolated_environ(home: Path) -> dict[str, str]:
+    """A child process's whole environment with `isolated_env`'s settings (`tests.early`)."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    return kept | isolated_settings(home)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No developer settings, credentials or .env leak into a test."""
@@ -67,16 +89,32 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("HMA_CONFIG_DIR", str(home / "config"))
-    monkeypatch.setenv("HMA_DATA_DIR", str(home / "data"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    # Subprocesses (`python -m hma_gui.cli`) import this checkout, whatever is installed.
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    for name, value in isolated_settings(home).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(home)
     return home
+
+
+_early: EarlyRuns | None = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the commands of the selected `@starts_early` tests (`tests.early`)."""
+    global _early
+    _early = EarlyRuns(isolated_environ)
+    _early.start(session.items)
+
+
+def pytest_sessionfinish() -> None:
+    if _early is not None:
+        _early.close()
+
+
+@pytest.fixture
+def early(request: pytest.FixtureRequest) -> list[subprocess.CompletedProcess[str]]:
+    """The results of this test's early commands, in order (`tests.early.starts_early`)."""
+    assert _early is not None, "pytest_collection_finish sets it up"
+    return _early.results(request.node.nodeid, build_of(request.function))
 
 
 def free_port() -> int:

@@ -19,6 +19,7 @@ from hma_gui.core import app_dirs
 from hma_gui.core.jobs.store import Decision, JobState, JobStore
 from tests.conftest import S3Env
 from tests.dupes_trees import build_tricky_tree, write
+from tests.early import starts_early
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -101,16 +102,23 @@ def test_the_cache_is_used_cleared_and_reported(tree: tuple[Path, dict[str, list
     assert json.loads(text)["local"]["summary"]["cache_hits"] == 0
 
 
-def test_check_duplicates_without_s3_does_not_import_boto3(
-    tree: tuple[Path, dict[str, list[Path]]],
-) -> None:
-    root, _ = tree
+def check_tricky_tree(folder: Path) -> list[list[str]]:
+    root = folder / "data"
+    build_tricky_tree(root / "mba" / "csv")
     probe = (
         "import sys, io; from hma_gui.cli.main import main; "
         f"code = main(['check-duplicates', {str(root)!r}], io.StringIO(), io.StringIO()); "
         "print(code, 'boto3' in sys.modules, 'botocore.config' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return [[sys.executable, "-c", probe]]
+
+
+@starts_early(check_tricky_tree)
+def test_check_duplicates_without_s3_does_not_import_boto3(
+    early: list[subprocess.CompletedProcess[str]],
+) -> None:
+    [out] = early
+    assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0", "False", "False"]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from hma_gui.core.config.local_settings import (
     read_kept,
 )
 from hma_gui.core.config.settings import load_settings
+from tests.early import starts_early
 
 
 def _check(*args: str) -> tuple[int, str, str]:
@@ -133,19 +133,20 @@ def test_no_secret_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert "s3cret" not in text and "pa55word" not in text
 
 
-def test_a_rerun_with_kept_values_does_not_import_pydantic(tmp_path: Path) -> None:
-    root = _tree(tmp_path)
+def check_twice(folder: Path) -> list[list[str]]:
+    root = str(_tree(folder))
     probe = (
         "import io, sys\n"
         "from hma_gui.cli.main import main\n"
-        f"status = main(['check-duplicates', {str(root)!r}], io.StringIO(), io.StringIO())\n"
+        f"status = main(['check-duplicates', {root!r}], io.StringIO(), io.StringIO())\n"
         "print(status, 'pydantic' in sys.modules)\n"
     )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-            env=os.environ.copy(),
-        ).stdout.split()
-        for _ in range(2)
-    ]  # fmt: skip
-    assert runs == [["0", "True"], ["0", "False"]]
+    return [[sys.executable, "-c", probe]] * 2
+
+
+@starts_early(check_twice)
+def test_a_rerun_with_kept_values_does_not_import_pydantic(
+    early: list[subprocess.CompletedProcess[str]],
+) -> None:
+    assert all(run.returncode == 0 for run in early), [run.stderr for run in early]
+    assert [run.stdout.split() for run in early] == [["0", "True"], ["0", "False"]]
