@@ -130,7 +130,7 @@ def awscrt_put(server: Server) -> Callable[[str, str, bytes], None]:
         request = http.HttpRequest("PUT", f"/{bucket}/{key}", headers, io.BytesIO(data))
         done = s3.S3Request(
             client=client, type=s3.S3RequestType.DEFAULT, request=request,
-            operation_name="PutObject",
+            operation_name="PutObject", region="us-east-1",  # without it: TypeError (0.38)
         )  # fmt: skip
         done.finished_future.result()
 
