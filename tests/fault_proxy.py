@@ -1,6 +1,7 @@
 """An HTTP proxy in front of the S3 endpoint that misbehaves on request.
 
-* ``fail_next(n, status)`` answers the next `n` requests with an S3-style error;
+* ``fail_next(n, status, code)`` answers the next `n` requests with an S3-style error
+  (`code` defaults to S3's for `status`: SlowDown, InternalError, AccessDenied);
   ``reset_next(n)`` resets the connection of the next `n` (after reading the body);
   ``corrupt_next(n)`` flips a byte in the body of the next `n` PUTs it forwards;
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
@@ -52,6 +53,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._fail_left = 0
         self._fail_status = 503
+        self._fail_code = "SlowDown"
         self.requests: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
         self.put_bytes = 0
@@ -72,9 +74,10 @@ class FaultProxy:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def fail_next(self, count: int, status: int = 503) -> None:
+    def fail_next(self, count: int, status: int = 503, code: str | None = None) -> None:
         with self._lock:
             self._fail_left, self._fail_status = count, status
+            self._fail_code = code or _CODES.get(status, "Error")
 
     def reset_next(self, count: int) -> None:
         """The next `count` requests are read whole, then their connection is reset (RST)."""
@@ -184,7 +187,7 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 if status is not None:
-                    payload = _ERROR_BODY.format(code=_CODES.get(status, "Error")).encode()
+                    payload = _ERROR_BODY.format(code=proxy._fail_code).encode()
                     self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))

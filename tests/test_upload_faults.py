@@ -91,6 +91,20 @@ def test_access_denied_fails_at_once_with_a_clear_message(
     assert sum(proxy.requests.values()) == 1  # not retried
 
 
+@pytest.mark.parametrize("code", ["InvalidAccessKeyId", "SignatureDoesNotMatch"])
+def test_a_refused_key_says_where_it_came_from(
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, transfer: str, code: str
+) -> None:
+    make_files(tmp_path / "mba", 1)
+    proxy.fail_next(1, 403, code)
+    result = run_cli("upload", str(tmp_path / "mba"), "--json", "--no-check-s3")
+    assert result.code == 2  # bad credentials: the run stops, the other files wait
+    [job] = json.loads(result.out)["jobs"]
+    assert "came from the environment variable AWS_ACCESS_KEY_ID" in job["error"], job["error"]
+    assert "To fix:" in job["error"]
+    assert sum(proxy.requests.values()) == 1  # a refused key is refused again: not retried
+
+
 def test_a_missing_bucket_fails_at_once(
     s3_env: S3Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
