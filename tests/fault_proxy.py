@@ -6,6 +6,7 @@
   ``corrupt_next(n)`` flips a byte in the body of the next `n` PUTs it forwards;
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
   on the same port;
+* ``open_connections``: the client connections open now;
 * ``requests`` counts what reached the proxy, by method and query; ``put_bytes``
   the request bytes of PUTs (objects and parts) it received whole, ``put_headers``
   their headers (lower-case names); ``wait_idle()``
@@ -73,6 +74,12 @@ class FaultProxy:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open now (kept alive between requests, or in a request)."""
+        with self._lock:
+            return len(self._connections)
 
     def fail_next(self, count: int, status: int = 503, code: str | None = None) -> None:
         with self._lock:

@@ -253,3 +253,21 @@ def test_small_files_are_paced_by_the_bandwidth_limit(
     uploader.close()
     assert elapsed >= 1.7  # 2 MiB at 1 MiB/s (the bucket starts empty); only a floor: load
     assert len(s3_env.keys(s3_env.mba_bucket)) == 4
+
+
+@pytest.mark.integration
+def test_a_closed_uploader_lets_its_connections_go(
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The GUI builds a new uploader on every settings change and closes the old one."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"id,plan\n1,A\n")
+    for round_ in range(3):
+        uploader = uploader_for("obstore")
+        uploader.upload(path, s3_env.mba_bucket, f"k{round_}.csv")
+        assert proxy.open_connections >= 1  # kept alive for the next file
+        uploader.close()
+        deadline = time.monotonic() + 10
+        while proxy.open_connections and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proxy.open_connections == 0, round_

@@ -26,7 +26,9 @@ None and botocore sends everything: TLS verification off, a proxy configured
 in botocore, plain HTTP to a non-loopback endpoint, an AWS
 endpoint other than the regional S3 one, no credentials.
 
-One `S3Store` per (bucket, endpoint, credentials, options) serves every thread.
+A `FastPut` keeps one `S3Store` (its connection pool) per bucket for all the
+threads of its uploader; `close` (the uploader's) lets them go, so the uploaders
+the window replaces on a settings change leave no connections behind.
 """
 
 from __future__ import annotations
@@ -69,9 +71,6 @@ _CAUSES = (
     ("certificate", "TLS certificate problem"),
 )
 
-_stores: dict[tuple[Any, ...], Any] = {}
-_stores_lock = threading.Lock()
-
 
 def obstore_available() -> bool:
     try:
@@ -91,12 +90,8 @@ class FastPut:
         self._options = options
         self._credentials = credentials
         self._config = config
-        self._key = (
-            tuple(sorted(map(repr, options.items()))),
-            credentials,
-            config.sse,
-            config.sse_kms_key_id,
-        )
+        self._stores: dict[str, Any] = {}
+        self._stores_lock = threading.Lock()
         self.max_size = config.fast_put_max
 
     @classmethod
@@ -155,12 +150,16 @@ class FastPut:
         sse = None if self._config.sse == "none" else self._config.sse
         return {"ETag": result.get("e_tag"), "ServerSideEncryption": sse}
 
+    def close(self) -> None:
+        """Drop the stores: their idle connections close (a PUT in flight keeps its own)."""
+        with self._stores_lock:
+            self._stores.clear()
+
     def _store(self, bucket: str) -> Any:
-        key = (bucket, *self._key)
-        with _stores_lock:
-            store = _stores.get(key)
+        with self._stores_lock:
+            store = self._stores.get(bucket)
             if store is None:
-                store = _stores[key] = self._new_store(bucket)
+                store = self._stores[bucket] = self._new_store(bucket)
         return store
 
     def _new_store(self, bucket: str) -> Any:

@@ -128,6 +128,8 @@ class Uploader:
 
     def close(self) -> None:
         self._multipart.close()
+        if self._fast is not None:
+            self._fast.close()
 
     def upload(
         self,
