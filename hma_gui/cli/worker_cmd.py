@@ -66,7 +66,10 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="--kinds etl: while the database is down, try it again this often (default 30)",
     )
-    worker.add_argument("--concurrency", type=int, metavar="N", help="jobs at a time")
+    worker.add_argument(
+        "--concurrency", type=int, metavar="N",
+        help="upload jobs at a time (an ETL worker loads one event at a time)",
+    )  # fmt: skip
     worker.add_argument(
         "--drain", action="store_true", help="stop when the queue is empty (nothing in flight)"
     )
@@ -78,6 +81,12 @@ def cmd_worker(ctx: CliContext) -> int:
     kinds = [k.strip() for k in (ctx.args.kinds or "upload").split(",") if k.strip()]
     if not kinds or any(k not in KINDS for k in kinds):
         ctx.err(f"hma-ingest: --kinds takes upload, etl or upload,etl, not {ctx.args.kinds!r}")
+        return ExitStatus.ERROR
+    if ctx.args.concurrency is not None and "upload" not in kinds:
+        ctx.err(
+            "hma-ingest: --concurrency sets how many upload jobs run at a time; an ETL worker "
+            "loads one S3 event at a time (start more workers to load more files at once)"
+        )
         return ExitStatus.ERROR
     runs: list[WorkerRun] = []
     if "upload" in kinds:

@@ -238,6 +238,8 @@ def test_kinds_and_the_etl_queue_setting_are_checked(s3_env: S3Env) -> None:
     assert bad.code == 2 and "--kinds takes upload, etl or upload,etl" in bad.err
     missing = run_cli("worker", "--kinds", "etl", "--drain")
     assert missing.code == 2 and "HMA_ETL_QUEUE_URL" in missing.err
+    ignored = run_cli("worker", "--kinds", "etl", "--concurrency", "4", "--drain")
+    assert ignored.code == 2 and "an ETL worker loads one S3 event at a time" in ignored.err
 
 
 def test_a_database_outage_pauses_the_worker_instead_of_dead_lettering(
