@@ -35,6 +35,7 @@ from hma_gui.core.etl.results import FileResult, FileStatus
 from hma_gui.core.etl.s3_events import RecordOutcome
 from hma_gui.core.processes import process_identity
 from hma_gui.core.progress import CancelToken
+from hma_gui.core.queue.heartbeat import Heartbeat
 from hma_gui.core.queue.interface import JobQueue
 from hma_gui.core.queue.messages import Delivery, WorkerSeen
 
@@ -126,7 +127,6 @@ class EtlQueueWorker:
         self._buffer: list[Delivery] = []
         self._current: Delivery | None = None
         self._report = EtlWorkerReport()
-        self._done = threading.Event()
         self._receive_failures = 0
 
     # ------------------------------------------------------------- control
@@ -150,19 +150,21 @@ class EtlQueueWorker:
 
     def run(self) -> EtlWorkerReport:
         started = time.monotonic()
-        heartbeat = threading.Thread(target=self._heartbeat, name="etl-heartbeat", daemon=True)
-        heartbeat.start()
+        heartbeat = Heartbeat(
+            self._queue, lease_seconds=self._options.lease_seconds,
+            report_seconds=self._options.report_seconds, held=self._held, seen=self._seen,
+            lease_lock=self._lease_lock, name="etl-heartbeat",
+        )  # fmt: skip
         try:
-            while not self._stopped.is_set():
-                delivery = self._next()
-                if delivery is not None:
-                    self._process(delivery)
+            with heartbeat:
+                while not self._stopped.is_set():
+                    delivery = self._next()
+                    if delivery is not None:
+                        self._process(delivery)
         finally:
-            self._done.set()
-            heartbeat.join()
             self._hand_back(self._take_buffer())
             self._queue.flush()
-            self._note_self(stopped=True)
+            heartbeat.note(stopped=True)
         report = self._report
         report.seconds = time.monotonic() - started
         report.stop_reason = self._stop_reason
@@ -299,34 +301,11 @@ class EtlQueueWorker:
         with self._lock:
             return [*self._buffer, *([self._current] if self._current else [])]
 
-    def _heartbeat(self) -> None:
-        every = max(1.0, self._options.lease_seconds / 3)
-        last_extend = last_report = time.monotonic()
-        self._note_self()
-        while not self._done.wait(0.5):
-            now = time.monotonic()
-            try:
-                if now - last_extend >= every:
-                    last_extend = now
-                    with self._lease_lock:
-                        held = self._held()
-                        if held:
-                            self._queue.extend(held, self._options.lease_seconds)
-                if now - last_report >= self._options.report_seconds:
-                    last_report = now
-                    self._note_self()
-            except Exception as exc:  # noqa: BLE001 - try again at the next beat
-                logger.warning("heartbeat: %s", exc)
-
-    def _note_self(self, stopped: bool = False) -> None:
+    def _seen(self, stopped: bool) -> WorkerSeen:
         with self._lock:
             report = self._report
             failed = report.failed + report.waiting
-            seen = WorkerSeen(self.identity, time.time(), report.processed, failed, stopped)
-        try:
-            self._queue.note_worker(seen)
-        except Exception as exc:  # noqa: BLE001 - counters are for people; loads go on
-            logger.warning("could not report this worker's counters: %s", exc)
+            return WorkerSeen(self.identity, time.time(), report.processed, failed, stopped)
 
 
 def _outcomes(delivery: Delivery, done: RecordOutcome) -> list[EtlOutcome]:

@@ -4,9 +4,9 @@
   `concurrency` threads claim jobs from a `DeliverySource` — the queue as the
   executor's `JobSource` and `JobSink` — and upload each with `process_job`,
   conditionally (`Job.expected_etag`) and verified.
-* A heartbeat thread renews the leases of every job held (buffered or running)
-  every third of the lease, sends the batched acknowledgements, and reports
-  the worker's counters to the queue's ledger.
+* A heartbeat (`core.queue.heartbeat`) renews the leases of every job held
+  (buffered or running) every third of the lease, sends the batched
+  acknowledgements, and reports the worker's counters to the queue's ledger.
 * `stop()` (SIGTERM) stops receiving and hands buffered, unstarted jobs back at
   once; jobs already running finish. `cancel()` (a second signal) also stops
   the running ones, and hands them back.
@@ -28,6 +28,7 @@ from collections.abc import Callable
 from hma_gui.core.processes import process_identity
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.queue.delivery_source import DeliverySource
+from hma_gui.core.queue.heartbeat import Heartbeat
 from hma_gui.core.queue.interface import JobQueue
 from hma_gui.core.queue.messages import WorkerSeen
 from hma_gui.core.queue.outcomes import OutcomeKind, WorkerOptions, WorkerOutcome, WorkerReport
@@ -59,7 +60,6 @@ class QueueWorker:
         self._cancel = CancelToken()
         self._lock = threading.Lock()  # the report
         self._report = WorkerReport()
-        self._done = threading.Event()
         self._source = DeliverySource(
             queue, check, options, on_outcome=self._finish, cancel=self._cancel,
             active=self._uploading,
@@ -99,22 +99,24 @@ class QueueWorker:
     def run(self) -> WorkerReport:
         """Work until stopped (or drained); the uploader is closed at the end."""
         started = time.monotonic()
-        heartbeat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
-        heartbeat.start()
+        heartbeat = Heartbeat(
+            self._queue, lease_seconds=self._options.lease_seconds,
+            report_seconds=self._options.report_seconds, held=self._source.held,
+            seen=self._seen, flush=True,
+        )  # fmt: skip
         try:
-            self._executor.start()
-            while True:
-                while not self._executor.wait_idle(0.2):
-                    pass
-                if not self._resume_after_pause():
-                    break
+            with heartbeat:
+                self._executor.start()
+                while True:
+                    while not self._executor.wait_idle(0.2):
+                        pass
+                    if not self._resume_after_pause():
+                        break
         finally:
-            self._done.set()
-            heartbeat.join()
             self._source.hand_back_buffer()
             self._queue.flush()
             self._executor.shutdown()
-            self._note_self(stopped=True)
+            heartbeat.note(stopped=True)
         report = self._report
         report.seconds = time.monotonic() - started
         report.stop_reason = self._source.stop_reason
@@ -177,32 +179,9 @@ class QueueWorker:
 
     # ------------------------------------------------------------- heartbeat
 
-    def _heartbeat(self) -> None:
-        every = max(1.0, self._options.lease_seconds / 3)
-        last_extend = last_report = time.monotonic()
-        self._note_self()
-        while not self._done.wait(0.5):
-            now = time.monotonic()
-            try:
-                self._queue.flush()
-                if now - last_extend >= every:
-                    last_extend = now
-                    held = self._source.held()
-                    if held:
-                        self._queue.extend(held, self._options.lease_seconds)
-                if now - last_report >= self._options.report_seconds:
-                    last_report = now
-                    self._note_self()
-            except Exception as exc:  # noqa: BLE001 - try again at the next beat
-                logger.warning("heartbeat: %s", exc)
-
-    def _note_self(self, stopped: bool = False) -> None:
+    def _seen(self, stopped: bool) -> WorkerSeen:
         with self._lock:
             report = self._report
-            seen = WorkerSeen(
+            return WorkerSeen(
                 self.identity, time.time(), report.processed, report.failed, stopped=stopped
             )
-        try:
-            self._queue.note_worker(seen)
-        except Exception as exc:  # noqa: BLE001 - counters are for people; jobs go on
-            logger.warning("could not report this worker's counters: %s", exc)
