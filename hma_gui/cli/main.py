@@ -167,7 +167,11 @@ def main(
     except UsageError as exc:
         stderr.write(str(exc) + "\n")
         return ExitStatus.ERROR
-    parser = build_parser(command_of(arguments))
+    command = command_of(arguments)
+    if command is None and "--version" in arguments and not {"-h", "--help"} & set(arguments):
+        stdout.write(f"hma-ingest {__version__}\n")  # without loading every command (0.3 s)
+        return ExitStatus.OK
+    parser = build_parser(command)
     try:
         args = parser.parse_args(arguments)
     except UsageError as exc:
