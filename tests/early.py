@@ -46,20 +46,24 @@ class _Run:
     """The commands of one test, run in order by whichever thread takes it first."""
 
     def __init__(self, build: Build, folder: Path, environ: Mapping[str, str]) -> None:
-        self._commands = build(folder)
         self._folder = folder
         self._environ = dict(environ)
         self._taken = threading.Lock()
         self._done = threading.Event()
         self._results: Results = []
         self._error: BaseException | None = None
+        self._commands: list[list[str]] = []
+        try:
+            self._commands = build(folder)
+        except Exception as exc:  # the test fails with it, not the whole session
+            self._error = exc
 
     def run(self) -> None:
         """Run the commands unless another thread has taken them."""
         if not self._taken.acquire(blocking=False):
             return
         try:
-            for argv in self._commands:
+            for argv in [] if self._error else self._commands:
                 done = subprocess.run(
                     argv, capture_output=True, text=True, cwd=self._folder,
                     env=self._environ, timeout=_TIMEOUT, check=False,
