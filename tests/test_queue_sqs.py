@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from hma_gui.core.config.settings import load_settings
+from hma_gui.core.jobs.plan import PlanOptions, plan
+from hma_gui.core.jobs.shared_links import SENT_OWNER
+from hma_gui.core.jobs.store import JobState, JobStore
 from hma_gui.core.queue.messages import JobMessage
+from hma_gui.core.queue.snapshot import SharedQueueClient
 from tests.cli_runner import run_cli
 from tests.conftest import MotoServer
 from tests.fault_proxy import FaultProxy
@@ -147,3 +152,35 @@ def test_sigterm_hands_unstarted_messages_back_at_once(
         assert env.depth() == (11, 0)
     finally:
         proxy.close()
+
+
+@pytest.mark.parametrize("now", ["local", "sqs://another-queue"])
+def test_jobs_sent_before_the_shared_queue_was_turned_off_or_changed_still_settle(
+    queue_moto: MotoServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    now: str,
+) -> None:
+    """The window sent 3 jobs, then its shared queue was set to `now`; a worker does them."""
+    env = make_queue_env(queue_moto, monkeypatch)
+    files = make_files(tmp_path / "data", 3)
+    settings = load_settings()
+    with JobStore(tmp_path / "window.db") as store:
+        client = SharedQueueClient(store, sender="desk-1")
+        planned = plan([tmp_path / "data"], settings, PlanOptions(scope="mba"))
+        store.enqueue(planned.jobs)
+        claimed = store.claim(3)
+        forward = client.forwarder(settings)
+        assert forward is not None
+        forward(claimed)
+        assert {(j.state, j.owner) for j in store.jobs()} == {(JobState.RUNNING, SENT_OWNER)}
+        changed = settings.model_copy(update={"queue_url": now})
+        assert client.follow(changed) == 0  # nobody has done them yet
+
+        drained = run_cli("worker", "--drain", "--json")  # the worker still uses the old queue
+        assert drained.code == 0, drained.err
+        assert sorted(env.keys()) == sorted(files)
+
+        assert client.follow(changed) == 3
+        assert {j.state for j in store.jobs()} == {JobState.DONE}
+        client.close()

@@ -222,7 +222,8 @@ class Session(QObject):
 
     def follow_sent(self) -> None:
         """Settle the jobs sent to the shared queue whose outcome is known (off the main thread)."""
-        if self._following or self._closed or not self.shared_queue.wants(self.settings):
+        # Also without a shared queue now: jobs sent before it was turned off still settle.
+        if self._following or self._closed:
             return
         self._following = True
         self._follows += 1

@@ -74,20 +74,32 @@ class SharedLinks:
         )
         return int(rows[0][0])
 
-    def unsettled(self, limit: int = 50, *, failed_too: bool = True) -> list[SentLink]:
+    def unsettled(
+        self, limit: int = 50, *, failed_too: bool = True, queue: str | None = None
+    ) -> list[SentLink]:
         """Links whose job may still change, the longest unchecked first (`checked`).
 
         Sent ones; with `failed_too` also failed and dead-lettered ones (a later
         attempt, or a redrive, may still end them done). Gone jobs are skipped.
+        `queue`: only those sent to the queue of that name.
         """
-        outcomes = "('sent', 'failed', 'dead-lettered')" if failed_too else "('sent')"
+        where, params = _unsettled(failed_too, queue)
         rows = self._read(
             f"SELECT {_COLUMNS} FROM shared_sent s JOIN jobs j ON j.id = s.job_id"  # noqa: S608 - fixed clauses
-            f" WHERE s.outcome IN {outcomes} AND j.state IN ('running', 'failed')"
-            " ORDER BY s.checked_at, s.sent_at LIMIT ?",
-            (limit,),
+            f" WHERE {where} ORDER BY s.checked_at, s.sent_at LIMIT ?",
+            (*params, limit),
         )
         return [SentLink(*row) for row in rows]
+
+    def unsettled_queues(self, *, failed_too: bool = True) -> list[str]:
+        """The queues unsettled links were sent to (the shared queue may have changed since)."""
+        where, params = _unsettled(failed_too, None)
+        rows = self._read(
+            "SELECT DISTINCT s.queue FROM shared_sent s JOIN jobs j ON j.id = s.job_id"  # noqa: S608 - fixed clauses
+            f" WHERE {where} ORDER BY s.queue",
+            params,
+        )
+        return [str(row[0]) for row in rows]
 
     def checked(self, job_ids: Sequence[int]) -> None:
         """These links were just looked at: the others come first next time."""
@@ -166,3 +178,9 @@ class SharedLinks:
                     (printable(reason or outcome), rev, now, now, job_id),
                 )
             return True
+
+
+def _unsettled(failed_too: bool, queue: str | None) -> tuple[str, tuple[object, ...]]:
+    outcomes = "('sent', 'failed', 'dead-lettered')" if failed_too else "('sent')"
+    where = f"s.outcome IN {outcomes} AND j.state IN ('running', 'failed')"
+    return (where, ()) if queue is None else (f"{where} AND s.queue = ?", (queue,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,8 +22,11 @@ from hma_gui.core.queue.messages import (
 )
 from hma_gui.core.queue.producer import messages_for
 from hma_gui.core.queue.sent_jobs import SentJob, SentJobs, state_of
+from hma_gui.core.queue.sqs_setup import QueueLocation
 from hma_gui.core.queue.store_forwarding import Forward, JobForwarding
 from hma_gui.core.s3.client import S3Client, make_s3_client
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,28 +60,33 @@ class SharedQueueClient:
         self.sender = sender or process_identity()
         self.sent = SentJobs()
         self._lock = threading.Lock()
-        self._built: tuple[str, JobQueue, S3Client] | None = None
+        self._built: dict[str, tuple[JobQueue, S3Client]] = {}  # by queue URL setting
+        self._unreachable: set[str] = set()  # queues of sent jobs that could not be opened
         self._done: dict[str, SentJob] = {}  # a done job stays done: asked no more
 
     @staticmethod
     def wants(settings: Settings) -> bool:
         return settings.queue_url != "local"
 
-    def _open(self, settings: Settings) -> tuple[JobQueue, S3Client]:
+    def _open(self, settings: Settings, url: str | None = None) -> tuple[JobQueue, S3Client]:
+        """The queue at `url` (default: the settings' shared queue), built once per URL."""
         from hma_gui.core.queue.factory import open_queue
 
+        url = url or settings.queue_url
         with self._lock:
-            if self._built is None or self._built[0] != settings.queue_url:
+            built = self._built.get(url)
+            if built is None:
                 s3 = self._s3_factory(settings)
                 queue = open_queue(
-                    settings, store=lambda: self._store, s3_client=lambda: s3, worker=self.sender
-                )
-                self._built = (settings.queue_url, queue, s3)
-            return self._built[1], self._built[2]
+                    settings, store=lambda: self._store, s3_client=lambda: s3, url=url,
+                    worker=self.sender,
+                )  # fmt: skip
+                built = self._built[url] = (queue, s3)
+            return built
 
-    def forwarding(self, settings: Settings) -> JobForwarding:
+    def forwarding(self, settings: Settings, url: str | None = None) -> JobForwarding:
         """Sends the window's claimed jobs and follows them (`store_forwarding`)."""
-        queue, s3 = self._open(settings)
+        queue, s3 = self._open(settings, url)
         return JobForwarding(
             self._store, queue, s3, sender=self.sender, cache=self._cache, hashed=self._hashed
         )
@@ -89,10 +98,28 @@ class SharedQueueClient:
         return lambda jobs: self.forwarding(settings).forward(jobs)
 
     def follow(self, settings: Settings, *, failed_too: bool = True) -> int:
-        """Settle the window's sent jobs whose outcome is known now (network requests)."""
-        if not self.wants(settings) or not self._store.shared.unsettled(1, failed_too=failed_too):
-            return 0
-        return self.forwarding(settings).follow(failed_too=failed_too)
+        """Settle the window's sent jobs whose outcome is known now (network requests).
+
+        Each is asked of the queue it was sent to: jobs sent before the shared queue
+        was turned off, or changed, still end done or failed instead of staying "Sent".
+        A queue that cannot be opened is said once (per reason) and tried again later.
+        """
+        current = QueueLocation.parse(settings.queue_url)
+        settled = 0
+        for name in self._store.shared.unsettled_queues(failed_too=failed_too):
+            if name == "local":
+                continue  # the window never sends to a local queue (`wants`)
+            url = settings.queue_url if not current.local and current.name == name else None
+            try:
+                forwarding = self.forwarding(settings, url or f"sqs://{name}")
+            except Exception as exc:  # noqa: BLE001 - its jobs stay sent; asked again later
+                reason = f"{name}: {exc}"
+                if reason not in self._unreachable:
+                    self._unreachable.add(reason)
+                    logger.warning("cannot ask the queue %s about the jobs sent to it", reason)
+                continue
+            settled += forwarding.follow(failed_too=failed_too)
+        return settled
 
     def send(self, jobs: list[NewJob], settings: Settings) -> int:
         queue, _ = self._open(settings)
@@ -123,9 +150,9 @@ class SharedQueueClient:
 
     def close(self) -> None:
         with self._lock:
-            if self._built is not None:
-                self._built[1].close()
-                self._built = None
+            built, self._built = self._built, {}
+        for queue, _ in built.values():
+            queue.close()
 
 
 def _sent_job(link: SentLink) -> SentJob:

@@ -135,7 +135,9 @@ class JobForwarding:
         first, so that every sent job gets its turn; `failed_too`: also the
         failed and dead-lettered ones (a later attempt may still succeed).
         """
-        links = self._store.shared.unsettled(limit, failed_too=failed_too)
+        links = self._store.shared.unsettled(
+            limit, failed_too=failed_too, queue=self._queue.name
+        )  # another queue's jobs are asked of that queue (`SharedQueueClient.follow`)
         if not links:
             return 0
         dead: dict[str, str | None] = {}
