@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -25,7 +25,7 @@ from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.store_run import upload_queued
 from hma_gui.core.upload.upload_config import UploadConfig
 from hma_gui.core.upload.uploader import Uploader
-from hma_gui.ui.bucket.model import ENCRYPTION, MD5, PENDING, SOURCE
+from hma_gui.ui.bucket.model import ENCRYPTION, MD5, NAME, PENDING, SIZE, SOURCE
 from hma_gui.ui.bucket.tab import BucketTab
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
@@ -130,6 +130,48 @@ def test_listing_pages_past_1000_and_filters(
         tab.scope_box.setCurrentText("policy")
     assert tab.location.text() == f"s3://{s3_env.policy_bucket}/policy/pdf/"
     assert tab.model.rowCount() == 0 and tab.status.text() == "0 objects"
+
+
+def click_header(qtbot: QtBot, tab: BucketTab, column: int) -> None:
+    header = tab.view.horizontalHeader()
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+
+
+def test_a_header_click_sorts_the_rows_and_keeps_the_selection(
+    qtbot: QtBot, make_tab: Callable[..., BucketTab], s3_env: S3Env
+) -> None:
+    sizes = {f"mba/csv/f{n}.csv": (n * 7919) % 1500 + 1 for n in range(1200)}
+
+    def put(item: tuple[str, int]) -> None:
+        s3_env.client.put_object(Bucket=s3_env.mba_bucket, Key=item[0], Body=b"x" * item[1])
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(put, sizes.items()))
+    tab = make_tab()
+    show_and_list(qtbot, tab)
+    assert tab.model.rowCount() == 1000  # the first page
+    chosen = tab.model.rows[500].obj.key
+    select(tab, 500)
+
+    click_header(qtbot, tab, SIZE)
+    listed = [r.obj.size for r in tab.model.rows]
+    assert listed == sorted(listed) and listed[0] < listed[-1]
+    assert row_of(tab, chosen) != 500  # it moved
+    assert [tab.model.rows[i.row()].obj.key for i in tab.view.selectionModel().selectedRows()] == [
+        chosen
+    ]  # the same object stays selected
+    click_header(qtbot, tab, SIZE)  # again: descending
+    listed = [r.obj.size for r in tab.model.rows]
+    assert listed == sorted(listed, reverse=True)
+    with qtbot.waitSignal(tab.listed, timeout=WAIT_MS):  # the next page joins the order
+        tab.more_button.click()
+    assert tab.model.rowCount() == 1200
+    listed = [r.obj.size for r in tab.model.rows]
+    assert listed == sorted(listed, reverse=True)
+    assert text(tab, 0, SIZE).endswith("B")  # still shown as sizes
+    click_header(qtbot, tab, NAME)  # back to S3's own order
+    assert [r.obj.key for r in tab.model.rows] == sorted(sizes)
 
 
 def test_encryption_and_md5_are_fetched_for_the_rows_on_screen(

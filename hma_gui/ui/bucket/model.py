@@ -7,7 +7,7 @@ the job store's ledger. A row whose HEAD is not back shows "…".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,11 +40,35 @@ def encryption_text(head: ObjectHead) -> str:
     return ENCRYPTIONS.get(head.sse, head.sse)
 
 
+def _sort_key(column: int) -> Callable[[BucketRow], tuple[Any, ...]]:
+    """Sizes and dates by value; details not fetched yet (and blanks) after the rest."""
+    if column == SIZE:
+        return lambda row: (row.obj.size, row.obj.key)
+    if column == MODIFIED:
+        return lambda row: (
+            row.obj.last_modified is None,
+            row.obj.last_modified.timestamp() if row.obj.last_modified else 0.0,
+            row.obj.key,
+        )
+    if column == SOURCE:
+        return lambda row: (row.source is None, row.source or "", row.obj.key)
+    if column in (ENCRYPTION, MD5):
+
+        def detail(row: BucketRow) -> tuple[Any, ...]:
+            known = row.head is not None and not row.head_error
+            text = BucketModel.text_of(row, column) if known else ""
+            return (not known, text, row.obj.key)
+
+        return detail
+    return lambda row: (row.obj.key,)
+
+
 class BucketModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[BucketRow] = []
         self._row_of: dict[str, int] = {}
+        self._order: tuple[int, Qt.SortOrder] | None = None  # a header click's; kept
 
     # ------------------------------------------------------------- Qt
 
@@ -81,6 +105,10 @@ class BucketModel(QAbstractTableModel):
         return None
 
     def _text(self, row: BucketRow, column: int) -> str:
+        return self.text_of(row, column)
+
+    @staticmethod
+    def text_of(row: BucketRow, column: int) -> str:
         obj = row.obj
         if column == NAME:
             return obj.key
@@ -102,6 +130,7 @@ class BucketModel(QAbstractTableModel):
     # ------------------------------------------------------------- changes
 
     def clear(self) -> None:
+        """No rows; a chosen sort order stays for the next listing."""
         self.beginResetModel()
         self.rows = []
         self._row_of = {}
@@ -117,6 +146,24 @@ class BucketModel(QAbstractTableModel):
             self._row_of[row.obj.key] = first + offset
         self.rows.extend(new)
         self.endInsertRows()
+        if self._order is not None:  # a page listed after a header click joins the order
+            self.sort(*self._order)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """A header click: the rows listed so far in that column's order; selection kept."""
+        self._order = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        keys = [self.rows[index.row()].obj.key for index in before]
+        descending = order == Qt.SortOrder.DescendingOrder
+        self.rows.sort(key=_sort_key(column), reverse=descending)
+        self._row_of = {row.obj.key: i for i, row in enumerate(self.rows)}
+        after = [
+            self.index(self._row_of[key], index.column())
+            for key, index in zip(keys, before, strict=True)
+        ]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
 
     def set_heads(
         self, heads: Mapping[str, ObjectHead], errors: Mapping[str, str] | None = None

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -150,6 +150,8 @@ class BucketTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.resizeSection(NAME, 360)
+        header.setSortIndicator(NAME, Qt.SortOrder.AscendingOrder)  # S3's own listing order
+        self.view.setSortingEnabled(True)  # the objects listed so far; pages join the order
         fit_screen.hide_columns_when_narrow(self.view, NARROW_HIDES)
 
         self.status = fit_screen.WrapLabel()
