@@ -183,9 +183,11 @@ def test_a_corrupted_object_is_detected_and_its_download_removed(
         Metadata={"md5": hashlib.md5(b"original bytes").hexdigest()},
     )  # fmt: skip
     client = make_s3_client(load_settings())
+    moved: list[int] = []
     with pytest.raises(IntegrityError, match="does not match its metadata MD5"):
-        download_object(client, s3_env.mba_bucket, "mba/bad.csv", tmp_path)
+        download_object(client, s3_env.mba_bucket, "mba/bad.csv", tmp_path, progress=moved.append)
     assert list(tmp_path.iterdir()) == []  # neither the partial nor the reserved name
+    assert moved == [13, -13]  # the bytes written, then taken back with the file
     s3_env.client.put_object(Bucket=s3_env.mba_bucket, Key="mba/plain", Body=b"p")  # type: ignore[attr-defined]
     plain = download_object(client, s3_env.mba_bucket, "mba/plain", tmp_path)
     assert plain.checked_against == "ETag"

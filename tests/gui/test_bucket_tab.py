@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -283,6 +285,58 @@ def test_local_source_download_copy_and_reveal(
     assert box is not None and box.isVisible()
     assert "does not match its metadata MD5" in box.informativeText()
     box.button(QMessageBox.StandardButton.Ok).click()
+
+
+def test_a_download_shows_its_progress_and_stops_when_asked(
+    qtbot: QtBot,
+    make_tab: Callable[..., BucketTab],
+    s3_env: S3Env,
+    proxy: FaultProxy,
+    tmp_path: Path,
+) -> None:
+    down = tmp_path / "down"
+    down.mkdir()
+    big = os.urandom(3 * 1024 * 1024)
+    for key, body in (("mba/a.csv", b"a" * 1000), ("mba/b.bin", big), ("mba/c.csv", b"c" * 10)):
+        s3_env.client.put_object(Bucket=s3_env.mba_bucket, Key=key, Body=body)  # type: ignore[attr-defined]
+    tab = make_tab(folder=down)
+    show_and_list(qtbot, tab)
+    actions = tab.commands
+    assert not actions.stop_button.isVisible()
+    select(tab, 0, 1, 2)
+    proxy.hold("GET")  # the first object's bytes wait at the proxy
+    actions.download_button.click()
+    qtbot.waitUntil(lambda: proxy.held == 1, timeout=WAIT_MS)
+    assert actions.stop_button.isVisible() and not actions.download_button.isEnabled()
+    qtbot.waitUntil(
+        lambda: (
+            re.fullmatch(
+                rf"Downloading 0 of 3 object\(s\) to {re.escape(str(down))}… 0 B of 3\.0 MiB",
+                tab.status.text(),
+            )
+            is not None
+        ),
+        timeout=WAIT_MS,
+    )
+    with qtbot.waitSignal(actions.downloaded, timeout=WAIT_MS) as done:
+        actions.stop_button.click()
+        assert tab.status.text() == "Stopping the download…"
+        proxy.release()
+    report = done.args[0]
+    assert (report.done, report.failed) == ([], {})
+    assert report.stopped == ["mba/a.csv", "mba/b.bin", "mba/c.csv"]
+    assert report.bytes_done == 0  # nothing was written: the stop came before the bytes
+    assert list(down.iterdir()) == []  # no partial file left
+    assert tab.status.text() == f"Stopped: downloaded 0 of 3 file(s) to {down}"
+    assert actions.problem_box is None and not actions.stop_button.isVisible()
+
+    select(tab, 1)
+    with qtbot.waitSignal(actions.downloaded, timeout=WAIT_MS) as done:
+        actions.download_button.click()
+    report = done.args[0]
+    assert report.bytes_done == report.bytes_total == len(big)
+    assert (down / "b.bin").read_bytes() == big
+    assert tab.status.text() == f"Downloaded 1 file(s) to {down}"
 
 
 def test_delete_is_hidden_until_opted_in_and_asks_first(

@@ -28,7 +28,7 @@ from typing import Any
 from hma_gui.core.app_dirs import PRIVATE_FILE_MODE
 from hma_gui.core.errors import HmaError, IntegrityError
 from hma_gui.core.hashes.digests import clean_etag
-from hma_gui.core.progress import CancelToken
+from hma_gui.core.progress import ByteSink, CancelToken
 from hma_gui.core.s3.bucket_listing import MD5_RE, explain, metadata_md5
 from hma_gui.core.s3.client import S3Client
 
@@ -85,8 +85,11 @@ def download_object(
     folder: Path,
     *,
     cancel: CancelToken | None = None,
+    progress: ByteSink | None = None,
 ) -> Downloaded:
     """Download ``s3://bucket/key`` into `folder` as a new 0600 file, checked (see above).
+
+    `progress` is told the size of each block written (a failed download takes them back).
 
     Raises `IntegrityError` when the bytes do not match (the file is removed),
     `UploadError`/`AuthError` for S3's refusals, `Cancelled` when cancelled.
@@ -112,6 +115,8 @@ def download_object(
                     handle.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
             except HmaError:
                 raise
             except Exception as exc:
@@ -137,6 +142,8 @@ def download_object(
         for leftover in (partial, target):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+        if progress is not None and written:
+            progress(-written)
         raise
     logger.info("downloaded s3://%s/%s to %s (%s)", bucket, key, target, against or "unchecked")
     return Downloaded(key, target, written, md5, against)

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 
+from hma_gui.core.errors import Cancelled
 from hma_gui.core.progress import CancelToken
+from hma_gui.core.rate_meter import format_bytes
 from hma_gui.core.s3.bucket_objects import DeleteResult, Downloaded, delete_keys, download_object
 from hma_gui.ui import icons
 from hma_gui.ui.bucket.model import BucketRow
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from hma_gui.ui.bucket.tab import BucketTab
 
 KEYS_NAMED = 10  # the confirmation names this many keys, then "and N more"
+PROGRESS_MS = 250  # how often a download's progress is shown
 
 
 @dataclass
@@ -36,6 +39,13 @@ class DownloadReport:
     folder: Path
     done: list[Downloaded] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # key → why
+    stopped: list[str] = field(default_factory=list)  # not downloaded: Stop was pressed
+    files: int = 0  # how many were asked for
+    bytes_total: int = 0  # their sizes, as listed
+    bytes_done: int = 0  # written so far (the worker adds, the window's timer reads)
+
+    def add(self, delta: int) -> None:
+        self.bytes_done += delta  # one writer: the download thread
 
 
 def ask_folder(parent: QWidget) -> Path | None:
@@ -73,6 +83,10 @@ class BucketActions(QObject):
             "Reveal local source", "folder-open", self.reveal_source, ""
         )
         self.delete_action = self._action("Delete…", "trash", self.delete, "Delete")
+        self.report: DownloadReport | None = None  # the download under way
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(PROGRESS_MS)
+        self._ticker.timeout.connect(self._show_progress)
         self.buttons: list[QPushButton] = []
         for action in (
             self.download_action, self.copy_action, self.reveal_action, self.delete_action,
@@ -83,6 +97,11 @@ class BucketActions(QObject):
         self.download_button, self.copy_button, self.reveal_button, self.delete_button = (
             self.buttons
         )
+        self.stop_button = QPushButton(icons.icon("stop"), "Stop download")
+        self.stop_button.setToolTip("Stop after the bytes in flight; finished files stay")
+        self.stop_button.clicked.connect(self.stop_download)
+        self.stop_button.hide()
+        self.buttons.append(self.stop_button)  # shown only while downloading
         self.reveal_button.setToolTip("Show the file this desktop uploaded to the selected key")
         self.delete_button.setToolTip("Delete the selected objects from S3 (asks first)")
         view = tab.view
@@ -125,7 +144,7 @@ class BucketActions(QObject):
         self.delete_action.setEnabled(chosen and self.delete_allowed)
         for action, button in zip(
             (self.download_action, self.copy_action, self.reveal_action, self.delete_action),
-            self.buttons,
+            self.buttons[:4],
             strict=True,
         ):
             button.setEnabled(action.isEnabled())
@@ -168,30 +187,69 @@ class BucketActions(QObject):
         settings, bucket = self.tab.session.settings, self.tab.bucket
         keys = [row.obj.key for row in rows]
         self._set_busy(True)
-        self.tab.show_status(f"Downloading {len(keys):,} object(s) to {folder}…")
         cancel = self.cancel = CancelToken()
+        report = self.report = DownloadReport(
+            folder, files=len(keys), bytes_total=sum(row.obj.size for row in rows)
+        )
+        self._show_progress()
+        self.stop_button.show()
+        self._ticker.start()
 
         def work() -> DownloadReport:
             client, _heads = self.tab.clients.get(settings)
-            report = DownloadReport(folder)
             for key in keys:
                 if cancel.cancelled:
-                    report.failed[key] = "cancelled"
+                    report.stopped.append(key)
                     continue
                 try:
-                    report.done.append(download_object(client, bucket, key, folder, cancel=cancel))
+                    report.done.append(
+                        download_object(
+                            client, bucket, key, folder, cancel=cancel, progress=report.add
+                        )
+                    )
+                except Cancelled:
+                    report.stopped.append(key)
                 except Exception as exc:  # noqa: BLE001 - reported per key
                     report.failed[key] = str(exc)
             return report
 
         run_task(self.pool, work, self._downloaded, self._failed)
 
+    def stop_download(self) -> None:
+        """Stop: the file being written is removed, the ones finished stay."""
+        if self.report is not None:
+            self.cancel.cancel("stopped")
+            self.stop_button.setEnabled(False)
+            self.tab.show_status("Stopping the download…")
+
+    def _show_progress(self) -> None:
+        report = self.report
+        if report is None or self.cancel.cancelled:
+            return
+        self.tab.show_status(
+            f"Downloading {len(report.done) + len(report.failed):,} of {report.files:,} "
+            f"object(s) to {report.folder}… {format_bytes(report.bytes_done)} of "
+            f"{format_bytes(report.bytes_total)}"
+        )
+
+    def _end_download(self) -> None:
+        self._ticker.stop()
+        self.report = None
+        self.stop_button.hide()
+        self.stop_button.setEnabled(True)
+
     def _downloaded(self, report: DownloadReport) -> None:
         if self._closed:
             return
+        self._end_download()
         self._set_busy(False)
         unchecked = sum(1 for d in report.done if not d.verified)
         text = f"Downloaded {len(report.done):,} file(s) to {report.folder}"
+        if report.stopped:
+            text = (
+                f"Stopped: downloaded {len(report.done):,} of {report.files:,} file(s) "
+                f"to {report.folder}"
+            )
         if unchecked:
             text += f" ({unchecked} without an MD5 to check against)"
         if report.failed:
@@ -277,6 +335,7 @@ class BucketActions(QObject):
     def _failed(self, exc: BaseException) -> None:
         if self._closed:
             return
+        self._end_download()
         self._set_busy(False)
         self.tab.show_status(str(exc), error=True)
 
