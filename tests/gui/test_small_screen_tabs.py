@@ -104,6 +104,7 @@ def test_uploads_duplicates_watched_and_bucket_fit_512_points(
     window.watch_panel.refresh()
     scroll = at_200_percent(qtbot, window, width)
     bucket = window.bucket_tab
+    bucket.commands.stop_button.show()  # as while a download runs: it must fit too
     pages: dict[QWidget, tuple[QWidget, ...]] = {
         window.table: tuple(c for c in window.table.chips.values() if not c.isHidden()),
         panel: (
@@ -116,6 +117,7 @@ def test_uploads_duplicates_watched_and_bucket_fit_512_points(
         ),
         bucket: (
             bucket.scope_box, bucket.refresh_button, bucket.more_button, *bucket.commands.buttons,
+            bucket.commands.stop_button,
         ),
     }  # fmt: skip
     for page, widgets in pages.items():

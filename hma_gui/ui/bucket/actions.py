@@ -100,8 +100,7 @@ class BucketActions(QObject):
         self.stop_button = QPushButton(icons.icon("stop"), "Stop download")
         self.stop_button.setToolTip("Stop after the bytes in flight; finished files stay")
         self.stop_button.clicked.connect(self.stop_download)
-        self.stop_button.hide()
-        self.buttons.append(self.stop_button)  # shown only while downloading
+        self.stop_button.hide()  # shown only while downloading; not one of `buttons`
         self.reveal_button.setToolTip("Show the file this desktop uploaded to the selected key")
         self.delete_button.setToolTip("Delete the selected objects from S3 (asks first)")
         view = tab.view
@@ -144,7 +143,7 @@ class BucketActions(QObject):
         self.delete_action.setEnabled(chosen and self.delete_allowed)
         for action, button in zip(
             (self.download_action, self.copy_action, self.reveal_action, self.delete_action),
-            self.buttons[:4],
+            self.buttons,
             strict=True,
         ):
             button.setEnabled(action.isEnabled())

@@ -161,7 +161,7 @@ class BucketTab(QWidget):
         self.commands = BucketActions(self, pick_folder=pick_folder, reveal=reveal)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
-        buttons = (self.more_button, *self.commands.buttons)  # they wrap at 512 points
+        buttons = (self.more_button, *self.commands.buttons, self.commands.stop_button)
         bottom.addWidget(fit_screen.wrap_row(*buttons, align_right=True, keep_lines=True))
         fit_screen.stack_when_narrow(self, bottom, 700)  # the status above them
 
