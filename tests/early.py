@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -32,6 +33,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _ATTRIBUTE = "_early_build"
 _TIMEOUT = 120.0
+
+
+def python(code: str, *, times: int = 1) -> list[list[str]]:
+    """`code` run by a fresh interpreter of this environment, `times` over."""
+    return [[sys.executable, "-c", code]] * times
+
+
+def cli_probe(argv: list[str], report: str) -> str:
+    """Code that runs ``hma-ingest ARGV`` in-process, then prints its exit status and
+    `report` (an expression, typically over ``sys.modules``)."""
+    return (
+        "import io, sys\n"
+        "from hma_gui.cli.main import main\n"
+        f"status = main({argv!r}, io.StringIO(), io.StringIO())\n"
+        f"print(status, {report})\n"
+    )
+
+
+def outputs(early: Results) -> list[str]:
+    """What each early command printed; one that failed fails the test with its stderr."""
+    for done in early:
+        assert done.returncode == 0, done.stderr
+    return [done.stdout for done in early]
 
 
 def starts_early(build: Build) -> Callable[[F], F]:
@@ -104,7 +128,7 @@ class EarlyRuns:
         pending = list(self._runs.values())
         if pending:
             self._thread = threading.Thread(
-                target=lambda: [run.run() for run in pending], name="early-probes", daemon=True
+                target=_run_all, args=(pending,), name="early-probes", daemon=True
             )
             self._thread.start()
 
@@ -120,6 +144,11 @@ class EarlyRuns:
         if self._thread is not None:  # tests deselected after collection, or never reached
             self._thread.join(_TIMEOUT * max(1, len(self._runs)))
         shutil.rmtree(self._root, ignore_errors=True)
+
+
+def _run_all(runs: list[_Run]) -> None:
+    for run in runs:
+        run.run()
 
 
 def build_of(function: Callable[..., Any]) -> Build:

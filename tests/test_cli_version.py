@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from hma_gui import __version__
 from hma_gui.cli.main import main
-from tests.early import starts_early
+from tests.early import Results, cli_probe, outputs, python, starts_early
 
 
 def test_version_is_printed_to_the_given_stdout() -> None:
@@ -23,24 +21,18 @@ def test_version_is_printed_to_the_given_stdout() -> None:
 
 
 def ask_version(folder: Path) -> list[list[str]]:
-    probe = (
-        "import io, sys\n"
-        "from hma_gui.cli.main import main\n"
-        "status = main(['--version'], io.StringIO(), io.StringIO())\n"
-        "print(status, sorted(m for m in sys.modules if m.startswith(('pydantic', 'boto', "
-        "'hma_gui.cli.') ) and not m.startswith(('hma_gui.cli.main', 'hma_gui.cli.context', "
-        "'hma_gui.cli.exit_status'))))\n"
+    loaded = (
+        "sorted(m for m in sys.modules if m.startswith(('pydantic', 'boto', 'hma_gui.cli.'))"
+        " and not m.startswith(('hma_gui.cli.main', 'hma_gui.cli.context',"
+        " 'hma_gui.cli.exit_status')))"
     )
-    return [[sys.executable, "-c", probe]]
+    return python(cli_probe(["--version"], loaded))
 
 
 @starts_early(ask_version)
-def test_version_loads_no_command_and_no_settings(
-    early: list[subprocess.CompletedProcess[str]],
-) -> None:
-    [done] = early
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split(" ", 1) == ["0", "[]\n"]
+def test_version_loads_no_command_and_no_settings(early: Results) -> None:
+    [out] = outputs(early)
+    assert out.split(" ", 1) == ["0", "[]\n"]
 
 
 def test_help_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:

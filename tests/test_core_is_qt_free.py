@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import hma_gui.cli
 import hma_gui.core
-from tests.early import starts_early
+from tests.early import Results, outputs, python, starts_early
 
 
 def core_and_cli_modules() -> list[str]:
@@ -28,16 +26,13 @@ def import_them_all(folder: Path) -> list[list[str]]:
         "    importlib.import_module(name)\n"
         "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken'))))\n"
     )
-    return [[sys.executable, "-c", code]]
+    return python(code)
 
 
 @starts_early(import_them_all)
-def test_importing_every_core_and_cli_module_loads_no_qt(
-    early: list[subprocess.CompletedProcess[str]],
-) -> None:
+def test_importing_every_core_and_cli_module_loads_no_qt(early: Results) -> None:
     modules = core_and_cli_modules()
     assert len(modules) > 40
     assert "hma_gui.core.etl.mysql_sink" in modules and "hma_gui.cli.etl_cmd" in modules
-    [done] = early
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    [out] = outputs(early)
+    assert out.strip() == "[]"

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -19,7 +18,7 @@ from hma_gui.core import app_dirs
 from hma_gui.core.jobs.store import Decision, JobState, JobStore
 from tests.conftest import S3Env
 from tests.dupes_trees import build_tricky_tree, write
-from tests.early import starts_early
+from tests.early import Results, cli_probe, outputs, python, starts_early
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -105,21 +104,14 @@ def test_the_cache_is_used_cleared_and_reported(tree: tuple[Path, dict[str, list
 def check_tricky_tree(folder: Path) -> list[list[str]]:
     root = folder / "data"
     build_tricky_tree(root / "mba" / "csv")
-    probe = (
-        "import sys, io; from hma_gui.cli.main import main; "
-        f"code = main(['check-duplicates', {str(root)!r}], io.StringIO(), io.StringIO()); "
-        "print(code, 'boto3' in sys.modules, 'botocore.config' in sys.modules)"
-    )
-    return [[sys.executable, "-c", probe]]
+    loaded = "'boto3' in sys.modules, 'botocore.config' in sys.modules"
+    return python(cli_probe(["check-duplicates", str(root)], loaded))
 
 
 @starts_early(check_tricky_tree)
-def test_check_duplicates_without_s3_does_not_import_boto3(
-    early: list[subprocess.CompletedProcess[str]],
-) -> None:
-    [out] = early
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["0", "False", "False"]
+def test_check_duplicates_without_s3_does_not_import_boto3(early: Results) -> None:
+    [out] = outputs(early)
+    assert out.split() == ["0", "False", "False"]
 
 
 # --------------------------------------------------------------------- with S3

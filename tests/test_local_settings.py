@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import json
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from hma_gui.core.config.local_settings import (
     read_kept,
 )
 from hma_gui.core.config.settings import load_settings
-from tests.early import starts_early
+from tests.early import Results, cli_probe, outputs, python, starts_early
 
 
 def _check(*args: str) -> tuple[int, str, str]:
@@ -134,19 +132,10 @@ def test_no_secret_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 
 def check_twice(folder: Path) -> list[list[str]]:
-    root = str(_tree(folder))
-    probe = (
-        "import io, sys\n"
-        "from hma_gui.cli.main import main\n"
-        f"status = main(['check-duplicates', {root!r}], io.StringIO(), io.StringIO())\n"
-        "print(status, 'pydantic' in sys.modules)\n"
-    )
-    return [[sys.executable, "-c", probe]] * 2
+    argv = ["check-duplicates", str(_tree(folder))]
+    return python(cli_probe(argv, "'pydantic' in sys.modules"), times=2)
 
 
 @starts_early(check_twice)
-def test_a_rerun_with_kept_values_does_not_import_pydantic(
-    early: list[subprocess.CompletedProcess[str]],
-) -> None:
-    assert all(run.returncode == 0 for run in early), [run.stderr for run in early]
-    assert [run.stdout.split() for run in early] == [["0", "True"], ["0", "False"]]
+def test_a_rerun_with_kept_values_does_not_import_pydantic(early: Results) -> None:
+    assert [out.split() for out in outputs(early)] == [["0", "True"], ["0", "False"]]

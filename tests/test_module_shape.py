@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import hma_gui
-from tests.early import starts_early
+from tests.early import Results, outputs, python, starts_early
 
 PACKAGE = Path(hma_gui.__file__).parent
 MAX_LINES = 450
@@ -138,14 +136,13 @@ def find_cycles_in_hma_gui(folder: Path) -> list[list[str]]:
         "graph = import_graph()\n"
         "print(json.dumps({'modules': len(graph), 'cycles': find_cycles(graph)}))\n"
     )
-    return [[sys.executable, "-c", code]]
+    return python(code)
 
 
 @starts_early(find_cycles_in_hma_gui)
-def test_hma_gui_has_no_import_cycle(early: list[subprocess.CompletedProcess[str]]) -> None:
-    [done] = early
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout)
+def test_hma_gui_has_no_import_cycle(early: Results) -> None:
+    [out] = outputs(early)
+    found = json.loads(out)
     assert found["modules"] == len(list(PACKAGE.rglob("*.py")))
     assert found["cycles"] == []
 

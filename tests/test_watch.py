@@ -8,7 +8,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -84,14 +83,6 @@ def test_an_unopenable_file_is_reported_after_a_few_tries() -> None:
 
 
 # ----------------------------------------------------------------- a live watcher
-
-
-@pytest.fixture
-def proxy(s3_env: S3Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    counting = FaultProxy(s3_env.endpoint)
-    monkeypatch.setenv("HMA_S3_ENDPOINT_URL", counting.endpoint)
-    yield counting
-    counting.close()
 
 
 def write_slowly(path: Path, chunks: list[bytes], gap: float, via_part: bool) -> None:

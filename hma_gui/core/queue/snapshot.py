@@ -109,9 +109,10 @@ class SharedQueueClient:
         for name in self._store.shared.unsettled_queues(failed_too=failed_too):
             if name == "local":
                 continue  # the window never sends to a local queue (`wants`)
-            url = settings.queue_url if not current.local and current.name == name else None
+            here = not current.local and current.name == name  # the shared queue set now
+            url = settings.queue_url if here else f"sqs://{name}"
             try:
-                forwarding = self.forwarding(settings, url or f"sqs://{name}")
+                forwarding = self.forwarding(settings, url)
             except Exception as exc:  # noqa: BLE001 - its jobs stay sent; asked again later
                 reason = f"{name}: {exc}"
                 if reason not in self._unreachable:
