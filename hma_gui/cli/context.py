@@ -112,10 +112,13 @@ class CliContext:
         return self._store
 
     def s3(self) -> S3Client:
+        """The S3 client; boto3 builds it on first use where obstore can list and PUT alone."""
         if self._client is None:
             from hma_gui.core.s3.client import make_s3_client
+            from hma_gui.core.s3.lazy_client import LazyS3Client
 
-            self._client = make_s3_client(self.settings())
+            settings = self.settings()
+            self._client = LazyS3Client.for_settings(settings, lambda: make_s3_client(settings))
         return self._client
 
     def queue(self, url: str | None = None) -> JobQueue:
