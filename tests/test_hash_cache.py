@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core import app_dirs
-from hma_gui.core.hashes.hash_cache import FileIdentity, HashCache, HashRecord, default_cache_path
+from hma_gui.core.hashes.file_identity import FileIdentity, HashRecord
+from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
 from tests.dupes_trees import md5hex
 
 

@@ -126,8 +126,9 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             ctx.err(f"hash cache cleared ({cache.clear()} files forgotten)")
         progress = _TerminalProgress(ctx.stderr) if ctx.interactive else None
         finder = LocalDuplicateFinder(
-            cache=cache, workers=args.workers or picked.hash_workers, progress=progress
-        )
+            cache=cache, workers=args.workers or picked.hash_workers, progress=progress,
+            keep_scans=True,
+        )  # fmt: skip
         with pause_gc():  # the walk builds only tuples and lists: nothing for the collector
             walked = finder.walk(args.paths, options.file_filter())  # the one walk of the tree
         local = finder.scan_walked(walked)

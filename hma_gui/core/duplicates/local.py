@@ -20,6 +20,8 @@ Progress goes to a `TaskProgress`, cancellation comes through a `CancelToken`
 from __future__ import annotations
 
 import gc
+import json
+import logging
 import os
 import time
 from collections import Counter
@@ -27,13 +29,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from hma_gui.core.duplicates import scan_memo
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.file_walk import WalkedFile, WalkResult, walk_files
 from hma_gui.core.hashes.file_hasher import HEAD_BYTES, FileHasher, HashTask
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.progress import CancelToken, NullTaskProgress, TaskProgress
+
+logger = logging.getLogger(__name__)
 
 
 class DuplicateFile(NamedTuple):
@@ -130,6 +135,38 @@ class LocalScanResult:
         """Files beyond the first of each group (what "keep one" would skip)."""
         return sum(g.copies - 1 for g in self.groups)
 
+    def kept(self) -> str:
+        """The result as the hash cache keeps it (`scan_memo`): JSON, without the reads."""
+        stats = self.stats
+        return json.dumps(
+            {
+                "groups": [[g.md5, g.size, [list(f) for f in g.files]] for g in self.groups],
+                "linked": [[list(k.paths), k.size, k.inode, k.device] for k in self.linked],
+                "stats": [stats.files, stats.bytes, stats.empty_files, stats.candidates],
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_kept(cls, text: str) -> LocalScanResult | None:
+        """A kept result as a re-scan reports it: every candidate from the cache, nothing read."""
+        try:
+            kept: Any = json.loads(text)
+            result = cls(
+                groups=[
+                    DuplicateGroup(md5, size, tuple(DuplicateFile(*f) for f in files))
+                    for md5, size, files in kept["groups"]
+                ],
+                linked=[LinkedFiles(tuple(paths), *rest) for paths, *rest in kept["linked"]],
+            )
+            stats = result.stats
+            stats.files, stats.bytes, stats.empty_files, stats.candidates = kept["stats"]
+        except (ValueError, TypeError, KeyError) as exc:
+            logger.warning("a kept duplicate scan is unreadable, scanning instead: %s", exc)
+            return None
+        stats.cache_hits = stats.candidates
+        return result
+
     def group_of(self, path: str) -> DuplicateGroup | None:
         for group in self.groups:
             if path in group.paths:
@@ -160,8 +197,10 @@ class LocalDuplicateFinder:
         workers: int = 4,
         progress: TaskProgress | None = None,
         cancel: CancelToken | None = None,
+        keep_scans: bool = False,
     ) -> None:
         self.cache = cache
+        self.keep_scans = keep_scans and cache is not None  # `scan_memo`: whole re-scans
         self.workers = workers
         self.progress = progress or NullTaskProgress()
         self.cancel = cancel or CancelToken()
@@ -192,6 +231,19 @@ class LocalDuplicateFinder:
 
     def find(self, files: Sequence[WalkedFile]) -> LocalScanResult:
         """Group walked `files` (path, size, mtime_ns, inode, device, ctime_ns) by content."""
+        if not self.keep_scans or self.cache is None:
+            return self._find(files)
+        key = scan_memo.scan_key(files)
+        kept = self.cache.recall_scan(key)
+        with pause_gc():
+            result = LocalScanResult.from_kept(kept) if kept is not None else None
+        if result is None:
+            result = self._find(files)
+            if not result.issues:  # complete: a scan with problems meets them again
+                self.cache.remember_scan(key, result.kept())
+        return result
+
+    def _find(self, files: Sequence[WalkedFile]) -> LocalScanResult:
         with pause_gc():  # in-memory work only; hashing runs with the collector on
             result, same_sizes, aliases, primary = self._candidates(files)
         md5s, issues = self._hash(same_sizes, result.stats)

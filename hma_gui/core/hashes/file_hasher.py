@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 from hma_gui.core.errors import Cancelled
 from hma_gui.core.files.disk_probe import DiskProbe
-from hma_gui.core.hashes.hash_cache import FileIdentity, HashCache, HashRecord
+from hma_gui.core.hashes.file_identity import FileIdentity, HashRecord
+from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.progress import CancelToken, NullTaskProgress, TaskProgress
 
 HEAD_BYTES = 4096

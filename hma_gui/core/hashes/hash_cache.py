@@ -8,8 +8,9 @@ matters: a file rewritten in place with its size and mtime kept (``cp -p``,
 set back. Callers that know only (size, mtime_ns, inode) — the walk's tuples —
 get the ctime checked by one ``stat`` of each file the cache would answer for. It holds the
 fingerprint of the first 4 KiB (``head``, what the duplicate finder compares first),
-the MD5 of the whole file, and the multipart ETags computed for given part
-sizes (the S3 check compares objects uploaded in parts by recomputing them).
+the MD5 of the whole file, the multipart ETags computed for given part
+sizes (the S3 check compares objects uploaded in parts by recomputing them), and
+the last few whole duplicate scans, by the identities of every file they walked.
 
 It is a SQLite file in the data directory (WAL mode), shared by the desktop
 app, the CLI and the watcher: it survives restarts, several processes may use
@@ -30,12 +31,12 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from hma_gui.core import app_dirs
 from hma_gui.core.files.path_text import is_valid_text
+from hma_gui.core.hashes.file_identity import CachedHashes, FileIdentity, HashRecord, Identified
 from hma_gui.core.sqlite_wal import connect_wal, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,10 @@ _SCHEMA = (
         etag TEXT NOT NULL,
         PRIMARY KEY (path, part_size)
     ) WITHOUT ROWID""",
+    # Whole duplicate scans by the identities of every file walked (`duplicates.scan_memo`).
+    "CREATE TABLE IF NOT EXISTS scans (key TEXT PRIMARY KEY, result TEXT NOT NULL, kept_at REAL)",
 )
+_SCANS_KEPT = 4
 
 # A row's head and md5 survive an update only when the identity is unchanged.
 _UPSERT = """
@@ -83,52 +87,6 @@ ON CONFLICT(path) DO UPDATE SET
     size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
     ctime_ns = excluded.ctime_ns, updated_at = excluded.updated_at
 """
-
-
-class Identified(Protocol):
-    """Anything with a file's identity: `FileIdentity`, `file_hasher.HashTask`…"""
-
-    @property
-    def path(self) -> str: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def mtime_ns(self) -> int: ...
-    @property
-    def inode(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FileIdentity:
-    """What makes a cached hash valid: the path and (size, mtime_ns, inode, ctime_ns).
-
-    Without a ctime (built from a walk's tuple), the cache takes the file's current one.
-    """
-
-    path: str
-    size: int
-    mtime_ns: int
-    inode: int
-    ctime_ns: int | None = None
-
-    @classmethod
-    def of(cls, path: str | os.PathLike[str], info: os.stat_result) -> FileIdentity:
-        return cls(os.fspath(path), info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
-
-
-@dataclass(frozen=True, slots=True)
-class CachedHashes:
-    head: str | None  # of the first 4 KiB: CRC-32, or the MD5 for files of 4 KiB or less
-    md5: str | None  # MD5 of the whole file
-
-
-@dataclass(frozen=True, slots=True)
-class HashRecord:
-    """One file's hashes to remember; a None hash leaves a known one in place."""
-
-    identity: FileIdentity
-    head: str | None = None
-    md5: str | None = None
 
 
 def default_cache_path() -> Path:
@@ -167,6 +125,7 @@ class HashCache:
             if version not in (0, SCHEMA_VERSION):  # a cache: rebuild, never migrate
                 conn.execute("DROP TABLE IF EXISTS hashes")
                 conn.execute("DROP TABLE IF EXISTS etags")
+                conn.execute("DROP TABLE IF EXISTS scans")
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -331,6 +290,34 @@ class HashCache:
         except sqlite3.Error as exc:
             logger.warning("could not write %d entries to the hash cache: %s", len(rows), exc)
 
+    # ------------------------------------------------------------------ whole scans
+
+    def recall_scan(self, key: str) -> str | None:
+        """The scan result kept under `key` (`duplicates.scan_memo`), or None."""
+        try:
+            with self._lock:
+                found = self._conn.execute("SELECT result FROM scans WHERE key = ?", (key,))
+                return next((str(row[0]) for row in found), None)
+        except sqlite3.Error as exc:
+            logger.warning("hash cache: kept scans unreadable, scanning instead: %s", exc)
+            return None
+
+    def remember_scan(self, key: str, result: str) -> None:
+        """Keep `result` under `key`: the newest few scans are kept, failures only logged."""
+        try:
+            with self._transaction() as cur:
+                cur.execute(
+                    "INSERT OR REPLACE INTO scans(key, result, kept_at) VALUES (?, ?, ?)",
+                    (key, result, time.time()),
+                )
+                cur.execute(
+                    "DELETE FROM scans WHERE key NOT IN"
+                    " (SELECT key FROM scans ORDER BY kept_at DESC LIMIT ?)",
+                    (_SCANS_KEPT,),
+                )
+        except sqlite3.Error as exc:
+            logger.warning("hash cache: could not keep the scan: %s", exc)
+
     # ------------------------------------------------------------------ multipart ETags
 
     def lookup_etag(self, identity: FileIdentity, part_size: int) -> str | None:
@@ -389,6 +376,7 @@ class HashCache:
                 cur.execute("DELETE FROM hashes WHERE path = ?", (path,))
                 removed += cur.rowcount
                 cur.execute("DELETE FROM etags WHERE path = ?", (path,))
+            cur.execute("DELETE FROM scans")  # they may hold these paths' hashes
             return removed
 
     def clear(self) -> int:
@@ -399,6 +387,7 @@ class HashCache:
             removed = int(cur.execute("SELECT COUNT(*) FROM hashes").fetchone()[0])
             cur.execute("DELETE FROM hashes")
             cur.execute("DELETE FROM etags")
+            cur.execute("DELETE FROM scans")
         with self._lock:
             self._conn.execute("VACUUM")
         return removed
