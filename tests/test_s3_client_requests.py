@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.s3.client import EXPECT_CONTINUE_MIN_BYTES, make_s3_client
+from hma_gui.core.s3.client import EXPECT_CONTINUE_MIN_BYTES, SEND_BLOCK, make_s3_client
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +44,25 @@ def test_large_bodies_still_ask_for_100_continue(s3_env: Any) -> None:
     puts = [headers for method, headers in seen if method == "PUT"]
     assert puts and puts[0].get("Expect") == "100-continue"
     assert s3_env.head(s3_env.mba_bucket, "large")["ContentLength"] == len(body)
+
+
+def test_a_streamed_body_is_read_and_reported_in_blocks_of_a_mib(
+    s3_env: Any, tmp_path: Any
+) -> None:
+    from hma_gui.core.upload.uploader import IN_MEMORY_MAX, Uploader
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"m" * (IN_MEMORY_MAX + 3 * SEND_BLOCK))  # streamed from disk
+    steps: list[int] = []
+
+    def sink(delta: int) -> None:
+        steps.append(delta)
+
+    uploader = Uploader.for_settings(load_settings(), make_s3_client(load_settings()))
+    try:
+        uploader.upload(path, s3_env.mba_bucket, "big.bin", progress=sink)
+    finally:
+        uploader.close()
+    assert sum(steps) == path.stat().st_size
+    # one read, hash and report per MiB: urllib3's 16 KiB blocks would be 64 times as many
+    assert len(steps) <= path.stat().st_size // SEND_BLOCK + 2

@@ -65,6 +65,7 @@ _TARGET_CODES = {
 # only pays off for bodies large enough to be worth not sending when the
 # request is refused; like the AWS SDK for Go v2 (2 MiB), ask only above this.
 EXPECT_CONTINUE_MIN_BYTES = 2 * 1024 * 1024
+SEND_BLOCK = 1024 * 1024  # bytes http.client reads from a request body per send
 
 _CONNECTION_ERRORS = (
     bce.EndpointConnectionError,
@@ -144,10 +145,26 @@ def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Cli
     )
     # After botocore's own "before-call.s3" handler that adds the header.
     client.meta.events.register_last("before-call.s3", _expect_continue_for_large_bodies)
+    _send_bodies_in_large_blocks(client)
     name_source_on_refusal(
         client, session, explicit_key=SANDBOX_ACCESS_KEY if credentials else None
     )
     return client
+
+
+def _send_bodies_in_large_blocks(client: Any) -> None:
+    """Let http.client send request bodies in blocks of `SEND_BLOCK` bytes (not 16 KiB).
+
+    A streamed PUT or a part is read, hashed, paced and reported once per block:
+    with 1 MiB blocks the client spends ~8 % less CPU per byte and the server gets
+    fewer, larger writes (moto: ~7 % less CPU; `bench/RESULTS.md`). urllib3 passes
+    the pool's ``blocksize`` to each new connection. botocore keeps its pool manager
+    private: without it (another botocore) bodies go in urllib3's default blocks.
+    """
+    manager = getattr(getattr(client._endpoint, "http_session", None), "_manager", None)
+    pool_kw = getattr(manager, "connection_pool_kw", None)
+    if isinstance(pool_kw, dict):
+        pool_kw["blocksize"] = SEND_BLOCK
 
 
 def _expect_continue_for_large_bodies(params: dict[str, Any], **_: Any) -> None:
