@@ -34,6 +34,7 @@ from tests.aws_accounts import (  # noqa: F401 - fixtures
 )
 from tests.conftest import S3Env
 from tests.early import cli_probe
+from tests.fault_proxy import FaultProxy
 
 
 @pytest.mark.parametrize(
@@ -217,3 +218,20 @@ def test_an_upload_of_small_files_with_its_duplicate_check_never_imports_boto3(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "False"]
     assert len(s3_env.keys(s3_env.mba_bucket)) == 3
+
+
+@pytest.mark.integration
+def test_a_listing_through_obstore_is_retried_through_503s_and_resets(
+    s3_env: S3Env, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HMA_MAX_ATTEMPTS", "4")
+    s3_env.client.put_object(Bucket=s3_env.mba_bucket, Key="up/a.csv", Body=b"a")  # type: ignore[attr-defined]
+    client = lazy_client()
+    proxy.fail_next(2, 503)
+    proxy.reset_next(1)
+    assert [k for k, _, _ in listed(client, s3_env.mba_bucket, "up/", 1000)] == ["up/a.csv"]
+    assert proxy.failures_left() == 0 and not client.built
+    proxy.fail_next(4, 503)  # as many as the attempts: the listing fails, as botocore's would
+    with pytest.raises(UploadError, match="SlowDown") as failed:
+        S3Inventory(client).listing(s3_env.mba_bucket, "up/")
+    assert failed.value.retryable
