@@ -72,3 +72,27 @@ def test_an_upload_is_paced_by_the_limit(
     elapsed = time.monotonic() - started
     uploader.close()
     assert 1.3 <= elapsed <= 3.0  # 3 MiB at 2 MiB/s
+
+
+def test_under_a_limit_a_body_is_read_in_small_blocks_and_whole_mibs_without(
+    tmp_path: Path,
+) -> None:
+    import io
+
+    from hma_gui.core.upload.body import ProgressFile
+
+    path = tmp_path / "body.bin"
+    path.write_bytes(b"b" * (2 * MiB))
+    for rate, block in ((0, MiB), (256 * KiB, 16 * KiB), (8 * MiB, 512 * KiB)):
+        steps: list[int] = []
+
+        def sink(delta: int) -> None:
+            steps.append(delta)  # noqa: B023 - read within this round
+
+        with ProgressFile(io.FileIO(path), sink, limit=BandwidthLimit(rate)) as body:
+            read = [len(body.read(MiB)) for _ in range(2 if rate == 0 else 4)]  # ~0.25 s paced
+            assert read == [block] * len(read), rate
+            assert steps == read
+            if rate != 256 * KiB:
+                body.seek(0)
+                assert len(body.read()) == 2 * MiB  # without a size: all of it, paced or not

@@ -1,11 +1,12 @@
 """A process-wide bandwidth limit: one token bucket shared by every transfer.
 
 Request bodies take tokens for the bytes they hand to the connection
-(`body._Reporter`); when the bucket is empty the reading thread sleeps — the
-body is read in blocks of 8–64 KiB, so the limit is smooth — and a cancel
-still ends the sleep at once. `set_rate` changes the limit while uploads run
-(the window's *Limit* box); 0 turns it off, and then a take costs one
-attribute read.
+(`body._Reporter`); when the bucket is empty the reading thread sleeps, and a
+cancel still ends the sleep at once. Under a limit a body is read in blocks of
+a sixteenth of a second of bytes (`block`: at least 16 KiB), so the limit is
+smooth, however large the blocks the connection asks for (1 MiB unlimited).
+`set_rate` changes the limit while uploads run (the window's *Limit* box); 0
+turns it off, and then a take costs one attribute read.
 
 The bucket starts empty and holds at most a quarter second of bytes, so a
 50 MiB upload at 5 MiB/s takes 10 s, not 10 s minus a burst.
@@ -19,6 +20,7 @@ import time
 from hma_gui.core.progress import CancelToken
 
 BURST_SECONDS = 0.25
+MIN_BLOCK = 16 * 1024
 
 
 class BandwidthLimit:
@@ -41,6 +43,11 @@ class BandwidthLimit:
             self._rate = max(0, int(rate))
             self._tokens = 0.0
             self._stamp = time.monotonic()
+
+    def block(self, size: int) -> int:
+        """How much of a `size`-byte read to hand on at once: all of it when unlimited."""
+        rate = self._rate
+        return size if rate == 0 else min(size, max(MIN_BLOCK, rate // 16))
 
     def take(self, count: int, cancel: CancelToken | None = None) -> None:
         """Account for `count` bytes sent; sleep until the bucket allows them."""

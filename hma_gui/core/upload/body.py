@@ -72,6 +72,9 @@ class _ReportedReads:
 
     def read(self, size: int | None = -1, /) -> bytes:
         self._progress.check_cancel()
+        limit = self._progress.limit
+        if limit is not None and size is not None and size > 0:
+            size = limit.block(size)  # paced in small blocks: a short read, as io allows
         start: int = self.tell()  # type: ignore[attr-defined]
         chunk: bytes = super().read(size)  # type: ignore[misc]
         if chunk:
