@@ -27,7 +27,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hma_gui.core.s3.store_setup import StoreSetup, as_client_error, setup_of_settings
+from hma_gui.core.s3.store_setup import (
+    StoreSetup,
+    as_client_error,
+    obstore_available,
+    setup_of_settings,
+)
 
 if TYPE_CHECKING:
     from hma_gui.core.config.settings import Settings
@@ -47,8 +52,6 @@ class LazyS3Client:
     @classmethod
     def for_settings(cls, settings: Settings, build: Callable[[], Any]) -> Any:
         """A lazy client where the settings alone reach S3 through obstore, else `build()`."""
-        from hma_gui.core.upload.fast_put import obstore_available
-
         setup = None
         if settings.transfer != "botocore" and obstore_available():
             setup, why_not = setup_of_settings(settings)

@@ -47,7 +47,13 @@ if TYPE_CHECKING:
 
     from hma_gui.core.config.settings import Settings
 
-__all__ = ["StoreSetup", "as_client_error", "setup_of_client", "setup_of_settings"]
+__all__ = [
+    "StoreSetup",
+    "as_client_error",
+    "obstore_available",
+    "setup_of_client",
+    "setup_of_settings",
+]
 
 # obstore asks for credentials again when they expire within 5 minutes; promise 15.
 _CREDENTIAL_TTL = timedelta(minutes=15)
@@ -104,6 +110,15 @@ class StoreSetup:
 
 
 # --------------------------------------------------------------------- derivations
+
+
+def obstore_available() -> bool:
+    """Whether obstore is installed (the desktop bundle leaves it out)."""
+    try:
+        import obstore  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def setup_of_settings(settings: Settings) -> tuple[StoreSetup | None, str | None]:

@@ -35,21 +35,18 @@ import threading
 from typing import Any
 
 from hma_gui.core.errors import ConfigError
-from hma_gui.core.s3.store_setup import StoreSetup, as_client_error, setup_of_client
+from hma_gui.core.s3.store_setup import (
+    StoreSetup,
+    as_client_error,
+    obstore_available,
+    setup_of_client,
+)
 from hma_gui.core.upload.conditions import Expected
 from hma_gui.core.upload.upload_config import FAST_PUT_MAX, MD5_METADATA_KEY, UploadConfig
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["FAST_PUT_MAX", "FastPut", "as_client_error", "obstore_available"]
-
-
-def obstore_available() -> bool:
-    try:
-        import obstore  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 class FastPut:
