@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.enqueue import Enqueue, EnqueueResult
@@ -19,6 +20,16 @@ from hma_gui.core.jobs.records import JOB_COLUMNS, Job, JobState, NewJob
 from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store_db import StoreDb
 from hma_gui.core.processes import owner_is_alive
+
+
+class DoneMark(NamedTuple):
+    """A finished upload to record (`JobLifecycle.mark_done_many`)."""
+
+    job_id: int
+    etag: str
+    md5: str | None
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 class JobLifecycle:
@@ -102,25 +113,32 @@ class JobLifecycle:
         mtime_ns: int | None = None,
     ) -> None:  # fmt: skip
         """Record a finished upload, and add it to the ledger of uploaded files."""
+        self.mark_done_many([DoneMark(job_id, etag, md5, size, mtime_ns)])
+
+    def mark_done_many(self, marks: Sequence[DoneMark]) -> None:
+        """`mark_done` for several jobs in one transaction (`grouped_done.GroupedDone`)."""
+        if not marks:
+            return
         now = time.time()
         with self._write() as cur:
             rev = self._next_rev(cur)
-            row = cur.execute(
-                "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
-                " size = COALESCE(?, size), mtime_ns = COALESCE(?, mtime_ns), error = NULL,"
-                " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?"
-                " RETURNING source, bucket, key, size, mtime_ns, md5",
-                (etag, md5, size, mtime_ns, rev, now, now, job_id),
-            ).fetchone()
-            if row is not None:
-                cur.execute(
-                    "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
-                    " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
-                    " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
-                    " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
-                    (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
-                )
+            for job_id, etag, md5, size, mtime_ns in marks:
+                row = cur.execute(
+                    "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
+                    " size = COALESCE(?, size), mtime_ns = COALESCE(?, mtime_ns), error = NULL,"
+                    " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?"
+                    " RETURNING source, bucket, key, size, mtime_ns, md5",
+                    (etag, md5, size, mtime_ns, rev, now, now, job_id),
+                ).fetchone()
+                if row is not None:
+                    cur.execute(
+                        "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
+                        " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
+                        " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
+                        " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
+                        (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
+                    )
 
     def mark_failed(self, job_id: int, error: str, *, retryable: bool) -> None:
         self._finish(job_id, JobState.FAILED, error, retryable)

@@ -85,6 +85,7 @@ class JobStore:
         self.enqueue_files = runs.enqueue_files
         self.claim = runs.claim
         self.mark_done = runs.mark_done
+        self.mark_done_many = runs.mark_done_many
         self.mark_failed = runs.mark_failed
         self.mark_skipped = runs.mark_skipped
         self.release = runs.release

@@ -350,6 +350,12 @@ class UploadExecutor:
                 self._source.unclaim(waiting)
             except DiskFullError:  # they stay "running": `resume` takes them back
                 logger.warning("could not hand claimed jobs back: the disk is full")
+        try:
+            self._sink.flush()  # every finished job recorded before the run is idle
+        except DiskFullError:  # they stay "running": `resume` finds them uploaded
+            logger.warning("could not record finished uploads: the disk is full")
+        except Exception:  # the same, for any store failure; the run still ends
+            logger.exception("could not record finished uploads")
         if stopped_by_guard:
             self.stop_reason = stopped_by_guard
             logger.error("uploads stopped: %s", stopped_by_guard)

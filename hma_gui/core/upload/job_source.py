@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from hma_gui.core.jobs.grouped_done import GroupedDone
+from hma_gui.core.jobs.lifecycle import DoneMark
 from hma_gui.core.jobs.records import Job
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.upload.multipart_state import MultipartJournal
@@ -46,6 +48,10 @@ class JobSink(Protocol):
         """Where the job's multipart upload is remembered (None: a new one each try)."""
         ...
 
+    def flush(self) -> None:
+        """Reports handed over and not written yet are written now (the run ends)."""
+        ...
+
 
 class StoreQueue:
     """`JobSource` and `JobSink` over the durable job store, optionally one batch only."""
@@ -53,6 +59,7 @@ class StoreQueue:
     def __init__(self, store: JobStore, batch_id: int | None = None) -> None:
         self.store = store
         self.batch_id = batch_id
+        self._done = GroupedDone(store.mark_done_many)  # a transaction per group, not per file
 
     def claim(self, limit: int) -> list[Job]:
         return self.store.claim(limit, self.batch_id)
@@ -62,9 +69,10 @@ class StoreQueue:
             self.store.unclaim([job.id for job in jobs])
 
     def done(self, job: Job, result: UploadResult) -> None:
-        self.store.mark_done(
-            job.id, etag=result.etag, md5=result.md5, size=result.size, mtime_ns=result.mtime_ns
-        )
+        self._done.add(DoneMark(job.id, result.etag, result.md5, result.size, result.mtime_ns))
+
+    def flush(self) -> None:
+        self._done.flush()
 
     def failed(self, job: Job, error: str, *, retryable: bool) -> None:
         self.store.mark_failed(job.id, error, retryable=retryable)
