@@ -18,7 +18,7 @@ from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.enqueue import Enqueue, EnqueueResult
 from hma_gui.core.jobs.records import JOB_COLUMNS, Job, JobState, NewJob
 from hma_gui.core.jobs.shared_links import SENT_OWNER
-from hma_gui.core.jobs.store_db import StoreDb
+from hma_gui.core.jobs.store_db import StoreDb, record_done
 from hma_gui.core.processes import owner_is_alive
 
 
@@ -123,22 +123,7 @@ class JobLifecycle:
         with self._write() as cur:
             rev = self._next_rev(cur)
             for job_id, etag, md5, size, mtime_ns in marks:
-                row = cur.execute(
-                    "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
-                    " size = COALESCE(?, size), mtime_ns = COALESCE(?, mtime_ns), error = NULL,"
-                    " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?"
-                    " RETURNING source, bucket, key, size, mtime_ns, md5",
-                    (etag, md5, size, mtime_ns, rev, now, now, job_id),
-                ).fetchone()
-                if row is not None:
-                    cur.execute(
-                        "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
-                        " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
-                        " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
-                        " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
-                        (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
-                    )
+                record_done(cur, job_id, etag, md5, size, mtime_ns, rev, now)
 
     def mark_failed(self, job_id: int, error: str, *, retryable: bool) -> None:
         self._finish(job_id, JobState.FAILED, error, retryable)

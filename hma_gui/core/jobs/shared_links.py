@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hma_gui.core.files.path_text import printable
-from hma_gui.core.jobs.store_db import StoreDb
+from hma_gui.core.jobs.store_db import StoreDb, record_done
 
 SENT_OWNER = "shared-queue"  # `Job.owner` of a job a shared queue's worker runs
 OUTCOMES = ("sent", "done", "failed", "dead-lettered")
@@ -157,20 +157,7 @@ class SharedLinks:
                 return False
             rev = self._next_rev(cur)
             if outcome == "done":
-                row = cur.execute(
-                    "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
-                    " error = NULL, owner = NULL, rev = ?, updated_at = ?, finished_at = ?"
-                    " WHERE id = ? RETURNING source, bucket, key, size, mtime_ns, md5",
-                    (etag, md5, rev, now, now, job_id),
-                ).fetchone()
-                cur.execute(
-                    "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
-                    " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
-                    " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
-                    " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
-                    (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
-                )
+                record_done(cur, job_id, etag, md5, None, None, rev, now)
             else:
                 cur.execute(
                     "UPDATE jobs SET state = 'failed', error = ?, retryable = 0, owner = NULL,"

@@ -62,3 +62,26 @@ class StoreDb:
 def decision_code(decision: Decision | None) -> str | None:
     """What the ``decision`` column stores: the enum's code."""
     return None if decision is None else decision.value
+
+
+def record_done(
+    cur: sqlite3.Cursor, job_id: int, etag: str | None, md5: str | None, size: int | None,
+    mtime_ns: int | None, rev: int, now: float,
+) -> None:  # fmt: skip
+    """Inside a write: the job is done, and its file enters the ledger of uploaded files."""
+    row = cur.execute(
+        "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
+        " size = COALESCE(?, size), mtime_ns = COALESCE(?, mtime_ns), error = NULL,"
+        " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?"
+        " RETURNING source, bucket, key, size, mtime_ns, md5",
+        (etag, md5, size, mtime_ns, rev, now, now, job_id),
+    ).fetchone()
+    if row is not None:
+        cur.execute(
+            "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
+            " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
+            " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
+            " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
+            (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
+        )
