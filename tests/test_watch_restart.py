@@ -25,14 +25,14 @@ pytestmark = pytest.mark.integration
 FILES = 120
 
 
-def start_watch(folder: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_watch(folder: Path, log: Path, **env: str) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
             cli_command(
                 "watch", str(folder), "--scope", "mba", "--settle", "0.2", "--concurrency", "2",
                 "--no-check-s3",
             ),
-            stdout=out, stderr=out, stdin=subprocess.DEVNULL, env=dict(os.environ),
+            stdout=out, stderr=out, stdin=subprocess.DEVNULL, env=dict(os.environ) | env,
         )  # fmt: skip
 
 
@@ -63,7 +63,8 @@ def test_a_restarted_watch_finishes_what_its_predecessor_queued(
     for n in range(FILES):
         (source / f"f{n:03d}.csv").write_bytes(f"{n:04d}".encode() * 2000 + os.urandom(8))
     log = tmp_path / "watch.log"
-    first = start_watch(watched, log)
+    # paced (120 files of ~8 KB at 64 KiB/s: ~15 s), so that the stop finds work left
+    first = start_watch(watched, log, HMA_BWLIMIT="64KiB")
     try:
         wait_for(lambda: "watching" in log.read_text(), 60, "the first watcher never started")
         for path in sorted(source.iterdir()):  # copied in while it runs
