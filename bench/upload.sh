@@ -8,12 +8,15 @@
 # object arrived (count + total bytes), then resets the server. Reported: files/s,
 # MiB/s, client CPU per file (user+sys of the client's process tree, start-up
 # included) and moto's CPU, as medians of the rounds and ratios to s5cmd/rclone.
+# hma-ingest runs with the settings an earlier run kept (its job store and hash cache
+# emptied before each upload); --settings first-run gives it fresh folders each time.
 # The table goes into bench/RESULTS.md under "## Upload" (other sections are kept).
 #
 # Takes ~3 minutes for the default 3 rounds on a 2-core machine (5 rounds: ~5 minutes),
 # plus ~20 s the first time (data generation, bytecode compilation).
 # Needs: `uv sync --all-groups` (awscli, s5cmd, py-spy) and rclone (apt-get install rclone).
 # Options: --runs N, --tools hma-ingest,s5cmd,..., --datasets small,large, --no-write,
+# --settings kept|first-run,
 # --profile DIR (py-spy --gil speedscope profiles of hma-ingest; figures then not comparable).
 # Not part of the test suite. The machine's cores are shared with the server: compare
 # the ratios within one run, not absolute figures across runs.

@@ -3,8 +3,15 @@
 One moto server (``python -m moto.server`` on 127.0.0.1, as the tests start it)
 serves every tool in a run. Each round uploads the same two data sets with each
 tool, in a rotated order so that load drifts hit every tool alike; each upload
-goes to a fresh bucket, is verified (object count and total bytes) and then the
-server is reset so memory stays flat.
+goes to an empty bucket (the server is reset after each upload, so memory stays
+flat) and is verified (object count and total bytes).
+
+hma-ingest runs as on an analyst's machine that has run it before with the same
+settings (``--settings kept``, the default): its settings folder and the settings
+it kept (`kept_settings`, no pydantic import) stay from one round to the next,
+warmed by one unmeasured ``hma-ingest status``; its job store and hash cache are
+removed before every upload, so it knows none of the files. ``--settings
+first-run`` gives it fresh folders every time (the first run on a new machine).
 
 Measured per upload, for the client's whole process tree (`os.wait4`):
 wall seconds, user+sys CPU seconds; and the moto server's CPU seconds (from
@@ -29,7 +36,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -200,16 +206,20 @@ def base_env(work: Path) -> dict[str, str]:
 
 
 def command(
-    tool: str, data: DataSet, bucket: str, endpoint: str, work: Path
+    tool: str, data: DataSet, bucket: str, endpoint: str, work: Path, hma_home: Path | None = None
 ) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment of one upload of `data` to ``s3://bucket/up/``."""
+    """The command line and environment of one upload of `data` to ``s3://bucket/up/``.
+
+    `hma_home`: hma-ingest's settings and data folders (default: fresh ones in `work`).
+    """
     env = base_env(work)
     src = str(data.root)
     if tool == "hma-ingest":
+        home = hma_home or work
         env.update(
             HMA_S3_ENDPOINT_URL=endpoint,
-            HMA_CONFIG_DIR=str(work / "hma-config"),
-            HMA_DATA_DIR=str(work / "hma-data"),
+            HMA_CONFIG_DIR=str(home / "hma-config"),
+            HMA_DATA_DIR=str(home / "hma-data"),
             HMA_MBA_BUCKET=bucket,
             HMA_MBA_PREFIX="up/",
         )
@@ -264,14 +274,52 @@ def profile_prefix(folder: Path, name: str) -> list[str]:
     ]  # fmt: skip
 
 
+def bucket_name(tool: str, data: DataSet) -> str:
+    """The same for every round: the server is reset after each upload."""
+    return f"b-{tool.replace('-', '')}-{data.name}"
+
+
+def hma_home(out: Path, data: DataSet) -> Path:
+    """hma-ingest's folders with ``--settings kept``: one per data set for the whole run."""
+    return out / "hma-home" / data.name
+
+
+def warm_hma_settings(moto: Moto, data: DataSet, out: Path) -> None:
+    """One unmeasured ``hma-ingest status`` with the measured runs' settings: it keeps them."""
+    home = hma_home(out, data)
+    shutil.rmtree(home, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="hma-bench-") as tmp:
+        cmd, env = command("hma-ingest", data, bucket_name("hma-ingest", data), moto.endpoint,
+                           Path(tmp), home)  # fmt: skip
+        subprocess.run([cmd[0], "status"], env=env, check=True, capture_output=True)
+    if not (home / "hma-data" / "kept-settings.json").exists():
+        raise SystemExit("bench: hma-ingest kept no settings (kept-settings.json missing)")
+
+
+def forget_jobs(home: Path) -> None:
+    """Everything in hma-ingest's data folder but its kept settings: no job, no hash."""
+    for path in (home / "hma-data").iterdir():
+        if path.name != "kept-settings.json":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
 def measure(
-    moto: Moto, tool: str, data: DataSet, round_: int, out: Path, profile: Path | None = None
+    moto: Moto,
+    tool: str,
+    data: DataSet,
+    round_: int,
+    out: Path,
+    profile: Path | None = None,
+    kept_settings: bool = True,
 ) -> Measurement:
-    bucket = f"b-{tool.replace('-', '')}-{data.name}-{uuid.uuid4().hex[:8]}"
+    bucket = bucket_name(tool, data)
     moto.client.create_bucket(Bucket=bucket)
+    home = hma_home(out, data) if kept_settings and tool == "hma-ingest" else None
+    if home is not None:
+        forget_jobs(home)
     with tempfile.TemporaryDirectory(prefix="hma-bench-") as tmp:
         (Path(tmp) / "rclone.conf").touch()
-        cmd, env = command(tool, data, bucket, moto.endpoint, Path(tmp))
+        cmd, env = command(tool, data, bucket, moto.endpoint, Path(tmp), home)
         log = out / f"{tool}-{data.name}-{round_}.log"
         server_before = moto.cpu_seconds()
         load = os.getloadavg()[0]
@@ -416,6 +464,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only, keep RESULTS.md")
     parser.add_argument("--note", default="", help="a line added under the table")
     parser.add_argument(
+        "--settings",
+        choices=("kept", "first-run"),
+        default="kept",
+        help="hma-ingest with the settings kept by an earlier run (default) or fresh folders",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -437,12 +491,16 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Measurement] = []
     load_before = os.getloadavg()
     started = time.monotonic()
+    kept = args.settings == "kept"
     try:
+        if kept and "hma-ingest" in tools:
+            for data in datasets:
+                warm_hma_settings(moto, data, args.out)
         for round_ in range(1, args.runs + 1):
             order = tools[round_ - 1 :] + tools[: round_ - 1]  # rotate: drift hits all alike
             for data in datasets:
                 for tool in order:
-                    m = measure(moto, tool, data, round_, args.out, args.profile)
+                    m = measure(moto, tool, data, round_, args.out, args.profile, kept)
                     results.append(m)
                     print(
                         f"round {round_} {data.name:5} {tool:12} {m.seconds:6.2f} s "
@@ -469,6 +527,12 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Client CPU is user+sys of the client's whole process tree (interpreter start-up",
         "included); moto CPU is the local server's, which shares the same cores.",
+        "hma-ingest: "
+        + (
+            "settings kept by an earlier run (its job store and hash cache empty)."
+            if kept
+            else "fresh settings and data folders each upload (a first run)."
+        ),
         "",
     ]
     for data in datasets:
@@ -478,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         section += ["", args.note]
     section += [
         "",
-        "Exact client commands (`{src}`/`{bucket}` fresh per upload):",
+        "Exact client commands (`{src}`; `{bucket}` emptied after each upload):",
         "",
     ]
     sample = datasets[0]

@@ -10,13 +10,12 @@ import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from hma_gui.core.redaction import mask_url
 
 if TYPE_CHECKING:  # loaded when first used: a local duplicate check needs no S3 (start-up),
-    # nor the job store, nor pydantic when its settings were kept (`local_settings`)
-    from hma_gui.core.config.local_settings import LocalCheckSettings
+    # nor the job store, nor pydantic when the settings were kept (`kept_settings`)
     from hma_gui.core.config.settings import Settings
     from hma_gui.core.jobs.store import JobStore
     from hma_gui.core.queue.interface import JobQueue
@@ -67,11 +66,28 @@ class CliContext:
         return bool(getattr(self.args, "sandbox", False))
 
     def settings(self) -> Settings:
-        """The settings; with ``--sandbox`` a private sandbox is started first."""
+        """The settings; with ``--sandbox`` a private sandbox is started first.
+
+        A command that only reads them (``set_defaults(kept_settings=True)``) gets
+        the values kept by an earlier run from the same inputs, without importing
+        pydantic (`hma_gui.core.config.kept_settings`): the same values and the
+        same errors as the full model.
+        """
         if self._settings is None:
+            from hma_gui.core.config import kept_settings
+
+            env_file = self._env_file()
+            keeps = bool(getattr(self.args, "kept_settings", False)) and not self.sandboxed
+            seen = kept_settings.fingerprint(env_file) if keeps else None
+            kept = kept_settings.read_kept(seen)
+            if kept is not None:
+                # Same fields, types and helpers as the model (tests/test_kept_settings.py).
+                self._settings = cast("Settings", kept)
+                return self._settings
             from hma_gui.core.config.settings import load_settings
 
-            settings = load_settings(env_file=self._env_file())
+            settings = load_settings(env_file=env_file)
+            kept_settings.keep(settings, seen)
             if self.sandboxed:
                 from hma_gui.core.s3.sandbox import start_sandbox
 
@@ -79,25 +95,6 @@ class CliContext:
                 self.notes.append(f"sandbox S3 endpoint: {self._sandbox.endpoint}")
             self._settings = settings
         return self._settings
-
-    def local_check_settings(self) -> LocalCheckSettings:
-        """What a local duplicate check reads: kept values when the inputs are unchanged.
-
-        Same values and same errors as `settings()`, without importing pydantic on a
-        re-run (`hma_gui.core.config.local_settings`).
-        """
-        from hma_gui.core.config import local_settings
-
-        env_file = self._env_file()
-        if self._settings is None and not self.sandboxed:
-            kept = local_settings.read_kept(env_file)
-            if kept is not None:
-                return kept
-        seen = local_settings.fingerprint(env_file) if self._settings is None else None
-        found = local_settings.LocalCheckSettings.of(self.settings())
-        if not self.sandboxed:
-            local_settings.keep(found, seen)
-        return found
 
     def _env_file(self) -> Path | None:
         env_file = getattr(self.args, "env_file", None)

@@ -23,7 +23,6 @@ from hma_gui.cli.context import CliContext
 from hma_gui.cli.exit_status import ExitStatus
 from hma_gui.cli.progress_line import TerminalLine
 from hma_gui.cli.selection import add_selection_options, plan_options
-from hma_gui.core.config.local_settings import LocalCheckSettings
 from hma_gui.core.config.policies import DuplicatePolicy
 from hma_gui.core.duplicates.local import LocalDuplicateFinder, ScanIssue, pause_gc
 from hma_gui.core.duplicates.report import FORMATS, DuplicateReport, format_for
@@ -75,7 +74,7 @@ def register(commands: Any) -> None:
     check.add_argument("--no-cache", action="store_true", help="hash without the hash cache")
     check.add_argument("--clear-cache", action="store_true", help="empty the hash cache first")
     check.add_argument("--workers", type=int, metavar="N", help="hashing threads")
-    check.set_defaults(handler=cmd_check_duplicates)
+    check.set_defaults(handler=cmd_check_duplicates, kept_settings=True)
 
     cache = commands.add_parser("cache", help="the hash cache (MD5s of files seen before)")
     sub = cache.add_subparsers(dest="cache_command", metavar="{info,clear}")
@@ -109,14 +108,10 @@ def add_duplicate_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_check_duplicates(ctx: CliContext) -> int:
     args = ctx.args
-    if args.check_s3 or args.scope != AUTO_SCOPE:
-        settings = ctx.settings()
-        picked = LocalCheckSettings.of(settings)
-        if args.scope != AUTO_SCOPE:
-            settings.scope(args.scope)  # unknown scope: a usage error, before any work
-    else:  # the local check alone: kept settings when unchanged (no pydantic import)
-        picked = ctx.local_check_settings()
-    options = plan_options(ctx, picked)
+    settings = ctx.settings()  # kept values when unchanged: no pydantic import
+    if args.scope != AUTO_SCOPE:
+        settings.scope(args.scope)  # unknown scope: a usage error, before any work
+    options = plan_options(ctx, settings)
     if args.workers is not None and args.workers < 1:
         ctx.err("hma-ingest: --workers must be at least 1")
         return ExitStatus.ERROR
@@ -126,7 +121,7 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             ctx.err(f"hash cache cleared ({cache.clear()} files forgotten)")
         progress = _TerminalProgress(ctx.stderr) if ctx.interactive else None
         finder = LocalDuplicateFinder(
-            cache=cache, workers=args.workers or picked.hash_workers, progress=progress,
+            cache=cache, workers=args.workers or settings.hash_workers, progress=progress,
             keep_scans=True,
         )  # fmt: skip
         with pause_gc():  # the walk builds only tuples and lists: nothing for the collector

@@ -13,7 +13,7 @@ from hma_gui.core.files.key_convention import AUTO_SCOPE
 from hma_gui.core.jobs.plan import PlanOptions
 
 if TYPE_CHECKING:
-    from hma_gui.core.config.local_settings import LocalCheckSettings
+    from hma_gui.core.config.settings import Settings
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def plan_options(ctx: CliContext, settings: LocalCheckSettings | None = None) -> PlanOptions:
+def plan_options(ctx: CliContext, settings: Settings | None = None) -> PlanOptions:
     """The options of `ctx`'s command line over `settings` (default: ``ctx.settings()``)."""
     args = ctx.args
     return PlanOptions.from_settings(

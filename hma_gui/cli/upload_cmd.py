@@ -47,7 +47,7 @@ def register(commands: Any) -> None:
         "since (by default they are left out and counted as already uploaded)",
     )
     add_duplicate_options(upload)
-    upload.set_defaults(handler=cmd_upload)
+    upload.set_defaults(handler=cmd_upload, kept_settings=True)
 
     resume = commands.add_parser(
         "resume", help="finish unfinished jobs (after a crash, Ctrl-C or a dead endpoint)"
@@ -60,17 +60,17 @@ def register(commands: Any) -> None:
         help="also decide the files waiting for a duplicate decision (left by the desktop "
         "app's ask): they are checked again and skipped, overwritten or kept both",
     )
-    resume.set_defaults(handler=cmd_resume)
+    resume.set_defaults(handler=cmd_resume, kept_settings=True)
 
     retry = commands.add_parser("retry-failed", help="queue every failed job again and run them")
     retry.add_argument("--concurrency", type=int, metavar="N")
     retry.add_argument("--json", action="store_true")
-    retry.set_defaults(handler=cmd_retry_failed)
+    retry.set_defaults(handler=cmd_retry_failed, kept_settings=True)
 
     status = commands.add_parser("status", help="counters and unfinished or failed jobs")
     status.add_argument("--json", action="store_true")
     status.add_argument("--limit", type=int, default=20, help="jobs listed per state")
-    status.set_defaults(handler=cmd_status)
+    status.set_defaults(handler=cmd_status, kept_settings=True)
 
 
 # --------------------------------------------------------------------- upload

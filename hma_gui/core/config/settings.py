@@ -45,6 +45,7 @@ from pydantic_settings import (
 from hma_gui.core import app_dirs
 from hma_gui.core.config.bucket_names import bucket_name_problem
 from hma_gui.core.config.policies import DuplicatePolicy
+from hma_gui.core.config.settings_view import SettingsHelpers
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.redaction import redact
 
@@ -106,7 +107,7 @@ class WatchFolderSettings(BaseModel):
     enabled: bool = True
 
 
-class Settings(BaseSettings):
+class Settings(SettingsHelpers, BaseSettings):
     """Every setting of HMA Ingest, validated. Build it with `load_settings`."""
 
     model_config = SettingsConfigDict(
@@ -278,34 +279,11 @@ class Settings(BaseSettings):
         return self
 
     # ------------------------------------------------------------------ helpers
+    # effective_endpoint, effective_sqs_endpoint, db_password_value: `SettingsHelpers`
 
     def scope(self, name: str) -> ScopeSettings:
-        try:
-            return self.scopes[name]
-        except KeyError:
-            known = ", ".join(sorted(self.scopes)) or "none"
-            raise ConfigError(f"unknown scope {name!r} (configured scopes: {known})") from None
-
-    def effective_endpoint(self) -> str | None:
-        """The S3 endpoint boto3 will use, or None for AWS itself."""
-        return (
-            self.s3_endpoint_url
-            or os.environ.get("AWS_ENDPOINT_URL_S3")
-            or os.environ.get("AWS_ENDPOINT_URL")
-            or None
-        )
-
-    def effective_sqs_endpoint(self) -> str | None:
-        """The SQS endpoint boto3 will use, or None for AWS itself."""
-        return (
-            self.sqs_endpoint_url
-            or os.environ.get("AWS_ENDPOINT_URL_SQS")
-            or os.environ.get("AWS_ENDPOINT_URL")
-            or None
-        )
-
-    def db_password_value(self) -> str | None:
-        return self.db_password.get_secret_value() if self.db_password else None
+        found: ScopeSettings = super().scope(name)
+        return found
 
     @classmethod
     def settings_customise_sources(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.duplicates.decisions import DuplicateReview
 from hma_gui.core.duplicates.local import LocalDuplicateFinder, LocalScanResult, ScanIssue
 from hma_gui.core.duplicates.s3_check import CheckItem, S3Checker, S3CheckResult
@@ -24,6 +24,9 @@ from hma_gui.core.progress import CancelToken, TaskProgress
 from hma_gui.core.s3.client import S3Client
 from hma_gui.core.s3.inventory import S3Inventory
 from hma_gui.core.upload.upload_config import UploadConfig
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 
 def queued(jobs: Sequence[NewJob | Job]) -> list[NewJob | Job]:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import Cancelled, UploadError
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import S3Client, make_s3_client
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 READY_TIMEOUT = 120.0  # seconds a check waits for the sandbox or the connection
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.duplicates.connection import CheckConnection
 from hma_gui.core.duplicates.screen import screen_jobs
 from hma_gui.core.duplicates.summary import Findings, FindingsState
@@ -24,6 +24,9 @@ from hma_gui.core.errors import AuthError, Cancelled, ConfigError, HmaError
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken, TaskProgress
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.duplicates.check import check_jobs
 from hma_gui.core.duplicates.decisions import POLICIES, DecisionCallback, DuplicateReview
 from hma_gui.core.duplicates.local import LocalScanResult
@@ -49,6 +49,9 @@ from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken, TaskProgress
 from hma_gui.core.s3.client import S3Client
 from hma_gui.core.s3.inventory import S3Inventory
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 # A caller's own rules, run after the policy preselected: it may change decisions
 # in the review and returns the skip reasons that replace the review's own (by path).

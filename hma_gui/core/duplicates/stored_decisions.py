@@ -20,14 +20,17 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.duplicates.decisions import DuplicateReview
 from hma_gui.core.duplicates.screen import screen_jobs
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.store import Job, JobState, JobStore, NewJob
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import S3Client
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 logger = logging.getLogger(__name__)
 

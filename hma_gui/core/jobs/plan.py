@@ -24,7 +24,6 @@ from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.limits import object_size_problem
 
 if TYPE_CHECKING:  # annotations only: a local duplicate check may run without pydantic
-    from hma_gui.core.config.local_settings import LocalCheckSettings
     from hma_gui.core.config.settings import Settings
 
 
@@ -44,7 +43,7 @@ class PlanOptions:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings | LocalCheckSettings,
+        settings: Settings,
         *,
         scope: str = AUTO_SCOPE,
         include: Iterable[str] | None = None,

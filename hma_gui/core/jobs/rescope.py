@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import KeyValidationError, ScopeError
 from hma_gui.core.files.key_convention import resolve_target
 from hma_gui.core.jobs.store import Job, JobState, JobStore
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 
 @dataclass

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import ConfigError
 from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.queue.interface import JobQueue
@@ -14,6 +13,9 @@ from hma_gui.core.queue.local_queue import LocalQueue
 from hma_gui.core.queue.sqs_queue import SqsQueue
 from hma_gui.core.queue.sqs_setup import QueueLocation, make_sqs_client, resolve_urls
 from hma_gui.core.s3.client import S3Client
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 
 def ledger_for(settings: Settings, client: S3Client, queue_name: str) -> S3Ledger:

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.jobs.records import Decision
 from hma_gui.core.jobs.store import Job, JobState, NewJob
 from hma_gui.core.queue.messages import Expect, JobMessage, expectation_of
 from hma_gui.core.s3.client import S3Client
 
 if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
     from hma_gui.core.duplicates.decisions import DuplicateReview
     from hma_gui.core.hashes.hash_cache import HashCache
 

@@ -6,8 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.shared_links import SentLink
 from hma_gui.core.jobs.store import JobStore, NewJob
@@ -25,6 +25,9 @@ from hma_gui.core.queue.sent_jobs import SentJob, SentJobs, state_of
 from hma_gui.core.queue.sqs_setup import QueueLocation
 from hma_gui.core.queue.store_forwarding import Forward, JobForwarding
 from hma_gui.core.s3.client import S3Client, make_s3_client
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 logger = logging.getLogger(__name__)
 

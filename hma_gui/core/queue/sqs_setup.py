@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions as bce
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import ConfigError, UploadError
 from hma_gui.core.s3.client import SANDBOX_REGION
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 DLQ_SUFFIX = "-dlq"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: dead letters wait for a person

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import botocore.exceptions as bce
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import AuthError, ConfigError, UploadError
 from hma_gui.core.s3.credential_source import (
     ADVICE_FIELD,
@@ -28,6 +27,8 @@ from hma_gui.core.s3.credential_source import (
 if TYPE_CHECKING:
     import boto3.session
     from mypy_boto3_s3 import S3Client
+
+    from hma_gui.core.config.settings import Settings
 else:
     S3Client = Any
 

@@ -7,8 +7,11 @@ sandbox loader) import them from here, without the uploader and its thread pool.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hma_gui.core.config.settings import Settings
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
+
 
 MD5_METADATA_KEY = "md5"
 MAX_PARTS = 10_000

@@ -34,11 +34,10 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import botocore.exceptions as bce
 
-from hma_gui.core.config.settings import Settings
 from hma_gui.core.errors import Cancelled, IntegrityError, SourceFileError, UploadError
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, clean_etag, md5_file
 from hma_gui.core.progress import ByteSink, CancelToken
@@ -63,6 +62,9 @@ from hma_gui.core.upload.upload_config import (
     UploadConfig,
     UploadResult,
 )
+
+if TYPE_CHECKING:
+    from hma_gui.core.config.settings import Settings
 
 __all__ = [
     "MAX_PARTS",
