@@ -184,3 +184,42 @@ def test_jobs_sent_before_the_shared_queue_was_turned_off_or_changed_still_settl
         assert client.follow(changed) == 3
         assert {j.state for j in store.jobs()} == {JobState.DONE}
         client.close()
+
+
+def test_jobs_sent_to_a_queue_deleted_since_end_done_or_failed_not_sent(
+    queue_moto: MotoServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The window sent 3 jobs; a worker wrote one object; then the queue was deleted.
+
+    Noticed when the window opens the queue again (a restart, a changed setting).
+    """
+    env = make_queue_env(queue_moto, monkeypatch)
+    files = make_files(tmp_path / "data", 3)
+    settings = load_settings()
+    with JobStore(tmp_path / "window.db") as store:
+        client = SharedQueueClient(store, sender="desk-1")
+        planned = plan([tmp_path / "data"], settings, PlanOptions(scope="mba"))
+        store.enqueue(planned.jobs)
+        forward = client.forwarder(settings)
+        assert forward is not None
+        forward(store.claim(3))
+        assert client.follow(settings) == 0  # the queue is there: nobody reported yet
+        written = sorted(files)[0]  # as a worker would have written it, before the deletion
+        env.s3.put_object(Bucket=env.bucket, Key=written, Body=files[written])
+        env.sqs.delete_queue(QueueUrl=env.url)
+        client.close()
+
+        client = SharedQueueClient(store, sender="desk-1")  # the window started again
+        assert client.follow(settings) == 3
+        jobs = {j.key: j for j in store.jobs()}
+        assert jobs[written].state is JobState.DONE
+        lost = [j for key, j in jobs.items() if key != written]
+        assert [j.state for j in lost] == [JobState.FAILED, JobState.FAILED]
+        assert all("no longer exists" in (j.error or "") for j in lost)
+        assert client.follow(settings) == 0  # settled once
+
+        assert store.retry_failed() == 2  # "Retry failed" queues them again
+        assert {j.state for j in store.jobs()} == {JobState.DONE, JobState.QUEUED}
+        client.close()

@@ -22,8 +22,8 @@ from hma_gui.core.queue.messages import (
 )
 from hma_gui.core.queue.producer import messages_for
 from hma_gui.core.queue.sent_jobs import SentJob, SentJobs, state_of
-from hma_gui.core.queue.sqs_setup import QueueLocation
-from hma_gui.core.queue.store_forwarding import Forward, JobForwarding
+from hma_gui.core.queue.sqs_setup import QueueLocation, QueueMissing
+from hma_gui.core.queue.store_forwarding import Forward, JobForwarding, settle_lost
 from hma_gui.core.s3.client import S3Client, make_s3_client
 
 if TYPE_CHECKING:
@@ -105,7 +105,10 @@ class SharedQueueClient:
 
         Each is asked of the queue it was sent to: jobs sent before the shared queue
         was turned off, or changed, still end done or failed instead of staying "Sent".
-        A queue that cannot be opened is said once (per reason) and tried again later.
+        A queue that no longer exists took their messages with it: each ends done if
+        its object is in S3, else failed with that reason (retry sends it again). A
+        queue that cannot be opened otherwise is said once (per reason) and tried
+        again later.
         """
         current = QueueLocation.parse(settings.queue_url)
         settled = 0
@@ -116,6 +119,9 @@ class SharedQueueClient:
             url = settings.queue_url if here else f"sqs://{name}"
             try:
                 forwarding = self.forwarding(settings, url)
+            except QueueMissing:  # deleted: its messages went with it
+                settled += settle_lost(self._store, lambda: self._s3_factory(settings), name)
+                continue
             except Exception as exc:  # noqa: BLE001 - its jobs stay sent; asked again later
                 reason = f"{name}: {exc}"
                 if reason not in self._unreachable:

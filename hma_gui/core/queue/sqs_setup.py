@@ -88,6 +88,10 @@ class ResolvedQueue:
     max_receives: int | None
 
 
+class QueueMissing(ConfigError):
+    """The SQS queue does not exist (never created, or deleted since)."""
+
+
 def resolve_urls(client: Any, location: QueueLocation) -> ResolvedQueue:
     """The queue's URL, and its dead-letter queue's URL and receive limit."""
     try:
@@ -97,7 +101,7 @@ def resolve_urls(client: Any, location: QueueLocation) -> ResolvedQueue:
         ).get("Attributes", {})
     except bce.ClientError as exc:
         if _missing(exc):
-            raise ConfigError(
+            raise QueueMissing(
                 f"SQS queue {location.name!r} does not exist; create it with "
                 "`hma-ingest queue init` or deploy/queue.yaml [HMA_QUEUE_URL]"
             ) from None

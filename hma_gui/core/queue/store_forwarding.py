@@ -34,7 +34,7 @@ from hma_gui.core.jobs.store import JobStore
 from hma_gui.core.queue.interface import JobQueue
 from hma_gui.core.queue.messages import JobMessage, MessageError
 from hma_gui.core.queue.producer import message_for
-from hma_gui.core.queue.sent_jobs import state_of
+from hma_gui.core.queue.sent_jobs import state_of, written_etag
 from hma_gui.core.s3.client import S3Client
 from hma_gui.core.upload.job_source import StoreQueue
 
@@ -198,3 +198,40 @@ class JobForwarding:
         if self._cache is not None:
             self._cache.store(path, info, md5)
         return md5
+
+
+def settle_lost(
+    store: JobStore, s3_client: Callable[[], S3Client], queue_name: str, limit: int = FOLLOW_BATCH
+) -> int:
+    """Settle the jobs sent to `queue_name`, which no longer exists; how many were settled.
+
+    Their messages went with the queue, so no worker will report on them: a job
+    whose object S3 holds (a worker wrote it before the queue went) is done, every
+    other one fails saying so, and "retry failed" sends or uploads it again.
+    """
+    links = store.shared.unsettled(limit, failed_too=False, queue=queue_name)
+    if not links:
+        return 0
+    s3 = s3_client()
+    settled = 0
+    for link in links:
+        try:
+            message = JobMessage.decode(link.message)
+        except MessageError as exc:
+            settled += store.shared.settle(link.job_id, link.message_id, "failed", str(exc))
+            continue
+        etag = written_etag(message, s3)
+        if etag is not None:
+            settled += store.shared.settle(
+                link.job_id, link.message_id, "done", etag=etag, md5=message.md5
+            )
+        else:
+            reason = (
+                f"the shared queue {queue_name!r} no longer exists and its message went with "
+                "it: retry the job to send or upload it again"
+            )
+            settled += store.shared.settle(link.job_id, link.message_id, "failed", reason)
+    store.shared.checked([link.job_id for link in links])
+    if settled:
+        logger.warning("%d jobs sent to the deleted queue %s settled", settled, queue_name)
+    return settled
