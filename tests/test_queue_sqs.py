@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.config.settings import load_settings
+from hma_gui.core.config.settings import Settings, load_settings
 from hma_gui.core.jobs.plan import PlanOptions, plan
 from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store import JobState, JobStore
@@ -154,6 +154,15 @@ def test_sigterm_hands_unstarted_messages_back_at_once(
         proxy.close()
 
 
+def _send_all(client: SharedQueueClient, store: JobStore, settings: Settings, data: Path) -> None:
+    """The window plans `data` and hands every job to its shared queue."""
+    planned = plan([data], settings, PlanOptions(scope="mba"))
+    store.enqueue(planned.jobs)
+    forward = client.forwarder(settings)
+    assert forward is not None
+    forward(store.claim(len(planned.jobs)))
+
+
 @pytest.mark.parametrize("now", ["local", "sqs://another-queue"])
 def test_jobs_sent_before_the_shared_queue_was_turned_off_or_changed_still_settle(
     queue_moto: MotoServer,  # noqa: F811
@@ -167,12 +176,7 @@ def test_jobs_sent_before_the_shared_queue_was_turned_off_or_changed_still_settl
     settings = load_settings()
     with JobStore(tmp_path / "window.db") as store:
         client = SharedQueueClient(store, sender="desk-1")
-        planned = plan([tmp_path / "data"], settings, PlanOptions(scope="mba"))
-        store.enqueue(planned.jobs)
-        claimed = store.claim(3)
-        forward = client.forwarder(settings)
-        assert forward is not None
-        forward(claimed)
+        _send_all(client, store, settings, tmp_path / "data")
         assert {(j.state, j.owner) for j in store.jobs()} == {(JobState.RUNNING, SENT_OWNER)}
         changed = settings.model_copy(update={"queue_url": now})
         assert client.follow(changed) == 0  # nobody has done them yet
@@ -200,11 +204,7 @@ def test_jobs_sent_to_a_queue_deleted_since_end_done_or_failed_not_sent(
     settings = load_settings()
     with JobStore(tmp_path / "window.db") as store:
         client = SharedQueueClient(store, sender="desk-1")
-        planned = plan([tmp_path / "data"], settings, PlanOptions(scope="mba"))
-        store.enqueue(planned.jobs)
-        forward = client.forwarder(settings)
-        assert forward is not None
-        forward(store.claim(3))
+        _send_all(client, store, settings, tmp_path / "data")
         assert client.follow(settings) == 0  # the queue is there: nobody reported yet
         written = sorted(files)[0]  # as a worker would have written it, before the deletion
         env.s3.put_object(Bucket=env.bucket, Key=written, Body=files[written])
