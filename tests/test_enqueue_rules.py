@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hma_gui.core.jobs.enqueue import Enqueued, EnqueueSummary
-from hma_gui.core.jobs.store import JobState, JobStore, NewJob
+from hma_gui.core.jobs.store import JobState, JobStore, NewJob, default_store_path
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
 
@@ -246,8 +246,26 @@ def test_a_job_out_on_the_shared_queue_is_left_to_its_worker(
     [first] = store.enqueue_files([new_job(path)], window, requeue_done=False)
     [claimed] = store.claim(1, window)
     assert store.shared.record_sent([(claimed.id, "m-1", "{}")], "sqs://q", "sent") == 1
+    counters = store.counters()
+    assert (counters.running, counters.sent, counters.uploading) == (1, 1, 0)
+    assert store.counters(window).sent == 1
     cli = store.new_batch("cli upload")
     [again] = store.enqueue_files([new_job(path)], cli, requeue_done=False)
     assert (again.job_id, again.outcome) == (first.job_id, Enqueued.HELD)
     assert store.counters(cli).total == 0
     assert store.get(first.job_id).state is JobState.RUNNING  # type: ignore[union-attr]
+
+
+def test_status_tells_jobs_on_a_shared_queue_from_those_running_here(tmp_path: Path) -> None:
+    path = tmp_path / "mba" / "sent.csv"
+    path.parent.mkdir()
+    path.write_text("a,b\n1,2\n")
+    with JobStore(default_store_path(False)) as store:
+        window = store.new_batch("window")
+        store.enqueue_files([new_job(path)], window, requeue_done=False)
+        [claimed] = store.claim(1, window)
+        store.shared.record_sent([(claimed.id, "m-1", "{}")], "sqs://q", "sent")
+    text = run_cli("status")
+    assert "1 running (1 of them on a shared queue)" in text.out, text.out
+    summary = json.loads(run_cli("status", "--json").out)
+    assert (summary["running"], summary["sent"]) == (1, 1)

@@ -290,6 +290,7 @@ def _counters_dict(counters: Counters) -> dict[str, int]:
         "waiting": counters.waiting,
         "queued": counters.queued,
         "running": counters.running,
+        "sent": counters.sent,  # of running: on a shared queue, run by its workers
         "needs_scope": counters.needs_scope,
         "bytes_total": counters.bytes_total,
         "bytes_done": counters.bytes_done,
@@ -372,7 +373,9 @@ def cmd_status(ctx: CliContext) -> int:
         )
         return ExitStatus.OK
     ctx.out(
-        f"{counters.queued} queued, {counters.running} running, {counters.done} uploaded, "
+        f"{counters.queued} queued, {counters.running} running"
+        + (f" ({counters.sent} of them on a shared queue)" if counters.sent else "")
+        + f", {counters.done} uploaded, "
         f"{counters.skipped} skipped, {counters.failed} failed, "
         f"{counters.waiting} waiting for a duplicate decision"
         + (f", {counters.needs_scope} need a scope" if counters.needs_scope else "")

@@ -36,19 +36,22 @@ DANGER = "#dc2626"
 WARNING = "#d97706"
 NEUTRAL = "#64748b"
 TO_DECIDE = "#db2777"  # files waiting for a duplicate decision (state, tile, tab)
+SENT = "#0891b2"  # jobs a shared queue's workers run (the Sent tile)
 TRACK = "#e8edf4"  # the empty part of progress bars
 PANEL = "#f8fafc"  # the chart's background inside a card
 
 _NAMES = (
     "ACCENT", "ACCENT_SOFT", "WINDOW", "CARD", "BORDER", "TEXT", "TEXT_SECONDARY",
-    "TEXT_MUTED", "SUCCESS", "DANGER", "WARNING", "NEUTRAL", "TO_DECIDE", "TRACK", "PANEL",
+    "TEXT_MUTED", "SUCCESS", "DANGER", "WARNING", "NEUTRAL", "TO_DECIDE", "SENT", "TRACK",
+    "PANEL",
 )  # fmt: skip
 LIGHT: dict[str, str] = {name: globals()[name] for name in _NAMES}
 DARK: dict[str, str] = {
     "ACCENT": "#3b82f6", "ACCENT_SOFT": "#1e3a5f", "WINDOW": "#0f172a", "CARD": "#1b2433",
     "BORDER": "#334155", "TEXT": "#e2e8f0", "TEXT_SECONDARY": "#cbd5e1",
     "TEXT_MUTED": "#94a3b8", "SUCCESS": "#22c55e", "DANGER": "#f87171", "WARNING": "#fbbf24",
-    "NEUTRAL": "#8b9bb4", "TO_DECIDE": "#f472b6", "TRACK": "#2e3a4d", "PANEL": "#162031",
+    "NEUTRAL": "#8b9bb4", "TO_DECIDE": "#f472b6", "SENT": "#22d3ee", "TRACK": "#2e3a4d",
+    "PANEL": "#162031",
 }  # fmt: skip
 # A colour of either scheme -> its name (every value is one name's only).
 _NAME_OF = {value: name for scheme in (LIGHT, DARK) for name, value in scheme.items()}

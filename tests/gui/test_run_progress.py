@@ -67,3 +67,18 @@ def test_a_new_drop_after_the_queue_emptied_is_a_new_run(panel: CountersPanel) -
     assert done.percent == 100 and done.files_total == 10
     again = panel.show_snapshot(snap(store(10, 4, done_mib=10, queued_mib=4), 2.0))
     assert (again.files_done, again.files_total, again.percent) == (0, 4, 0)
+
+
+@pytest.mark.gui
+def test_jobs_on_a_shared_queue_are_sent_not_uploading(panel: CountersPanel) -> None:
+    assert "sent" not in panel.tiles  # no Sent tile while nothing was sent
+    panel.show_snapshot(snap(Counters(queued=5, running=3, bytes_total=8 * MIB), 0.0))
+    assert panel.tiles["running"].value.text() == "3" and "sent" not in panel.tiles
+    figures = panel.show_snapshot(
+        snap(Counters(queued=5, running=3 + 40, sent=40, bytes_total=48 * MIB), 1.0)
+    )
+    assert panel.tiles["running"].value.text() == "3"  # uploading here
+    assert panel.tiles["sent"].value.text() == "40"
+    assert figures.running == 3
+    panel.show_snapshot(snap(Counters(done=48, bytes_total=48 * MIB), 2.0))
+    assert panel.tiles["sent"].value.text() == "0"  # stays, at 0, once shown

@@ -13,6 +13,7 @@ from typing import Any
 
 from hma_gui.core.jobs.records import (
     JOB_COLUMNS,
+    SENT_OWNER,
     START,
     Counters,
     Job,
@@ -107,6 +108,14 @@ class JobQueries:
         for state, count, nbytes in rows:
             n[str(state)] = int(count or 0)
             b[str(state)] = int(nbytes or 0)
+        sent = 0
+        if n.get("running"):  # few rows: the running ones (index on state)
+            rows = self._read(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND owner = ?"
+                " AND (? IS NULL OR batch_id = ?)",
+                (SENT_OWNER, batch_id, batch_id),
+            )
+            sent = int(rows[0][0])
         return Counters(
             queued=n.get("queued", 0),
             running=n.get("running", 0),
@@ -114,6 +123,7 @@ class JobQueries:
             failed=n.get("failed", 0),
             skipped=n.get("skipped", 0),
             waiting=n.get("waiting", 0),
+            sent=sent,
             needs_scope=n.get(JobState.NEEDS_SCOPE.value, 0),
             bytes_total=sum(
                 b.get(s, 0) for s in ("queued", "running", "done", "failed", "waiting")

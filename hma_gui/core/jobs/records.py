@@ -38,6 +38,7 @@ class Decision(StrEnum):
 PENDING = (JobState.QUEUED, JobState.RUNNING)
 # `Job.expected_etag` of a write that needs the key free (HTTP's ``If-None-Match: *``).
 EXPECT_ABSENT = "*"
+SENT_OWNER = "shared-queue"  # `Job.owner` of a job a shared queue's worker runs
 START = (-1, -1)  # a `changed_page` cursor before every job
 
 JOB_COLUMNS = (
@@ -127,6 +128,7 @@ class Counters:
     failed: int = 0
     skipped: int = 0
     waiting: int = 0  # held for a duplicate decision: neither pending nor finished
+    sent: int = 0  # of `running`: handed to a shared queue, a worker elsewhere runs them
     needs_scope: int = 0  # held for a scope: neither pending nor finished
     # Bytes of every job that is, was or may be uploaded (not skipped, not needs-scope:
     # such a file has no target yet).
@@ -138,6 +140,11 @@ class Counters:
     def total(self) -> int:
         finished = self.done + self.failed + self.skipped
         return self.queued + self.running + finished + self.waiting + self.needs_scope
+
+    @property
+    def uploading(self) -> int:
+        """Running here: `running` less the jobs a shared queue's workers run."""
+        return self.running - self.sent
 
     @property
     def pending(self) -> int:

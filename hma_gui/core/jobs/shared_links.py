@@ -18,9 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hma_gui.core.files.path_text import printable
+from hma_gui.core.jobs.records import SENT_OWNER
 from hma_gui.core.jobs.store_db import StoreDb, record_done
 
-SENT_OWNER = "shared-queue"  # `Job.owner` of a job a shared queue's worker runs
+__all__ = ["OUTCOMES", "SENT_OWNER", "SentLink", "SharedLinks"]
+
 OUTCOMES = ("sent", "done", "failed", "dead-lettered")
 
 

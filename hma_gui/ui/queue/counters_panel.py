@@ -40,7 +40,7 @@ class Figures:
     """What the card shows, computed from a snapshot (kept for tests and screenshots)."""
 
     queued: int
-    running: int
+    running: int  # uploading here (the jobs sent to a shared queue are not)
     done: int
     failed: int
     skipped: int
@@ -285,13 +285,18 @@ class CountersPanel(QFrame):
         eta = self._eta(run) if counters.pending else None
         idle_full = not run.files_total and counters.total > 0  # nothing left: all done
         figures = Figures(
-            counters.queued, counters.running, counters.done, counters.failed, counters.skipped,
+            counters.queued, counters.uploading, counters.done, counters.failed, counters.skipped,
             run.bytes_done, run.bytes_total, rate, eta, run.files_done, run.files_total,
             file_rate, 1.0 if idle_full else run.fraction, 100 if idle_full else run.percent,
         )  # fmt: skip
         self.figures = figures
-        for key in ("queued", "running", "done", "failed", "skipped"):
+        for key in ("queued", "done", "failed", "skipped"):
             self.set_tile(key, getattr(counters, key))
+        self.set_tile("running", counters.uploading)  # here; a shared queue's workers run:
+        if counters.sent and "sent" not in self.tiles:  # the Sent tile, from the first one on
+            self.add_tile("sent", theme.SENT_LABEL, theme.SENT)
+        if "sent" in self.tiles:
+            self.set_tile("sent", counters.sent)
         self.bar.set_fraction(figures.fraction)
         self.bytes_label.setText(self._describe(figures, counters))
         self.percent_label.setText(f"{figures.percent} %" if counters.total else "")
