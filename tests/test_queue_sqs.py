@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from hma_gui.core.config.settings import Settings, load_settings
 from hma_gui.core.jobs.plan import PlanOptions, plan
@@ -190,15 +191,14 @@ def test_jobs_sent_before_the_shared_queue_was_turned_off_or_changed_still_settl
         client.close()
 
 
+@pytest.mark.parametrize("noticed", ["at a restart", "by the service tab's look"])
 def test_jobs_sent_to_a_queue_deleted_since_end_done_or_failed_not_sent(
     queue_moto: MotoServer,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
+    noticed: str,
 ) -> None:
-    """The window sent 3 jobs; a worker wrote one object; then the queue was deleted.
-
-    Noticed when the window opens the queue again (a restart, a changed setting).
-    """
+    """The window sent 3 jobs; a worker wrote one object; then the queue was deleted."""
     env = make_queue_env(queue_moto, monkeypatch)
     files = make_files(tmp_path / "data", 3)
     settings = load_settings()
@@ -209,10 +209,14 @@ def test_jobs_sent_to_a_queue_deleted_since_end_done_or_failed_not_sent(
         written = sorted(files)[0]  # as a worker would have written it, before the deletion
         env.s3.put_object(Bucket=env.bucket, Key=written, Body=files[written])
         env.sqs.delete_queue(QueueUrl=env.url)
-        client.close()
-
-        client = SharedQueueClient(store, sender="desk-1")  # the window started again
-        assert client.follow(settings) == 3
+        if noticed == "at a restart":
+            client.close()
+            client = SharedQueueClient(store, sender="desk-1")
+            assert client.follow(settings) == 3
+        else:
+            assert client.follow(settings) == 1  # the object's: the open queue asks S3 only
+            with pytest.raises(ClientError, match="NonExistentQueue"):
+                client.snapshot(settings)  # its counters: SQS says the queue is gone
         jobs = {j.key: j for j in store.jobs()}
         assert jobs[written].state is JobState.DONE
         lost = [j for key, j in jobs.items() if key != written]

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import botocore.exceptions as bce
+
 from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.jobs.shared_links import SentLink
 from hma_gui.core.jobs.store import JobStore, NewJob
@@ -22,7 +24,7 @@ from hma_gui.core.queue.messages import (
 )
 from hma_gui.core.queue.producer import messages_for
 from hma_gui.core.queue.sent_jobs import SentJob, SentJobs, state_of
-from hma_gui.core.queue.sqs_setup import QueueLocation, QueueMissing
+from hma_gui.core.queue.sqs_setup import QueueLocation, QueueMissing, is_missing_queue
 from hma_gui.core.queue.store_forwarding import Forward, JobForwarding, settle_lost
 from hma_gui.core.s3.client import S3Client, make_s3_client
 
@@ -141,6 +143,13 @@ class SharedQueueClient:
     def snapshot(self, settings: Settings, *, sent_limit: int = 50) -> QueueSnapshot:
         """Costs a few requests, and two per unfinished job of the last `sent_limit` sent."""
         queue, s3 = self._open(settings)
+        try:
+            counters = queue.counters()  # the first request to SQS: a deleted queue says so
+        except bce.ClientError as exc:
+            if is_missing_queue(exc):  # opened again, it settles its sent jobs (`follow`)
+                self._forget(settings.queue_url)
+                self.follow(settings, failed_too=False)
+            raise
         self.follow(settings, failed_too=False)
         sent = [_sent_job(link) for link in self._store.shared.recent(sent_limit)]
         for job_id, message in self.sent.recent(sent_limit):
@@ -150,13 +159,18 @@ class SharedQueueClient:
             if found.state == "done":
                 self._done[job_id] = found
             sent.append(found)
-        return QueueSnapshot(
-            queue.name, queue.counters(), queue.dead_letters(100), queue.workers(), sent
-        )
+        return QueueSnapshot(queue.name, counters, queue.dead_letters(100), queue.workers(), sent)
 
     def redrive(self, settings: Settings) -> int:
         queue, _ = self._open(settings)
         return queue.redrive()
+
+    def _forget(self, url: str) -> None:
+        """Let the queue at `url` go: the next use resolves it again."""
+        with self._lock:
+            built = self._built.pop(url, None)
+        if built is not None:
+            built[0].close()
 
     def close(self) -> None:
         with self._lock:

@@ -73,7 +73,8 @@ def _code(exc: bce.ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def _missing(exc: bce.ClientError) -> bool:
+def is_missing_queue(exc: bce.ClientError) -> bool:
+    """Whether SQS said the queue does not exist."""
     return _code(exc) in (
         "AWS.SimpleQueueService.NonExistentQueue",
         "QueueDoesNotExist",
@@ -100,7 +101,7 @@ def resolve_urls(client: Any, location: QueueLocation) -> ResolvedQueue:
             QueueUrl=url, AttributeNames=["RedrivePolicy"]
         ).get("Attributes", {})
     except bce.ClientError as exc:
-        if _missing(exc):
+        if is_missing_queue(exc):
             raise QueueMissing(
                 f"SQS queue {location.name!r} does not exist; create it with "
                 "`hma-ingest queue init` or deploy/queue.yaml [HMA_QUEUE_URL]"
@@ -130,7 +131,7 @@ def init_queues(client: Any, name: str, *, lease_seconds: int, max_receives: int
     try:
         client.get_queue_url(QueueName=name)
     except bce.ClientError as exc:
-        if not _missing(exc):
+        if not is_missing_queue(exc):
             raise
         created = True
     dlq_url = client.create_queue(QueueName=name + DLQ_SUFFIX)["QueueUrl"]
