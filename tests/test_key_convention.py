@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from pathlib import PurePosixPath as P
 
 import pytest
@@ -16,6 +17,7 @@ from hma_gui.core.files.key_convention import (
     build_key,
     detect_scope,
     resolve_target,
+    type_folder,
     validate_key,
 )
 
@@ -152,3 +154,74 @@ def test_build_key_always_starts_with_prefix_and_type(folders: list[str], name: 
     ext = (name.rsplit(".", 1)[1].lower() if "." in name.lstrip(".") else "") or "other"
     assert key.startswith(f"mba/{unicodedata.normalize('NFC', ext)}/")
     assert key.endswith(unicodedata.normalize("NFC", name))
+
+
+def _reference_key(path: PurePath, *, scope: str, prefix: str, root: PurePath | None) -> str:
+    """build_key as it was written with pathlib's relative_to (the rules, slowly)."""
+    folders = list(path.parent.parts)
+    index = next(
+        (i for i in range(len(folders) - 1, -1, -1) if folders[i].lower() == scope.lower()), None
+    )
+    if index is not None:
+        below = [*folders[index + 1 :], path.name]
+    else:
+        try:
+            inside = root is not None and root != path and bool(path.relative_to(root).parts)
+        except ValueError:
+            inside = False
+        below = list(path.relative_to(root.parent).parts) if inside and root else [path.name]
+    kind = type_folder(path.name)
+    if len(below) > 1 and below[0].lower() == kind:
+        below = below[1:]
+    return validate_key(prefix + kind + "/" + "/".join(below))
+
+
+def _as_the_reference(path: PurePath, root: PurePath | None) -> None:
+    for scope in ("mba", "policy"):
+        assert build_key(path, scope=scope, prefix="p/", root=root) == _reference_key(
+            path, scope=scope, prefix="p/", root=root
+        )
+
+
+@pytest.mark.parametrize(
+    ("path", "root"),
+    [
+        (PurePosixPath("/data/exports/x.csv"), PurePosixPath("/data/exports")),
+        (PurePosixPath("/data/exports/x.csv"), PurePosixPath("/data/exports/x.csv")),
+        (PurePosixPath("/data/exports/csv/a/x.csv"), PurePosixPath("/data")),
+        (PurePosixPath("/data/exports/x.csv"), PurePosixPath("/other")),
+        (PurePosixPath("/data/exports/x.csv"), PurePosixPath("/")),
+        (PurePosixPath("/data/Exports/x.csv"), PurePosixPath("/data/exports")),
+        (PurePosixPath("/data/mba/sub/x.csv"), PurePosixPath("/data")),
+        (PurePosixPath("/data/MBA/csv/x.csv"), None),
+        (PurePosixPath("rel/dir/x"), PurePosixPath("rel")),
+        (PurePosixPath("/data/exports"), PurePosixPath("/data/exports/deeper")),
+        (PureWindowsPath("C:/Data/Exports/x.csv"), PureWindowsPath("c:/data/exports")),
+        (PureWindowsPath("C:/Data/Exports/x.csv"), PureWindowsPath("D:/data")),
+        (PureWindowsPath("C:/Data/Exports/x.csv"), PureWindowsPath("C:/")),
+        (PureWindowsPath("//server/share/dir/x.csv"), PureWindowsPath("//server/share")),
+    ],
+)
+def test_keys_equal_the_pathlib_reference(path: PurePath, root: PurePath | None) -> None:
+    _as_the_reference(path, root)
+
+
+_SEGMENT = st.sampled_from(["mba", "MBA", "policy", "csv", "CSV", "data", "x.csv", "y", "a b"])
+
+
+@given(
+    st.lists(_SEGMENT, min_size=1, max_size=6),
+    st.integers(min_value=0, max_value=7),
+    st.booleans(),
+    st.booleans(),
+)
+def test_random_paths_key_as_the_pathlib_reference(
+    segments: list[str], cut: int, windows: bool, upper_root: bool
+) -> None:
+    flavour: type[PurePath] = PureWindowsPath if windows else PurePosixPath
+    path = flavour("/", *segments, "f.csv")
+    root_parts = path.parts[: min(cut, len(path.parts))]
+    root = flavour(*root_parts) if root_parts else None
+    if root is not None and upper_root:
+        root = flavour(str(root).upper())
+    _as_the_reference(path, root)

@@ -28,10 +28,12 @@ UTF-8 (S3's limit).
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import PurePath, PureWindowsPath
 from typing import TYPE_CHECKING
 
 from hma_gui.core.errors import KeyValidationError, NoScopeFolderError, ScopeError
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # annotations only: a local duplicate check may run without p
 MAX_KEY_BYTES = 1024
 AUTO_SCOPE = "auto"
 NO_EXTENSION_FOLDER = "other"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +82,15 @@ def build_key(path: PurePath, *, scope: str, prefix: str, root: PurePath | None 
     `root` is the folder (or file) the user dropped or named; it only matters
     for files outside any scope folder. Both paths should be absolute.
     """
-    folders = list(path.parent.parts)
+    parts = path.parts  # one split of the path (a file's: its name is the last part)
+    name = path.name
+    folders = parts[:-1] if parts and parts[-1] == name else parts
     scope_index = _last_index(folders, scope)
     if scope_index is not None:
-        below = [*folders[scope_index + 1 :], path.name]
-    elif root is not None and root != path and _is_relative_to(path, root):
-        base = root.parent
-        below = list(path.relative_to(base).parts)
+        below = [*folders[scope_index + 1 :], name]
     else:
-        below = [path.name]
-    kind = type_folder(path.name)
+        below = _below_root_parent(path, parts, root) or [name]
+    kind = type_folder(name)
     if len(below) > 1 and below[0].lower() == kind:
         below = below[1:]
     return validate_key(prefix + kind + "/" + "/".join(below))
@@ -123,9 +125,11 @@ def validate_key(key: str) -> str:
         raise KeyValidationError("the S3 key is empty")
     if key.startswith("/"):
         raise KeyValidationError(f"S3 key {key!r} starts with '/'")
-    bad = next((ch for ch in key if unicodedata.category(ch) == "Cc"), None)
+    bad = _CONTROL.search(key)  # Unicode's category Cc: exactly these 65 characters
     if bad is not None:
-        raise KeyValidationError(f"S3 key {key!r} contains the control character U+{ord(bad):04X}")
+        raise KeyValidationError(
+            f"S3 key {key!r} contains the control character U+{ord(bad.group()):04X}"
+        )
     if "\\" in key:
         raise KeyValidationError(f"S3 key {key!r} contains a backslash")
     for segment in key.split("/"):
@@ -138,7 +142,7 @@ def validate_key(key: str) -> str:
     return key
 
 
-def _last_index(folders: list[str], name: str) -> int | None:
+def _last_index(folders: Sequence[str], name: str) -> int | None:
     wanted = name.lower()
     for index in range(len(folders) - 1, -1, -1):
         if folders[index].lower() == wanted:
@@ -146,9 +150,25 @@ def _last_index(folders: list[str], name: str) -> int | None:
     return None
 
 
-def _is_relative_to(path: PurePath, root: PurePath) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
+def _below_root_parent(
+    path: PurePath, parts: tuple[str, ...], root: PurePath | None
+) -> list[str] | None:
+    """`path`'s parts below `root`'s parent when `path` is inside `root` (not `root`)."""
+    if root is None:
+        return None
+    root_parts, base_length, casefold = _split_root(root)
+    if len(parts) <= len(root_parts):
+        return None  # `root` itself, or not below it
+    head = parts[: len(root_parts)]
+    if (tuple(p.lower() for p in head) if casefold else head) != root_parts:
+        return None
+    return list(parts[base_length:])
+
+
+@functools.lru_cache(maxsize=64)
+def _split_root(root: PurePath) -> tuple[tuple[str, ...], int, bool]:
+    """`root`'s parts as `relative_to` compares them, and its parent's length (a drop's
+    files share one root: split once). Windows paths compare case-insensitively."""
+    casefold = isinstance(root, PureWindowsPath)
+    parts = tuple(p.lower() for p in root.parts) if casefold else root.parts
+    return parts, len(root.parent.parts), casefold
