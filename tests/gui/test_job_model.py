@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
+from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store import Job, JobState
 from hma_gui.ui.queue.job_columns import Column
 from hma_gui.ui.queue.job_model import JOB_ROLE, PROGRESS_ROLE, JobFilterProxy, JobTableModel
@@ -175,3 +176,25 @@ def test_secrets_in_error_messages_are_masked(qtbot: QtBot) -> None:
     shown = model.index(0, Column.MESSAGE).data()
     assert "hunter2" not in shown and "cannot reach http://admin:***@s3.internal" in shown
     assert "hunter2" not in model.index(0, Column.MESSAGE).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_running_jobs_are_filtered_as_uploading_here_or_sent(qtbot: QtBot) -> None:
+    model = JobTableModel()
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+    model.reset_jobs(
+        [
+            job(1, JobState.RUNNING),
+            job(2, JobState.RUNNING, owner=SENT_OWNER),
+            job(3, JobState.RUNNING, owner=SENT_OWNER),
+            job(4),
+        ]
+    )
+    proxy.set_states([JobState.RUNNING], sent=False)
+    assert [j.id for j in model.jobs] == [1]
+    proxy.set_states([JobState.RUNNING], sent=True)
+    assert [j.id for j in model.jobs] == [2, 3]
+    model.apply_changes([job(3, JobState.DONE, owner=None)])  # settled: leaves the view
+    assert [j.id for j in model.jobs] == [2]
+    proxy.set_states([])
+    assert proxy.rowCount() == 4

@@ -77,3 +77,26 @@ def test_pause_and_stop_only_when_there_is_work(qtbot: QtBot, harness_factory, s
     assert not controls.pause_button.isEnabled() and not controls.cancel_button.isEnabled()
     assert controls.cancel_button.text() == "Stop"
     assert "stays queued" in controls.cancel_button.toolTip()
+
+
+def test_sent_jobs_have_their_own_chip_and_leave_uploading(
+    harness_factory, s3_env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    make_tree(tmp_path / "mba", {f"csv/f{n:02d}.csv": 100 for n in range(5)})
+    h: Harness = harness_factory(start=False)  # nothing uploads: the files stay queued
+    table = table_of(h, [], [])
+    table.show()
+    h.drop(tmp_path / "mba")
+    h.wait_counters(queued=5)
+    h.wait_polls()
+    assert not table.chips["Sent"].isVisible()  # nothing sent yet
+    claimed = h.store.claim(3)
+    sent = [(j.id, f"m-{j.id}", "{}") for j in claimed[:2]]
+    h.store.shared.record_sent(sent, "sqs://q", "")
+    h.wait_polls()  # the table sees the owners; the counts come with each poll
+    assert table.chips["Uploading"].text() == "Uploading  1"  # the third one, here
+    assert table.chips["Sent"].text() == "Sent  2" and table.chips["Sent"].isVisible()
+    table.chips["Sent"].click()
+    assert sorted(j.id for j in h.rows()) == sorted(j.id for j in claimed[:2])
+    table.chips["Uploading"].click()
+    assert [j.id for j in h.rows()] == [claimed[2].id]

@@ -183,8 +183,8 @@ def test_at_1024_wide_the_filter_chips_with_counts_do_not_widen_the_window(
 ) -> None:
     window = open_window()
     resized(qtbot, window, 1024, 700)
-    counts = Counters(12_345, 8, 123_456, 1_234, 2_345, waiting=345, needs_scope=2_000)
-    window.table.show_counts(counts)  # every chip with a count, Needs a scope shown
+    counts = Counters(12_345, 8, 123_456, 1_234, 2_345, waiting=345, sent=5, needs_scope=2_000)
+    window.table.show_counts(counts)  # every chip with a count, Needs a scope and Sent shown
     with contextlib.suppress(QtTimeoutError):  # a busy machine lays the chips out late
         qtbot.waitUntil(lambda: all(chip.isVisible() for chip in window.table.chips.values()))
     scroll = window.centralWidget()

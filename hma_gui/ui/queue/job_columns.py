@@ -151,21 +151,30 @@ def sort_key(column: int) -> Callable[[Job], Any]:
 
 @dataclass(frozen=True)
 class JobFilter:
-    """Which jobs the table shows: some states (none: all) and a text in the file or key."""
+    """Which jobs the table shows: some states (none: all) and a text in the file or key.
+
+    `sent`: only the jobs out on a shared queue (True), none of them (False), or
+    either (None): running jobs are uploading here or sent, by their owner.
+    """
 
     states: frozenset[JobState] = frozenset()
     text: str = ""
+    sent: bool | None = None
 
     @classmethod
-    def of(cls, states: Iterable[JobState] = (), text: str = "") -> JobFilter:
-        return cls(frozenset(states), text.strip().casefold())
+    def of(
+        cls, states: Iterable[JobState] = (), text: str = "", sent: bool | None = None
+    ) -> JobFilter:
+        return cls(frozenset(states), text.strip().casefold(), sent)
 
     @property
     def active(self) -> bool:
-        return bool(self.states or self.text)
+        return bool(self.states or self.text or self.sent is not None)
 
     def accepts(self, job: Job) -> bool:
         if self.states and job.state not in self.states:
+            return False
+        if self.sent is not None and (job.owner == SENT_OWNER) != self.sent:
             return False
         if self.text:
             return self.text in job.source.casefold() or self.text in (job.key or "").casefold()

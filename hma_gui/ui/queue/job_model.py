@@ -345,6 +345,7 @@ class JobFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self.setDynamicSortFilter(False)  # nothing to re-check per row: the model filters
         self._states: frozenset[JobState] = frozenset()
+        self._sent: bool | None = None
         self._text = ""
 
     def _model(self) -> JobTableModel | None:
@@ -355,8 +356,10 @@ class JobFilterProxy(QSortFilterProxyModel):
     def states(self) -> frozenset[JobState]:
         return self._states
 
-    def set_states(self, states: Iterable[JobState]) -> None:
+    def set_states(self, states: Iterable[JobState], *, sent: bool | None = None) -> None:
+        """Show jobs in `states` (none: all); `sent`: see `JobFilter`."""
         self._states = frozenset(states)
+        self._sent = sent
         self._apply()
 
     def set_text(self, text: str) -> None:
@@ -366,7 +369,7 @@ class JobFilterProxy(QSortFilterProxyModel):
     def _apply(self) -> None:
         model = self._model()
         if model is not None:
-            model.set_filter(JobFilter.of(self._states, self._text))
+            model.set_filter(JobFilter.of(self._states, self._text, self._sent))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         model = self._model()

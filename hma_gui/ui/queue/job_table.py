@@ -38,15 +38,17 @@ from hma_gui.ui.queue.scope_choice import ScopeChooser, ask_scope
 from hma_gui.ui.queue.undo_bar import CONFIRM_AT, Confirm, UndoBar, ask_confirmation
 from hma_gui.ui.shell.fit_screen import wrap_row
 
-FILTERS: tuple[tuple[str, tuple[JobState, ...]], ...] = (
-    ("All", ()),
-    ("Queued", (JobState.QUEUED,)),
-    ("Uploading", (JobState.RUNNING,)),
-    ("Uploaded", (JobState.DONE,)),
-    ("Failed", (JobState.FAILED,)),
-    ("Skipped", (JobState.SKIPPED,)),
-    ("To decide", (JobState.WAITING,)),
-    ("Needs a scope", (JobState.NEEDS_SCOPE,)),
+# label, states, sent (`JobFilter.sent`: running jobs are uploading here or sent)
+FILTERS: tuple[tuple[str, tuple[JobState, ...], bool | None], ...] = (
+    ("All", (), None),
+    ("Queued", (JobState.QUEUED,), None),
+    ("Uploading", (JobState.RUNNING,), False),
+    (theme.SENT_LABEL, (JobState.RUNNING,), True),
+    ("Uploaded", (JobState.DONE,), None),
+    ("Failed", (JobState.FAILED,), None),
+    ("Skipped", (JobState.SKIPPED,), None),
+    ("To decide", (JobState.WAITING,), None),
+    ("Needs a scope", (JobState.NEEDS_SCOPE,), None),
 )
 
 
@@ -85,17 +87,18 @@ class JobTable(QWidget):
         self.chips: dict[str, QPushButton] = {}
         self._chip_group = QButtonGroup(self)
         self._chip_group.setExclusive(True)
-        for label, states in FILTERS:
+        for label, states, sent in FILTERS:
             chip = QPushButton(label)
             chip.setCheckable(True)
             chip.setProperty("role", "chip")
             chip.setCursor(Qt.CursorShape.PointingHandCursor)
-            chip.clicked.connect(lambda _=False, s=states: self.proxy.set_states(s))
+            chip.clicked.connect(lambda _=False, s=states, t=sent: self.proxy.set_states(s, sent=t))
             self._chip_group.addButton(chip)
             self.chips[label] = chip
         chips = wrap_row(*self.chips.values(), spacing=3, keep_lines=True)  # 2 lines if narrow
         self.chips["All"].setChecked(True)
         self.chips["Needs a scope"].setVisible(False)  # until a file needs one
+        self.chips[theme.SENT_LABEL].setVisible(False)  # until a job goes to a shared queue
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by file or key")
@@ -336,7 +339,8 @@ class JobTable(QWidget):
         counts = {
             "All": counters.total,
             "Queued": counters.queued,
-            "Uploading": counters.running,
+            "Uploading": counters.uploading,
+            theme.SENT_LABEL: counters.sent,
             "Uploaded": counters.done,
             "Failed": counters.failed,
             "Skipped": counters.skipped,
@@ -348,8 +352,12 @@ class JobTable(QWidget):
             chip = self.chips[label]
             if chip.text() != text:
                 chip.setText(text)
-        needs_scope = self.chips["Needs a scope"]
-        needs_scope.setVisible(bool(counters.needs_scope) or needs_scope.isChecked())
+        for label, count in (
+            ("Needs a scope", counters.needs_scope),
+            (theme.SENT_LABEL, counters.sent),
+        ):
+            chip = self.chips[label]  # shown while there are such jobs (or it is chosen)
+            chip.setVisible(bool(count) or chip.isChecked())
         self._queued = counters.queued
         self.clear_queue_action.setEnabled(counters.queued > 0)
         self.retry_failed_button.setEnabled(counters.failed > 0)
