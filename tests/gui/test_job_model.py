@@ -27,6 +27,15 @@ def job(job_id: int, state: JobState = JobState.QUEUED, **changes: object) -> Jo
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
+def filtered(jobs: list[Job]) -> tuple[JobTableModel, JobFilterProxy]:
+    """A model holding `jobs` behind the filter proxy, as the table has them."""
+    model = JobTableModel()
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+    model.reset_jobs(jobs)
+    return model, proxy
+
+
 def test_new_jobs_append_and_changes_repaint_only_their_rows(qtbot: QtBot) -> None:
     model = JobTableModel()
     model.reset_jobs([job(n) for n in range(1, 101)])
@@ -70,10 +79,7 @@ def test_inflight_bytes_repaint_only_the_progress_cells_that_moved(qtbot: QtBot)
 
 
 def test_sorting_by_a_column_keeps_the_selection_on_the_same_job(qtbot: QtBot) -> None:
-    model = JobTableModel()
-    proxy = JobFilterProxy()
-    proxy.setSourceModel(model)
-    model.reset_jobs([job(n, size=10_000 - n) for n in range(1, 51)])
+    model, proxy = filtered([job(n, size=10_000 - n) for n in range(1, 51)])
     selection = QItemSelectionModel(proxy)
     selection.select(
         proxy.index(0, 0),
@@ -91,10 +97,7 @@ def test_sorting_by_a_column_keeps_the_selection_on_the_same_job(qtbot: QtBot) -
 
 
 def test_filter_by_state_and_text(qtbot: QtBot) -> None:
-    model = JobTableModel()
-    proxy = JobFilterProxy()
-    proxy.setSourceModel(model)
-    model.reset_jobs(
+    model, proxy = filtered(
         [
             job(1, JobState.DONE),
             job(2, JobState.FAILED, error="x"),
@@ -127,10 +130,7 @@ def test_removed_rows_leave_the_model(qtbot: QtBot) -> None:
 
 
 def test_new_and_changed_jobs_respect_the_filter(qtbot: QtBot) -> None:
-    model = JobTableModel()
-    proxy = JobFilterProxy()
-    proxy.setSourceModel(model)
-    model.reset_jobs([job(1), job(2, JobState.DONE)])
+    model, proxy = filtered([job(1), job(2, JobState.DONE)])
     proxy.set_states([JobState.QUEUED])
     assert [j.id for j in model.jobs] == [1]
     model.apply_changes([job(3), job(4, JobState.FAILED)])
@@ -179,10 +179,7 @@ def test_secrets_in_error_messages_are_masked(qtbot: QtBot) -> None:
 
 
 def test_running_jobs_are_filtered_as_uploading_here_or_sent(qtbot: QtBot) -> None:
-    model = JobTableModel()
-    proxy = JobFilterProxy()
-    proxy.setSourceModel(model)
-    model.reset_jobs(
+    model, proxy = filtered(
         [
             job(1, JobState.RUNNING),
             job(2, JobState.RUNNING, owner=SENT_OWNER),
