@@ -82,3 +82,14 @@ def test_jobs_on_a_shared_queue_are_sent_not_uploading(panel: CountersPanel) -> 
     assert figures.running == 3
     panel.show_snapshot(snap(Counters(done=48, bytes_total=48 * MIB), 2.0))
     assert panel.tiles["sent"].value.text() == "0"  # stays, at 0, once shown
+
+
+@pytest.mark.gui
+def test_stopped_the_card_counts_sent_jobs_apart_from_those_waiting(panel: CountersPanel) -> None:
+    panel.set_mode("Stopped", "stopped")
+    panel.show_snapshot(snap(Counters(queued=2, running=4, sent=4, bytes_total=6 * MIB), 0.0))
+    text = panel.bytes_label.text()
+    assert "2 waiting" in text and "4 on the shared queue" in text, text
+    panel.show_snapshot(snap(Counters(running=4, sent=4, bytes_total=4 * MIB), 1.0))
+    text = panel.bytes_label.text()
+    assert "waiting" not in text and "4 on the shared queue" in text, text

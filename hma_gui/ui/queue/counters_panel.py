@@ -324,6 +324,8 @@ class CountersPanel(QFrame):
             parts.append(f"{format_bytes(figures.rate)}/s")
             parts.append(f"{figures.file_rate:,.1f} files/s")
             parts.append(f"ETA {format_duration(figures.eta)}")
-        elif pending:
-            parts.append(f"{pending:,} waiting")
+        elif pending - counters.sent:
+            parts.append(f"{pending - counters.sent:,} waiting")  # for this window
+        if counters.sent:
+            parts.append(f"{counters.sent:,} on the shared queue")
         return "  ·  ".join([*parts, *to_decide])
