@@ -95,23 +95,33 @@ def start_app(executable: Path, display: str, **env: str) -> subprocess.Popen[st
 
 def main_window(display: str, timeout: float = 60) -> str:
     """The id of the app's mapped main window (instance name of WM_CLASS = the binary's name)."""
-    found: list[str] = []
+    chosen: list[str] = []
 
     def mapped() -> bool:
         done = subprocess.run(
             ["xdotool", "search", "--onlyvisible", "--classname", f"^{APP_ID}$"],
             capture_output=True, text=True, env=dict(os.environ, DISPLAY=display), check=False,
         )  # fmt: skip
-        found[:] = done.stdout.split()
-        return bool(found)
+        # The largest one: a tooltip or popup window would carry the same class (and may
+        # be gone by the time it is looked at: then its area is 0 and it is not chosen).
+        areas = {window: _area(window, display) for window in done.stdout.split()}
+        shown = {window: area for window, area in areas.items() if area > 0}
+        chosen[:] = [max(shown, key=shown.__getitem__)] if shown else []
+        return bool(chosen)
 
     wait_for(mapped, timeout, "the main window to be mapped", interval=0.2)
-    # The largest one: a tooltip or popup window would carry the same class.
-    return max(found, key=lambda window: _area(window, display))
+    return chosen[0]
 
 
 def _area(window: str, display: str) -> int:
-    info = run_tool("xwininfo", "-id", window, display=display)
+    """Width x height of `window`; 0 when it is gone since it was found."""
+    done = subprocess.run(
+        ["xwininfo", "-id", window], capture_output=True, text=True, timeout=30, check=False,
+        env=dict(os.environ, DISPLAY=display),
+    )  # fmt: skip
+    if done.returncode != 0:
+        return 0
+    info = done.stdout
     size = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in info.splitlines())}
     return int(size.get("Width", 0)) * int(size.get("Height", 0))
 
