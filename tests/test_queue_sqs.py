@@ -7,9 +7,11 @@ and no object is written twice except a job that was mid-PUT at the kill.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from tests.cli_runner import run_cli
 from tests.conftest import MotoServer
 from tests.fault_proxy import FaultProxy
 from tests.queue_harness import (
+    QueueEnv,
     make_files,
     make_queue_env,
     queue_moto,  # noqa: F401 - fixture
@@ -155,13 +158,22 @@ def test_sigterm_hands_unstarted_messages_back_at_once(
         proxy.close()
 
 
-def _send_all(client: SharedQueueClient, store: JobStore, settings: Settings, data: Path) -> None:
-    """The window plans `data` and hands every job to its shared queue."""
-    planned = plan([data], settings, PlanOptions(scope="mba"))
-    store.enqueue(planned.jobs)
-    forward = client.forwarder(settings)
-    assert forward is not None
-    forward(store.claim(len(planned.jobs)))
+@contextlib.contextmanager
+def _window_that_sent_three(
+    server: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[QueueEnv, dict[str, bytes], Settings, JobStore, SharedQueueClient]]:
+    """A window's store and shared-queue client that planned 3 files and sent every job."""
+    env = make_queue_env(server, monkeypatch)
+    files = make_files(tmp_path / "data", 3)
+    settings = load_settings()
+    with JobStore(tmp_path / "window.db") as store:
+        client = SharedQueueClient(store, sender="desk-1")
+        planned = plan([tmp_path / "data"], settings, PlanOptions(scope="mba"))
+        store.enqueue(planned.jobs)
+        forward = client.forwarder(settings)
+        assert forward is not None
+        forward(store.claim(len(planned.jobs)))
+        yield env, files, settings, store, client
 
 
 @pytest.mark.parametrize("now", ["local", "sqs://another-queue"])
@@ -172,12 +184,8 @@ def test_jobs_sent_before_the_shared_queue_was_turned_off_or_changed_still_settl
     now: str,
 ) -> None:
     """The window sent 3 jobs, then its shared queue was set to `now`; a worker does them."""
-    env = make_queue_env(queue_moto, monkeypatch)
-    files = make_files(tmp_path / "data", 3)
-    settings = load_settings()
-    with JobStore(tmp_path / "window.db") as store:
-        client = SharedQueueClient(store, sender="desk-1")
-        _send_all(client, store, settings, tmp_path / "data")
+    with _window_that_sent_three(queue_moto, monkeypatch, tmp_path) as sent:
+        env, files, settings, store, client = sent
         assert {(j.state, j.owner) for j in store.jobs()} == {(JobState.RUNNING, SENT_OWNER)}
         changed = settings.model_copy(update={"queue_url": now})
         assert client.follow(changed) == 0  # nobody has done them yet
@@ -199,12 +207,8 @@ def test_jobs_sent_to_a_queue_deleted_since_end_done_or_failed_not_sent(
     noticed: str,
 ) -> None:
     """The window sent 3 jobs; a worker wrote one object; then the queue was deleted."""
-    env = make_queue_env(queue_moto, monkeypatch)
-    files = make_files(tmp_path / "data", 3)
-    settings = load_settings()
-    with JobStore(tmp_path / "window.db") as store:
-        client = SharedQueueClient(store, sender="desk-1")
-        _send_all(client, store, settings, tmp_path / "data")
+    with _window_that_sent_three(queue_moto, monkeypatch, tmp_path) as sent:
+        env, files, settings, store, client = sent
         assert client.follow(settings) == 0  # the queue is there: nobody reported yet
         written = sorted(files)[0]  # as a worker would have written it, before the deletion
         env.s3.put_object(Bucket=env.bucket, Key=written, Body=files[written])

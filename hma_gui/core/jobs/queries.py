@@ -109,13 +109,14 @@ class JobQueries:
             n[str(state)] = int(count or 0)
             b[str(state)] = int(nbytes or 0)
         sent = 0
-        if n.get("running"):  # few rows: the running ones (index on state)
-            rows = self._read(
-                "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND owner = ?"
-                " AND (? IS NULL OR batch_id = ?)",
-                (SENT_OWNER, batch_id, batch_id),
+        if n.get("running"):  # jobs out on a shared queue; few rows (index on state)
+            sent = int(
+                self._read(
+                    "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND owner = ?"
+                    " AND (? IS NULL OR batch_id = ?)",
+                    (SENT_OWNER, batch_id, batch_id),
+                )[0][0]
             )
-            sent = int(rows[0][0])
         return Counters(
             queued=n.get("queued", 0),
             running=n.get("running", 0),

@@ -69,13 +69,6 @@ class SharedLinks:
                 linked += 1
         return linked
 
-    def in_flight(self) -> int:
-        """Jobs out on the shared queue: running there, not here."""
-        rows = self._read(
-            "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND owner = ?", (SENT_OWNER,)
-        )
-        return int(rows[0][0])
-
     def unsettled(
         self, limit: int = 50, *, failed_too: bool = True, queue: str | None = None
     ) -> list[SentLink]:

@@ -21,7 +21,8 @@ def deal_with_last_session(
 ) -> None:
     """Start the queue, or offer to, as the settings say (`status`: the status bar)."""
     # jobs sent to a shared queue run there: nothing of this window's to resume
-    pending = session.store.counters().pending - session.store.shared.in_flight()
+    counters = session.store.counters()
+    pending = counters.pending - counters.sent
     policy = session.settings.resume_on_start
     if not pending or policy == "resume":
         if pending:
