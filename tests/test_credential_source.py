@@ -12,7 +12,7 @@ import time
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.errors import AuthError
+from hma_gui.core.errors import AuthError, ConfigError
 from hma_gui.core.s3.client import make_s3_client, translate_error
 from hma_gui.core.s3.connection_check import LineStatus, check_connection
 from hma_gui.core.s3.credential_source import CredentialSource, mask_key_id
@@ -173,3 +173,13 @@ def test_a_silent_endpoint_gives_up_after_the_timeout(
     assert not report.ok
     assert f"✗ cannot reach {endpoint}" in report.text()
     assert took < 4  # one request, one attempt, 1 s read timeout; not one per scope
+
+
+def test_an_unknown_profile_is_named_with_the_files_it_was_looked_for_in(
+    accounts: Accounts,  # noqa: F811
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        make_s3_client(load_settings(aws_profile="nosuch"))
+    text = str(caught.value)
+    assert text.startswith("AWS profile 'nosuch' was not found in ")
+    assert str(accounts.credentials_file) in text and "HMA_AWS_PROFILE" in text

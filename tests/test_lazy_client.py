@@ -204,20 +204,25 @@ def test_small_uploads_build_no_client_and_large_ones_do(s3_env: S3Env, tmp_path
 
 
 @pytest.mark.integration
-def test_an_upload_of_small_files_with_its_duplicate_check_never_imports_boto3(
-    s3_env: S3Env, tmp_path: Path
+@pytest.mark.parametrize(("large", "client_built"), [(False, "False"), (True, "True")])
+def test_an_upload_with_its_duplicate_check_never_imports_boto3(
+    s3_env: S3Env, tmp_path: Path, large: bool, client_built: str
 ) -> None:
+    """Small files need no client; a large one builds botocore's, without boto3 (~80 ms)."""
     folder = tmp_path / "mba"
     folder.mkdir()
     for n in range(3):
         (folder / f"members{n}.csv").write_text(f"id\n{n}\n")
-    probe = cli_probe(["upload", "--scope", "mba", str(folder)], "'boto3' in sys.modules")
+    if large:
+        (folder / "large.bin").write_bytes(b"x" * (2 * 1024 * 1024))
+    report = "'boto3' in sys.modules, 'botocore.client' in sys.modules"
+    probe = cli_probe(["upload", "--scope", "mba", str(folder)], report)
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "False"]
-    assert len(s3_env.keys(s3_env.mba_bucket)) == 3
+    assert done.stdout.split() == ["0", "False", client_built]
+    assert len(s3_env.keys(s3_env.mba_bucket)) == 3 + large
 
 
 @pytest.mark.integration

@@ -109,7 +109,7 @@ class CliContext:
         return self._store
 
     def s3(self) -> S3Client:
-        """The S3 client; boto3 builds it on first use where obstore can list and PUT alone."""
+        """The S3 client; botocore builds it on first use where obstore can list and PUT alone."""
         if self._client is None:
             from hma_gui.core.s3.client import make_s3_client
             from hma_gui.core.s3.lazy_client import LazyS3Client

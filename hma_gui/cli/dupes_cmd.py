@@ -131,7 +131,7 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             progress.done()
         report = DuplicateReport(roots=list(args.paths), local=local)
         if args.check_s3:
-            from hma_gui.core.duplicates.screen import screen_jobs  # imports boto3: only here
+            from hma_gui.core.duplicates.screen import screen_jobs  # imports botocore: only here
             from hma_gui.core.jobs.plan import plan_walked
 
             planned = plan_walked(walked, args.paths, ctx.settings(), options)

@@ -153,7 +153,7 @@ def run_queue(
         store, uploader, concurrency=concurrency, batch_id=batch_id, on_outcome=outcome_printer(ctx)
     )
     interrupted = False
-    # Start-up leaves ~85,000 long-lived objects (boto3's models, pydantic, the plan);
+    # Start-up leaves ~85,000 long-lived objects (botocore's models, pydantic, the plan);
     # the collector's full passes would walk them again and again while thousands of
     # requests allocate (5 % of the CPU of a 2,000-file upload). Frozen, they are skipped;
     # thawed afterwards, so that a caller of `main()` (tests, the GUI) keeps collecting them.

@@ -26,9 +26,9 @@ SECRET_FIELDS = ("username", "password")
 
 def make_secrets_client(settings: Settings) -> Any:
     """A Secrets Manager client from the standard AWS chain (``AWS_ENDPOINT_URL_…`` too)."""
-    import boto3
+    from hma_gui.core.s3.client import AwsSession
 
-    return boto3.session.Session(region_name=settings.region or None).client("secretsmanager")
+    return AwsSession(region_name=settings.region or None).client("secretsmanager")
 
 
 def read_secret(client: Any, arn: str) -> dict[str, Any]:

@@ -107,7 +107,8 @@ class RejectsReport:
         key = f"{prefix}rejects/{self.path.name}"
         args = {"ContentType": "text/csv", **(extra_args or {})}
         try:
-            client.upload_file(str(self.path), bucket, key, ExtraArgs=args)
+            with open(self.path, "rb") as body:  # rewound by botocore for a retry
+                client.put_object(Bucket=bucket, Key=key, Body=body, **args)
         except Exception as exc:
             raise translate_error(exc, bucket=bucket) from exc
         return f"s3://{bucket}/{key}"

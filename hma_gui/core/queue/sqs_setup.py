@@ -48,12 +48,11 @@ class QueueLocation:
 
 
 def make_sqs_client(settings: Settings) -> Any:
-    import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(
-        profile_name=settings.aws_profile or None, region_name=settings.region or None
-    )
+    from hma_gui.core.s3.client import make_aws_session
+
+    session = make_aws_session(settings)
     config = Config(
         region_name=settings.region or session.region_name or SANDBOX_REGION,
         retries={"max_attempts": settings.max_attempts, "mode": settings.retry_mode},

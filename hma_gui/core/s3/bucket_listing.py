@@ -87,7 +87,7 @@ class ListingPage:
 
 
 class BucketLister:
-    """Pages through one bucket's listing. Thread-safe (boto3 clients are)."""
+    """Pages through one bucket's listing. Thread-safe (botocore clients are)."""
 
     def __init__(self, client: S3Client, *, page_size: int = PAGE_SIZE) -> None:
         self._client = client

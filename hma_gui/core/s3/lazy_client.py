@@ -1,6 +1,6 @@
-"""boto3's S3 client, built on first use; listings and small PUTs through obstore without it.
+"""botocore's S3 client, built on first use; listings and small PUTs through obstore without it.
 
-Building boto3's client costs 0.2–0.3 s of CPU (importing boto3, loading the S3
+Building botocore's client costs 0.15–0.3 s of CPU (importing botocore, loading the S3
 model, resolving credentials): most of a small upload's start-up. When the
 settings alone say how to reach S3 (`store_setup.setup_of_settings`), the
 command line hands out a `LazyS3Client` instead:
@@ -56,7 +56,7 @@ class LazyS3Client:
         if settings.transfer != "botocore" and obstore_available():
             setup, why_not = setup_of_settings(settings)
             if setup is None:
-                logger.debug("boto3's client is built at start: %s", why_not)
+                logger.debug("botocore's client is built at start: %s", why_not)
         return build() if setup is None else cls(build, setup)
 
     def __init__(self, build: Callable[[], Any], setup: StoreSetup) -> None:
@@ -68,11 +68,11 @@ class LazyS3Client:
 
     @property
     def built(self) -> bool:
-        """Whether boto3's client exists (tests; the start-up it costs was paid)."""
+        """Whether botocore's client exists (tests; the start-up it costs was paid)."""
         return self._client is not None
 
     def real(self) -> Any:
-        """boto3's client, built on the first call."""
+        """botocore's client, built on the first call."""
         with self._lock:
             if self._client is None:
                 self._client = self._build()

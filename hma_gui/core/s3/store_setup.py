@@ -7,7 +7,7 @@ derived in one of two ways, which must agree:
 * `setup_of_client`: read from a built botocore client (the window, the worker);
 * `setup_of_settings`: from the settings and the environment alone, without
   botocore, where they settle every question botocore would answer — the
-  command line's small uploads then never build boto3's client (0.2–0.3 s of
+  command line's small uploads then never build botocore's client (0.2–0.3 s of
   CPU at start-up, ~0.13 ms per file of a 2,000-file upload). They settle it
   when: no AWS profile is chosen and the key is in ``AWS_ACCESS_KEY_ID`` /
   ``AWS_SECRET_ACCESS_KEY`` (botocore's first provider then; a chosen profile

@@ -52,10 +52,10 @@ LABELS = {
 
 def aws_profiles() -> list[str]:
     """Profiles from the user's AWS config and credentials files."""
-    import boto3  # imported here: 0.3 s the window's start-up need not pay
+    from hma_gui.core.s3.client import AwsSession  # botocore: 0.2 s start-up need not pay
 
     try:
-        return sorted(boto3.session.Session().available_profiles)
+        return sorted(AwsSession().available_profiles)
     except Exception as exc:  # noqa: BLE001 - a broken AWS config must not block the dialog
         logger.warning("cannot read the AWS profiles: %s", exc)
         return []
