@@ -187,6 +187,8 @@ def test_jobs_sent_before_the_shared_queue_was_turned_off_or_changed_still_settl
     with _window_that_sent_three(queue_moto, monkeypatch, tmp_path) as sent:
         env, files, settings, store, client = sent
         assert {(j.state, j.owner) for j in store.jobs()} == {(JobState.RUNNING, SENT_OWNER)}
+        counters = store.counters()
+        assert (counters.sent, counters.bytes_sent) == (3, sum(map(len, files.values())))
         changed = settings.model_copy(update={"queue_url": now})
         assert client.follow(changed) == 0  # nobody has done them yet
 

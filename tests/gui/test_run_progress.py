@@ -93,3 +93,15 @@ def test_stopped_the_card_counts_sent_jobs_apart_from_those_waiting(panel: Count
     panel.show_snapshot(snap(Counters(running=4, sent=4, bytes_total=4 * MIB), 1.0))
     text = panel.bytes_label.text()
     assert "waiting" not in text and "4 on the shared queue" in text, text
+
+
+@pytest.mark.gui
+def test_the_eta_is_this_window_s_uploads_not_the_shared_queue_s(panel: CountersPanel) -> None:
+    # 10 MiB to upload here at 1 MiB/s; 90 MiB out on a shared queue, a fleet's to upload
+    counters = Counters(queued=1, running=1 + 9, sent=9, bytes_total=100 * MIB, bytes_sent=90 * MIB)
+    panel.show_snapshot(snap(counters, 0.0, 0))
+    figures = panel.show_snapshot(snap(counters, 2.0, 2 * MIB))
+    assert figures.eta is not None and 9.0 <= figures.eta <= 11.0, figures.eta
+    only_sent = Counters(running=9, sent=9, done=1, bytes_total=100 * MIB,
+                         bytes_done=10 * MIB, bytes_sent=90 * MIB)  # fmt: skip
+    assert panel.show_snapshot(snap(only_sent, 4.0, 10 * MIB)).eta is None

@@ -108,14 +108,15 @@ class JobQueries:
         for state, count, nbytes in rows:
             n[str(state)] = int(count or 0)
             b[str(state)] = int(nbytes or 0)
-        sent = 0
+        sent = sent_bytes = 0
         if n.get("running"):  # jobs out on a shared queue; few rows (index on state)
-            sent = int(
-                self._read(
-                    "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND owner = ?"
-                    " AND (? IS NULL OR batch_id = ?)",
+            sent, sent_bytes = (
+                int(value)
+                for value in self._read(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM jobs"
+                    " WHERE state = 'running' AND owner = ? AND (? IS NULL OR batch_id = ?)",
                     (SENT_OWNER, batch_id, batch_id),
-                )[0][0]
+                )[0]
             )
         return Counters(
             queued=n.get("queued", 0),
@@ -131,6 +132,7 @@ class JobQueries:
             ),
             bytes_done=b.get("done", 0),
             bytes_failed=b.get("failed", 0),
+            bytes_sent=sent_bytes,
         )
 
     def uploaded_record(self, bucket: str, key: str) -> UploadedRecord | None:

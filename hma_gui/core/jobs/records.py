@@ -135,6 +135,7 @@ class Counters:
     bytes_total: int = 0
     bytes_done: int = 0  # bytes of finished uploads (add in-flight bytes from ByteProgress)
     bytes_failed: int = 0
+    bytes_sent: int = 0  # of the running jobs' bytes: those of the jobs out on a shared queue
 
     @property
     def total(self) -> int:

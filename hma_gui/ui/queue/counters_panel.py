@@ -282,7 +282,7 @@ class CountersPanel(QFrame):
         self._meter.add(snapshot.moved_total, snapshot.at)
         self._file_meter.add(counters.done + counters.failed + counters.skipped, snapshot.at)
         rate, file_rate = self._meter.rate(), self._file_meter.rate()
-        eta = self._eta(run) if counters.pending else None
+        eta = self._eta(run, counters) if counters.pending else None
         idle_full = not run.files_total and counters.total > 0  # nothing left: all done
         figures = Figures(
             counters.queued, counters.uploading, counters.done, counters.failed, counters.skipped,
@@ -303,11 +303,18 @@ class CountersPanel(QFrame):
         self.chart.add_sample(snapshot.at, rate, file_rate)
         return figures
 
-    def _eta(self, run: RunFigures) -> float | None:
-        if run.bytes_left:
-            return self._meter.eta(run.bytes_left)
+    def _eta(self, run: RunFigures, counters: Counters) -> float | None:
+        """When this window will have uploaded what is left here, at its own pace. The
+        jobs out on a shared queue are a worker fleet's, whose pace it does not see: not
+        counted (no ETA when only they are left)."""
+        files_left = run.files_left - counters.sent
+        if files_left <= 0:
+            return None
+        bytes_left = max(0, run.bytes_left - counters.bytes_sent)
+        if bytes_left:
+            return self._meter.eta(bytes_left)
         rate = self._file_meter.rate()  # zero-byte files: by files
-        return run.files_left / rate if rate > 0 else None
+        return files_left / rate if rate > 0 else None
 
     def _describe(self, figures: Figures, counters: Counters) -> str:
         total, pending = counters.total, counters.pending
