@@ -108,9 +108,10 @@ class SharedQueueClient:
         Each is asked of the queue it was sent to: jobs sent before the shared queue
         was turned off, or changed, still end done or failed instead of staying "Sent".
         A queue that no longer exists took their messages with it: each ends done if
-        its object is in S3, else failed with that reason (retry sends it again). A
-        queue that cannot be opened otherwise is said once (per reason) and tried
-        again later.
+        its object is in S3, else failed with that reason (retry sends it again). It
+        is noticed when the queue is opened, and with `failed_too` (every few
+        follows: one request) of a queue opened before. A queue that cannot be
+        opened otherwise is said once (per reason) and tried again later.
         """
         current = QueueLocation.parse(settings.queue_url)
         settled = 0
@@ -121,6 +122,8 @@ class SharedQueueClient:
             url = settings.queue_url if here else f"sqs://{name}"
             try:
                 forwarding = self.forwarding(settings, url)
+                if failed_too:
+                    self._check_exists(settings, url)
             except QueueMissing:  # deleted: its messages went with it
                 settled += settle_lost(self._store, lambda: self._s3_factory(settings), name)
                 continue
@@ -164,6 +167,18 @@ class SharedQueueClient:
     def redrive(self, settings: Settings) -> int:
         queue, _ = self._open(settings)
         return queue.redrive()
+
+    def _check_exists(self, settings: Settings, url: str) -> None:
+        """`QueueMissing` when the queue at `url`, opened earlier, was deleted since
+        (following its jobs asks S3 only: the deletion would go unseen)."""
+        queue, _ = self._open(settings, url)
+        try:
+            queue.counters()
+        except bce.ClientError as exc:
+            if not is_missing_queue(exc):
+                raise
+            self._forget(url)
+            raise QueueMissing(f"the queue {url} no longer exists") from exc
 
     def _forget(self, url: str) -> None:
         """Let the queue at `url` go: the next use resolves it again."""
