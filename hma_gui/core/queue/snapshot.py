@@ -123,7 +123,7 @@ class SharedQueueClient:
             try:
                 forwarding = self.forwarding(settings, url)
                 if failed_too:
-                    self._check_exists(settings, url)
+                    self._counters(settings, url)  # still there?
             except QueueMissing:  # deleted: its messages went with it
                 settled += settle_lost(self._store, lambda: self._s3_factory(settings), name)
                 continue
@@ -147,12 +147,10 @@ class SharedQueueClient:
         """Costs a few requests, and two per unfinished job of the last `sent_limit` sent."""
         queue, s3 = self._open(settings)
         try:
-            counters = queue.counters()  # the first request to SQS: a deleted queue says so
-        except bce.ClientError as exc:
-            if is_missing_queue(exc):  # opened again, it settles its sent jobs (`follow`)
-                self._forget(settings.queue_url)
-                self.follow(settings, failed_too=False)
-            raise
+            counters = self._counters(settings, settings.queue_url)
+        except QueueMissing as missing:  # opened again, it settles its sent jobs (`follow`)
+            self.follow(settings, failed_too=False)
+            raise (missing.__cause__ or missing) from None  # SQS's own error, for the tab
         self.follow(settings, failed_too=False)
         sent = [_sent_job(link) for link in self._store.shared.recent(sent_limit)]
         for job_id, message in self.sent.recent(sent_limit):
@@ -168,12 +166,13 @@ class SharedQueueClient:
         queue, _ = self._open(settings)
         return queue.redrive()
 
-    def _check_exists(self, settings: Settings, url: str) -> None:
-        """`QueueMissing` when the queue at `url`, opened earlier, was deleted since
-        (following its jobs asks S3 only: the deletion would go unseen)."""
+    def _counters(self, settings: Settings, url: str) -> QueueCounters:
+        """The counters of the queue at `url`: one request to SQS, so a queue deleted
+        since it was opened says so here (`QueueMissing`, and it is let go) — following
+        its jobs asks S3 only, where the deletion would go unseen."""
         queue, _ = self._open(settings, url)
         try:
-            queue.counters()
+            return queue.counters()
         except bce.ClientError as exc:
             if not is_missing_queue(exc):
                 raise

@@ -94,8 +94,8 @@ class AwsSession:
     """The part of boto3's ``Session`` we use, on botocore's session alone.
 
     boto3 adds nothing our clients use (its resources and the s3transfer methods it
-    hangs on S3 clients), and importing it costs ~80 ms of every command that builds
-    a client: 0.21–0.31 s against 0.33–0.41 s to a client in a fresh process.
+    hangs on S3 clients), and `make_s3_client` in a fresh process took ~30 ms longer
+    with it (medians ~0.195 against ~0.165 s; bench/RESULTS.md, 2026-12-07).
     """
 
     def __init__(self, profile_name: str | None = None, region_name: str | None = None) -> None:
