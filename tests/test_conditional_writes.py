@@ -15,6 +15,7 @@ from hma_gui.core.config.settings import load_settings
 from hma_gui.core.errors import UploadError
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.conditions import ABSENT, Expected
+from hma_gui.core.upload.multipart_state import MultipartState
 from hma_gui.core.upload.uploader import IN_MEMORY_MAX, UploadConfig, Uploader
 from tests.cli_runner import cli_command
 from tests.conftest import S3Env
@@ -112,3 +113,79 @@ def test_a_multipart_upload_to_a_key_taken_meanwhile_is_a_conflict(
     assert s3_env.read(bucket, "big.bin") == b"theirs"
     uploads = s3_env.client.list_multipart_uploads(Bucket=bucket)  # type: ignore[attr-defined]
     assert not uploads.get("Uploads")  # the refused upload's parts were aborted
+
+
+def _versions(s3_env: S3Env, key: str) -> int:
+    page = s3_env.client.list_object_versions(Bucket=s3_env.mba_bucket, Prefix=key)  # type: ignore[attr-defined]
+    return len(page.get("Versions", []))
+
+
+@pytest.mark.parametrize("size", [1000, IN_MEMORY_MAX + 1024], ids=["in-memory", "streamed"])
+def test_what_an_earlier_attempt_wrote_is_not_written_again(
+    s3_env: S3Env, tmp_path: Path, size: int, transfer: str
+) -> None:
+    """A job tried before (killed after its PUT landed) asks S3 first, precondition or not."""
+    bucket = s3_env.mba_bucket
+    s3_env.client.put_bucket_versioning(  # type: ignore[attr-defined]
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    path = tmp_path / "f.csv"
+    path.write_bytes(os.urandom(size))
+    uploader = Uploader(make_s3_client(load_settings()), UploadConfig(transfer=transfer))
+    first = uploader.upload(path, bucket, "k.csv")
+    again = uploader.upload(path, bucket, "k.csv", earlier_attempt=True)
+    assert again.already_there and (again.etag, again.md5) == (first.etag, first.md5)
+    assert _versions(s3_env, "k.csv") == 1
+    uploader.upload(path, bucket, "k.csv")  # a first attempt does not look: written
+    assert _versions(s3_env, "k.csv") == 2
+    path.write_bytes(os.urandom(size))  # other bytes of the same size: written
+    changed = uploader.upload(path, bucket, "k.csv", earlier_attempt=True)
+    uploader.close()
+    assert not changed.already_there and _versions(s3_env, "k.csv") == 3
+    assert s3_env.read(bucket, "k.csv") == path.read_bytes()
+
+
+class _LosesItsLastWord:
+    """A multipart journal whose process died after CompleteMultipartUpload, before `finished`."""
+
+    def __init__(self) -> None:
+        self.state: MultipartState | None = None
+        self.forgets = 0
+
+    def load(self) -> MultipartState | None:
+        return self.state
+
+    def started(self, state: MultipartState) -> None:
+        self.state = state
+
+    def part_sent(self, upload_id: str, number: int, etag: str) -> None:
+        assert self.state is not None
+        self.state.parts[number] = etag
+
+    def finished(self, upload_id: str) -> None:
+        self.forgets += 1
+        if self.forgets > 1:  # the first one never happened: the process was killed
+            self.state = None
+
+
+def test_a_completed_multipart_upload_is_not_sent_again_and_its_journal_is_let_go(
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(11 * 1024 * 1024))
+    bucket = s3_env.mba_bucket
+    config = UploadConfig(multipart_threshold=10 * 1024 * 1024, part_size=5 * 1024 * 1024)
+    uploader = Uploader(make_s3_client(load_settings()), config)
+    journal = _LosesItsLastWord()
+    first = uploader.upload(path, bucket, "big.bin", expected=ABSENT, journal=journal)
+    assert first.parts == 3 and journal.state is not None  # kept, as after a kill
+    sent = proxy.put_bytes
+    again = uploader.upload(
+        path, bucket, "big.bin", expected=ABSENT, journal=journal, earlier_attempt=True
+    )
+    uploader.close()
+    assert again.already_there and again.md5 == first.md5 and again.etag == first.etag
+    assert proxy.put_bytes == sent  # no part sent again (the precondition would refuse them late)
+    assert journal.state is None  # the journal no longer names an upload to resume
+    uploads = s3_env.client.list_multipart_uploads(Bucket=bucket)  # type: ignore[attr-defined]
+    assert not uploads.get("Uploads")

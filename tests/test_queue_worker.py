@@ -49,6 +49,7 @@ class FakeUploader:
         cancel: CancelToken,
         expected: Expected | None = None,
         journal: object = None,
+        earlier_attempt: bool = False,
     ) -> UploadResult:
         with self.lock:
             self.calls.append((key, expected, journal))

@@ -152,3 +152,40 @@ def test_an_upload_and_a_watch_of_one_folder_write_each_key_once(
     assert (counters.done, counters.queued, counters.running, counters.failed) == (
         FILES, 0, 0, 0,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("check", ["--no-check-s3", "with-the-check"])
+def test_an_upload_killed_mid_run_and_resumed_writes_each_key_once(
+    s3_env: S3Env, tmp_path: Path, check: str
+) -> None:
+    """kill -9 while files are being sent: the files whose PUT had landed but whose
+    job was still running (its done mark not yet written) are not written again by
+    ``resume`` (without the duplicate check they have no precondition to stop them)."""
+    folder = make_files(tmp_path)
+    bucket = versioned(s3_env)
+    extra = (check,) if check == "--no-check-s3" else ()
+    uploading = upload(folder, tmp_path / "killed.json", *extra)
+    try:
+        deadline = time.monotonic() + 120
+        while sum(writes_per_key(s3_env, bucket).values()) < FILES // 4:
+            assert uploading.poll() is None, "the upload ended before it could be killed"
+            assert time.monotonic() < deadline, "the upload did not get going"
+            time.sleep(0.02)
+        uploading.kill()  # SIGKILL: no done mark written after this
+        uploading.wait(30)
+    finally:
+        if uploading.poll() is None:
+            uploading.kill()
+    with JobStore(app_dirs.data_dir() / "jobs.db") as store:
+        left_running = store.counters().running
+    assert left_running > 0, "the kill came between files: nothing to resume mid-upload"
+    code, err = finish(start(tmp_path / "resume.json", "resume", "--json"))
+    assert code == 0, err
+    writes = writes_per_key(s3_env, bucket)
+    assert set(writes) == expected_keys()
+    assert [k for k, n in writes.items() if n != 1] == [], "keys written more than once"
+    with JobStore(app_dirs.data_dir() / "jobs.db") as store:
+        counters = store.counters()
+    assert (counters.done, counters.queued, counters.running, counters.failed) == (
+        FILES, 0, 0, 0,
+    )  # fmt: skip

@@ -74,6 +74,9 @@ class MemoryQueue:
     def journal(self, job: Job) -> None:
         return None  # no multipart state kept: every try starts a new upload
 
+    def look_first(self, job: Job) -> bool:
+        return False
+
     def flush(self) -> None:
         return None  # every report is kept when it is made
 
@@ -101,6 +104,7 @@ class FakeUploader:
         cancel: CancelToken,
         expected: object = None,
         journal: object = None,
+        earlier_attempt: bool = False,
     ) -> UploadResult:
         with self.lock:
             self.running += 1

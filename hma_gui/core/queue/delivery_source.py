@@ -158,6 +158,9 @@ class DeliverySource:
     def journal(self, job: Job) -> MultipartJournal | None:
         return None  # another delivery may go to another machine: no journal to resume
 
+    def look_first(self, job: Job) -> bool:
+        return False  # a redelivered job was looked at when it was received (`DeliveryCheck`)
+
     def flush(self) -> None:
         return None  # each report is acknowledged (or handed back) when it is made
 

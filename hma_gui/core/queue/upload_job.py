@@ -22,13 +22,13 @@ from pathlib import Path
 import botocore.exceptions as bce
 
 from hma_gui.core.errors import SourceFileError
-from hma_gui.core.hashes.digests import clean_etag, md5_file
+from hma_gui.core.hashes.digests import md5_file
 from hma_gui.core.jobs.records import Decision, Job, JobState
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.queue.messages import Delivery, Expect, JobMessage, Written
 from hma_gui.core.queue.path_map import PathMap
 from hma_gui.core.s3.client import S3Client, translate_error
-from hma_gui.core.upload.upload_config import MD5_METADATA_KEY
+from hma_gui.core.upload.conditions import stored_object
 
 
 class DeliveryCheck:
@@ -95,23 +95,17 @@ class DeliveryCheck:
     def _object_md5(self, message: JobMessage) -> tuple[str, str, int] | None:
         """(MD5, ETag, size) of what is at the job's key now, or None when nothing is."""
         try:
-            head = self._client.head_object(Bucket=message.bucket, Key=message.key)
-        except bce.ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             # 403: a worker without s3:ListBucket (deploy/queue.yaml grants none) is told
             # "forbidden" for a missing key; the conditional PUT decides instead.
-            if status in (403, 404):
-                return None
+            there = stored_object(
+                self._client, message.bucket, message.key, kms=self._sse == "aws:kms",
+                forbidden_is_missing=True,
+            )  # fmt: skip
+        except (bce.ClientError, bce.BotoCoreError) as exc:
             raise translate_error(exc, bucket=message.bucket, endpoint=self._endpoint) from exc
-        except bce.BotoCoreError as exc:
-            raise translate_error(exc, bucket=message.bucket, endpoint=self._endpoint) from exc
-        etag = clean_etag(head.get("ETag"))
-        md5 = head.get("Metadata", {}).get(MD5_METADATA_KEY)
-        if not md5 and "-" not in etag and self._sse != "aws:kms":
-            md5 = etag
-        if not md5:
+        if there is None or there.md5 is None:
             return None
-        return md5.lower(), etag, int(head.get("ContentLength", 0))
+        return there.md5, there.etag, there.size
 
     @staticmethod
     def _written(path: Path, there: tuple[str, str, int]) -> Written:

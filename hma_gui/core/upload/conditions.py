@@ -9,6 +9,11 @@ write), `judge_refusal` looks at the object now at the key: the same content
 uploaded — that is also what a retried PUT whose first answer was lost sees —
 anything else is a `ConflictError`.
 
+`stored_object` is the one HEAD that says what is at a key (the content's MD5 when
+it can be known); the refusal's judge, a redelivered queue job's check
+(`queue.upload_job`) and a job tried before (`Uploader.upload`'s
+``earlier_attempt``) all ask it.
+
 The precondition travels with a job as one text (`Expected.stored` /
 `Expected.from_stored`): ``*`` for "must not exist" (HTTP's own spelling) or the
 ETag that must still be there; none for an unconditional write.
@@ -81,6 +86,43 @@ def is_refusal(exc: BaseException) -> bool:
     return code in _REFUSALS or status in (409, 412)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """What a HEAD says is at a key."""
+
+    md5: str | None  # the content's MD5 when it can be known: our metadata, or a plain ETag
+    etag: str
+    size: int
+    sse: str | None
+
+
+def stored_object(
+    client: Any, bucket: str, key: str, *, kms: bool = False, forbidden_is_missing: bool = False
+) -> StoredObject | None:
+    """The object at ``s3://bucket/key`` (one HEAD), or None when there is none (404).
+
+    `kms`: objects are written with SSE-KMS, whose single-part ETags are no MD5s.
+    `forbidden_is_missing`: a 403 counts as "none" too (S3 answers 403 for a missing
+    key to whoever may not list the bucket). Other refusals raise botocore's error.
+    """
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+    except bce.ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = exc.response.get("Error", {}).get("Code")
+        if status == 404 or code in ("404", "NoSuchKey", "NotFound"):
+            return None
+        if forbidden_is_missing and status == 403:
+            return None
+        raise
+    etag = clean_etag(head.get("ETag"))
+    md5 = str(head.get("Metadata", {}).get(MD5_METADATA_KEY, "")).lower() or None
+    if md5 is None and "-" not in etag and not kms:
+        md5 = etag
+    size = int(head.get("ContentLength", 0))
+    return StoredObject(md5, etag, size, head.get("ServerSideEncryption"))
+
+
 def judge_refusal(
     client: Any, bucket: str, key: str, expected: Expected, md5_hex: str
 ) -> tuple[str, str | None]:
@@ -89,14 +131,9 @@ def judge_refusal(
     Raises `ConflictError` when it holds anything else (or nothing).
     """
     uri = f"s3://{bucket}/{key}"
-    try:
-        head = client.head_object(Bucket=bucket, Key=key)
-    except bce.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            raise ConflictError(uri, expected, "it was deleted") from None
-        raise
-    etag = clean_etag(head.get("ETag"))
-    stored_md5 = str(head.get("Metadata", {}).get(MD5_METADATA_KEY, "")).lower()
-    if stored_md5 == md5_hex or ("-" not in etag and etag == md5_hex):
-        return etag, head.get("ServerSideEncryption")
-    raise ConflictError(uri, expected, f"it holds other content (ETag {etag})")
+    there = stored_object(client, bucket, key)
+    if there is None:
+        raise ConflictError(uri, expected, "it was deleted")
+    if there.md5 == md5_hex:
+        return there.etag, there.sse
+    raise ConflictError(uri, expected, f"it holds other content (ETag {there.etag})")

@@ -104,6 +104,7 @@ def process_job(
                     cancel=cancel,
                     expected=Expected.from_stored(job.expected_etag),
                     journal=sink.journal(job),
+                    earlier_attempt=sink.look_first(job),
                 )
                 break
             except SourceFileError as exc:

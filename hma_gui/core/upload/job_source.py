@@ -48,6 +48,11 @@ class JobSink(Protocol):
         """Where the job's multipart upload is remembered (None: a new one each try)."""
         ...
 
+    def look_first(self, job: Job) -> bool:
+        """True when an earlier attempt may have written the job's key: the uploader
+        asks S3 before sending, and the file's bytes there are not sent again."""
+        ...
+
     def flush(self) -> None:
         """Reports handed over and not written yet are written now (the run ends)."""
         ...
@@ -82,3 +87,9 @@ class StoreQueue:
 
     def journal(self, job: Job) -> MultipartJournal | None:
         return self.store.multipart.journal(job.id)
+
+    def look_first(self, job: Job) -> bool:
+        # Tried before: a process killed between its PUT and the job's done mark, a
+        # failure whose request may have landed, an upload again. (A claim never
+        # started gives its attempt back: `unclaim`.)
+        return job.attempts > 1

@@ -276,14 +276,28 @@ class MultipartSender:
             journal.part_sent(state.upload_id, number, etag)
         return digest, etag
 
+    def drop_journal(self, journal: MultipartJournal | None) -> None:
+        """The key holds the file already: the upload the journal kept is not needed."""
+        state = journal.load() if journal is not None else None
+        if state is None or journal is None:
+            return
+        self.abort(state.bucket, state.key, state.upload_id)
+        journal.finished(state.upload_id)
+
     def abort(self, bucket: str, key: str, upload_id: str) -> None:
         try:
             self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        except bce.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                self._abort_failed(bucket, key, exc)  # else: completed or aborted already
         except Exception as exc:  # noqa: BLE001 - the upload failed already; do not mask it
-            logger.warning(
-                "could not abort multipart upload of s3://%s/%s: %s",
-                bucket, key, translate_error(exc, bucket=bucket, endpoint=self._endpoint),
-            )  # fmt: skip
+            self._abort_failed(bucket, key, exc)
+
+    def _abort_failed(self, bucket: str, key: str, exc: Exception) -> None:
+        logger.warning(
+            "could not abort multipart upload of s3://%s/%s: %s",
+            bucket, key, translate_error(exc, bucket=bucket, endpoint=self._endpoint),
+        )  # fmt: skip
 
 
 def _digest_of(etag: str) -> bytes:

@@ -19,6 +19,11 @@
 * Writes are conditional when the caller says what it expects at the key
   (`conditions.Expected`): a lost race is a `ConflictError`, or "already there"
   (`UploadResult.already_there`) when the key holds the same bytes.
+* A job tried before (``earlier_attempt``: a process killed after its PUT landed
+  but before the job was marked done, a retry after a lost answer) first asks S3
+  what is at the key: the file's own bytes there are "already there", not sent
+  again — with or without a precondition. One HEAD per such job; the file is
+  hashed only when the object there has its size.
 * Request retries (throttling, 5xx, connection errors; exponential backoff with
   jitter) are botocore's; a rewound body reports negative progress, so progress
   never passes 100 %. A cancel stops a request in flight (`upload_body`).
@@ -45,7 +50,7 @@ from hma_gui.core.s3.client import S3Client, translate_error
 from hma_gui.core.s3.limits import MAX_PUT_SIZE, object_size_problem
 from hma_gui.core.upload.bandwidth import BandwidthLimit
 from hma_gui.core.upload.body import BodyCancelled, ProgressBody, ProgressFile
-from hma_gui.core.upload.conditions import Expected, is_refusal, judge_refusal
+from hma_gui.core.upload.conditions import Expected, is_refusal, judge_refusal, stored_object
 from hma_gui.core.upload.fast_put import FastPut
 from hma_gui.core.upload.multipart import MultipartSender
 from hma_gui.core.upload.multipart_state import MultipartJournal
@@ -143,12 +148,14 @@ class Uploader:
         cancel: CancelToken | None = None,
         expected: Expected | None = None,
         journal: MultipartJournal | None = None,
+        earlier_attempt: bool = False,
     ) -> UploadResult:
         """Upload `path` to ``s3://bucket/key`` and verify it; raise an `HmaError` on failure.
 
         `expected`: what must be at the key for the write to happen (None: write
         whatever is there). `journal`: where a multipart upload is remembered so
-        that a later call for the same job resumes it.
+        that a later call for the same job resumes it. `earlier_attempt`: this
+        job was tried before and may have written the key already.
         """
         cancel = cancel or CancelToken()
         cancel.raise_if_cancelled()
@@ -157,6 +164,11 @@ class Uploader:
         if too_large:
             raise SourceFileError(too_large)
         try:
+            if earlier_attempt:
+                found = self._written_before(path, info, bucket, key, cancel)
+                if found is not None:
+                    self._multipart.drop_journal(journal)
+                    return found
             if info.st_size >= self._config.multipart_threshold or info.st_size > MAX_PUT_SIZE:
                 return self._multipart.upload(
                     path, info, bucket, key, lambda: self._file_md5(path, info, cancel),
@@ -332,6 +344,21 @@ class Uploader:
     ) -> UploadResult:
         etag, sse = judge_refusal(self._client, bucket, key, expected or Expected(), md5_hex)
         return UploadResult(etag, md5_hex, info.st_size, info.st_mtime_ns, 0, sse, True)
+
+    def _written_before(
+        self, path: Path, info: os.stat_result, bucket: str, key: str, cancel: CancelToken
+    ) -> UploadResult | None:
+        """The object an earlier attempt left at the key, when it holds this file's bytes."""
+        there = stored_object(
+            self._client, bucket, key, kms=self._config.sse == "aws:kms", forbidden_is_missing=True
+        )
+        if there is None or there.md5 is None or there.size != info.st_size:
+            return None
+        md5_hex = self._file_md5(path, info, cancel)
+        if there.md5 != md5_hex:
+            return None
+        logger.info("s3://%s/%s already holds %s (an earlier attempt)", bucket, key, path)
+        return UploadResult(there.etag, md5_hex, info.st_size, info.st_mtime_ns, 0, there.sse, True)
 
     def _delete_bad_copy(self, bucket: str, key: str, etag: str) -> None:
         """S3 stored other bytes than we read: do not leave them under the key."""
