@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Upload benchmark (issue 2): hma-ingest against s5cmd, rclone, awscli v1 and a naive
+# Upload benchmark (issues 2, 16): hma-ingest against s5cmd, rclone, awscli v1 and a naive
 # boto3 8-thread loop, all on one local moto S3 server (python -m moto.server, 127.0.0.1).
+# obstore-floor (bench/obstore_floor.py, small files only) is a reference line, not a peer:
+# the transport hma-ingest's small files go through, with nothing of ours around it.
 #
 # Data (generated once with a fixed seed into bench/out/upload-data, ~330 MiB):
 #   small: 2,000 files of 1-64 KiB in 20 folders;  large: 4 x 64 MiB.
