@@ -9,6 +9,7 @@ import pytest
 
 from hma_gui.core.progress import ByteProgress, CancelToken
 from hma_gui.core.upload.body import BodyCancelled, ProgressBody, ProgressFile
+from hma_gui.core.upload.source_file import content_type
 
 
 def _drain(body: ProgressBody | ProgressFile, block: int = 16384) -> bytes:
@@ -62,3 +63,27 @@ def test_a_cancelled_body_refuses_to_be_read(make_body) -> None:  # type: ignore
         body.read(10)
     # botocore passes this type through instead of retrying it as a connection error
     assert isinstance(caught.value, concurrent.futures.CancelledError)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("members.csv", "text/csv"),
+        ("MEMBERS.CSV", "text/csv"),
+        ("plan.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("export.csv.gz", "application/gzip"),
+        ("summary.pdf", "application/pdf"),
+        ("extract.dat", "application/octet-stream"),
+        ("README", "application/octet-stream"),
+    ],
+)
+def test_the_content_type_is_the_same_on_every_machine(
+    name: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the machine's own MIME table says (Windows' registry maps .csv to Excel's
+    type where Excel is installed) does not change what an upload carries."""
+    import mimetypes
+
+    monkeypatch.setattr(mimetypes, "types_map", {**mimetypes.types_map, ".csv": "x/excel"})
+    monkeypatch.setattr(mimetypes, "guess_type", lambda *a, **k: ("application/vnd.ms-excel", None))
+    assert content_type(Path(name)) == expected
