@@ -8,15 +8,17 @@ fresh config/data directories and a fresh tree of files with unique contents (so
 above the 5 MiB multipart threshold), and plays one scenario:
 
 * ``upload``: ``hma-ingest upload`` killed at a random moment, then ``resume`` to the end;
+* ``unchecked``: the same with ``upload --no-check-s3`` (no precondition on the writes);
 * ``resume``: the same, but the first ``resume`` is killed too, then ``resume`` to the end;
 * ``watch``: ``hma-ingest watch`` on a folder that files are being renamed into, killed
   at a random moment, then started again until every file is in S3, then SIGTERM.
 
 After each run it checks: every file has its object, byte-equal (read back from moto
 directly); ``PRAGMA integrity_check`` of jobs.db is ``ok``; no job is left queued,
-running or failed; and no key was uploaded (PUT, or multipart completed) more often
-than once plus the number of kills during which its job was running (read from jobs.db
-right after each kill: a job killed mid-upload may be sent again, nothing else may).
+running or failed; every key was **written once** (the bucket is versioned: one
+version per key); and no key was sent (PUT, or multipart completed) more often than
+once plus the number of kills during which its job was running (read from jobs.db
+right after each kill: a body cut off by the kill may be sent again, nothing else may).
 
 ``--record`` appends the figures to bench/RESULTS.md (section "Crash harness").
 """
@@ -51,7 +53,7 @@ from results_file import append_to_section  # noqa: E402 - bench/ is the script'
 from tests.conftest import start_moto_server, stop_moto_server  # noqa: E402
 from tests.fault_proxy import FaultProxy  # noqa: E402
 
-SCENARIOS = ("upload", "resume", "watch")
+SCENARIOS = ("upload", "unchecked", "resume", "watch")
 MiB = 1024 * 1024
 
 
@@ -64,6 +66,7 @@ class RunResult:
     killed_running: int = 0  # jobs in 'running' at the kills (may legitimately be re-sent)
     puts: int = 0
     resent: int = 0  # keys sent more than once
+    rewritten: int = 0  # keys written more than once (versions)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -145,6 +148,7 @@ class Run:
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
+            self.proxy.wait_idle()  # a body the proxy had whole reaches S3 before anyone looks
             self.result.kills += 1
             running = self.running_keys()
             self.result.killed_running += len(running)
@@ -169,11 +173,18 @@ class Run:
         started = time.monotonic()
         self.work.mkdir(parents=True)
         self.s3.create_bucket(Bucket=self.bucket)  # type: ignore[attr-defined]
+        self.s3.put_bucket_versioning(  # type: ignore[attr-defined]
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )  # every write of a key is a version: "written once" can be counted
         if self.result.scenario == "watch":
             self.play_watch()
         else:
             self.make_files(self.folder)
-            self.kill_at_random(self.cli("upload", str(self.source), "--concurrency", "4"))
+            # "unchecked": no duplicate check, so no precondition guards a second write
+            unchecked = ("--no-check-s3",) if self.result.scenario == "unchecked" else ()
+            self.kill_at_random(
+                self.cli("upload", str(self.source), "--concurrency", "4", *unchecked)
+            )
             if self.result.scenario == "resume":
                 self.kill_at_random(self.cli("resume", "--concurrency", "4"))
             self.finish("resume", "--concurrency", "4")
@@ -262,6 +273,13 @@ class Run:
             allowed = 1 + self.running_at_kills[key]
             if count > allowed:
                 problems.append(f"{key} uploaded {count} times, at most {allowed} allowed")
+        versions: Counter[str] = Counter()
+        pages = self.s3.get_paginator("list_object_versions")  # type: ignore[attr-defined]
+        for page in pages.paginate(Bucket=self.bucket):
+            versions.update(v["Key"] for v in page.get("Versions", []))
+        rewritten = sorted(key for key, count in versions.items() if count > 1)
+        self.result.rewritten = len(rewritten)
+        problems.extend(f"{key} written {versions[key]} times" for key in rewritten)
 
 
 def run_all(runs: int, files: int, seed: int) -> list[RunResult]:
@@ -311,7 +329,7 @@ def summary(results: list[RunResult], command: str) -> list[str]:
         f"{sum(r.killed_running for r in results)}",
         f"- PUTs (single or completed multipart): {sum(r.puts for r in results)}; keys sent "
         f"more than once: {sum(r.resent for r in results)} (each allowed: its job was running "
-        "at a kill)",
+        f"at a kill); keys written more than once: {sum(r.rewritten for r in results)}",
         f"- runs with a problem: {len(failed)}"
         + "".join(f"\n  - run {r.number} ({r.scenario}): {'; '.join(r.problems)}" for r in failed),
         f"- wall time: {sum(r.seconds for r in results):.0f} s",
