@@ -10,31 +10,21 @@ in the benchmark.
 
 from __future__ import annotations
 
-import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 from botocore.config import Config
-
-THREADS = 8
+from file_loop import THREADS, send_each  # bench/ is the script's folder
 
 
 def main(argv: list[str]) -> int:
     endpoint, source, bucket, prefix = argv
     client = boto3.client("s3", endpoint_url=endpoint, config=Config(max_pool_connections=THREADS))
-    paths = []
-    for folder, _dirs, files in os.walk(source):
-        paths.extend(os.path.join(folder, name) for name in files)
 
-    def put(path: str) -> None:
-        key = prefix + os.path.relpath(path, source).replace(os.sep, "/")
-        with open(path, "rb") as handle:
-            client.put_object(Bucket=bucket, Key=key, Body=handle.read())
+    def put(key: str, data: bytes) -> None:
+        client.put_object(Bucket=bucket, Key=key, Body=data)
 
-    with ThreadPoolExecutor(THREADS) as pool:
-        for _ in pool.map(put, paths):
-            pass
+    send_each(source, prefix, put)
     return 0
 
 

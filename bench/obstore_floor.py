@@ -16,12 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import obstore
+from file_loop import send_each  # bench/ is the script's folder
 from obstore.store import S3Store
-
-THREADS = 8
 
 
 def main(argv: list[str]) -> int:
@@ -38,21 +36,13 @@ def main(argv: list[str]) -> int:
         unsigned_payload=True,
         server_side_encryption="AES256",
     )
-    paths = []
-    for folder, _dirs, files in os.walk(source):
-        paths.extend(os.path.join(folder, name) for name in files)
 
-    def put(path: str) -> None:
-        key = prefix + os.path.relpath(path, source).replace(os.sep, "/")
-        with open(path, "rb") as handle:
-            data = handle.read()
+    def put(key: str, data: bytes) -> None:
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
         attributes = {"Content-Type": "text/csv", "md5": md5}
         obstore.put(store, key, data, attributes=attributes, mode="create", use_multipart=False)
 
-    with ThreadPoolExecutor(THREADS) as pool:
-        for _ in pool.map(put, paths):
-            pass
+    send_each(source, prefix, put)
     return 0
 
 
