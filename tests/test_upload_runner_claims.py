@@ -12,7 +12,14 @@ from hma_gui.core.jobs.store import JobState, JobStore, NewJob
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.executor import UploadExecutor
 from hma_gui.core.upload.job_run import JobOutcome
-from hma_gui.core.upload.store_run import run_to_end, store_executor, upload_queued
+from hma_gui.core.upload.job_source import StoreQueue
+from hma_gui.core.upload.store_run import (
+    CLAIM_BYTES,
+    CLAIM_JOBS,
+    run_to_end,
+    store_executor,
+    upload_queued,
+)
 from hma_gui.core.upload.upload_config import UploadConfig
 from hma_gui.core.upload.uploader import Uploader
 
@@ -117,3 +124,56 @@ def test_a_run_logs_one_summary_line_not_one_line_per_file(
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("hma_gui")]
     assert len(lines) == 1
     assert "6 uploaded, 0 failed, 0 skipped, 0 not started" in lines[0]
+
+
+def test_a_claim_stops_at_its_byte_budget_but_takes_one_job_at_least(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.db")
+    batch = store.new_batch()
+    sizes = [5, 5, 20, 1, 1]
+    store.enqueue(
+        [
+            NewJob(source=f"/s/{n}", size=size, bucket="b", key=f"k{n}")
+            for n, size in enumerate(sizes)
+        ],
+        batch,
+    )
+    claims = []
+    while claimed := store.claim(64, batch, max_bytes=12):
+        claims.append([job.size for job in claimed])
+    assert claims == [[5, 5], [20], [1, 1]]
+    assert store.counters(batch).running == 5
+
+
+def test_the_store_queue_claims_small_files_many_at_a_time_and_large_ones_alone(
+    tmp_path: Path,
+) -> None:
+    store = JobStore(tmp_path / "jobs.db")
+    batch = store.new_batch()
+    mib = 1024 * 1024
+    small = [
+        NewJob(source=f"/s/small{n}", size=30_000, bucket="b", key=f"s{n}") for n in range(100)
+    ]
+    large = [
+        NewJob(source=f"/s/large{n}", size=CLAIM_BYTES + mib, bucket="b", key=f"l{n}")
+        for n in range(3)
+    ]
+    store.enqueue(small + large, batch)
+    queue = StoreQueue(store, batch, claim_bytes=CLAIM_BYTES)
+    sizes = []
+    while claimed := queue.claim(CLAIM_JOBS):
+        sizes.append(len(claimed))
+    assert sizes == [CLAIM_JOBS, 100 - CLAIM_JOBS, 1, 1, 1]
+
+
+@pytest.mark.integration
+def test_a_run_of_small_files_claims_them_dozens_at_a_time(s3_env: Any, tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.db")
+    batch = _queue(store, tmp_path, s3_env.mba_bucket, 100)
+    settings = load_settings()
+    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
+    executor = store_executor(store, uploader, concurrency=4, batch_id=batch)
+    report = run_to_end(executor, store, batch)
+    uploader.close()
+    assert report.counters.done == 100
+    started = sorted({job.started_at for job in store.jobs(batch_id=batch)})
+    assert len(started) == 2  # two claims (64 + 36); four at a time took 25

@@ -213,7 +213,7 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     try:
         screened = screen_jobs(
             planned.jobs, settings=settings, client=ctx.s3(), policy=policy, ask=decider,
-            cache=cache, progress=progress,
+            cache=cache, progress=progress, walked=planned.walked,
         )  # fmt: skip
     except AuthError:
         raise  # bad credentials: every request would fail alike (exit 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from typing import Any
 
 from hma_gui.cli.context import CliContext
@@ -177,21 +178,37 @@ def run_queue(
     return _summarize(ctx, report, batch_id, discovery, interrupted, intake or EnqueueSummary())
 
 
+FLUSH_EVERY = 0.25  # seconds between flushes of the per-file lines of a run
+
+
 def make_uploader(ctx: CliContext, *, md5_cache: Md5Cache | None = None) -> Uploader:
     return Uploader.for_settings(ctx.settings(), ctx.s3(), md5_cache=md5_cache)
 
 
 def outcome_printer(ctx: CliContext, *, always: bool = False) -> Any:
-    """One line per finished file, unless a progress bar or JSON output is shown."""
+    """One line per finished file, unless a progress bar or JSON output is shown.
+
+    A run's lines (not `always`: the watcher's, which must show at once) reach the
+    output a few times a second, not a write per file; the summary flushes the rest.
+    """
     if not always and (ctx.interactive or ctx.json_output):
         return None
+    every = 0.0 if always else FLUSH_EVERY
+    flushed = [time.monotonic()]
 
     def show(outcome: JobOutcome) -> None:
         job = outcome.job
         if outcome.state is JobState.DONE:
-            ctx.out(f"uploaded {job.source} → s3://{job.bucket}/{job.key}")
+            line = f"uploaded {job.source} → s3://{job.bucket}/{job.key}\n"
         elif outcome.state is JobState.FAILED:
-            ctx.out(f"FAILED {job.source}: {outcome.error}")
+            line = f"FAILED {job.source}: {outcome.error}\n"
+        else:
+            return
+        ctx.stdout.write(line)
+        now = time.monotonic()
+        if now - flushed[0] >= every:
+            flushed[0] = now
+            ctx.stdout.flush()
 
     return show
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 from hma_gui.core.jobs.lifecycle import DoneMark
 
-LINGER = 0.025  # seconds the writer waits for more marks before a transaction
+LINGER = 0.1  # seconds the writer waits for more marks before a transaction
 IDLE_EXIT = 2.0  # seconds without marks before the writer thread ends
 
 

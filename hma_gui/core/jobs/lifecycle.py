@@ -83,19 +83,26 @@ class JobLifecycle:
 
     # ------------------------------------------------------------- run
 
-    def claim(self, limit: int = 1, batch_id: int | None = None) -> list[Job]:
-        """Atomically move up to `limit` queued jobs to running for this process."""
+    def claim(
+        self, limit: int = 1, batch_id: int | None = None, *, max_bytes: int | None = None
+    ) -> list[Job]:
+        """Atomically move up to `limit` queued jobs to running for this process.
+
+        With `max_bytes`, the claim stops before the job that would take its files'
+        sizes past it (one job at least): many small files per transaction, large
+        ones one at a time, so no large file waits claimed behind another.
+        """
         now = time.time()
         where = "state = 'queued'" + (" AND batch_id = ?" if batch_id is not None else "")
         params: list[object] = [batch_id] if batch_id is not None else []
         with self._write() as cur:
-            ids = [
-                row[0]
-                for row in cur.execute(
-                    f"SELECT id FROM jobs WHERE {where} ORDER BY id LIMIT ?",  # noqa: S608
+            ids = _within_budget(
+                cur.execute(
+                    f"SELECT id, size FROM jobs WHERE {where} ORDER BY id LIMIT ?",  # noqa: S608
                     [*params, limit],
-                ).fetchall()
-            ]
+                ).fetchall(),
+                max_bytes,
+            )
             if not ids:
                 return []
             rev = self._next_rev(cur)
@@ -282,3 +289,17 @@ class JobLifecycle:
                 "UPDATE uploaded SET mtime_ns = ? WHERE bucket = ? AND key = ?",
                 (mtime_ns, bucket, key),
             )
+
+
+def _within_budget(rows: list[tuple[int, int]], max_bytes: int | None) -> list[int]:
+    """The ids of `rows` (id, size) up to `max_bytes` in all; the first one always."""
+    if max_bytes is None:
+        return [row[0] for row in rows]
+    ids: list[int] = []
+    total = 0
+    for job_id, size in rows:
+        total += size
+        if ids and total > max_bytes:
+            break
+        ids.append(job_id)
+    return ids

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from hma_gui.core.errors import KeyValidationError, NoScopeFolderError, ScopeError
 from hma_gui.core.files.discovery import DiscoveryStats, FoundFile, Problem, discover, discovered
 from hma_gui.core.files.file_filter import FileFilter
-from hma_gui.core.files.file_walk import WalkResult
+from hma_gui.core.files.file_walk import WalkedFile, WalkResult
 from hma_gui.core.files.key_convention import AUTO_SCOPE, resolve_target
 from hma_gui.core.files.path_text import NOT_UTF8, is_valid_text
 from hma_gui.core.jobs.records import JobState, NewJob
@@ -77,6 +77,9 @@ class Plan:
 
     jobs: list[NewJob] = field(default_factory=list)
     stats: DiscoveryStats = field(default_factory=DiscoveryStats)
+    # The found files as the walk saw them: the duplicate check that follows need
+    # not stat them again (`check_jobs`' `walked`).
+    walked: list[WalkedFile] = field(default_factory=list)
 
     @property
     def queued(self) -> list[NewJob]:
@@ -178,10 +181,22 @@ def plan(
     cancel: CancelToken | None = None,
 ) -> Plan:
     result = Plan()
-    result.jobs = list(
-        iter_planned_jobs(paths, settings, options, stats=result.stats, cancel=cancel)
-    )
+    found = discover(paths, options.file_filter(), stats=result.stats, cancel=cancel)
+    result.jobs = list(planned_jobs(_noting(found, result.walked), settings, options))
     return result
+
+
+def _noting(
+    found: Iterable[FoundFile | Problem], walked: list[WalkedFile]
+) -> Iterator[FoundFile | Problem]:
+    """`found`, with the identity of each file the walk stat-ed added to `walked`."""
+    for item in found:
+        if isinstance(item, FoundFile) and item.ctime_ns is not None:
+            walked.append(
+                (str(item.path), item.size, item.mtime_ns, item.inode, item.device,
+                 item.ctime_ns)
+            )  # fmt: skip
+        yield item
 
 
 def plan_walked(

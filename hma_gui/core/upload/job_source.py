@@ -61,13 +61,17 @@ class JobSink(Protocol):
 class StoreQueue:
     """`JobSource` and `JobSink` over the durable job store, optionally one batch only."""
 
-    def __init__(self, store: JobStore, batch_id: int | None = None) -> None:
+    def __init__(
+        self, store: JobStore, batch_id: int | None = None, *, claim_bytes: int | None = None
+    ) -> None:
+        """`claim_bytes`: a claim takes jobs up to this many bytes of files (one at least)."""
         self.store = store
         self.batch_id = batch_id
+        self.claim_bytes = claim_bytes
         self._done = GroupedDone(store.mark_done_many)  # a transaction per group, not per file
 
     def claim(self, limit: int) -> list[Job]:
-        return self.store.claim(limit, self.batch_id)
+        return self.store.claim(limit, self.batch_id, max_bytes=self.claim_bytes)
 
     def unclaim(self, jobs: Sequence[Job]) -> None:
         if jobs:

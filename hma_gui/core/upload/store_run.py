@@ -22,6 +22,11 @@ from hma_gui.core.upload.uploader import Uploader
 
 logger = logging.getLogger(__name__)
 
+# A claim is one store transaction, with a row update and two counter updates per
+# job: 2,000 small files took 250 of them with eight at a time, 32 with 64.
+CLAIM_JOBS = 64
+CLAIM_BYTES = 16 * 1024 * 1024
+
 
 class OutcomeListener:
     """An `ExecutorListener` that only passes each job's outcome on."""
@@ -52,11 +57,12 @@ def store_executor(
 ) -> UploadExecutor:
     """The executor for the jobs of `batch_id` (all when None) of `store`.
 
-    Claims `claim_batch` jobs per store transaction (default: the concurrency); a
-    claimed job waits milliseconds at most, and what is still waiting when the run
-    stops is handed back (`JobStore.unclaim`).
+    Claims up to `claim_batch` jobs per store transaction (default: `CLAIM_JOBS`, or
+    the concurrency if more) and up to `CLAIM_BYTES` of files: small files dozens at
+    a time, a large one alone. A claimed job waits milliseconds at most, and what
+    is still waiting when the run stops is handed back (`JobStore.unclaim`).
     """
-    queue = StoreQueue(store, batch_id)
+    queue = StoreQueue(store, batch_id, claim_bytes=CLAIM_BYTES)
     return UploadExecutor(
         queue,
         queue,
@@ -64,7 +70,7 @@ def store_executor(
         concurrency=concurrency,
         progress=progress,
         listener=OutcomeListener(on_outcome),
-        claim_batch=claim_batch or concurrency,
+        claim_batch=claim_batch or max(concurrency, CLAIM_JOBS),
     )
 
 
