@@ -129,3 +129,18 @@ def test_startup_timing_reports_the_first_expose_and_quits() -> None:
     line = next(x for x in done.stdout.splitlines() if x.startswith("startup-timing:"))
     seconds = float(line.split("shown ")[1].split()[0])
     assert 0 < seconds < 120
+
+
+def test_the_aws_client_step_builds_clients_as_the_app_does_without_boto3() -> None:
+    """The step checks the service models the app's own clients need (botocore's session)."""
+    probe = (
+        "import sys; from hma_gui.ui.shell.self_test import _build_aws_clients; "
+        "_build_aws_clients(); print('boto3' in sys.modules, 'botocore.client' in sys.modules)"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+        check=False, env=env, cwd=REPO_ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

@@ -127,6 +127,10 @@ class AwsSession:
     def client(self, service_name: str, **kwargs: Any) -> Any:
         return self._session.create_client(service_name, **kwargs)
 
+    def available_services(self) -> list[str]:
+        """The services whose models botocore finds (a bundle keeps only ours)."""
+        return list(self._session.get_available_services())
+
 
 def make_aws_session(settings: Settings) -> AwsSession:
     """The AWS session of the settings' profile and region (`ConfigError` if unknown)."""

@@ -247,16 +247,15 @@ def _exposed(window: object) -> bool:
 
 
 def _build_aws_clients() -> None:
-    """Clients for S3 and the credential providers: their service models are in the bundle."""
-    import boto3
+    """Clients for S3 and the credential providers, built as the app builds its own
+    (`AwsSession`, botocore's session): their service models are in the bundle."""
+    from hma_gui.core.s3.client import AwsSession
 
     dummy = "self-test"  # clients are built, never called: no credentials needed
-    session = boto3.session.Session(
-        aws_access_key_id=dummy, aws_secret_access_key=dummy, region_name="us-east-1"
-    )
-    available = set(session.get_available_services())
+    session = AwsSession(region_name="us-east-1")
+    available = set(session.available_services())
     missing = [name for name in AWS_SERVICES if name not in available]
     if missing:
         raise StepFailed(f"no AWS service model for {', '.join(missing)}")
     for name in AWS_SERVICES:
-        session.client(name)  # type: ignore[call-overload]
+        session.client(name, aws_access_key_id=dummy, aws_secret_access_key=dummy)
