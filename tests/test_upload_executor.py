@@ -265,3 +265,22 @@ def test_claimed_jobs_that_never_started_go_back_on_pause(claim_batch: int) -> N
     uploader.gate.set()
     assert executor.wait_idle(10)
     assert len(queue.done_ids) == 1 and len(queue.waiting) == 9
+
+
+class SlowClaims(MemoryQueue):
+    """Claims that take a moment: every worker is inside one at the same time."""
+
+    def claim(self, limit: int) -> list[Job]:
+        time.sleep(0.05)
+        return super().claim(limit)
+
+
+def test_a_claim_that_takes_the_whole_queue_still_runs_every_worker() -> None:
+    queue, uploader = SlowClaims(10), FakeUploader()
+    executor = UploadExecutor(queue, queue, uploader, concurrency=4, claim_batch=64)  # type: ignore[arg-type]
+    uploader.gate.clear()
+    executor.start()
+    wait_until(lambda: uploader.running == 4)  # one claim took all ten; four upload them
+    uploader.gate.set()
+    assert executor.wait_idle(10)
+    assert sorted(queue.done_ids) == list(range(10))

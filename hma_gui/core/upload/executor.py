@@ -309,16 +309,20 @@ class UploadExecutor:
                     logger.exception("outcome listener failed")
 
     def _next_job(self) -> Job | None:
-        """The next claimed job; claims `claim_batch` at a time (one store transaction)."""
+        """The next claimed job; claims `claim_batch` at a time (one store transaction).
+
+        Workers that find nothing claimed claim at the same time; one may take
+        every queued job while the others' claims come back empty. Those take
+        their job from what the first one claimed, instead of leaving: a claim as
+        large as the queue must not leave one worker to upload it alone.
+        """
         with self._lock:
             if self._claimed:
                 return self._claimed.popleft()
         jobs = self._source.claim(self._claim_batch)
-        if not jobs:
-            return None
         with self._lock:
-            self._claimed.extend(jobs[1:])
-        return jobs[0]
+            self._claimed.extend(jobs)
+            return self._claimed.popleft() if self._claimed else None
 
     def _halt(self, reason: str) -> None:
         """A dead endpoint: pause with the reason (once), keep the queue."""
