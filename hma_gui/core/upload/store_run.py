@@ -59,8 +59,10 @@ def store_executor(
 
     Claims up to `claim_batch` jobs per store transaction (default: `CLAIM_JOBS`, or
     the concurrency if more) and up to `CLAIM_BYTES` of files: small files dozens at
-    a time, a large one alone. A claimed job waits milliseconds at most, and what
-    is still waiting when the run stops is handed back (`JobStore.unclaim`).
+    a time, a large one alone. A claimed job waits at most for the files claimed
+    before it (16 MiB in all: milliseconds, unless a bandwidth limit is low); it
+    shows as *running* meanwhile, and what is still waiting when the run stops is
+    handed back (`JobStore.unclaim`).
     """
     queue = StoreQueue(store, batch_id, claim_bytes=CLAIM_BYTES)
     return UploadExecutor(
