@@ -16,6 +16,7 @@ from hma_gui.core.upload.job_source import StoreQueue
 from hma_gui.core.upload.store_run import (
     CLAIM_BYTES,
     CLAIM_JOBS,
+    RunReport,
     run_to_end,
     store_executor,
     upload_queued,
@@ -33,6 +34,16 @@ def _queue(store: JobStore, root: Path, bucket: str, count: int) -> int:
         jobs.append(NewJob(source=str(path), size=path.stat().st_size, bucket=bucket, key=f"k/{n}"))
     store.enqueue(jobs, batch)
     return batch
+
+
+def _run(store: JobStore, batch: int, **executor: Any) -> RunReport:
+    """Upload the batch to moto with `store_executor(**executor)` to the end."""
+    settings = load_settings()
+    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
+    try:
+        return run_to_end(store_executor(store, uploader, batch_id=batch, **executor), store, batch)
+    finally:
+        uploader.close()
 
 
 def test_unclaim_returns_claimed_jobs_without_counting_an_attempt(tmp_path: Path) -> None:
@@ -68,12 +79,8 @@ def test_unclaim_leaves_jobs_of_another_process_alone(tmp_path: Path) -> None:
 def test_runner_claims_in_batches_and_uploads_everything(s3_env: Any, tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.db")
     batch = _queue(store, tmp_path, s3_env.mba_bucket, 10)
-    settings = load_settings()
-    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
     rev_before = store.current_rev()
-    executor = store_executor(store, uploader, concurrency=2, batch_id=batch, claim_batch=5)
-    report = run_to_end(executor, store, batch)
-    uploader.close()
+    report = _run(store, batch, concurrency=2, claim_batch=5)
     assert report.counters.done == 10
     assert all(job.attempts == 1 for job in store.jobs(batch_id=batch))
     # two claims of five (one claim each would be 10), and the finished jobs recorded in
@@ -169,11 +176,7 @@ def test_the_store_queue_claims_small_files_many_at_a_time_and_large_ones_alone(
 def test_a_run_of_small_files_claims_them_dozens_at_a_time(s3_env: Any, tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.db")
     batch = _queue(store, tmp_path, s3_env.mba_bucket, 100)
-    settings = load_settings()
-    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
-    executor = store_executor(store, uploader, concurrency=4, batch_id=batch)
-    report = run_to_end(executor, store, batch)
-    uploader.close()
+    report = _run(store, batch, concurrency=4)
     assert report.counters.done == 100
     started = sorted({job.started_at for job in store.jobs(batch_id=batch)})
     assert len(started) == 2  # two claims (64 + 36); four at a time took 25

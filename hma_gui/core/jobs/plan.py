@@ -101,9 +101,15 @@ def iter_planned_jobs(
     *,
     stats: DiscoveryStats | None = None,
     cancel: CancelToken | None = None,
+    walked: list[WalkedFile] | None = None,
 ) -> Iterator[NewJob]:
-    """Yield one `NewJob` per discovered file or problem, as discovery finds them."""
+    """Yield one `NewJob` per discovered file or problem, as discovery finds them.
+
+    `walked` receives the identity the walk saw of each file (`Plan.walked`).
+    """
     found = discover(paths, options.file_filter(), stats=stats, cancel=cancel)
+    if walked is not None:
+        found = _noting(found, walked)
     return planned_jobs(found, settings, options)
 
 
@@ -181,8 +187,11 @@ def plan(
     cancel: CancelToken | None = None,
 ) -> Plan:
     result = Plan()
-    found = discover(paths, options.file_filter(), stats=result.stats, cancel=cancel)
-    result.jobs = list(planned_jobs(_noting(found, result.walked), settings, options))
+    result.jobs = list(
+        iter_planned_jobs(
+            paths, settings, options, stats=result.stats, cancel=cancel, walked=result.walked
+        )
+    )
     return result
 
 
