@@ -60,8 +60,9 @@ def test_the_setting_reads_sizes() -> None:
 
 @pytest.mark.integration
 def test_an_upload_is_paced_by_the_limit(
-    s3_env: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_env: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transfer: str
 ) -> None:
+    """3 MiB: one PUT carried by `stream_put` or by botocore, paced alike."""
     monkeypatch.setenv("HMA_BWLIMIT", "2MiB")
     path = tmp_path / "paced.bin"
     path.write_bytes(b"x" * (3 * MiB))

@@ -1,7 +1,13 @@
-"""The uploader's three paths (in-memory PUT, streamed PUT, multipart) over HTTP to moto."""
+"""The uploader's three paths (in-memory PUT, streamed PUT, multipart) over HTTP to moto.
+
+The single PUTs run on both carriers of files above 1 MiB (the `transfer` fixture:
+our own `stream_put` beside obstore, or botocore's client); what was sent is read
+at a proxy in front of moto, which sees either.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from pathlib import Path
@@ -10,12 +16,13 @@ from typing import Any
 import pytest
 
 from hma_gui.core.config.settings import load_settings
-from hma_gui.core.errors import Cancelled, SourceFileError, UploadError
+from hma_gui.core.errors import Cancelled, IntegrityError, SourceFileError, UploadError
 from hma_gui.core.hashes.digests import multipart_etag_of_file
 from hma_gui.core.progress import CancelToken
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.upload_config import UploadConfig
 from hma_gui.core.upload.uploader import IN_MEMORY_MAX, Uploader
+from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.integration
 
@@ -48,29 +55,25 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
-def _puts(client: Any) -> list[str]:
-    methods: list[str] = []
-    client.meta.events.register(
-        "before-send.s3", lambda request, **_: methods.append(request.method)
-    )
-    return methods
-
-
-def _uploader(config: UploadConfig | None = None) -> tuple[Uploader, Any]:
+def _uploader(config: UploadConfig | None = None, transfer: str = "auto") -> Uploader:
     client = make_s3_client(load_settings())
-    return Uploader(client, config or UploadConfig()), client
+    return Uploader(client, config or UploadConfig(transfer=transfer))
+
+
+def _methods(proxy: FaultProxy) -> list[str]:
+    return [method for method, _ in proxy.log]
 
 
 def test_a_file_above_the_memory_limit_goes_in_one_streamed_put(
-    s3_env: Any, tmp_path: Path
+    s3_env: Any, proxy: FaultProxy, tmp_path: Path, transfer: str
 ) -> None:
     path = _file(tmp_path / "big.bin", IN_MEMORY_MAX + 3 * MiB + 17)
-    uploader, client = _uploader()
-    requests = _puts(client)
+    uploader = _uploader(transfer=transfer)
     sink = Sink()
     result = uploader.upload(path, s3_env.mba_bucket, "big.bin", progress=sink)
     uploader.close()
-    assert requests == ["PUT"]
+    assert _methods(proxy) == ["PUT"]
+    assert proxy.put_headers[0]["expect"] == "100-continue"  # a refusal comes before the body
     assert result.parts == 0 and result.etag == result.md5 == _md5(path)
     assert s3_env.read(s3_env.mba_bucket, "big.bin") == path.read_bytes()
     head = s3_env.head(s3_env.mba_bucket, "big.bin")
@@ -94,32 +97,43 @@ class _KnownMd5:
 
 
 def test_a_streamed_put_with_a_cached_md5_sends_it_as_content_md5(
-    s3_env: Any, tmp_path: Path
+    s3_env: Any, proxy: FaultProxy, tmp_path: Path, transfer: str
 ) -> None:
     path = _file(tmp_path / "known.bin", IN_MEMORY_MAX + MiB)
     cache = _KnownMd5(_md5(path))
     client = make_s3_client(load_settings())
-    headers: list[dict[str, str]] = []
-    client.meta.events.register(
-        "before-send.s3", lambda request, **_: headers.append(dict(request.headers))
-    )
-    uploader = Uploader(client, UploadConfig(), md5_cache=cache)
+    uploader = Uploader(client, UploadConfig(transfer=transfer), md5_cache=cache)
     result = uploader.upload(path, s3_env.mba_bucket, "known.bin")
     uploader.close()
     assert cache.lookups == 1 and result.md5 == _md5(path)
-    assert "Content-MD5" in headers[0]
+    [headers] = proxy.put_headers
+    assert headers["content-md5"] == base64.b64encode(bytes.fromhex(_md5(path))).decode()
     assert s3_env.head(s3_env.mba_bucket, "known.bin")["Metadata"]["md5"] == _md5(path)
 
 
 def test_a_streamed_put_whose_bytes_s3_got_wrong_is_deleted_and_fails(
-    s3_env: Any, tmp_path: Path
+    s3_env: Any, tmp_path: Path, transfer: str
 ) -> None:
     """The MD5 of what was read must equal S3's ETag; a cached MD5 that lies is caught too."""
     path = _file(tmp_path / "wrong.bin", IN_MEMORY_MAX + MiB)
     cache = _KnownMd5("0" * 32)  # S3 refuses the body (Content-MD5; moto takes it)
-    uploader = Uploader(make_s3_client(load_settings()), UploadConfig(), md5_cache=cache)
+    config = UploadConfig(transfer=transfer)
+    uploader = Uploader(make_s3_client(load_settings()), config, md5_cache=cache)
     with pytest.raises(UploadError):
         uploader.upload(path, s3_env.mba_bucket, "wrong.bin")
+    uploader.close()
+    assert s3_env.keys(s3_env.mba_bucket) == []
+
+
+def test_a_body_changed_on_the_way_is_caught_by_the_etag_and_not_kept(
+    s3_env: Any, proxy: FaultProxy, tmp_path: Path, transfer: str
+) -> None:
+    """Read once, no MD5 known before: S3's ETag of what arrived must equal what was read."""
+    path = _file(tmp_path / "bent.bin", IN_MEMORY_MAX + MiB)
+    uploader = _uploader(transfer=transfer)
+    proxy.corrupt_next(1)
+    with pytest.raises(IntegrityError):
+        uploader.upload(path, s3_env.mba_bucket, "bent.bin")
     uploader.close()
     assert s3_env.keys(s3_env.mba_bucket) == []
 
@@ -129,7 +143,7 @@ def test_files_at_the_threshold_go_in_parts_with_a_verified_etag(
 ) -> None:
     path = _file(tmp_path / "parts.bin", 12 * MiB + 5)
     config = UploadConfig(multipart_threshold=12 * MiB, part_size=5 * MiB)
-    uploader, _ = _uploader(config)
+    uploader = _uploader(config)
     sink = Sink()
     result = uploader.upload(path, s3_env.mba_bucket, "parts.bin", progress=sink)
     uploader.close()
@@ -142,11 +156,10 @@ def test_files_at_the_threshold_go_in_parts_with_a_verified_etag(
 
 
 def test_a_cancel_stops_a_streamed_put_in_flight_without_retrying(
-    s3_env: Any, tmp_path: Path
+    s3_env: Any, proxy: FaultProxy, tmp_path: Path, transfer: str
 ) -> None:
     path = _file(tmp_path / "cancel.bin", IN_MEMORY_MAX + MiB)
-    uploader, client = _uploader()
-    requests = _puts(client)
+    uploader = _uploader(transfer=transfer)
     cancel = CancelToken()
 
     def cancel_on_first_bytes(delta: int) -> None:
@@ -157,14 +170,16 @@ def test_a_cancel_stops_a_streamed_put_in_flight_without_retrying(
             path, s3_env.mba_bucket, "cancel.bin", progress=cancel_on_first_bytes, cancel=cancel
         )
     uploader.close()
-    assert requests == ["PUT"]  # botocore let the cancellation through: no retry
+    proxy.wait_idle()
+    assert _methods(proxy) == ["PUT"]  # the cancellation went through: no retry
+    assert proxy.put_bytes == 0  # the body was cut off
     assert s3_env.keys(s3_env.mba_bucket) == []
 
 
 def test_a_cancel_during_parts_aborts_the_multipart_upload(s3_env: Any, tmp_path: Path) -> None:
     path = _file(tmp_path / "cancel-parts.bin", 15 * MiB)
     config = UploadConfig(multipart_threshold=6 * MiB, part_size=5 * MiB, part_workers=2)
-    uploader, _ = _uploader(config)
+    uploader = _uploader(config)
     cancel = CancelToken()
     seen = Sink()
 
@@ -184,10 +199,10 @@ def test_a_cancel_during_parts_aborts_the_multipart_upload(s3_env: Any, tmp_path
 
 
 def test_a_file_rewritten_while_it_streams_is_reported_as_changed(
-    s3_env: Any, tmp_path: Path
+    s3_env: Any, tmp_path: Path, transfer: str
 ) -> None:
     path = _file(tmp_path / "moving.bin", IN_MEMORY_MAX + 2 * MiB)
-    uploader, _ = _uploader()
+    uploader = _uploader(transfer=transfer)
     touched = []
 
     def rewrite_once(delta: int) -> None:

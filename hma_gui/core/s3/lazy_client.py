@@ -7,7 +7,8 @@ command line hands out a `LazyS3Client` instead:
 
 * ``list_objects_v2`` (the duplicate check's one listing per prefix) is answered
   through obstore, in botocore's response shape; the small-file PUTs go through
-  obstore too (`fast_put.FastPut` reads `store_setup`);
+  obstore too (`fast_put.FastPut` reads `store_setup`), the larger single PUTs
+  through `stream_put.StreamPut` (the same setup);
 * every other attribute builds the real client once and is its own (HEAD,
   multipart, the control plane): callers see a botocore client either way.
 

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = [
     "StoreSetup",
     "as_client_error",
+    "client_error",
+    "connection_failure",
     "obstore_available",
     "setup_of_client",
     "setup_of_settings",
@@ -98,11 +100,22 @@ class StoreSetup:
             **extra,
         )
 
-    def name_source(self, error: Exception) -> None:
-        """Add where a refused key came from to a `ClientError`'s response, as botocore's does."""
+    def name_source(self, error: Exception, client: Any = None) -> None:
+        """Add where a refused key came from to a `ClientError`'s response, as botocore's does.
+
+        A setup read from a built `client` (no `source`) lets that client's own
+        handler (`credential_source.name_source_on_refusal`) name it.
+        """
         response = getattr(error, "response", None)
         details = response.get("Error") if isinstance(response, dict) else None
-        if self.source is None or not isinstance(details, dict):
+        if not isinstance(details, dict):
+            return
+        if self.source is None:
+            if client is not None:
+                client.meta.events.emit(
+                    "after-call.s3.PutObject", parsed=response, http_response=None,
+                    model=None, context={},
+                )  # fmt: skip
             return
         if details.get("Code") in REFUSED_CODES:
             details[SOURCE_FIELD] = self.source.describe()
@@ -249,8 +262,6 @@ def as_client_error(
     exc: BaseException, endpoint: str | None, operation: str = "PutObject"
 ) -> Exception:
     """obstore's failure as botocore's `ClientError` (S3 answered) or an `UploadError`."""
-    import botocore.exceptions as bce
-
     text = str(exc)
     head, _, debug = text.partition("Debug source:")
     status = _STATUS.search(head)
@@ -258,21 +269,32 @@ def as_client_error(
     if status is None:  # no answer from S3: the connection failed (after the retries)
         cause = next((word for needle, word in _CAUSES if needle in debug), None)
         reason = cause or _URL.sub("", head.rsplit(" - ", 1)[-1]).strip() or type(exc).__name__
-        if retries:
-            reason += f" (after {int(retries.group(1)) + 1} attempts)"
-        return UploadError(
-            f"cannot reach {endpoint or 'S3'}: {reason}", retryable=True, code="connection"
-        )
-    code = _CODE.search(head)
-    message = _MESSAGE.search(head)
+        return connection_failure(endpoint, reason, int(retries.group(1)) + 1 if retries else 1)
+    return client_error(
+        int(status.group(1)), head, int(retries.group(1)) if retries else 0, operation
+    )
+
+
+def client_error(status: int, body: str, retries: int, operation: str = "PutObject") -> Exception:
+    """S3's refusal (`status`, its XML `body`) as botocore's `ClientError`."""
+    import botocore.exceptions as bce
+
+    code = _CODE.search(body)
+    message = _MESSAGE.search(body)
     response: Any = {
         "Error": {
-            "Code": code.group(1) if code else status.group(1),
+            "Code": code.group(1) if code else str(status),
             "Message": message.group(1) if message else "",
         },
-        "ResponseMetadata": {
-            "HTTPStatusCode": int(status.group(1)),
-            "RetryAttempts": int(retries.group(1)) if retries else 0,
-        },
+        "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": retries},
     }
     return bce.ClientError(response, operation)
+
+
+def connection_failure(endpoint: str | None, reason: str, attempts: int) -> UploadError:
+    """The error of a request that never got an answer, after `attempts` tries."""
+    if attempts > 1:
+        reason += f" (after {attempts} attempts)"
+    return UploadError(
+        f"cannot reach {endpoint or 'S3'}: {reason}", retryable=True, code="connection"
+    )

@@ -60,6 +60,16 @@ class FastPut:
         self._stores_lock = threading.Lock()
         self.max_size = config.fast_put_max
 
+    @property
+    def setup(self) -> StoreSetup:
+        """Where and as whom it sends (`stream_put.StreamPut` sends larger bodies alike)."""
+        return self._setup
+
+    @property
+    def client(self) -> Any:
+        """The botocore client (or `LazyS3Client`) the setup belongs to."""
+        return self._client
+
     @classmethod
     def for_client(cls, client: Any, config: UploadConfig) -> FastPut | None:
         """The fast path for `client`, or None where botocore must carry the bytes."""
@@ -107,14 +117,7 @@ class FastPut:
             )  # fmt: skip
         except obstore.exceptions.BaseError as exc:
             error = as_client_error(exc, self._setup.endpoint)
-            if self._setup.source is not None:
-                self._setup.name_source(error)
-            elif hasattr(error, "response"):
-                # botocore's after-call handlers (the credential source of a refusal) see it too
-                self._client.meta.events.emit(
-                    "after-call.s3.FastPut", parsed=error.response, http_response=None,
-                    model=None, context={},
-                )  # fmt: skip
+            self._setup.name_source(error, self._client)
             raise error from exc
         sse = None if self._config.sse == "none" else self._config.sse
         return {"ETag": result.get("e_tag"), "ServerSideEncryption": sse}

@@ -27,9 +27,10 @@ class UploadConfig:
     sse_kms_key_id: str | None = None
     part_workers: int = 8
     bwlimit: int = 0  # bytes per second for all transfers of the process; 0: unlimited
-    # Who sends the bytes of small single PUTs: "auto" (obstore when installed and able
-    # to carry our guarantees), "obstore" (the same, and an error when not installed)
-    # or "botocore" (always). Large files and the control plane are botocore's.
+    # Who sends the bytes of single PUTs: "auto" (obstore up to `fast_put_max` and
+    # `stream_put` above it, when obstore is installed and able to carry our
+    # guarantees), "obstore" (the same, and an error when not installed) or "botocore"
+    # (always). Multipart uploads and the control plane are botocore's.
     transfer: str = "auto"
     fast_put_max: int = FAST_PUT_MAX
 

@@ -5,6 +5,9 @@
   Files up to 1 MiB go through obstore when it is installed (`fast_put.FastPut`,
   ``HMA_TRANSFER``): the same guarantees, S3 checking ``x-amz-checksum-sha256``
   instead of ``Content-MD5``, for a third of botocore's client CPU per request.
+  Larger single PUTs then go through `stream_put.StreamPut` (http.client and our
+  own SigV4 signer, the same request as botocore's), so that no upload but a
+  multipart one waits ~0.25 s for botocore's client to be built.
 * A streamed PUT whose MD5 is known already (the hash cache: the duplicate check
   computed it) carries ``Content-MD5`` as well. Otherwise the file is read once:
   its MD5 is computed in the pass that sends it, and the ETag S3 computed from
@@ -25,8 +28,9 @@
   again — with or without a precondition. One HEAD per such job; the file is
   hashed only when the object there has its size.
 * Request retries (throttling, 5xx, connection errors; exponential backoff with
-  jitter) are botocore's; a rewound body reports negative progress, so progress
-  never passes 100 %. A cancel stops a request in flight (`upload_body`).
+  jitter) are botocore's standard mode, or the same rules in `StreamPut` and
+  obstore; a rewound body reports negative progress, so progress never passes
+  100 %. A cancel stops a request in flight (`upload_body`).
 * One `BandwidthLimit` paces every body the uploader sends (`set_bwlimit`).
 * A file that changes while it is read is detected (size and mtime before and
   after) and not uploaded half-old, half-new.
@@ -61,6 +65,7 @@ from hma_gui.core.upload.source_file import (
     read_stable,
     stat_regular,
 )
+from hma_gui.core.upload.stream_put import StreamPut
 from hma_gui.core.upload.upload_config import (
     MAX_PARTS,
     MD5_METADATA_KEY,
@@ -103,6 +108,7 @@ class Uploader:
         self._limit = BandwidthLimit(config.bwlimit)
         self._multipart = MultipartSender(client, config, self._limit, endpoint)
         self._fast = FastPut.for_client(client, config)  # None: botocore sends everything
+        self._stream = StreamPut.beside(self._fast, config)  # larger single PUTs, same setup
 
     @property
     def transfer(self) -> str:
@@ -137,6 +143,8 @@ class Uploader:
         self._multipart.close()
         if self._fast is not None:
             self._fast.close()
+        if self._stream is not None:
+            self._stream.close()
 
     def upload(
         self,
@@ -203,7 +211,9 @@ class Uploader:
             response = self._fast_put(path, bucket, key, data, md5_hex, progress, cancel, expected)
         else:
             body = ProgressBody(data, progress, cancel, self._limit)
-            response = self._put_object(path, bucket, key, body, len(data), md5_hex, expected)
+            response = self._put_object(
+                path, bucket, key, body, len(data), md5_hex, expected, cancel
+            )
         if response is None:
             return self._already_there(bucket, key, expected, md5_hex, info)
         etag = clean_etag(response.get("ETag"))
@@ -273,7 +283,7 @@ class Uploader:
             body = ProgressFile(raw, progress, cancel, self._limit, digest)
             try:
                 response = self._put_object(
-                    path, bucket, key, body, info.st_size, md5_hex, expected
+                    path, bucket, key, body, info.st_size, md5_hex, expected, cancel
                 )
             except Exception:
                 check_unchanged(path, info)  # a changed file explains the failure best
@@ -309,11 +319,21 @@ class Uploader:
         length: int,
         md5_hex: str | None,
         expected: Expected | None,
+        cancel: CancelToken,
     ) -> Any:
         """One PUT with the integrity header and our MD5 (when known), SSE and precondition.
 
         None when the precondition was refused.
         """
+        if self._stream is not None:
+            try:
+                return self._stream.put(
+                    bucket, key, body, length, content_type(path), md5_hex, expected, cancel
+                )
+            except bce.ClientError as exc:
+                if expected is not None and is_refusal(exc):
+                    return None
+                raise
         args: dict[str, Any] = {**self._config.sse_args()}
         if md5_hex is not None:
             args["ContentMD5"] = base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii")
