@@ -307,3 +307,43 @@ def test_a_server_that_never_says_continue_gets_the_body_anyway(
     assert sent["Expect"] == "100-continue" and sent["Content-Length"] == str(size)
     assert sent["x-amz-server-side-encryption"] == "AES256"
     assert sent["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=testing/")
+
+
+def test_a_put_that_ends_after_close_does_not_keep_its_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
+) -> None:
+    size = MiB + 1  # no "Expect": the body follows the headers
+    closed = threading.Event()
+    after_answer: list[bytes] = []
+
+    def respond(head: bytes, connection: socket.socket) -> None:
+        server.read_body(connection, size)
+        assert closed.wait(10)  # the uploader is closed while its PUT is in flight
+        keep_alive = b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nETag: "e"\r\n\r\n'
+        connection.sendall(keep_alive)
+        connection.settimeout(10)
+        after_answer.append(connection.recv(1))  # b"": the client closed it
+
+    server = raw_server(respond)
+    stream = _stream_put_to(server.endpoint, monkeypatch)
+    path = _file(tmp_path / "late.bin", size)
+    answers: list[dict[str, Any]] = []
+
+    def put() -> None:
+        with open(path, "rb") as body:
+            answers.append(stream.put("bkt", "late.bin", body, size, "text/plain", None, None,
+                                      CancelToken()))  # fmt: skip
+
+    sender = threading.Thread(target=put)
+    sender.start()
+    while server.body_bytes < size:
+        threading.Event().wait(0.01)
+    stream.close()
+    closed.set()
+    sender.join(10)
+    assert answers and answers[0]["ETag"] == '"e"'
+    for _ in range(500):
+        if after_answer:
+            break
+        threading.Event().wait(0.01)
+    assert after_answer == [b""]

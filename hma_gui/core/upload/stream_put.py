@@ -110,6 +110,7 @@ class StreamPut:
         self._attempts = int(options["retry_config"]["max_retries"]) + 1
         self._lock = threading.Lock()
         self._idle: dict[str, list[http.client.HTTPConnection]] = {}
+        self._closed = False  # a PUT that ends after `close` closes its connection
         self._tls: ssl.SSLContext | None = None
 
     @classmethod
@@ -124,6 +125,7 @@ class StreamPut:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection in connections:
@@ -247,10 +249,11 @@ class StreamPut:
             keep = not response.will_close
             return answer
         finally:
-            if keep:
-                with self._lock:
+            with self._lock:
+                keep = keep and not self._closed
+                if keep:
                     self._idle.setdefault(host, []).append(connection)
-            else:
+            if not keep:
                 connection.close()
 
     # ----------------------------------------------------------------- connections
