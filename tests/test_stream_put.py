@@ -347,3 +347,49 @@ def test_a_put_that_ends_after_close_does_not_keep_its_connection(
             break
         threading.Event().wait(0.01)
     assert after_answer == [b""]
+
+
+@pytest.mark.parametrize(
+    ("size", "carrier"), [(1024, "obstore"), (3 * MiB, "http.client")], ids=["small", "larger"]
+)
+def test_a_bucket_in_another_region_is_named_with_its_region(
+    size: int,
+    carrier: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    raw_server: Callable[..., RawServer],
+) -> None:
+    pytest.importorskip("obstore")  # the desktop bundle's botocore follows S3's redirects
+    redirect = (
+        b"<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access"
+        b" must be addressed using the specified endpoint.</Message><Bucket>bkt</Bucket>"
+        b"<Endpoint>bkt.s3.eu-west-1.amazonaws.com</Endpoint></Error>"
+    )
+    agents: list[str] = []
+
+    def respond(head: bytes, connection: socket.socket) -> None:
+        lines = head.decode().split("\r\n")
+        agents.extend(line for line in lines if line.lower().startswith("user-agent:"))
+        answer = _answer("301 Moved Permanently", redirect)
+        connection.sendall(answer.replace(b"\r\n\r\n", b"\r\nx-amz-bucket-region: eu-west-1"
+                                                       b"\r\n\r\n", 1))  # fmt: skip
+
+    server = raw_server(respond)
+    _stream_put_to(server.endpoint, monkeypatch).close()  # the same environment
+    uploader = _uploader()
+    assert uploader.transfer == "obstore"
+    path = _file(tmp_path / "far.bin", size)
+    with pytest.raises(UploadError) as caught:
+        uploader.upload(path, "bkt", "far.bin")
+    uploader.close()
+    where, fix = (
+        ("another region", "HMA_REGION")
+        if carrier == "obstore"
+        else ("region eu-west-1", "HMA_REGION=eu-west-1")
+    )  # obstore keeps no body of a redirect
+    assert str(caught.value) == (
+        f"bucket 'bkt' is in {where}, not in the region in the settings: set the region"
+        f" to the bucket's (Settings → AWS connection, or {fix})"
+    )
+    assert not caught.value.retryable
+    assert agents and all("Botocore" not in agent for agent in agents)  # the direct path's

@@ -47,6 +47,10 @@ _AUTH_CODES = {
     "TokenRefreshRequired": "the AWS session must be refreshed; sign in again",
     "RequestTimeTooSkewed": "this computer's clock is too far from AWS time; fix the clock",
 }
+# S3's answers for a bucket that is in another region than the request was signed for.
+_WRONG_REGION_CODES = frozenset(
+    {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
+)
 _TARGET_CODES = {
     "AccessDenied": "access denied: your AWS identity may not write to s3://{bucket} "
     "(check the IAM policy and the bucket policy)",
@@ -253,6 +257,9 @@ def translate_error(
         if code in _TARGET_CODES:
             text = _TARGET_CODES[code].format(bucket=bucket, message=message)
             return UploadError(text, retryable=False, code=code)
+        region = str(error.get("Region") or "") or None  # where S3 says the bucket is
+        if code in _WRONG_REGION_CODES and (code != "AuthorizationHeaderMalformed" or region):
+            return _wrong_region(bucket, region, code)
         if code in ("BadDigest", "InvalidDigest"):
             return UploadError(
                 "S3 received different bytes than were read (the file may be changing)",
@@ -284,6 +291,23 @@ def translate_error(
     if isinstance(exc, bce.BotoCoreError):
         return UploadError(f"S3 request failed: {exc}", retryable=True)
     return UploadError(f"{type(exc).__name__}: {exc}", retryable=False)
+
+
+def _wrong_region(bucket: str, region: str | None, code: str) -> UploadError:
+    """S3 answered that the bucket lives in another region than the one we signed for.
+
+    botocore's client follows such answers; the direct paths (obstore, `stream_put`)
+    do not, as they are chosen only when the settings or ``AWS_DEFAULT_REGION`` name
+    the region: that setting is what to fix.
+    """
+    where = f"region {region}" if region else "another region"
+    fix = f"HMA_REGION={region}" if region else "HMA_REGION"
+    return UploadError(
+        f"bucket {bucket!r} is in {where}, not in the region in the settings: set the region "
+        f"to the bucket's (Settings → AWS connection, or {fix})",
+        retryable=False,
+        code=code,
+    )
 
 
 def is_connection_error(error: UploadError) -> bool:

@@ -63,6 +63,11 @@ _CREDENTIAL_TTL = timedelta(minutes=15)
 _STATUS = re.compile(r"non-2xx status code: (\d{3})")
 _CODE = re.compile(r"<Code>([^<]*)</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+# Where S3 says a bucket in another region is: AuthorizationHeaderMalformed names the
+# region, PermanentRedirect the bucket's endpoint (and the x-amz-bucket-region header).
+_REGION = re.compile(r"<Region>([a-z0-9-]+)</Region>")
+_ENDPOINT_REGION = re.compile(r"<Endpoint>[^<]*\.s3[.-]([a-z0-9-]+)\.amazonaws\.com</Endpoint>")
+_NO_LOCATION = "redirect without LOCATION"  # obstore's words for a 301 without a Location
 _RETRIES = re.compile(r"after (\d+) retries")
 _URL = re.compile(r"https?://\S+")
 # The innermost cause obstore's debug text names for a failed connection.
@@ -266,6 +271,8 @@ def as_client_error(
     head, _, debug = text.partition("Debug source:")
     status = _STATUS.search(head)
     retries = _RETRIES.search(head)
+    if _NO_LOCATION in head:  # S3's 301 for a bucket in another region (obstore drops its body)
+        return client_error(301, "<Code>PermanentRedirect</Code>", 0, operation)
     if status is None:  # no answer from S3: the connection failed (after the retries)
         cause = next((word for needle, word in _CAUSES if needle in debug), None)
         reason = cause or _URL.sub("", head.rsplit(" - ", 1)[-1]).strip() or type(exc).__name__
@@ -275,17 +282,32 @@ def as_client_error(
     )
 
 
-def client_error(status: int, body: str, retries: int, operation: str = "PutObject") -> Exception:
-    """S3's refusal (`status`, its XML `body`) as botocore's `ClientError`."""
+def client_error(
+    status: int,
+    body: str,
+    retries: int,
+    operation: str = "PutObject",
+    bucket_region: str | None = None,
+) -> Exception:
+    """S3's refusal (`status`, its XML `body`) as botocore's `ClientError`.
+
+    `bucket_region`: the ``x-amz-bucket-region`` header, when S3 sent one; with
+    the region named in the body it becomes ``Error.Region`` (as botocore parses it).
+    """
     import botocore.exceptions as bce
 
     code = _CODE.search(body)
     message = _MESSAGE.search(body)
+    error = {
+        "Code": code.group(1) if code else str(status),
+        "Message": message.group(1) if message else "",
+    }
+    named = _REGION.search(body) or _ENDPOINT_REGION.search(body)
+    region = bucket_region or (named.group(1) if named else None)
+    if region:
+        error["Region"] = region
     response: Any = {
-        "Error": {
-            "Code": code.group(1) if code else str(status),
-            "Message": message.group(1) if message else "",
-        },
+        "Error": error,
         "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": retries},
     }
     return bce.ClientError(response, operation)

@@ -175,8 +175,9 @@ class StreamPut:
                         "ETag": answer.headers.get("etag"),
                         "ServerSideEncryption": answer.headers.get("x-amz-server-side-encryption"),
                     }
-                error = client_error(answer.status, answer.body.decode("utf-8", "replace"),
-                                     attempt - 1)  # fmt: skip
+                text = answer.body.decode("utf-8", "replace")
+                region = answer.headers.get("x-amz-bucket-region")
+                error = client_error(answer.status, text, attempt - 1, bucket_region=region)
                 code = error.response["Error"]["Code"]  # type: ignore[attr-defined]
                 retry = answer.status in _RETRY_STATUS or code in _RETRY_CODES
                 if not retry or attempt >= self._attempts:
