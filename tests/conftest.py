@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from tests.early import EarlyRuns, build_of
 
 if TYPE_CHECKING:
     from tests.fault_proxy import FaultProxy
+    from tests.tls_certs import Certificates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -123,11 +125,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(url: str, timeout: float = 30.0) -> None:
+def wait_for_http(url: str, timeout: float = 30.0, *, ca_file: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback test server
+            with urllib.request.urlopen(url, timeout=1, context=context):  # noqa: S310 - loopback test server
                 return
         except OSError:
             if time.monotonic() > deadline:
@@ -145,18 +148,24 @@ class MotoServer:
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
 
 
-def start_moto_server(port: int | None = None, env: dict[str, str] | None = None) -> MotoServer:
-    """moto's server on 127.0.0.1; `env` adds to its environment (moto's own switches)."""
+def start_moto_server(
+    port: int | None = None, env: dict[str, str] | None = None, *, tls: Certificates | None = None
+) -> MotoServer:
+    """moto's server on 127.0.0.1; `env` adds to its environment (moto's own switches).
+
+    `tls`: serve HTTPS with that certificate (`tests.tls_certs.make_certificates`).
+    """
     port = port or free_port()
+    serve_tls = ["-c", str(tls.server), "-k", str(tls.key)] if tls else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port), *serve_tls],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{endpoint}/moto-api/")
+        wait_for_http(f"{endpoint}/moto-api/", ca_file=tls.ca if tls else None)
     except OSError:
         process.kill()
         raise

@@ -21,6 +21,8 @@ class SettingsHelpers:
         s3_endpoint_url: str | None
         sqs_endpoint_url: str | None
         db_password: Any
+        ca_bundle: Any
+        verify_tls: bool
 
     def scope(self, name: str) -> Any:
         try:
@@ -36,6 +38,17 @@ class SettingsHelpers:
     def effective_sqs_endpoint(self) -> str | None:
         """The SQS endpoint boto3 will use, or None for AWS itself."""
         return _endpoint(self.sqs_endpoint_url, "AWS_ENDPOINT_URL_SQS")
+
+    def botocore_verify(self) -> bool | str | None:
+        """botocore's ``verify``: our CA bundle, False, or None to let botocore choose.
+
+        None keeps botocore's own order — ``AWS_CA_BUNDLE``, ``ca_bundle`` in the AWS
+        config file, ``REQUESTS_CA_BUNDLE``, then its bundled roots; an explicit True
+        skips them all (a company's TLS-inspecting proxy trusted there was refused).
+        """
+        if self.ca_bundle:
+            return str(self.ca_bundle)
+        return None if self.verify_tls else False
 
     def db_password_value(self) -> str | None:
         return self.db_password.get_secret_value() if self.db_password else None

@@ -62,9 +62,11 @@ def make_sqs_client(settings: Settings) -> Any:
         max_pool_connections=max(10, settings.concurrency * 2),
         user_agent_appid="hma-ingest",  # type: ignore[call-arg]
     )
-    verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else settings.verify_tls
     return session.client(
-        "sqs", endpoint_url=settings.sqs_endpoint_url or None, config=config, verify=verify
+        "sqs",
+        endpoint_url=settings.sqs_endpoint_url or None,
+        config=config,
+        verify=settings.botocore_verify(),
     )
 
 

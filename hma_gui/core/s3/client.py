@@ -176,12 +176,11 @@ def make_s3_client(settings: Settings, *, pool_size: int | None = None) -> S3Cli
         user_agent_appid="hma-ingest",  # type: ignore[call-arg]  # newer than the stubs
         tcp_keepalive=True,
     )
-    verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else settings.verify_tls
     client: S3Client = session.client(
         "s3",
         endpoint_url=endpoint,
         config=config,
-        verify=verify,
+        verify=settings.botocore_verify(),
         **credentials,
     )
     # After botocore's own "before-call.s3" handler that adds the header.

@@ -175,7 +175,7 @@ def _identity(session: Any, settings: Settings, endpoint: str | None) -> CheckLi
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         ),
-        verify=str(settings.ca_bundle) if settings.ca_bundle else settings.verify_tls,
+        verify=settings.botocore_verify(),
     )
     name_source_on_refusal(sts, session)
     try:

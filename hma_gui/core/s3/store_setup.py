@@ -68,6 +68,7 @@ _MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 _REGION = re.compile(r"<Region>([a-z0-9-]+)</Region>")
 _ENDPOINT_REGION = re.compile(r"<Endpoint>[^<]*\.s3[.-]([a-z0-9-]+)\.amazonaws\.com</Endpoint>")
 _NO_LOCATION = "redirect without LOCATION"  # obstore's words for a 301 without a Location
+_INVALID_CERTIFICATE = re.compile(r"InvalidCertificate\(\s*(\w+)")  # rustls: UnknownIssuer…
 _RETRIES = re.compile(r"after (\d+) retries")
 _URL = re.compile(r"https?://\S+")
 # The innermost cause obstore's debug text names for a failed connection.
@@ -143,8 +144,8 @@ def setup_of_settings(settings: Settings) -> tuple[StoreSetup | None, str | None
     """The setup the settings and the environment settle alone, or why they do not."""
     endpoint = settings.effective_endpoint()
     region = settings.region or os.environ.get("AWS_DEFAULT_REGION")
+    config = Path(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
     if not region:
-        config = Path(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
         if config.exists():
             return None, f"the region may be in {config} (botocore reads it)"
         region = SANDBOX_REGION
@@ -162,7 +163,9 @@ def setup_of_settings(settings: Settings) -> tuple[StoreSetup | None, str | None
         tokens = [env[name] for name in ("AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN") if name in env]
         token = tokens[0] if tokens else None  # botocore's order
         source = CredentialSource("env", None, key)
-    verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else settings.verify_tls
+    verify = _verify_of_settings(settings, config)
+    if verify is None:
+        return None, f"a CA bundle may be in {config} (botocore reads it)"
     options, why_not = _store_options(
         endpoint, region, settings.connect_timeout, settings.read_timeout, verify,
         settings.max_attempts,
@@ -173,6 +176,24 @@ def setup_of_settings(settings: Settings) -> tuple[StoreSetup | None, str | None
         "access_key_id": key, "secret_access_key": secret, "token": token, "expires_at": None,
     }  # fmt: skip
     return StoreSetup(options, lambda: credential, endpoint, source), None
+
+
+def _verify_of_settings(settings: Settings, config: Path) -> bool | str | None:
+    """What botocore verifies TLS with for these settings; None: the AWS config file may say.
+
+    botocore's order (`Settings.botocore_verify`): the settings' CA bundle, verification
+    off, ``AWS_CA_BUNDLE``, ``ca_bundle`` in the config file, ``REQUESTS_CA_BUNDLE``.
+    """
+    verify = settings.botocore_verify()
+    if verify is not None:
+        return verify
+    if os.environ.get("AWS_CA_BUNDLE"):
+        return os.environ["AWS_CA_BUNDLE"]
+    try:
+        mentioned = "ca_bundle" in config.read_text(encoding="utf-8", errors="replace")
+    except OSError:  # no config file (or none we may read: botocore could not either)
+        mentioned = False
+    return None if mentioned else os.environ.get("REQUESTS_CA_BUNDLE") or True
 
 
 def setup_of_client(client: Any) -> tuple[StoreSetup | None, str | None]:
@@ -273,6 +294,13 @@ def as_client_error(
     retries = _RETRIES.search(head)
     if _NO_LOCATION in head:  # S3's 301 for a bucket in another region (obstore drops its body)
         return client_error(301, "<Code>PermanentRedirect</Code>", 0, operation)
+    invalid = _INVALID_CERTIFICATE.search(debug)
+    if status is None and invalid:  # as botocore's SSLError: no use trying again
+        return UploadError(
+            f"TLS verification failed for the S3 endpoint: {endpoint or 'S3'} presented an"
+            f" invalid certificate ({invalid.group(1)})",
+            retryable=False,
+        )
     if status is None:  # no answer from S3: the connection failed (after the retries)
         cause = next((word for needle, word in _CAUSES if needle in debug), None)
         reason = cause or _URL.sub("", head.rsplit(" - ", 1)[-1]).strip() or type(exc).__name__
