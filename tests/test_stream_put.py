@@ -393,3 +393,32 @@ def test_a_bucket_in_another_region_is_named_with_its_region(
     )
     assert not caught.value.retryable
     assert agents and all("Botocore" not in agent for agent in agents)  # the direct path's
+
+
+@pytest.mark.parametrize("size", [1024, 3 * MiB], ids=["small", "larger"])
+def test_a_clock_s3_finds_off_says_so_and_is_not_retried(
+    size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
+) -> None:
+    pytest.importorskip("obstore")
+    skewed = (
+        b"<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request"
+        b" time and the current time is too large.</Message><MaxAllowedSkewMilliseconds>900000"
+        b"</MaxAllowedSkewMilliseconds></Error>"
+    )
+    requests: list[bytes] = []
+
+    def respond(head: bytes, connection: socket.socket) -> None:
+        requests.append(head)
+        connection.sendall(_answer("403 Forbidden", skewed))
+
+    server = raw_server(respond)
+    _stream_put_to(server.endpoint, monkeypatch).close()
+    monkeypatch.setenv("HMA_MAX_ATTEMPTS", "3")
+    uploader = _uploader()
+    path = _file(tmp_path / "late.bin", size)
+    with pytest.raises(UploadError) as caught:
+        uploader.upload(path, "bkt", "late.bin")
+    uploader.close()
+    assert str(caught.value) == "this computer's clock is too far from AWS time; fix the clock"
+    assert not caught.value.retryable
+    assert len(requests) == 1
