@@ -422,3 +422,21 @@ def test_a_clock_s3_finds_off_says_so_and_is_not_retried(
     assert str(caught.value) == "this computer's clock is too far from AWS time; fix the clock"
     assert not caught.value.retryable
     assert len(requests) == 1
+
+
+@pytest.mark.parametrize("size", [1024, 3 * MiB], ids=["small", "larger"])
+def test_a_server_that_never_answers_times_out_in_words(
+    size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
+) -> None:
+    pytest.importorskip("obstore")
+    server = raw_server(lambda head, connection: server.read_body(connection, 1 << 40))
+    _stream_put_to(server.endpoint, monkeypatch).close()
+    monkeypatch.setenv("HMA_READ_TIMEOUT", "1")
+    monkeypatch.setenv("HMA_MAX_ATTEMPTS", "2")
+    uploader = _uploader()
+    path = _file(tmp_path / "unanswered.bin", size)
+    with pytest.raises(UploadError) as caught:
+        uploader.upload(path, "bkt", "unanswered.bin")
+    uploader.close()
+    assert str(caught.value) == f"cannot reach {server.endpoint}: timed out (after 2 attempts)"
+    assert caught.value.retryable

@@ -77,6 +77,7 @@ _CAUSES = (
     ("Connection reset", "connection reset by peer"),
     ("connection closed", "connection closed"),
     ("timed out", "timed out"),
+    ("TimedOut", "timed out"),  # reqwest's read time-out
     ("dns error", "host name not found"),
     ("certificate", "TLS certificate problem"),
 )
