@@ -271,3 +271,22 @@ def test_a_closed_uploader_lets_its_connections_go(
         while proxy.open_connections and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proxy.open_connections == 0, round_
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("size", [5000, 3 * 1024 * 1024], ids=["obstore", "http.client"])
+def test_a_missing_bucket_is_named_on_the_direct_paths(
+    size: int, s3_env: S3Env, tmp_path: Path
+) -> None:
+    # obstore raises the builtin FileNotFoundError for a 404, not one of its own errors
+    path = tmp_path / "orphan.csv"
+    path.write_bytes(os.urandom(size))
+    uploader = uploader_for("obstore")
+    with pytest.raises(UploadError) as caught:
+        uploader.upload(path, f"{s3_env.mba_bucket}-gone", "orphan.csv")
+    uploader.close()
+    assert str(caught.value) == (
+        f"bucket '{s3_env.mba_bucket}-gone' does not exist (check the scope's bucket in the"
+        " settings)"
+    )
+    assert not caught.value.retryable

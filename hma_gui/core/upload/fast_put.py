@@ -115,7 +115,7 @@ class FastPut:
                 self._store(bucket), key, data, attributes=attributes, mode=mode,
                 use_multipart=False,
             )  # fmt: skip
-        except obstore.exceptions.BaseError as exc:
+        except (obstore.exceptions.BaseError, FileNotFoundError) as exc:  # 404: a builtin's
             error = as_client_error(exc, self._setup.endpoint)
             self._setup.name_source(error, self._client)
             raise error from exc
