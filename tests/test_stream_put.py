@@ -359,7 +359,6 @@ def test_a_bucket_in_another_region_is_named_with_its_region(
     monkeypatch: pytest.MonkeyPatch,
     raw_server: Callable[..., RawServer],
 ) -> None:
-    pytest.importorskip("obstore")  # the desktop bundle's botocore follows S3's redirects
     redirect = (
         b"<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access"
         b" must be addressed using the specified endpoint.</Message><Bucket>bkt</Bucket>"
@@ -399,7 +398,6 @@ def test_a_bucket_in_another_region_is_named_with_its_region(
 def test_a_clock_s3_finds_off_says_so_and_is_not_retried(
     size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
 ) -> None:
-    pytest.importorskip("obstore")
     skewed = (
         b"<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request"
         b" time and the current time is too large.</Message><MaxAllowedSkewMilliseconds>900000"
@@ -428,7 +426,6 @@ def test_a_clock_s3_finds_off_says_so_and_is_not_retried(
 def test_a_server_that_never_answers_times_out_in_words(
     size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
 ) -> None:
-    pytest.importorskip("obstore")
     server = raw_server(lambda head, connection: server.read_body(connection, 1 << 40))
     _stream_put_to(server.endpoint, monkeypatch).close()
     monkeypatch.setenv("HMA_READ_TIMEOUT", "1")
