@@ -43,8 +43,8 @@ class SettingsHelpers:
         """botocore's ``verify``: our CA bundle, False, or None to let botocore choose.
 
         None keeps botocore's own order — ``AWS_CA_BUNDLE``, ``ca_bundle`` in the AWS
-        config file, ``REQUESTS_CA_BUNDLE``, then its bundled roots; an explicit True
-        skips them all (a company's TLS-inspecting proxy trusted there was refused).
+        config file, ``REQUESTS_CA_BUNDLE``, then its bundled roots. An explicit True
+        would skip them all, refusing a company's TLS-inspecting proxy trusted there.
         """
         if self.ca_bundle:
             return str(self.ca_bundle)
