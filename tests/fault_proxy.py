@@ -11,6 +11,8 @@
   the request bytes of PUTs (objects and parts) it received whole, ``put_headers``
   their headers (lower-case names); ``wait_idle()``
   waits until no request is being handled;
+* ``redirect_agent(agent)`` answers requests whose User-Agent is exactly `agent`
+  with S3's 301 for a bucket in another region (``redirected`` counts them);
 * ``hold()`` keeps requests (or those of one method: ``hold("PUT")``) waiting
   (``held`` counts them) until ``release()``.
 
@@ -32,6 +34,11 @@ from urllib.parse import urlsplit
 _ERROR_BODY = (
     '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
     "<Message>injected by the test proxy</Message></Error>"
+)
+_REDIRECT_BODY = (
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code>'
+    "<Message>The bucket you are attempting to access must be addressed using the specified"
+    " endpoint.</Message><Endpoint>bucket.s3.{region}.amazonaws.com</Endpoint></Error>"
 )
 _RESET = 0  # the "status" of a reset connection
 _CODES = {500: "InternalError", 503: "SlowDown", 403: "AccessDenied"}
@@ -69,6 +76,8 @@ class FaultProxy:
         self._open.set()
         self._hold_method: str | None = None
         self.held = 0
+        self._redirect: tuple[str, str] | None = None  # (User-Agent, region)
+        self.redirected = 0
         self.up()
 
     @property
@@ -125,6 +134,18 @@ class FaultProxy:
         with self._lock:
             return self._fail_left
 
+    def redirect_agent(self, agent: str, region: str = "eu-west-1") -> None:
+        """Requests from the client `agent` meet S3's answer for a bucket in `region`."""
+        self._redirect = (agent, region)
+
+    def _redirect_region(self, agent: str | None) -> str | None:
+        redirect = self._redirect
+        if redirect is None or agent != redirect[0]:
+            return None
+        with self._lock:
+            self.redirected += 1
+        return redirect[1]
+
     def hold(self, method: str | None = None) -> None:
         """Requests from now on (of `method` only, if given) wait up to a minute for `release()`."""
         self._hold_method = method
@@ -174,6 +195,17 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 query = urlsplit(self.path).query
+                region = proxy._redirect_region(self.headers.get("User-Agent"))
+                if region is not None:
+                    payload = _REDIRECT_BODY.format(region=region).encode()
+                    self.send_response(301)
+                    self.send_header("x-amz-bucket-region", region)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                    return
                 with proxy._lock:
                     proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
                     proxy.log.append((self.command, self.path))

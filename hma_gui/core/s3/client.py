@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -51,6 +52,7 @@ _AUTH_CODES = {
 _WRONG_REGION_CODES = frozenset(
     {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
 )
+_ENDPOINT_REGION = re.compile(r"\.s3[.-]([a-z0-9-]+)\.amazonaws\.com$")
 _TARGET_CODES = {
     "AccessDenied": "access denied: your AWS identity may not write to s3://{bucket} "
     "(check the IAM policy and the bucket policy)",
@@ -256,9 +258,8 @@ def translate_error(
         if code in _TARGET_CODES:
             text = _TARGET_CODES[code].format(bucket=bucket, message=message)
             return UploadError(text, retryable=False, code=code)
-        region = str(error.get("Region") or "") or None  # where S3 says the bucket is
-        if code in _WRONG_REGION_CODES and (code != "AuthorizationHeaderMalformed" or region):
-            return _wrong_region(bucket, region, code)
+        if is_wrong_region(exc):
+            return _wrong_region(bucket, _region_named(exc.response), code)
         if code in ("BadDigest", "InvalidDigest"):
             return UploadError(
                 "S3 received different bytes than were read (the file may be changing)",
@@ -292,12 +293,35 @@ def translate_error(
     return UploadError(f"{type(exc).__name__}: {exc}", retryable=False)
 
 
+def is_wrong_region(exc: BaseException) -> bool:
+    """S3's answer for a bucket in another region than the request was signed for.
+
+    botocore's client follows it (it asks again in the bucket's region); obstore and
+    `stream_put` do not: the uploader and the lazy client hand such a bucket to botocore.
+    """
+    if not isinstance(exc, bce.ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    return code in _WRONG_REGION_CODES and (
+        code != "AuthorizationHeaderMalformed" or bool(error.get("Region"))
+    )
+
+
+def _region_named(response: Any) -> str | None:
+    """The bucket's region as S3 named it: in the error, its header, or its endpoint."""
+    error = response.get("Error", {})
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    endpoint = _ENDPOINT_REGION.search(str(error.get("Endpoint") or ""))
+    named = error.get("Region") or headers.get("x-amz-bucket-region")
+    return str(named) if named else (endpoint.group(1) if endpoint else None)
+
+
 def _wrong_region(bucket: str, region: str | None, code: str) -> UploadError:
     """S3 answered that the bucket lives in another region than the one we signed for.
 
-    botocore's client follows such answers; the direct paths (obstore, `stream_put`)
-    do not, as they are chosen only when the settings or ``AWS_DEFAULT_REGION`` name
-    the region: that setting is what to fix.
+    Seen when botocore could not follow the answer either (an endpoint of our own,
+    a region S3 did not name): the settings' region is what to fix.
     """
     where = f"region {region}" if region else "another region"
     fix = f"HMA_REGION={region}" if region else "HMA_REGION"

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hma_gui.core.s3.client import is_wrong_region
 from hma_gui.core.s3.store_setup import (
     StoreSetup,
     as_client_error,
@@ -44,7 +45,7 @@ __all__ = ["LazyS3Client"]
 
 _AFTER = "hma-after:"  # our continuation tokens: "start after this key"
 _LIST_ARGS = frozenset({"Bucket", "Prefix", "MaxKeys", "ContinuationToken", "StartAfter"})
-_OWN = frozenset({"_build", "_client", "_lock", "_stores", "store_setup"})
+_OWN = frozenset({"_build", "_client", "_lock", "_stores", "_redirected", "store_setup"})
 
 
 class LazyS3Client:
@@ -66,6 +67,7 @@ class LazyS3Client:
         self._client: Any = None
         self._lock = threading.Lock()
         self._stores: dict[str, Any] = {}
+        self._redirected: set[str] = set()  # buckets in another region: botocore follows S3
 
     @property
     def built(self) -> bool:
@@ -102,6 +104,8 @@ class LazyS3Client:
             return None
         if token is not None and not str(token).startswith(_AFTER):
             return None  # botocore's own token: it goes on
+        if kwargs["Bucket"] in self._redirected:
+            return None
         import obstore
 
         after = str(token)[len(_AFTER) :] if token else kwargs.get("StartAfter")
@@ -117,6 +121,12 @@ class LazyS3Client:
             return None
         except obstore.exceptions.BaseError as exc:
             error = as_client_error(exc, self.store_setup.endpoint, "ListObjectsV2")
+            if is_wrong_region(error):  # botocore asks again in the bucket's region
+                logger.info(
+                    "s3://%s is not in the settings' region: botocore lists", kwargs["Bucket"]
+                )
+                self._redirected.add(kwargs["Bucket"])
+                return None
             self.store_setup.name_source(error)
             raise error from exc
         if any(meta["size"] == 0 for meta in chunk):

@@ -50,7 +50,7 @@ import botocore.exceptions as bce
 from hma_gui.core.errors import Cancelled, IntegrityError, SourceFileError, UploadError
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, clean_etag, md5_file
 from hma_gui.core.progress import ByteSink, CancelToken
-from hma_gui.core.s3.client import S3Client, translate_error
+from hma_gui.core.s3.client import S3Client, is_wrong_region, translate_error
 from hma_gui.core.s3.limits import MAX_PUT_SIZE, object_size_problem
 from hma_gui.core.upload.bandwidth import BandwidthLimit
 from hma_gui.core.upload.body import BodyCancelled, ProgressBody, ProgressFile
@@ -86,6 +86,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_NOT_SENT = object()  # `_put`: no direct path sent the file
 
 IN_MEMORY_MAX = 8 * 1024 * 1024  # larger single PUTs are streamed from disk
 
@@ -109,6 +110,7 @@ class Uploader:
         self._multipart = MultipartSender(client, config, self._limit, endpoint)
         self._fast = FastPut.for_client(client, config)  # None: botocore sends everything
         self._stream = StreamPut.beside(self._fast, config)  # larger single PUTs, same setup
+        self._redirected: set[str] = set()  # buckets in another region: botocore follows S3
 
     @property
     def transfer(self) -> str:
@@ -207,9 +209,15 @@ class Uploader:
         data, info = read_stable(path, info)
         md5_hex = hashlib.md5(data, usedforsecurity=False).hexdigest()
         self._md5_cache.store(path, info, md5_hex)
-        if self._fast is not None and len(data) <= self._fast.max_size:
-            response = self._fast_put(path, bucket, key, data, md5_hex, progress, cancel, expected)
-        else:
+        response: Any = _NOT_SENT
+        if self._fast is not None and self._direct(bucket) and len(data) <= self._fast.max_size:
+            try:
+                response = self._fast_put(
+                    path, bucket, key, data, md5_hex, progress, cancel, expected
+                )
+            except bce.ClientError as exc:
+                self._hand_to_botocore(bucket, exc)
+        if response is _NOT_SENT:
             body = ProgressBody(data, progress, cancel, self._limit)
             response = self._put_object(
                 path, bucket, key, body, len(data), md5_hex, expected, cancel
@@ -325,7 +333,7 @@ class Uploader:
 
         None when the precondition was refused.
         """
-        if self._stream is not None:
+        if self._stream is not None and self._direct(bucket):
             try:
                 return self._stream.put(
                     bucket, key, body, length, content_type(path), md5_hex, expected, cancel
@@ -333,7 +341,8 @@ class Uploader:
             except bce.ClientError as exc:
                 if expected is not None and is_refusal(exc):
                     return None
-                raise
+                self._hand_to_botocore(bucket, exc)
+                body.seek(0)  # botocore sends it again, from the start
         args: dict[str, Any] = {**self._config.sse_args()}
         if md5_hex is not None:
             args["ContentMD5"] = base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii")
@@ -353,6 +362,25 @@ class Uploader:
             if expected is not None and is_refusal(exc):
                 return None
             raise
+
+    def _direct(self, bucket: str) -> bool:
+        """Whether obstore / `stream_put` may carry files to `bucket` (S3 did not redirect)."""
+        return bucket not in self._redirected
+
+    def _hand_to_botocore(self, bucket: str, exc: bce.ClientError) -> None:
+        """Raise `exc` unless it is S3's "another region": then botocore sends, from now on.
+
+        The direct paths sign for the settings' region and do not follow S3's
+        redirect; botocore does (and remembers the bucket's region).
+        """
+        if not is_wrong_region(exc):
+            raise exc
+        if bucket not in self._redirected:
+            self._redirected.add(bucket)
+            region = exc.response.get("Error", {}).get("Region") or "another region"
+            logger.info(
+                "s3://%s is in %s, not the settings' region: botocore sends", bucket, region
+            )
 
     def _already_there(
         self,
