@@ -197,14 +197,8 @@ class FaultProxy:
                 query = urlsplit(self.path).query
                 region = proxy._redirect_region(self.headers.get("User-Agent"))
                 if region is not None:
-                    payload = _REDIRECT_BODY.format(region=region).encode()
-                    self.send_response(301)
-                    self.send_header("x-amz-bucket-region", region)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    if self.command != "HEAD":
-                        self.wfile.write(payload)
+                    payload = _REDIRECT_BODY.format(region=region)
+                    self._answer(301, payload, {"x-amz-bucket-region": region})
                     return
                 with proxy._lock:
                     proxy.requests[f"{self.command} {query.split('=')[0] if query else ''}"] += 1
@@ -226,12 +220,7 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 if status is not None:
-                    payload = _ERROR_BODY.format(code=proxy._fail_code).encode()
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
+                    self._answer(status, _ERROR_BODY.format(code=proxy._fail_code))
                     return
                 upstream = http.client.HTTPConnection(*proxy._upstream, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
@@ -248,6 +237,18 @@ class FaultProxy:
                 if self.command != "HEAD":
                     self.wfile.write(data)
                 upstream.close()
+
+            def _answer(self, status: int, xml: str, headers: dict[str, str] | None = None) -> None:
+                """An S3-style answer of the proxy's own (no body for a HEAD)."""
+                payload = xml.encode()
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
 
             def _counted(self) -> None:
                 with proxy._lock:

@@ -263,6 +263,21 @@ def _answer(status: str, body: bytes = b"") -> bytes:
     ).encode() + body
 
 
+def _upload_error(endpoint: str, path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
+    """The `UploadError` of uploading `path` with the settings pointed at `endpoint`."""
+    _stream_put_to(endpoint, monkeypatch).close()  # the environment of the direct paths
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    uploader = _uploader()
+    assert uploader.transfer == "obstore"
+    try:
+        with pytest.raises(UploadError) as caught:
+            uploader.upload(path, "bkt", path.name)
+    finally:
+        uploader.close()
+    return caught.value
+
+
 def test_a_refusal_before_the_body_means_the_body_is_never_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
 ) -> None:
@@ -371,18 +386,12 @@ def test_a_bucket_botocore_cannot_reach_in_its_region_either_is_named_with_it(
                                                        b"\r\n\r\n", 1))  # fmt: skip
 
     server = raw_server(respond)
-    _stream_put_to(server.endpoint, monkeypatch).close()  # the same environment
-    uploader = _uploader()
-    assert uploader.transfer == "obstore"
-    path = _file(tmp_path / "far.bin", size)
-    with pytest.raises(UploadError) as caught:
-        uploader.upload(path, "bkt", "far.bin")
-    uploader.close()
-    assert str(caught.value) == (
+    error = _upload_error(server.endpoint, _file(tmp_path / "far.bin", size), monkeypatch)
+    assert str(error) == (
         "bucket 'bkt' is in region eu-west-1, not in the region in the settings: set the region"
         " to the bucket's (Settings → AWS connection, or HMA_REGION=eu-west-1)"
     )
-    assert not caught.value.retryable
+    assert not error.retryable
     assert agents[0] == "hma-ingest"  # the direct path, once; botocore then asks, and once
     assert [agent.split("/")[0] for agent in agents[1:]] == ["Botocore"] * 2  # more in eu-west-1
 
@@ -403,15 +412,10 @@ def test_a_clock_s3_finds_off_says_so_and_is_not_retried(
         connection.sendall(_answer("403 Forbidden", skewed))
 
     server = raw_server(respond)
-    _stream_put_to(server.endpoint, monkeypatch).close()
-    monkeypatch.setenv("HMA_MAX_ATTEMPTS", "3")
-    uploader = _uploader()
     path = _file(tmp_path / "late.bin", size)
-    with pytest.raises(UploadError) as caught:
-        uploader.upload(path, "bkt", "late.bin")
-    uploader.close()
-    assert str(caught.value) == "this computer's clock is too far from AWS time; fix the clock"
-    assert not caught.value.retryable
+    error = _upload_error(server.endpoint, path, monkeypatch, HMA_MAX_ATTEMPTS="3")
+    assert str(error) == "this computer's clock is too far from AWS time; fix the clock"
+    assert not error.retryable
     assert len(requests) == 1
 
 
@@ -420,13 +424,9 @@ def test_a_server_that_never_answers_times_out_in_words(
     size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
 ) -> None:
     server = raw_server(lambda head, connection: server.read_body(connection, 1 << 40))
-    _stream_put_to(server.endpoint, monkeypatch).close()
-    monkeypatch.setenv("HMA_READ_TIMEOUT", "1")
-    monkeypatch.setenv("HMA_MAX_ATTEMPTS", "2")
-    uploader = _uploader()
     path = _file(tmp_path / "unanswered.bin", size)
-    with pytest.raises(UploadError) as caught:
-        uploader.upload(path, "bkt", "unanswered.bin")
-    uploader.close()
-    assert str(caught.value) == f"cannot reach {server.endpoint}: timed out (after 2 attempts)"
-    assert caught.value.retryable
+    error = _upload_error(
+        server.endpoint, path, monkeypatch, HMA_READ_TIMEOUT="1", HMA_MAX_ATTEMPTS="2"
+    )
+    assert str(error) == f"cannot reach {server.endpoint}: timed out (after 2 attempts)"
+    assert error.retryable

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,14 @@ class TlsS3:
     server: MotoServer
     certificates: Certificates
 
+    def client(self) -> Any:
+        """boto3's client of the TLS server, trusting the test CA (set-up and checks)."""
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.server.endpoint, verify=str(self.certificates.ca)
+        )
+
 
 @pytest.fixture(scope="module")
 def tls_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsS3]:
@@ -47,8 +56,6 @@ def tls_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsS3]:
 @pytest.fixture
 def bucket(tls_s3: TlsS3, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
     """A fresh bucket on the TLS server; the settings point at it (no CA bundle yet)."""
-    import boto3
-
     name = f"tls-{abs(hash(request.node.nodeid)) % 10**10}"
     for variable, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -60,10 +67,7 @@ def bucket(tls_s3: TlsS3, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
         "HMA_MULTIPART_CHUNKSIZE": "5MiB",
     }.items():
         monkeypatch.setenv(variable, value)
-    client = boto3.client(
-        "s3", endpoint_url=tls_s3.server.endpoint, verify=str(tls_s3.certificates.ca)
-    )
-    client.create_bucket(Bucket=name)
+    tls_s3.client().create_bucket(Bucket=name)
     return name
 
 
@@ -80,11 +84,7 @@ def _files(folder: Path) -> dict[str, Path]:
 
 def _stored(tls_s3: TlsS3, bucket: str) -> dict[str, str]:
     """Key → MD5 of the bytes in the bucket, read back over TLS."""
-    import boto3
-
-    client = boto3.client(
-        "s3", endpoint_url=tls_s3.server.endpoint, verify=str(tls_s3.certificates.ca)
-    )
+    client = tls_s3.client()
     keys = [item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     return {
         key: hashlib.md5(client.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()

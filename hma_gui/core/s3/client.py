@@ -259,7 +259,7 @@ def translate_error(
             text = _TARGET_CODES[code].format(bucket=bucket, message=message)
             return UploadError(text, retryable=False, code=code)
         if is_wrong_region(exc):
-            return _wrong_region(bucket, _region_named(exc.response), code)
+            return _wrong_region(bucket, bucket_region(exc), code)
         if code in ("BadDigest", "InvalidDigest"):
             return UploadError(
                 "S3 received different bytes than were read (the file may be changing)",
@@ -308,10 +308,10 @@ def is_wrong_region(exc: BaseException) -> bool:
     )
 
 
-def _region_named(response: Any) -> str | None:
+def bucket_region(exc: bce.ClientError) -> str | None:
     """The bucket's region as S3 named it: in the error, its header, or its endpoint."""
-    error = response.get("Error", {})
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    error = exc.response.get("Error", {})
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     endpoint = _ENDPOINT_REGION.search(str(error.get("Endpoint") or ""))
     named = error.get("Region") or headers.get("x-amz-bucket-region")
     return str(named) if named else (endpoint.group(1) if endpoint else None)

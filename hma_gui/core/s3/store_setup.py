@@ -63,10 +63,9 @@ _CREDENTIAL_TTL = timedelta(minutes=15)
 _STATUS = re.compile(r"non-2xx status code: (\d{3})")
 _CODE = re.compile(r"<Code>([^<]*)</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
-# Where S3 says a bucket in another region is: AuthorizationHeaderMalformed names the
-# region, PermanentRedirect the bucket's endpoint (and the x-amz-bucket-region header).
-_REGION = re.compile(r"<Region>([a-z0-9-]+)</Region>")
-_ENDPOINT_REGION = re.compile(r"<Endpoint>[^<]*\.s3[.-]([a-z0-9-]+)\.amazonaws\.com</Endpoint>")
+# The elements botocore keeps beside Code and Message that say where a bucket is
+# (AuthorizationHeaderMalformed: Region; PermanentRedirect: Endpoint).
+_WHERE = re.compile(r"<(Region|Endpoint)>([^<]*)</(?:Region|Endpoint)>")
 _NO_LOCATION = "redirect without LOCATION"  # obstore's words for a 301 without a Location
 _INVALID_CERTIFICATE = re.compile(r"InvalidCertificate\(\s*(\w+)")  # rustls: UnknownIssuer…
 _RETRIES = re.compile(r"after (\d+) retries")
@@ -320,8 +319,8 @@ def client_error(
 ) -> Exception:
     """S3's refusal (`status`, its XML `body`) as botocore's `ClientError`.
 
-    `bucket_region`: the ``x-amz-bucket-region`` header, when S3 sent one; with
-    the region named in the body it becomes ``Error.Region`` (as botocore parses it).
+    Shaped as botocore parses it: ``Region`` and ``Endpoint`` beside the code, and
+    `bucket_region` (the ``x-amz-bucket-region`` header) among the headers.
     """
     import botocore.exceptions as bce
 
@@ -330,15 +329,15 @@ def client_error(
     error = {
         "Code": code.group(1) if code else str(status),
         "Message": message.group(1) if message else "",
+        **dict(_WHERE.findall(body)),
     }
-    named = _REGION.search(body) or _ENDPOINT_REGION.search(body)
-    region = bucket_region or (named.group(1) if named else None)
-    if region:
-        error["Region"] = region
+    headers = {"x-amz-bucket-region": bucket_region} if bucket_region else {}
     response: Any = {
         "Error": error,
-        "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": retries},
-    }
+        "ResponseMetadata": {
+            "HTTPStatusCode": status, "RetryAttempts": retries, "HTTPHeaders": headers,
+        },
+    }  # fmt: skip
     return bce.ClientError(response, operation)
 
 

@@ -50,7 +50,7 @@ import botocore.exceptions as bce
 from hma_gui.core.errors import Cancelled, IntegrityError, SourceFileError, UploadError
 from hma_gui.core.hashes.digests import Md5Cache, NoMd5Cache, clean_etag, md5_file
 from hma_gui.core.progress import ByteSink, CancelToken
-from hma_gui.core.s3.client import S3Client, is_wrong_region, translate_error
+from hma_gui.core.s3.client import S3Client, bucket_region, is_wrong_region, translate_error
 from hma_gui.core.s3.limits import MAX_PUT_SIZE, object_size_problem
 from hma_gui.core.upload.bandwidth import BandwidthLimit
 from hma_gui.core.upload.body import BodyCancelled, ProgressBody, ProgressFile
@@ -377,7 +377,7 @@ class Uploader:
             raise exc
         if bucket not in self._redirected:
             self._redirected.add(bucket)
-            region = exc.response.get("Error", {}).get("Region") or "another region"
+            region = bucket_region(exc) or "another region"
             logger.info(
                 "s3://%s is in %s, not the settings' region: botocore sends", bucket, region
             )
