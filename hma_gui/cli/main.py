@@ -9,6 +9,7 @@ translated to the subcommands they mean.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
@@ -224,7 +225,9 @@ def run() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    raise SystemExit(main())
+    status = main()
+    gc.freeze()  # the process ends: its last collection need not walk every object (~10 ms)
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.enqueue import Enqueue, EnqueueResult
 from hma_gui.core.jobs.records import JOB_COLUMNS, Job, JobState, NewJob
 from hma_gui.core.jobs.shared_links import SENT_OWNER
-from hma_gui.core.jobs.store_db import StoreDb, record_done
+from hma_gui.core.jobs.store_db import StoreDb, record_done_many
 from hma_gui.core.processes import owner_is_alive
 
 
@@ -128,9 +128,7 @@ class JobLifecycle:
             return
         now = time.time()
         with self._write() as cur:
-            rev = self._next_rev(cur)
-            for job_id, etag, md5, size, mtime_ns in marks:
-                record_done(cur, job_id, etag, md5, size, mtime_ns, rev, now)
+            record_done_many(cur, marks, self._next_rev(cur), now)
 
     def mark_failed(self, job_id: int, error: str, *, retryable: bool) -> None:
         self._finish(job_id, JobState.FAILED, error, retryable)

@@ -69,19 +69,32 @@ def record_done(
     mtime_ns: int | None, rev: int, now: float,
 ) -> None:  # fmt: skip
     """Inside a write: the job is done, and its file enters the ledger of uploaded files."""
-    row = cur.execute(
+    record_done_many(cur, [(job_id, etag, md5, size, mtime_ns)], rev, now)
+
+
+def record_done_many(
+    cur: sqlite3.Cursor,
+    done: Sequence[tuple[int, str | None, str | None, int | None, int | None]],
+    rev: int,
+    now: float,
+) -> None:
+    """`record_done` for (job_id, etag, md5, size, mtime_ns) rows: two statements for all.
+
+    The ledger's rows are copied from the jobs' updated rows inside SQLite (a job id that
+    is gone adds none), not fetched into Python and written back, one by one.
+    """
+    cur.executemany(
         "UPDATE jobs SET state = 'done', etag = ?, md5 = COALESCE(?, md5),"
         " size = COALESCE(?, size), mtime_ns = COALESCE(?, mtime_ns), error = NULL,"
-        " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?"
-        " RETURNING source, bucket, key, size, mtime_ns, md5",
-        (etag, md5, size, mtime_ns, rev, now, now, job_id),
-    ).fetchone()
-    if row is not None:
-        cur.execute(
-            "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag,"
-            " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
-            " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
-            " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
-            (row[1], row[2], row[0], row[3], row[4], row[5], etag, now),
-        )
+        " owner = NULL, rev = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+        [(etag, md5, size, mtime_ns, rev, now, now, job_id)
+         for job_id, etag, md5, size, mtime_ns in done],
+    )  # fmt: skip
+    cur.executemany(
+        "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag, uploaded_at)"
+        " SELECT bucket, key, source, size, mtime_ns, md5, ?, ? FROM jobs WHERE id = ?"
+        " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
+        " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
+        " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
+        [(etag, now, job_id) for job_id, etag, _md5, _size, _mtime in done],
+    )

@@ -42,6 +42,7 @@ import base64
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -65,7 +66,6 @@ from hma_gui.core.upload.source_file import (
     read_stable,
     stat_regular,
 )
-from hma_gui.core.upload.stream_put import StreamPut
 from hma_gui.core.upload.upload_config import (
     MAX_PARTS,
     MD5_METADATA_KEY,
@@ -75,6 +75,7 @@ from hma_gui.core.upload.upload_config import (
 
 if TYPE_CHECKING:
     from hma_gui.core.config.settings import Settings
+    from hma_gui.core.upload.stream_put import StreamPut
 
 __all__ = [
     "MAX_PARTS",
@@ -109,7 +110,9 @@ class Uploader:
         self._limit = BandwidthLimit(config.bwlimit)
         self._multipart = MultipartSender(client, config, self._limit, endpoint)
         self._fast = FastPut.for_client(client, config)  # None: botocore sends everything
-        self._stream = StreamPut.beside(self._fast, config)  # larger single PUTs, same setup
+        self._stream: StreamPut | None = None  # larger single PUTs, same setup: `_streamer`
+        self._stream_lock = threading.Lock()
+        self._stream_built = False
         self._redirected: set[str] = set()  # buckets in another region: botocore follows S3
 
     @property
@@ -333,9 +336,10 @@ class Uploader:
 
         None when the precondition was refused.
         """
-        if self._stream is not None and self._direct(bucket):
+        stream = self._streamer()
+        if stream is not None and self._direct(bucket):
             try:
-                return self._stream.put(
+                return stream.put(
                     bucket, key, body, length, content_type(path), md5_hex, expected, cancel
                 )
             except bce.ClientError as exc:
@@ -362,6 +366,17 @@ class Uploader:
             if expected is not None and is_refusal(exc):
                 return None
             raise
+
+    def _streamer(self) -> StreamPut | None:
+        """`StreamPut`, built for the first file above obstore's size: http.client and ssl
+        cost a command of small files ~15 ms to import, for nothing."""
+        with self._stream_lock:
+            if not self._stream_built:
+                from hma_gui.core.upload.stream_put import StreamPut
+
+                self._stream = StreamPut.beside(self._fast, self._config)
+                self._stream_built = True
+            return self._stream
 
     def _direct(self, bucket: str) -> bool:
         """Whether obstore / `stream_put` may carry files to `bucket` (S3 did not redirect)."""
