@@ -274,7 +274,7 @@ def _print_decisions(ctx: CliContext, review: DuplicateReview) -> None:
     from hma_gui.core.duplicates.s3_check import S3Class
     from hma_gui.core.jobs.store import Decision
 
-    outcome = review.resolve()
+    outcome = review.applied if review.applied is not None else review.resolve()
     skipped = sum(1 for d in outcome if d.decision is Decision.SKIP)
     counts = review.s3.counts()
     requests = review.s3.requests

@@ -124,6 +124,7 @@ class DuplicateReview:
         self.copy_of: dict[str, str] = {}  # extra local copy -> the file uploaded instead
         self.references: dict[tuple[str, ...], str] = {}  # group's paths -> file a person marked
         self._table = _PRESELECT["skip"]
+        self.applied: list[FileDecision] | None = None  # the outcome `apply` applied
 
     # ------------------------------------------------------------------ what to show
 
@@ -299,7 +300,8 @@ class DuplicateReview:
 
     def apply(self, jobs: Sequence[NewJob]) -> list[NewJob]:
         """`jobs` with the decisions in: skipped, retargeted, marked (not yet enqueued)."""
-        outcome = {d.path: d for d in self.resolve()}
+        self.applied = self.resolve()
+        outcome = {d.path: d for d in self.applied}
         md5s = {f.path: f.md5 for f in self.findings.values() if f.md5}
         result: list[NewJob] = []
         for job in jobs:

@@ -147,7 +147,8 @@ class S3Checker:
         self, items: Sequence[CheckItem], known_md5: Mapping[str, str] | None = None
     ) -> S3CheckResult:
         result = S3CheckResult()
-        listings = {(i.bucket, i.prefix): self.inventory.listing(i.bucket, i.prefix) for i in items}
+        wheres = dict.fromkeys((i.bucket, i.prefix) for i in items)  # listed once each
+        listings = {where: self.inventory.listing(*where) for where in wheres}
         for (bucket, prefix), listing in listings.items():
             result.listed[f"s3://{bucket}/{prefix}"] = len(listing)
 

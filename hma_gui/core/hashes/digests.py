@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hma_gui.core.progress import CancelToken
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 READ_CHUNK = 1024 * 1024  # hashlib releases the GIL on buffers this big
 
@@ -16,20 +18,20 @@ READ_CHUNK = 1024 * 1024  # hashlib releases the GIL on buffers this big
 class Md5Cache(Protocol):
     """Remembers MD5s of files by identity (path, size, mtime_ns, inode)."""
 
-    def lookup(self, path: Path, info: os.stat_result) -> str | None: ...
+    def lookup(self, path: StrPath, info: os.stat_result) -> str | None: ...
 
-    def store(self, path: Path, info: os.stat_result, md5: str) -> None: ...
+    def store(self, path: StrPath, info: os.stat_result, md5: str) -> None: ...
 
 
 class NoMd5Cache:
-    def lookup(self, path: Path, info: os.stat_result) -> str | None:
+    def lookup(self, path: StrPath, info: os.stat_result) -> str | None:
         return None
 
-    def store(self, path: Path, info: os.stat_result, md5: str) -> None:
+    def store(self, path: StrPath, info: os.stat_result, md5: str) -> None:
         return None
 
 
-def md5_file(path: Path, *, cancel: CancelToken | None = None, chunk: int = READ_CHUNK) -> str:
+def md5_file(path: StrPath, *, cancel: CancelToken | None = None, chunk: int = READ_CHUNK) -> str:
     """Hex MD5 of a file, read in large chunks; raises `Cancelled` when cancelled."""
     digest = hashlib.md5(usedforsecurity=False)
     buffer = bytearray(chunk)
@@ -51,7 +53,7 @@ def multipart_etag(part_digests: Sequence[bytes]) -> str:
     return f"{combined}-{len(part_digests)}"
 
 
-def multipart_etag_of_file(path: Path, part_size: int) -> str:
+def multipart_etag_of_file(path: StrPath, part_size: int) -> str:
     """The ETag S3 gives `path` when uploaded in parts of `part_size` bytes."""
     digests = []
     with open(path, "rb") as handle:

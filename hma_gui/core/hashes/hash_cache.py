@@ -32,12 +32,15 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hma_gui.core import app_dirs
 from hma_gui.core.files.path_text import is_valid_text
 from hma_gui.core.hashes.file_identity import CachedHashes, FileIdentity, HashRecord, Identified
 from hma_gui.core.sqlite_wal import connect_wal, write_transaction
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +153,7 @@ class HashCache:
 
     # ------------------------------------------------------------------ Md5Cache protocol
 
-    def lookup(self, path: Path, info: os.stat_result) -> str | None:
+    def lookup(self, path: StrPath, info: os.stat_result) -> str | None:
         """The cached MD5 of `path` if its identity still matches `info`."""
         identity = FileIdentity.of(path, info)
         with self._lock:
@@ -161,7 +164,7 @@ class HashCache:
         hit = found.get(identity.path)
         return hit.md5 if hit else None
 
-    def store(self, path: Path, info: os.stat_result, md5: str) -> None:
+    def store(self, path: StrPath, info: os.stat_result, md5: str) -> None:
         """Remember one MD5 (the uploader, once per file): written in batches, not each."""
         record = HashRecord(FileIdentity.of(path, info), md5=md5)
         with self._lock:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from hma_gui.core.errors import AuthError, Cancelled, HmaError, SourceFileError, UploadError
 from hma_gui.core.jobs.records import Job, JobState
@@ -97,7 +96,7 @@ def process_job(
         for attempt in range(1, CHANGED_FILE_TRIES + 1):
             try:
                 result = uploader.upload(
-                    Path(job.source),
+                    job.source,
                     job.bucket,
                     job.key,
                     progress=bytes_sink,

@@ -23,8 +23,7 @@ import os
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions as bce
 
@@ -38,6 +37,9 @@ from hma_gui.core.upload.conditions import Expected, is_refusal, judge_refusal
 from hma_gui.core.upload.multipart_state import MultipartJournal, MultipartState
 from hma_gui.core.upload.source_file import check_unchanged, content_type
 from hma_gui.core.upload.upload_config import MD5_METADATA_KEY, UploadConfig, UploadResult
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ class MultipartSender:
 
     def upload(
         self,
-        path: Path,
+        path: StrPath,
         info: os.stat_result,
         bucket: str,
         key: str,
@@ -163,7 +165,7 @@ class MultipartSender:
 
     def _create(
         self,
-        path: Path,
+        path: StrPath,
         info: os.stat_result,
         bucket: str,
         key: str,
@@ -205,7 +207,7 @@ class MultipartSender:
 
     def _send_parts(
         self,
-        path: Path,
+        path: StrPath,
         info: os.stat_result,
         state: MultipartState,
         progress: ByteSink | None,

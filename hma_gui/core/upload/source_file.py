@@ -5,14 +5,17 @@ from __future__ import annotations
 import mimetypes
 import os
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hma_gui.core.errors import SourceFileError
 
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
-def stat_regular(path: Path) -> os.stat_result:
+
+def stat_regular(path: StrPath) -> os.stat_result:
     try:
-        info = path.stat()
+        info = os.stat(path)  # noqa: PTH116 - the path may be text: no Path per file
     except FileNotFoundError:
         raise SourceFileError(
             "the file no longer exists (moved or deleted after it was queued)"
@@ -26,7 +29,7 @@ def stat_regular(path: Path) -> os.stat_result:
     return info
 
 
-def read_stable(path: Path, info: os.stat_result) -> tuple[bytes, os.stat_result]:
+def read_stable(path: StrPath, info: os.stat_result) -> tuple[bytes, os.stat_result]:
     """The whole file, read so that it did not change while being read (two tries)."""
     for _ in range(2):
         try:
@@ -71,9 +74,9 @@ def identity(info: os.stat_result) -> tuple[int, int, int, int]:
     return info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
 
 
-def check_unchanged(path: Path, info: os.stat_result) -> None:
+def check_unchanged(path: StrPath, info: os.stat_result) -> None:
     try:
-        now = path.stat()
+        now = os.stat(path)  # noqa: PTH116
     except OSError:
         raise SourceFileError("the file vanished while it was being uploaded") from None
     if identity(now) != identity(info):
@@ -103,12 +106,19 @@ for _type, _suffix in (
 _BY_SUFFIX: dict[str, str] = {}
 
 
-def content_type(path: Path) -> str:
+def content_type(path: StrPath) -> str:
     """The Content-Type an upload of `path` carries: by its suffix, the same on every machine."""
-    suffix = path.suffix.lower()
+    suffix = _suffix_of(os.fspath(path)).lower()
     found = _BY_SUFFIX.get(suffix)
     if found is None:
         common, strict = _TYPES.types_map  # [False], [True]; by suffix only: .gz is no encoding
         guessed = strict.get(suffix) or common.get(suffix)
         found = _BY_SUFFIX[suffix] = guessed or "application/octet-stream"
     return found
+
+
+def _suffix_of(path: str) -> str:
+    """`pathlib.PurePath.suffix` of a path as text (no `Path` built per uploaded file)."""
+    name = os.path.basename(path)  # noqa: PTH119 - text, not a Path per file
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""

@@ -43,7 +43,6 @@ import hashlib
 import logging
 import os
 import threading
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import botocore.exceptions as bce
@@ -74,6 +73,8 @@ from hma_gui.core.upload.upload_config import (
 )
 
 if TYPE_CHECKING:
+    from _typeshed import StrPath
+
     from hma_gui.core.config.settings import Settings
     from hma_gui.core.upload.stream_put import StreamPut
 
@@ -153,7 +154,7 @@ class Uploader:
 
     def upload(
         self,
-        path: Path,
+        path: StrPath,
         bucket: str,
         key: str,
         *,
@@ -201,7 +202,7 @@ class Uploader:
 
     def _put(
         self,
-        path: Path,
+        path: StrPath,
         info: os.stat_result,
         bucket: str,
         key: str,
@@ -238,7 +239,7 @@ class Uploader:
 
     def _fast_put(
         self,
-        path: Path,
+        path: StrPath,
         bucket: str,
         key: str,
         data: bytes,
@@ -269,7 +270,7 @@ class Uploader:
 
     def _put_streamed(
         self,
-        path: Path,
+        path: StrPath,
         info: os.stat_result,
         bucket: str,
         key: str,
@@ -314,7 +315,7 @@ class Uploader:
         )
 
     def _md5_of_sent(
-        self, body: ProgressFile, path: Path, info: os.stat_result, cancel: CancelToken
+        self, body: ProgressFile, path: StrPath, info: os.stat_result, cancel: CancelToken
     ) -> str:
         """The MD5 computed while sending; a second pass only if the body was not read whole."""
         if body.hashed_all(info.st_size):
@@ -323,7 +324,7 @@ class Uploader:
 
     def _put_object(
         self,
-        path: Path,
+        path: StrPath,
         bucket: str,
         key: str,
         body: IO[bytes],
@@ -409,7 +410,7 @@ class Uploader:
         return UploadResult(etag, md5_hex, info.st_size, info.st_mtime_ns, 0, sse, True)
 
     def _written_before(
-        self, path: Path, info: os.stat_result, bucket: str, key: str, cancel: CancelToken
+        self, path: StrPath, info: os.stat_result, bucket: str, key: str, cancel: CancelToken
     ) -> UploadResult | None:
         """The object an earlier attempt left at the key, when it holds this file's bytes."""
         there = stored_object(
@@ -430,7 +431,7 @@ class Uploader:
         except Exception as exc:  # noqa: BLE001 - the integrity error below says what matters
             logger.warning("could not delete the damaged s3://%s/%s: %s", bucket, key, exc)
 
-    def _file_md5(self, path: Path, info: os.stat_result, cancel: CancelToken) -> str:
+    def _file_md5(self, path: StrPath, info: os.stat_result, cancel: CancelToken) -> str:
         md5_hex = self._md5_cache.lookup(path, info)
         if md5_hex is None:
             md5_hex = md5_file(path, cancel=cancel)
