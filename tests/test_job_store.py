@@ -241,3 +241,21 @@ def test_the_stores_parts_share_one_database(tmp_path: Path) -> None:
         job = store.get(job_id)
         assert job is not None and (job.key, job.decision) == ("k__2", Decision.KEEP_BOTH)
         assert store.counters().queued == 1
+
+
+def test_done_marks_in_one_group_fill_the_ledger_from_the_updated_rows(store: JobStore) -> None:
+    from hma_gui.core.jobs.lifecycle import DoneMark
+
+    [(a, _), (b, _)] = store.enqueue([job("a.csv", 10), job("b.csv", 20)])
+    store.claim(limit=2)
+    # b's upload found the file grown (size and mtime given); 999 is a job cleared meanwhile
+    store.mark_done_many(
+        [DoneMark(a, "ea", "ma"), DoneMark(999, "ex", "mx"), DoneMark(b, "eb", None, 25, 7)]
+    )
+    assert [store.get(i).state for i in (a, b)] == [JobState.DONE, JobState.DONE]  # type: ignore[union-attr]
+    first = store.uploaded_record("b", "mba/csv/a.csv")
+    second = store.uploaded_record("b", "mba/csv/b.csv")
+    assert first is not None and second is not None
+    assert (first.size, first.md5, first.etag) == (10, "ma", "ea")
+    assert (second.size, second.mtime_ns, second.md5, second.etag) == (25, 7, None, "eb")
+    assert store.counters().done == 2
