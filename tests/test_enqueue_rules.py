@@ -269,3 +269,27 @@ def test_status_tells_jobs_on_a_shared_queue_from_those_running_here(tmp_path: P
     assert "1 running (1 of them on a shared queue)" in text.out, text.out
     summary = json.loads(run_cli("status", "--json").out)
     assert (summary["running"], summary["sent"]) == (1, 1)
+
+
+def test_one_call_with_many_files_finds_each_earlier_job_and_makes_no_double(
+    store: JobStore,
+) -> None:
+    """The earlier jobs are looked up for all files at once (in chunks): every file
+    that had one still finds it, and a file named twice in one call is one job."""
+
+    def job(n: int) -> NewJob:
+        return NewJob(source=f"/data/mba/f{n}.csv", size=n, bucket="b", key=f"mba/csv/f{n}.csv")
+
+    first = store.new_batch()
+    before = store.enqueue_files([job(n) for n in range(0, 1200, 2)], first, requeue_done=False)
+    second = store.new_batch()
+    results = store.enqueue_files(
+        [*(job(n) for n in range(1200)), job(1001), job(2)], second, requeue_done=False
+    )
+    outcomes = [r.outcome for r in results]
+    assert outcomes[:1200] == [
+        Enqueued.REQUEUED if n % 2 == 0 else Enqueued.NEW for n in range(1200)
+    ]
+    assert results[1200].job_id == results[1001].job_id  # named twice: the same job
+    assert results[1201].job_id == results[2].job_id == before[1].job_id
+    assert store.counters(second).total == 1200

@@ -45,6 +45,8 @@ from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store_db import decision_code
 from hma_gui.core.processes import owner_is_alive
 
+_LOOKUP_CHUNK = 500  # sources per lookup (SQLite allowed 999 parameters before 3.32)
+
 
 class Enqueued(StrEnum):
     """What one enqueue did with one file."""
@@ -86,12 +88,37 @@ class Enqueue:
     def __post_init__(self) -> None:
         self._alive: dict[str, bool] = {}
         self._batch_owner: dict[int, str | None] = {}
+        self._known: set[str] | None = None  # sources that may have a job; None: any may
 
     def all(self, jobs: Iterable[NewJob]) -> list[EnqueueResult]:
+        jobs = list(jobs)
+        # One look for all the files' earlier jobs instead of one per file: a folder
+        # uploaded for the first time asks the store a few times, not 2,000.
+        self._known = self._sources_with_jobs(
+            [j.source for j in jobs if j.state is JobState.QUEUED and j.bucket is not None]
+        )
         return [self.one(job) for job in jobs]
 
+    def _sources_with_jobs(self, sources: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(sources), _LOOKUP_CHUNK):
+            chunk = sources[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                row[0]
+                for row in self.cur.execute(
+                    f"SELECT DISTINCT source FROM jobs WHERE source IN ({marks})",  # noqa: S608
+                    chunk,
+                )
+            )
+        return known
+
     def one(self, job: NewJob) -> EnqueueResult:
-        if job.state is JobState.QUEUED and job.bucket is not None:
+        if (
+            job.state is JobState.QUEUED
+            and job.bucket is not None
+            and (self._known is None or job.source in self._known)
+        ):
             row = self.cur.execute(
                 "SELECT id, state, batch_id, owner, size, mtime_ns, finished_at FROM jobs"
                 " WHERE source = ? AND bucket = ? AND key = ?"
@@ -102,6 +129,8 @@ class Enqueue:
                 decided = self._existing(job, row)
                 if decided is not None:
                     return decided
+        if self._known is not None:
+            self._known.add(job.source)  # the same file again in this call finds this job
         return EnqueueResult(self._insert(job), Enqueued.NEW)
 
     def _existing(self, job: NewJob, row: tuple[Any, ...]) -> EnqueueResult | None:
