@@ -243,7 +243,7 @@ def shoot(out: Path, home: Path) -> int:
         direct = make_s3_client(sandbox_settings(settings, session.sandbox.endpoint))
         bucket = session.settings.scope("mba").bucket
         for path in sorted(SAMPLE_CSV.glob("*.csv")):
-            direct.upload_file(str(path), bucket, f"mba/csv/{path.name}")
+            direct.put_object(Bucket=bucket, Key=f"mba/csv/{path.name}", Body=path.read_bytes())
         header = (SAMPLE_CSV / "MemberData.csv").read_text(encoding="utf-8").splitlines()[0]
         late = [
             "M20000001,Grace,Okafor,1991-04-12,F,HMO-NJ-23-0002,2025-01-01,,07030,",
