@@ -41,7 +41,7 @@ class FakeUploader:
 
     def upload(
         self,
-        path: Path,
+        path: str | Path,  # the executor hands the job's path over as text
         bucket: str,
         key: str,
         *,
@@ -55,9 +55,9 @@ class FakeUploader:
             self.calls.append((key, expected, journal))
         if self.error is not None:
             raise self.error
-        data = path.read_bytes()
+        data = Path(path).read_bytes()
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        return UploadResult(md5, md5, len(data), path.stat().st_mtime_ns, 0, None)
+        return UploadResult(md5, md5, len(data), Path(path).stat().st_mtime_ns, 0, None)
 
     def close(self) -> None:
         return None

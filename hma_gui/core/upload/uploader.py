@@ -5,9 +5,8 @@
   Files up to 1 MiB go through obstore when it is installed (`fast_put.FastPut`,
   ``HMA_TRANSFER``): the same guarantees, S3 checking ``x-amz-checksum-sha256``
   instead of ``Content-MD5``, for a third of botocore's client CPU per request.
-  Larger single PUTs then go through `stream_put.StreamPut` (http.client and our
-  own SigV4 signer, the same request as botocore's), so that no upload but a
-  multipart one waits ~0.25 s for botocore's client to be built.
+  Larger single PUTs go through `stream_put.StreamPut` (http.client, our SigV4: botocore's
+  request), so that only a multipart upload waits ~0.25 s for botocore's client.
 * A streamed PUT whose MD5 is known already (the hash cache: the duplicate check
   computed it) carries ``Content-MD5`` as well. Otherwise the file is read once:
   its MD5 is computed in the pass that sends it, and the ETag S3 computed from
@@ -369,8 +368,7 @@ class Uploader:
             raise
 
     def _streamer(self) -> StreamPut | None:
-        """`StreamPut`, built for the first file above obstore's size: http.client and ssl
-        cost a command of small files ~15 ms to import, for nothing."""
+        """`StreamPut`, built at the first file above obstore's size (http.client: ~15 ms)."""
         with self._stream_lock:
             if not self._stream_built:
                 from hma_gui.core.upload.stream_put import StreamPut
