@@ -263,6 +263,11 @@ def _answer(status: str, body: bytes = b"") -> bytes:
     ).encode() + body
 
 
+def _s3_error(code: str, message: str, extra: str = "") -> bytes:
+    """The XML body of one of S3's refusals."""
+    return f"<Error><Code>{code}</Code><Message>{message}</Message>{extra}</Error>".encode()
+
+
 def _upload_error(endpoint: str, path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
     """The `UploadError` of uploading `path` with the settings pointed at `endpoint`."""
     _stream_put_to(endpoint, monkeypatch).close()  # the environment of the direct paths
@@ -281,7 +286,7 @@ def _upload_error(endpoint: str, path: Path, monkeypatch: pytest.MonkeyPatch, **
 def test_a_refusal_before_the_body_means_the_body_is_never_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
 ) -> None:
-    refusal = b"<Error><Code>PreconditionFailed</Code><Message>At least one</Message></Error>"
+    refusal = _s3_error("PreconditionFailed", "At least one")
     server = raw_server(lambda head, conn: conn.sendall(_answer("412 Precondition Failed",
                                                                 refusal)))  # fmt: skip
     stream = _stream_put_to(server.endpoint, monkeypatch)
@@ -370,10 +375,10 @@ def test_a_bucket_botocore_cannot_reach_in_its_region_either_is_named_with_it(
 ) -> None:
     # an endpoint of our own that answers "another region": the direct path hands the
     # bucket to botocore (tests/test_wrong_region.py), which cannot follow it here either
-    redirect = (
-        b"<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access"
-        b" must be addressed using the specified endpoint.</Message><Bucket>bkt</Bucket>"
-        b"<Endpoint>bkt.s3.eu-west-1.amazonaws.com</Endpoint></Error>"
+    redirect = _s3_error(
+        "PermanentRedirect",
+        "The bucket you are attempting to access must be addressed using the specified endpoint.",
+        "<Bucket>bkt</Bucket><Endpoint>bkt.s3.eu-west-1.amazonaws.com</Endpoint>",
     )
     agents: list[str] = []
 
@@ -400,10 +405,10 @@ def test_a_bucket_botocore_cannot_reach_in_its_region_either_is_named_with_it(
 def test_a_clock_s3_finds_off_says_so_and_is_not_retried(
     size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server: Callable[..., RawServer]
 ) -> None:
-    skewed = (
-        b"<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request"
-        b" time and the current time is too large.</Message><MaxAllowedSkewMilliseconds>900000"
-        b"</MaxAllowedSkewMilliseconds></Error>"
+    skewed = _s3_error(
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+        "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>",
     )
     requests: list[bytes] = []
 

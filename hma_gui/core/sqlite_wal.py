@@ -13,12 +13,23 @@ import errno
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from hma_gui.core import app_dirs
 from hma_gui.core.errors import DiskFullError
+
+_T = TypeVar("_T")
+VARIABLES_PER_QUERY = 500  # below every SQLite build's limit on bound variables (999 at least)
+
+
+def in_chunks(values: Sequence[_T]) -> Iterator[tuple[Sequence[_T], str]]:
+    """`values` in slices small enough for one ``IN (…)``, each with its ``?,?,…``."""
+    for start in range(0, len(values), VARIABLES_PER_QUERY):
+        chunk = values[start : start + VARIABLES_PER_QUERY]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def connect_wal(path: Path, *, timeout: float) -> sqlite3.Connection:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from hma_gui.core import app_dirs
 from hma_gui.core.files.path_text import is_valid_text
 from hma_gui.core.hashes.file_identity import CachedHashes, FileIdentity, HashRecord, Identified
-from hma_gui.core.sqlite_wal import connect_wal, write_transaction
+from hma_gui.core.sqlite_wal import connect_wal, in_chunks, write_transaction
 
 if TYPE_CHECKING:
     from _typeshed import StrPath
@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 CACHE_FILE = "hash-cache.db"
 SCHEMA_VERSION = 2  # 2: ctime_ns
-_LOOKUP_CHUNK = 500  # paths per "IN (...)" query
 _PENDING_MAX = 256  # `store`s written in one transaction
 _RANGE_SCAN_MIN = 2000  # from this many paths on, read their common folder's rows in one go
 
@@ -263,12 +262,8 @@ class HashCache:
                 ).fetchall()
                 return
         paths = [p for p in wanted if is_valid_text(p)]  # a name that is not UTF-8: never cached
-        for start in range(0, len(paths), _LOOKUP_CHUNK):
-            chunk = paths[start : start + _LOOKUP_CHUNK]
-            yield self._conn.execute(
-                f"{select} WHERE path IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
+        for chunk, marks in in_chunks(paths):
+            yield self._conn.execute(f"{select} WHERE path IN ({marks})", chunk).fetchall()
 
     def _rows_between(self, low: str, high: str) -> int:
         row = self._conn.execute(

@@ -44,8 +44,7 @@ from hma_gui.core.jobs.records import JobState, NewJob
 from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store_db import decision_code
 from hma_gui.core.processes import owner_is_alive
-
-_LOOKUP_CHUNK = 500  # sources per lookup (SQLite allowed 999 parameters before 3.32)
+from hma_gui.core.sqlite_wal import in_chunks
 
 
 class Enqueued(StrEnum):
@@ -101,9 +100,7 @@ class Enqueue:
 
     def _sources_with_jobs(self, sources: list[str]) -> set[str]:
         known: set[str] = set()
-        for start in range(0, len(sources), _LOOKUP_CHUNK):
-            chunk = sources[start : start + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(sources):
             known.update(
                 row[0]
                 for row in self.cur.execute(

@@ -21,8 +21,7 @@ from hma_gui.core.jobs.records import (
     UploadedRecord,
 )
 from hma_gui.core.jobs.store_db import StoreDb
-
-SIZES_PER_QUERY = 500  # below every SQLite build's limit on bound variables (999 at least)
+from hma_gui.core.sqlite_wal import in_chunks
 
 
 class JobQueries:
@@ -169,12 +168,11 @@ class JobQueries:
         file has one of `sizes` (the uploads a copy may be a copy of)."""
         wanted = sorted(set(sizes))
         rows: list[Any] = []
-        for start in range(0, len(wanted), SIZES_PER_QUERY):  # SQLite limits the variables
-            chunk = wanted[start : start + SIZES_PER_QUERY]
+        for chunk, marks in in_chunks(wanted):
             rows += self._read(
                 f"SELECT {JOB_COLUMNS} FROM jobs WHERE (state = 'running' OR (state = 'queued'"  # noqa: S608
                 " AND (? IS NULL OR batch_id = ?))) AND bucket = ?"
-                f" AND size IN ({','.join('?' * len(chunk))})",
+                f" AND size IN ({marks})",
                 (batch_id, batch_id, bucket, *chunk),
             )
         return sorted((Job.from_row(row) for row in rows), key=lambda job: job.id)
