@@ -106,15 +106,20 @@ def main_window(display: str, timeout: float = 60) -> str:
         # be gone by the time it is looked at: then its area is 0 and it is not chosen).
         areas = {window: _area(window, display) for window in done.stdout.split()}
         shown = {window: area for window, area in areas.items() if area > 0}
-        chosen[:] = [max(shown, key=shown.__getitem__)] if shown else []
-        return bool(chosen)
+        largest = max(shown, key=shown.__getitem__) if shown else None
+        # the same window on two looks in a row: one mapped for a moment and unmapped
+        # again as the window settles (a CI run met a 320x120 one, IsUnMapped a moment
+        # after xdotool saw it) is not taken for the main window
+        settled = largest is not None and chosen == [largest]
+        chosen[:] = [largest] if largest is not None else []
+        return settled
 
     wait_for(mapped, timeout, "the main window to be mapped", interval=0.2)
     return chosen[0]
 
 
 def _area(window: str, display: str) -> int:
-    """Width x height of `window`; 0 when it is gone since it was found."""
+    """Width x height of `window`; 0 when it is gone or unmapped since it was found."""
     done = subprocess.run(
         ["xwininfo", "-id", window], capture_output=True, text=True, timeout=30, check=False,
         env=dict(os.environ, DISPLAY=display),
@@ -122,6 +127,8 @@ def _area(window: str, display: str) -> int:
     if done.returncode != 0:
         return 0
     info = done.stdout
+    if "IsViewable" not in info:
+        return 0
     size = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in info.splitlines())}
     return int(size.get("Width", 0)) * int(size.get("Height", 0))
 
