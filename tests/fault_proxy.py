@@ -63,6 +63,7 @@ class FaultProxy:
         self._fail_status = 503
         self._fail_code = "SlowDown"
         self.requests: Counter[str] = Counter()
+        self.started: Counter[str] = Counter()  # request lines read, by method (body or not)
         self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
         self.put_bytes = 0
         self.put_headers: list[dict[str, str]] = []
@@ -180,6 +181,13 @@ class FaultProxy:
 
             def log_message(self, format: str, *args: object) -> None:
                 return None
+
+            def parse_request(self) -> bool:
+                parsed = super().parse_request()
+                if parsed:
+                    with proxy._lock:
+                        proxy.started[self.command] += 1
+                return parsed
 
             def setup(self) -> None:
                 super().setup()

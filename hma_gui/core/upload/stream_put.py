@@ -158,8 +158,6 @@ class StreamPut:
         attempt = 0
         while True:
             attempt += 1
-            if attempt > 1:
-                body.seek(0)
             try:
                 answer = self._request(host, path, headers, body, length)
             except (OSError, http.client.HTTPException) as exc:
@@ -183,6 +181,7 @@ class StreamPut:
                 if not retry or attempt >= self._attempts:
                     self._setup.name_source(error, self._client)
                     raise error
+            body.seek(0)  # rewound before the backoff: progress moves back, a cancel is heard
             if cancel.wait(random.random() * min(MAX_BACKOFF, 2.0 ** (attempt - 1))):
                 raise Cancelled(cancel.reason)
 
