@@ -1,13 +1,17 @@
 """An HTTP proxy in front of the S3 endpoint that misbehaves on request.
 
-* ``fail_next(n, status, code)`` answers the next `n` requests with an S3-style error
-  (`code` defaults to S3's for `status`: SlowDown, InternalError, AccessDenied);
+* ``fail_next(n, status, code, after=k)`` answers the next `n` requests (after `k`
+  more that pass) with an S3-style error (`code` defaults to S3's for `status`:
+  SlowDown, InternalError, AccessDenied);
   ``reset_next(n)`` resets the connection of the next `n` (after reading the body);
   ``corrupt_next(n)`` flips a byte in the body of the next `n` PUTs it forwards;
 * ``down()`` stops listening (connections are refused), ``up()`` listens again
   on the same port;
 * ``open_connections``: the client connections open now;
-* ``requests`` counts what reached the proxy, by method and query; ``put_bytes``
+* ``latency`` (seconds) delays every request, as a far server would; ``peak_active``
+  is the most requests it handled at once;
+* ``requests`` counts what reached the proxy, by method and query (``started``: the
+  request lines it read, whole body or not); ``put_bytes``
   the request bytes of PUTs (objects and parts) it received whole, ``put_headers``
   their headers (lower-case names); ``wait_idle()``
   waits until no request is being handled;
@@ -28,6 +32,7 @@ import http.server
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -60,6 +65,7 @@ class FaultProxy:
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self._lock = threading.Lock()
         self._fail_left = 0
+        self._fail_skip = 0  # requests that pass before the failures begin
         self._fail_status = 503
         self._fail_code = "SlowDown"
         self.requests: Counter[str] = Counter()
@@ -69,6 +75,8 @@ class FaultProxy:
         self.put_headers: list[dict[str, str]] = []
         self._corrupt_left = 0
         self.active = 0  # requests being handled now
+        self.peak_active = 0  # the most handled at once
+        self.latency = 0.0  # seconds each request waits before it is forwarded (a far server)
         self.port = 0
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -91,9 +99,12 @@ class FaultProxy:
         with self._lock:
             return len(self._connections)
 
-    def fail_next(self, count: int, status: int = 503, code: str | None = None) -> None:
+    def fail_next(
+        self, count: int, status: int = 503, code: str | None = None, *, after: int = 0
+    ) -> None:
+        """The next `count` requests (after `after` more that pass) get `status`."""
         with self._lock:
-            self._fail_left, self._fail_status = count, status
+            self._fail_left, self._fail_status, self._fail_skip = count, status, after
             self._fail_code = code or _CODES.get(status, "Error")
 
     def reset_next(self, count: int) -> None:
@@ -123,8 +134,6 @@ class FaultProxy:
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Until no request is in the proxy (those of a killed client finish first)."""
-        import time
-
         deadline = time.monotonic() + timeout
         while self.active:
             if time.monotonic() > deadline:
@@ -166,7 +175,9 @@ class FaultProxy:
 
     def _take_failure(self) -> int | None:
         with self._lock:
-            if self._fail_left > 0:
+            if self._fail_skip > 0:
+                self._fail_skip -= 1
+            elif self._fail_left > 0:
                 self._fail_left -= 1
                 return self._fail_status
             return None
@@ -221,6 +232,8 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 proxy._wait_if_held(self.command)
+                if proxy.latency:
+                    time.sleep(proxy.latency)
                 status = proxy._take_failure()
                 if status == _RESET:  # no answer: the client sees "connection reset by peer"
                     linger = struct.pack("ii", 1, 0)
@@ -261,6 +274,7 @@ class FaultProxy:
             def _counted(self) -> None:
                 with proxy._lock:
                     proxy.active += 1
+                    proxy.peak_active = max(proxy.peak_active, proxy.active)
                 try:
                     self._handle()
                 finally:

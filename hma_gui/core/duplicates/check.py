@@ -117,7 +117,7 @@ def check_jobs(
     s3: S3CheckResult | None = None
     taken: dict[str, set[str]] = {}
     if client is not None:
-        inventory = inventory or S3Inventory(client)
+        inventory = inventory or S3Inventory(client, workers=settings.concurrency)
         hasher = FileHasher(cache=cache, workers=workers, cancel=cancel, progress=progress)
         config = UploadConfig.from_settings(settings)
         checker = S3Checker(

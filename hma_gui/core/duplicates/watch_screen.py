@@ -113,7 +113,7 @@ class WatchDuplicateCheck:
             return jobs
         policy = self.policy(settings)
         started = self._wall()
-        inventory = self._current_inventory(client)
+        inventory = self._current_inventory(client, settings.concurrency)
         try:
             screened = screen_jobs(
                 jobs, settings=settings, client=client, policy=policy, cache=self._cache,
@@ -136,12 +136,12 @@ class WatchDuplicateCheck:
 
     # ------------------------------------------------------------------ the inventory
 
-    def _current_inventory(self, client: S3Client) -> S3Inventory:
+    def _current_inventory(self, client: S3Client, workers: int) -> S3Inventory:
         """The kept inventory, or a new one when it is old or for another client."""
         now = self._clock()
         stale = now - self._listed_at > self._max_age
         if self._inventory is None or client is not self._client or stale:
-            self._inventory = S3Inventory(client)
+            self._inventory = S3Inventory(client, workers=workers)
             self._client = client
             self._listed_at = now
             self._ledger_from = self._wall() - LEDGER_MARGIN

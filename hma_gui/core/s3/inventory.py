@@ -1,4 +1,5 @@
-"""What is in S3 under a prefix: listed once (ListObjectsV2, 1,000 keys a call).
+"""What is in S3 under a prefix: listed once (ListObjectsV2, 1,000 keys a call;
+a big prefix by several requests at once, folder by folder: `parallel_listing`).
 
 `S3Inventory` lists each (bucket, prefix) at most once however many files ask
 about it, and HEADs an object only when asked (the S3 check asks for the few
@@ -13,10 +14,13 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from hma_gui.core.errors import HmaError, UploadError
 from hma_gui.core.hashes.digests import clean_etag
 from hma_gui.core.s3.client import S3Client, translate_error
+from hma_gui.core.s3.parallel_listing import WORKERS as LIST_WORKERS
+from hma_gui.core.s3.parallel_listing import list_prefix
 from hma_gui.core.upload.upload_config import MD5_METADATA_KEY
 
 logger = logging.getLogger(__name__)
@@ -103,9 +107,12 @@ class RequestCounts:
 class S3Inventory:
     """Listings and HEADs through one client, each fetched once. Thread-safe."""
 
-    def __init__(self, client: S3Client, *, page_size: int = 1000) -> None:
+    def __init__(
+        self, client: S3Client, *, page_size: int = 1000, workers: int = LIST_WORKERS
+    ) -> None:
         self._client = client
         self._page_size = page_size
+        self._workers = workers  # requests at once on a big prefix (`parallel_listing`)
         self._lock = threading.Lock()
         self._listings: dict[tuple[str, str], PrefixListing] = {}
         self._heads: dict[tuple[str, str], ObjectHead] = {}
@@ -147,32 +154,28 @@ class S3Inventory:
         if known is not None:
             return known
         listing = PrefixListing(bucket, prefix)
-        token: str | None = None
-        try:
-            while True:
-                kwargs: dict[str, object] = {
-                    "Bucket": bucket, "Prefix": prefix, "MaxKeys": self._page_size,
-                }  # fmt: skip
-                if token:
-                    kwargs["ContinuationToken"] = token
-                page = self._client.list_objects_v2(**kwargs)  # type: ignore[arg-type]
+        count = threading.Lock()
+
+        def list_page(**kwargs: Any) -> dict[str, Any]:
+            with count:
                 listing.calls += 1
-                for item in page.get("Contents", []):
-                    listing.add(
-                        S3Object(
-                            bucket=bucket,
-                            key=item["Key"],
-                            size=int(item.get("Size", 0)),
-                            etag=clean_etag(item.get("ETag")),
-                            last_modified=item.get("LastModified"),
-                            storage_class=item.get("StorageClass"),
-                        )
+            return self._client.list_objects_v2(**kwargs)  # type: ignore[return-value]
+
+        try:
+            items = list_prefix(
+                list_page, bucket, prefix, page_size=self._page_size, workers=self._workers
+            )
+            for item in items:
+                listing.add(
+                    S3Object(
+                        bucket=bucket,
+                        key=item["Key"],
+                        size=int(item.get("Size", 0)),
+                        etag=clean_etag(item.get("ETag")),
+                        last_modified=item.get("LastModified"),
+                        storage_class=item.get("StorageClass"),
                     )
-                if not page.get("IsTruncated"):
-                    break
-                token = page.get("NextContinuationToken")
-                if not token:
-                    break
+                )
         except HmaError:
             raise
         except Exception as exc:
