@@ -65,6 +65,29 @@ def test_obstore_carries_small_files_only_where_it_keeps_the_guarantees(
     assert FastPut.for_client(client, UploadConfig(transfer="botocore")) is None
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("transfer", "mode", "carrier"),
+    [("auto", "standard", "obstore"), ("auto", "adaptive", "botocore"),
+     ("obstore", "adaptive", "obstore"), ("botocore", "standard", "botocore")],
+)  # fmt: skip
+def test_adaptive_retries_leave_every_put_to_botocore_s_rate_limiter(
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    transfer: str, mode: str, carrier: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("HMA_TRANSFER", transfer)
+    monkeypatch.setenv("HMA_RETRY_MODE", mode)
+    settings = load_settings()
+    uploader = Uploader(make_s3_client(settings), UploadConfig.from_settings(settings))
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"x" * 100)
+    uploader.upload(path, s3_env.mba_bucket, "a.csv")
+    uploader.close()
+    [sent] = proxy.put_headers
+    assert ("x-amz-checksum-sha256" in sent) is (carrier == "obstore")  # obstore's checksum
+    assert ("content-md5" in sent) is (carrier == "botocore")
+
+
 _HEAD = "Error performing PUT http://127.0.0.1:4567/bkt/k in 3ms"
 _XML = "<Error><Code>{}</Code><Message>{}</Message></Error>\n\nDebug source:\n..."
 

@@ -43,7 +43,7 @@ class UploadConfig:
             sse_kms_key_id=settings.sse_kms_key_id,
             part_workers=max(2, settings.concurrency),
             bwlimit=int(settings.bwlimit),
-            transfer=settings.transfer,
+            transfer=_transfer_of(settings),
         )
 
     def sse_args(self) -> dict[str, str]:
@@ -73,3 +73,15 @@ class UploadResult:
     # A conditional write was refused because the key already held these bytes
     # (another upload of the same content won the race): nothing was written.
     already_there: bool = False
+
+
+def _transfer_of(settings: Settings) -> str:
+    """``transfer``, except that ``auto`` with ``retry_mode = "adaptive"`` is botocore.
+
+    Adaptive retries are botocore's client-side rate limiter (it slows every request
+    down once S3 throttles); obstore and `stream_put` retry like botocore's standard
+    mode only, so a user who asks for the limiter gets botocore on every PUT.
+    """
+    if settings.transfer == "auto" and settings.retry_mode == "adaptive":
+        return "botocore"
+    return settings.transfer
