@@ -220,3 +220,33 @@ def test_an_inventory_reused_across_checks_lists_once_until_forgotten(
     inventory.forget()
     check_jobs(planned.jobs, settings=settings, client=client, inventory=inventory)
     assert log.kinds == Counter({"LIST": 2})
+
+
+def test_many_files_of_one_size_each_get_their_own_class_and_count(
+    s3_env: S3Env, tmp_path: Path
+) -> None:
+    # 60 files of 8 bytes, 60 objects of 8 bytes: the per-size work is done once per size,
+    # each file still sees exactly the objects that concern it
+    s3: Any = s3_env.client
+    bucket = s3_env.mba_bucket
+    csv = tmp_path / "data" / "mba" / "csv"
+    body = [f"row,{n:03d}\n".encode() for n in range(80)]  # 8 bytes each, all different
+    for n in range(20):  # already uploaded: same key, same bytes
+        write(csv / f"up-{n}.csv", body[n])
+        s3.put_object(Bucket=bucket, Key=f"mba/csv/up-{n}.csv", Body=body[n])
+    for n in range(20, 40):  # same bytes under another key
+        write(csv / f"moved-{n}.csv", body[n])
+        s3.put_object(Bucket=bucket, Key=f"mba/csv/2023/was-{n}.csv", Body=body[n])
+    for n in range(40, 60):  # new: objects of the same size hold other bytes
+        write(csv / f"new-{n}.csv", body[n])
+        s3.put_object(Bucket=bucket, Key=f"mba/csv/2024/other-{n}.csv", Body=body[n + 20])
+    found, log, _ = run_check(tmp_path / "data")
+    classes = Counter(f.s3_class for f in found.values())
+    assert classes == Counter({S3Class.ALREADY_UPLOADED: 20, S3Class.DUPLICATE_ELSEWHERE: 20,
+                               S3Class.NEW: 20})  # fmt: skip
+    assert found["moved-25.csv"].other_keys == ("mba/csv/2023/was-25.csv",)
+    assert found["new-45.csv"].detail == (
+        "no object at this key; 60 of the same size hold other content"
+    )
+    assert found["up-3.csv"].how is Comparison.ETAG_MD5
+    assert log.kinds == Counter({"LIST": 1})  # single-part ETags: no HEAD at all

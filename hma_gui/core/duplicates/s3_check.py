@@ -152,18 +152,22 @@ class S3Checker:
         for (bucket, prefix), listing in listings.items():
             result.listed[f"s3://{bucket}/{prefix}"] = len(listing)
 
-        # Which objects each file must be compared with: only objects of its size.
+        # Which objects each file must be compared with: only objects of its size; and
+        # among them, once per size (files of one size can be thousands), the multipart ones.
         related: dict[str, list[S3Object]] = {}
+        multipart: dict[tuple[str, str, int], list[S3Object]] = {}
         for item in items:
             same_size = listings[(item.bucket, item.prefix)].by_size.get(item.size, [])
             if same_size:
                 related[item.path] = same_size
+                group = (item.bucket, item.prefix, item.size)
+                if group not in multipart:
+                    multipart[group] = [o for o in same_size if o.is_multipart]
         # Multipart objects: their metadata MD5 first (one HEAD each), the few that matter.
-        for objects in related.values():
+        for objects in multipart.values():
             for obj in objects:
-                if obj.is_multipart:
-                    self.inventory.head(obj)
-        tasks = self._hash(items, related, known_md5 or {})
+                self.inventory.head(obj)
+        tasks = self._hash(items, multipart, known_md5 or {})
         if self.kms_expected:
             for item in items:
                 task = tasks.get(item.path)
@@ -180,8 +184,9 @@ class S3Checker:
             if task is not None and task.error:
                 result.issues.append(ScanIssue(item.path, task.error))
             where = (item.bucket, item.prefix)
+            multiparts = multipart.get((item.bucket, item.prefix, item.size), [])
             result.findings.append(
-                self._classify(item, listings[where], by_etag[where], related, task)
+                self._classify(item, listings[where], by_etag[where], related, multiparts, task)
             )
         result.requests = self.inventory.requests
         return result
@@ -191,20 +196,20 @@ class S3Checker:
     def _hash(
         self,
         items: Sequence[CheckItem],
-        related: dict[str, list[S3Object]],
+        multipart: dict[tuple[str, str, int], list[S3Object]],
         known_md5: Mapping[str, str],
     ) -> dict[str, HashTask]:
+        """A hash task for each file with objects of its size (`multipart`'s groups)."""
         tasks: dict[str, HashTask] = {}
         for item in items:
-            objects = related.get(item.path)
-            if not objects:
+            objects = multipart.get((item.bucket, item.prefix, item.size))
+            if objects is None:
                 continue
             parts: list[int] = []
             for obj in objects:
-                if obj.is_multipart:
-                    head = self.inventory.known_head(obj)
-                    if head is None or head.md5 is None:
-                        parts.extend(self._part_guesses(obj))
+                head = self.inventory.known_head(obj)
+                if head is None or head.md5 is None:
+                    parts.extend(self._part_guesses(obj))
             task = HashTask(
                 item.path, item.size, item.mtime_ns, item.inode,
                 md5=known_md5.get(item.path), part_sizes=tuple(dict.fromkeys(parts)),
@@ -239,19 +244,20 @@ class S3Checker:
         listing: PrefixListing,
         by_etag: dict[str, list[S3Object]],
         related: dict[str, list[S3Object]],
+        multiparts: list[S3Object],
         task: HashTask | None,
     ) -> S3Finding:
         md5 = task.md5 if task is not None and task.error is None else None
         at_key = listing.by_key.get(item.key)
         same_size = related.get(item.path, [])
-        others = [o for o in same_size if o.key != item.key]
+        n_others = len(same_size) - (at_key is not None and at_key.size == item.size)
         if md5 is not None and not self.kms_expected:
             # Same content elsewhere: a single-part object with this MD5 as its ETag, or a
             # multipart one (compared through its metadata or a recomputed ETag).
             candidates = [o for o in by_etag.get(md5, ()) if o.size == item.size]
-            candidates += [o for o in others if o.is_multipart]
-        else:
-            candidates = others
+            candidates += multiparts
+        else:  # each one compared (unhashed: undecidable; SSE-KMS: its md5 metadata)
+            candidates = [o for o in same_size if o.key != item.key]
         elsewhere = [o for o in candidates if o.key != item.key and self._compare(task, o).same]
         other_keys = tuple(sorted(o.key for o in elsewhere))
 
@@ -279,9 +285,10 @@ class S3Checker:
             return finding(
                 S3Class.DUPLICATE_ELSEWHERE, _Verdict(True, verdict.how, detail), elsewhere[0]
             )
-        if others:
-            detail = f"no object at this key; {len(others)} of the same size hold other content"
-            how = Comparison.UNDECIDABLE if md5 is None else self._compare(task, others[0]).how
+        if n_others:
+            detail = f"no object at this key; {n_others} of the same size hold other content"
+            other = next(o for o in same_size if o.key != item.key)
+            how = Comparison.UNDECIDABLE if md5 is None else self._compare(task, other).how
             return finding(S3Class.NEW, _Verdict(False, how, detail), None)
         detail = "no object at this key and none of the same size under the prefix"
         return finding(S3Class.NEW, _Verdict(False, Comparison.NOTHING_TO_COMPARE, detail), None)
