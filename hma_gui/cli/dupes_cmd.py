@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the S3 side is imported when used: every command loads this
     from hma_gui.core.duplicates.decisions import DuplicateReview
     from hma_gui.core.jobs.plan import Plan
     from hma_gui.core.jobs.store import NewJob
+    from hma_gui.core.s3.inventory import S3Inventory
 
 POLICIES = get_args(DuplicatePolicy)
 DECIDING_POLICIES = tuple(p for p in POLICIES if p != "ask")
@@ -183,14 +184,21 @@ def _check_status(report: DuplicateReport) -> int:
 # --------------------------------------------------------------------- upload's check
 
 
-def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | None, int]:
+def checks_s3(ctx: CliContext) -> bool:
+    """Whether this command compares with S3 (``--check-s3``/``--no-check-s3``, else settings)."""
+    return bool(ctx.args.check_s3 if ctx.args.check_s3 is not None else ctx.settings().check_s3)
+
+
+def check_before_upload(
+    ctx: CliContext, planned: Plan, *, inventory: S3Inventory | None = None
+) -> tuple[list[NewJob] | None, int]:
     """The planned jobs with duplicate decisions applied, and the exit status they imply.
 
     ``(None, status)`` means: do not upload (the user quit, or ``ask`` needs a terminal).
+    `inventory`: one whose listing was started already (`upload_cmd._listed_early`).
     """
     settings = ctx.settings()
-    enabled = ctx.args.check_s3 if ctx.args.check_s3 is not None else settings.check_s3
-    if not enabled or not planned.queued:
+    if not checks_s3(ctx) or not planned.queued:
         return planned.jobs, ExitStatus.OK
     from hma_gui.cli.duplicate_prompt import TerminalDecider
     from hma_gui.core.duplicates.screen import screen_jobs
@@ -213,7 +221,7 @@ def check_before_upload(ctx: CliContext, planned: Plan) -> tuple[list[NewJob] | 
     try:
         screened = screen_jobs(
             planned.jobs, settings=settings, client=ctx.s3(), policy=policy, ask=decider,
-            cache=cache, progress=progress, walked=planned.walked,
+            cache=cache, progress=progress, walked=planned.walked, inventory=inventory,
         )  # fmt: skip
     except AuthError:
         raise  # bad credentials: every request would fail alike (exit 2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -116,6 +117,7 @@ class S3Inventory:
         self._lock = threading.Lock()
         self._listings: dict[tuple[str, str], PrefixListing] = {}
         self._heads: dict[tuple[str, str], ObjectHead] = {}
+        self._flights: dict[tuple[str, str], Future[PrefixListing]] = {}  # being listed now
         self._list_calls = 0
         self._head_calls = 0
 
@@ -147,12 +149,55 @@ class S3Inventory:
         with self._lock:
             return list(self._listings.values())
 
+    def prefetch(self, bucket: str, prefix: str) -> None:
+        """Start listing `prefix` now, in the background, for a `listing` call to come.
+
+        The command line starts it before it plans the upload, so the listing's
+        round trips overlap the walk of the local folders. A failure is kept for
+        nobody: the `listing` call that waits for it gets the error, a later one
+        lists again.
+        """
+        thread = threading.Thread(
+            target=self._prefetched, args=(bucket, prefix), name="s3-prefetch", daemon=True
+        )
+        thread.start()
+
+    def _prefetched(self, bucket: str, prefix: str) -> None:
+        try:
+            self.listing(bucket, prefix)
+        except Exception as exc:  # noqa: BLE001 - the caller that waited for it has it
+            logger.debug("prefetched listing of s3://%s/%s failed: %s", bucket, prefix, exc)
+
     def listing(self, bucket: str, prefix: str) -> PrefixListing:
-        """Every object under `prefix` in `bucket`; listed on first use, then remembered."""
+        """Every object under `prefix` in `bucket`; listed on first use, then remembered.
+
+        Callers asking at the same time (a prefetch, the check) wait for one listing.
+        """
+        where = (bucket, prefix)
         with self._lock:
-            known = self._listings.get((bucket, prefix))
-        if known is not None:
-            return known
+            known = self._listings.get(where)
+            if known is not None:
+                return known
+            flight = self._flights.get(where)
+            mine = flight is None
+            if flight is None:
+                flight = self._flights[where] = Future()
+        if not mine:
+            return flight.result()
+        try:
+            listing = self._list(bucket, prefix)
+        except BaseException as exc:
+            with self._lock:
+                del self._flights[where]
+            flight.set_exception(exc)
+            raise
+        with self._lock:
+            self._listings[where] = listing
+            del self._flights[where]
+        flight.set_result(listing)
+        return listing
+
+    def _list(self, bucket: str, prefix: str) -> PrefixListing:
         listing = PrefixListing(bucket, prefix)
         count = threading.Lock()
 
@@ -188,8 +233,6 @@ class S3Inventory:
         logger.info(
             "listed s3://%s/%s: %d objects in %d calls", bucket, prefix, len(listing), listing.calls
         )
-        with self._lock:
-            self._listings[(bucket, prefix)] = listing
         return listing
 
     def _explained(
