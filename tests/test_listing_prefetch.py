@@ -1,12 +1,14 @@
 """The scope's listing started before the plan: one listing, however many ask for it.
 
-`hma-ingest upload --scope X` starts the duplicate check's listing of X's prefix
-before it walks the folders (`upload_cmd._listed_early`); the check then waits for
-that listing instead of making its own. Through the fault proxy in front of moto.
+`hma-ingest upload --scope X` and `check-duplicates --check-s3 --scope X` start the
+S3 check's listing of X's prefix before the local work (`dupes_cmd.listed_early`);
+the check then waits for that listing instead of making its own. Through the fault
+proxy in front of moto.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 
 from hma_gui.core.config.settings import load_settings
+from hma_gui.core.duplicates.s3_check import S3Class
 from hma_gui.core.errors import UploadError
 from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.s3.inventory import S3Inventory
@@ -89,6 +92,24 @@ def test_upload_with_a_scope_lists_it_once_and_the_check_uses_that_listing(
     assert proxy.requests[LIST] == 1, proxy.log
     assert "mba/csv/export/new.csv" in s3_env.keys(s3_env.mba_bucket)
     assert "mba/csv/export/copy.csv" not in s3_env.keys(s3_env.mba_bucket)  # found in the listing
+
+
+def test_check_duplicates_with_a_scope_lists_it_once_while_it_hashes(
+    s3_env: S3Env, proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HMA_MBA_PREFIX", "mba/")
+    _objects(s3_env, 5)
+    folder = _folder(tmp_path)
+    (folder / "twin.csv").write_bytes(b"fresh")  # a local copy of new.csv: hashed locally
+    result = run_cli("check-duplicates", "--check-s3", "--scope", "mba", "--format", "json",
+                     str(folder))  # fmt: skip
+    assert result.code != 2, result.err
+    s3 = json.loads(result.out)["s3"]
+    classes = {Path(f["path"]).name: f["class"] for f in s3["findings"]}
+    assert classes["copy.csv"] == S3Class.DUPLICATE_ELSEWHERE.value  # from the listing
+    assert classes["new.csv"] == classes["twin.csv"] == S3Class.NEW.value
+    assert s3["requests"] == {"list": 1, "head": 0}
+    assert proxy.requests[LIST] == 1
 
 
 @pytest.mark.parametrize("flag", ["--dry-run", "--no-check-s3"])

@@ -116,6 +116,7 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
     if args.workers is not None and args.workers < 1:
         ctx.err("hma-ingest: --workers must be at least 1")
         return ExitStatus.ERROR
+    inventory = listed_early(ctx, args.scope) if args.check_s3 else None
     cache = None if args.no_cache else open_hash_cache(ctx)
     try:
         if cache is not None and args.clear_cache:
@@ -138,7 +139,7 @@ def cmd_check_duplicates(ctx: CliContext) -> int:
             planned = plan_walked(walked, args.paths, ctx.settings(), options)
             review = screen_jobs(
                 planned.jobs, settings=ctx.settings(), client=ctx.s3(), cache=cache,
-                progress=progress, local=local, walked=walked.files,
+                progress=progress, local=local, walked=walked.files, inventory=inventory,
             ).review  # fmt: skip
             report.s3 = review.s3
             report.s3.issues.extend(
@@ -184,6 +185,25 @@ def _check_status(report: DuplicateReport) -> int:
 # --------------------------------------------------------------------- upload's check
 
 
+def listed_early(ctx: CliContext, scope: str) -> S3Inventory | None:
+    """The inventory the S3 check will use, the listing of `scope`'s prefix started now.
+
+    With the scope named before the local work (the walk, the plan, the local
+    hashing), S3's answer (a round trip or more per 1,000 objects) comes meanwhile
+    instead of after it. None for an automatic scope or one without a bucket.
+    """
+    if scope == AUTO_SCOPE:
+        return None
+    target = ctx.settings().scope(scope)
+    if not target.bucket:
+        return None
+    from hma_gui.core.s3.inventory import S3Inventory
+
+    inventory = S3Inventory(ctx.s3(), workers=ctx.settings().concurrency)
+    inventory.prefetch(target.bucket, target.prefix)
+    return inventory
+
+
 def checks_s3(ctx: CliContext) -> bool:
     """Whether this command compares with S3 (``--check-s3``/``--no-check-s3``, else settings)."""
     return bool(ctx.args.check_s3 if ctx.args.check_s3 is not None else ctx.settings().check_s3)
@@ -195,7 +215,7 @@ def check_before_upload(
     """The planned jobs with duplicate decisions applied, and the exit status they imply.
 
     ``(None, status)`` means: do not upload (the user quit, or ``ask`` needs a terminal).
-    `inventory`: one whose listing was started already (`upload_cmd._listed_early`).
+    `inventory`: one whose listing was started already (`listed_early`).
     """
     settings = ctx.settings()
     if not checks_s3(ctx) or not planned.queued:

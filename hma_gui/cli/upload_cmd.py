@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hma_gui.cli.context import CliContext
 from hma_gui.cli.dupes_cmd import (
@@ -15,6 +15,7 @@ from hma_gui.cli.dupes_cmd import (
     checks_s3,
     combine_status,
     decide_waiting,
+    listed_early,
     open_hash_cache,
 )
 from hma_gui.cli.exit_status import ExitStatus
@@ -29,9 +30,6 @@ from hma_gui.core.rate_meter import format_bytes, format_seconds
 from hma_gui.core.upload.job_run import JobOutcome
 from hma_gui.core.upload.store_run import RunReport, run_to_end, store_executor
 from hma_gui.core.upload.uploader import Uploader
-
-if TYPE_CHECKING:
-    from hma_gui.core.s3.inventory import S3Inventory
 
 
 def register(commands: Any) -> None:
@@ -84,11 +82,10 @@ def register(commands: Any) -> None:
 def cmd_upload(ctx: CliContext) -> int:
     settings = ctx.settings()
     options = plan_options(ctx)
-    inventory = None
     if options.scope != AUTO_SCOPE:
-        scope = settings.scope(options.scope)  # unknown scope: a usage error, before any work
-        if not ctx.args.dry_run and checks_s3(ctx) and scope.bucket:
-            inventory = _listed_early(ctx, scope.bucket, scope.prefix)
+        settings.scope(options.scope)  # unknown scope: a usage error, before any work
+    comparing = not ctx.args.dry_run and checks_s3(ctx)
+    inventory = listed_early(ctx, options.scope) if comparing else None
     planned = plan(ctx.args.paths, settings, options)
     if ctx.args.dry_run:
         return _print_dry_run(ctx, planned)
@@ -101,19 +98,6 @@ def cmd_upload(ctx: CliContext) -> int:
     intake = EnqueueSummary.of(store.enqueue_files(jobs, batch, requeue_done=ctx.args.again))
     status = run_queue(ctx, batch_id=batch, discovery=planned, intake=intake)
     return combine_status(status, duplicates)
-
-
-def _listed_early(ctx: CliContext, bucket: str, prefix: str) -> S3Inventory:
-    """The inventory the duplicate check will use, its one listing started now.
-
-    With the scope known before the plan, S3's answer (a round trip or more per
-    1,000 objects) comes while the folders are walked instead of after.
-    """
-    from hma_gui.core.s3.inventory import S3Inventory
-
-    inventory = S3Inventory(ctx.s3(), workers=ctx.settings().concurrency)
-    inventory.prefetch(bucket, prefix)
-    return inventory
 
 
 def _print_dry_run(ctx: CliContext, planned: Plan) -> int:
