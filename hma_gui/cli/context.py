@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -34,21 +35,29 @@ class CliContext:
     _sandbox: Sandbox | None = None
     _queue: JobQueue | None = None
     notes: list[str] = field(default_factory=list)
+    # Upload and worker threads print their outcomes at once, and a text stream is not
+    # thread-safe (the io docs): unguarded, a write that blocked on a full pipe let
+    # another thread's bytes in and stdout was no longer UTF-8 (CI, 2026-12-07).
+    output_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ----------------------------------------------------------------- output
 
     def out(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
-        self.stdout.flush()
+        with self.output_lock:
+            self.stdout.write(text + "\n")
+            self.stdout.flush()
 
     def err(self, text: str) -> None:
         """One line on stderr; a URL password in it is masked (an error may quote db_url)."""
-        self.stderr.write(mask_url(text) + "\n")
-        self.stderr.flush()
+        with self.output_lock:
+            self.stderr.write(mask_url(text) + "\n")
+            self.stderr.flush()
 
     def emit_json(self, payload: Any) -> None:
-        self.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-        self.stdout.flush()
+        text = json.dumps(payload, indent=2, default=str) + "\n"
+        with self.output_lock:
+            self.stdout.write(text)
+            self.stdout.flush()
 
     @property
     def json_output(self) -> bool:

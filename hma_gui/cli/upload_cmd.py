@@ -208,11 +208,12 @@ def outcome_printer(ctx: CliContext, *, always: bool = False) -> Any:
             line = f"FAILED {job.source}: {outcome.error}\n"
         else:
             return
-        ctx.stdout.write(line)
-        now = time.monotonic()
-        if now - flushed[0] >= every:
-            flushed[0] = now
-            ctx.stdout.flush()
+        with ctx.output_lock:  # called from every upload thread at once
+            ctx.stdout.write(line)
+            now = time.monotonic()
+            if now - flushed[0] >= every:
+                flushed[0] = now
+                ctx.stdout.flush()
 
     return show
 
