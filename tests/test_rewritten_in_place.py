@@ -103,6 +103,11 @@ def test_an_in_place_rewrite_is_uploaded_with_its_new_bytes_and_md5(
     assert first.code == 0, first.err
     assert (app_dirs.data_dir() / CACHE_FILE).exists()
     new = b"a,b\n3,4\n" * rows
+    # The ctime is stamped from the kernel's coarse clock, up to a tick behind the
+    # time.time() the job's finished_at holds: a rewrite in the same tick as the end of
+    # the upload would look older than it (as in the watched test below and
+    # test_enqueue_rules). CI on 0e22889's successor failed here without the pause.
+    time.sleep(0.05)
     rewrite_keeping_size_and_mtime(path, new)
     again = run_cli("upload", str(folder), "--json", "--on-duplicate", "overwrite")
     assert again.code == 0, again.err
