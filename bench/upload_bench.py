@@ -207,6 +207,18 @@ def base_env(work: Path) -> dict[str, str]:
     return env
 
 
+def rclone_env(work: Path, endpoint: str) -> dict[str, str]:
+    """rclone's remote ``bench:`` (S3 at `endpoint`) from the environment alone."""
+    return {
+        "RCLONE_CONFIG": str(work / "rclone.conf"),
+        "RCLONE_CONFIG_BENCH_TYPE": "s3",
+        "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint,
+        "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": ACCESS_KEY,
+        "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": ACCESS_KEY,
+        "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
+    }
+
+
 def command(
     tool: str, data: DataSet, bucket: str, endpoint: str, work: Path, hma_home: Path | None = None
 ) -> tuple[list[str], dict[str, str]]:
@@ -236,14 +248,7 @@ def command(
             f"s3://{bucket}/up/",
         ], env
     if tool == "rclone":
-        env.update(
-            RCLONE_CONFIG=str(work / "rclone.conf"),
-            RCLONE_CONFIG_BENCH_TYPE="s3",
-            RCLONE_CONFIG_BENCH_ENDPOINT=endpoint,
-            RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=ACCESS_KEY,
-            RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=ACCESS_KEY,
-            RCLONE_CONFIG_BENCH_REGION="us-east-1",
-        )
+        env.update(rclone_env(work, endpoint))
         return ["rclone", "copy", "--s3-provider", "Other", src, f"bench:{bucket}/up"], env
     if tool == "awscli":
         return [
