@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.jobs.enqueue import Enqueued, EnqueueSummary
+from hma_gui.core.jobs.enqueue import CLOCK_GRAIN_NS, Enqueued, EnqueueSummary
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob, default_store_path
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
@@ -35,6 +35,22 @@ def new_job(path: Path) -> NewJob:
         source=str(path), size=info.st_size, mtime_ns=info.st_mtime_ns, bucket="b",
         key=f"mba/csv/{path.name}",
     )  # fmt: skip
+
+
+def settled() -> None:
+    """Wait until a file written just now is older than the clock-grain margin: only then
+    does its upload count as having read its last change (`_unchanged_since`)."""
+    time.sleep(CLOCK_GRAIN_NS / 1e9 + 0.05)
+
+
+def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
+    """An in-place rewrite as `cp -p` or `rsync -t --inplace` makes it: only the ctime moves."""
+    before = path.stat()
+    with open(path, "r+b") as handle:
+        handle.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
 
 
 def uploaded(store: JobStore, path: Path) -> int:
@@ -56,6 +72,7 @@ def enqueue_again(store: JobStore, path: Path, *, requeue_done: bool = False) ->
 def test_a_done_unchanged_file_is_not_queued_again(store: JobStore, tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes(b"one\n")
+    settled()
     job_id = uploaded(store, path)
     batch = store.new_batch("again")
     [result] = store.enqueue_files([new_job(path)], batch, requeue_done=False)
@@ -90,18 +107,51 @@ def test_a_done_file_with_another_size_or_mtime_is_queued(store: JobStore, tmp_p
 
 
 def test_a_done_file_rewritten_in_place_is_queued(store: JobStore, tmp_path: Path) -> None:
-    """Same size and mtime (cp -p, rsync -t --inplace): only the ctime tells (issue 12 item 4)."""
+    """Same size and mtime (cp -p, rsync -t --inplace): only the ctime tells (issue 12 item 4).
+
+    No pause: a rewrite in the same tick of the kernel's coarse clock as the upload's end
+    is caught too. Before, its ctime could read as older than the upload's end, so it
+    looked unchanged (CI on 0acadb7).
+    """
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    settled()
+    uploaded(store, path)
+    rewrite_keeping_size_and_mtime(path, b"two\n")
+    assert enqueue_again(store, path) is Enqueued.NEW
+
+
+def test_a_file_changed_while_it_was_uploading_is_queued(store: JobStore, tmp_path: Path) -> None:
+    """The change lands after the upload began and well before it ended: the bytes sent
+    may be the old ones, so the file is not "uploaded and unchanged since"."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"one\n")
+    settled()
+    batch = store.new_batch("first")
+    store.enqueue_files([new_job(path)], batch, requeue_done=False)
+    [claimed] = store.claim(1, batch)
+    info = path.stat()
+    rewrite_keeping_size_and_mtime(path, b"two\n")
+    time.sleep(0.05)  # the upload goes on: its end is clearly after the change
+    store.mark_done(claimed.id, etag="e", md5="m", size=info.st_size, mtime_ns=info.st_mtime_ns)
+    assert enqueue_again(store, path) is Enqueued.NEW
+
+
+def test_a_file_changed_just_before_its_upload_began_is_checked_again(
+    store: JobStore, tmp_path: Path
+) -> None:
+    """Within the clock-grain margin the ctime cannot tell before from after: the file gets
+    a new job (whose S3 check skips it if S3 holds the same bytes); once settled, the
+    next upload counts it as unchanged."""
     path = tmp_path / "a.csv"
     path.write_bytes(b"one\n")
     uploaded(store, path)
-    time.sleep(0.05)  # the file system's clock is coarser than time.time()
-    before = path.stat()
-    with open(path, "r+b") as handle:
-        handle.write(b"two\n")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     assert enqueue_again(store, path) is Enqueued.NEW
+    settled()
+    [claimed] = store.claim(1)
+    info = path.stat()
+    store.mark_done(claimed.id, etag="e", md5="m", size=info.st_size, mtime_ns=info.st_mtime_ns)
+    assert enqueue_again(store, path) is Enqueued.DONE_BEFORE
 
 
 def test_a_vanished_done_file_is_queued_for_the_upload_to_report(
@@ -221,6 +271,7 @@ def test_upload_leaves_out_what_it_uploaded_unless_asked_again(
     folder.mkdir()
     for name in ("a.csv", "b.csv"):
         (folder / name).write_bytes(name.encode() * 10)
+    settled()
     first = run_cli("upload", str(folder), "--json", "--no-check-s3")
     assert first.code == 0, first.err
     assert json.loads(first.out)["uploaded"] == 2

@@ -46,6 +46,12 @@ from hma_gui.core.jobs.store_db import decision_code
 from hma_gui.core.processes import owner_is_alive
 from hma_gui.core.sqlite_wal import in_chunks
 
+# How far before an upload began a file's last change must be for the file to count as
+# unchanged since (`_unchanged_since`): the kernel's timestamp clock lags ours by up to a
+# tick (1-10 ms by HZ); a margin well above it costs only a re-check of a file changed
+# within it before its upload.
+CLOCK_GRAIN_NS = 1_000_000_000
+
 
 class Enqueued(StrEnum):
     """What one enqueue did with one file."""
@@ -117,8 +123,8 @@ class Enqueue:
             and (self._known is None or job.source in self._known)
         ):
             row = self.cur.execute(
-                "SELECT id, state, batch_id, owner, size, mtime_ns, finished_at FROM jobs"
-                " WHERE source = ? AND bucket = ? AND key = ?"
+                "SELECT id, state, batch_id, owner, size, mtime_ns, started_at, finished_at"
+                " FROM jobs WHERE source = ? AND bucket = ? AND key = ?"
                 " AND state IN ('queued', 'running', 'failed', 'done') ORDER BY id DESC LIMIT 1",
                 (job.source, job.bucket, job.key),
             ).fetchone()
@@ -201,17 +207,27 @@ class Enqueue:
 
 
 def _unchanged_since(job: NewJob, row: tuple[Any, ...]) -> bool:
-    """Same size and mtime as uploaded, and the ctime (asked now) not after the upload."""
-    size, mtime_ns, finished_at = row[4], row[5], row[6]
+    """Same size and mtime as uploaded, and no change of the file since its upload read it.
+
+    A rewrite that keeps size and mtime shows only in the ctime, which the kernel stamps
+    from a clock coarser than ours (a tick, 4 ms here; more on other file systems). A
+    ctime within `CLOCK_GRAIN_NS` of the moment the upload began is therefore "racily
+    clean", as git calls it: the file may have changed in the same tick after it was read,
+    so it is not trusted and the file gets a new job (whose S3 check finds an identical
+    object by its MD5 and skips it). Before, the ctime was compared with the upload's end:
+    a change during the upload, or in the tick after it, was missed.
+    """
+    size, mtime_ns, started_at, finished_at = row[4], row[5], row[6], row[7]
     if job.size != size or job.mtime_ns is None or job.mtime_ns != mtime_ns:
         return False
-    if not isinstance(finished_at, float | int):
+    read_at = started_at if isinstance(started_at, float | int) else finished_at
+    if not isinstance(read_at, float | int):
         return False
     try:
         ctime_ns = Path(job.source).stat().st_ctime_ns
     except OSError:
         return False  # gone or unreadable: the upload will say so
-    return ctime_ns <= int(finished_at * 1_000_000_000)
+    return ctime_ns < int(read_at * 1_000_000_000) - CLOCK_GRAIN_NS
 
 
 @dataclass(frozen=True)
