@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.jobs.enqueue import CLOCK_GRAIN_NS, Enqueued, EnqueueSummary
+from hma_gui.core.jobs.enqueue import CLOCK_GRAIN_NS, Enqueued, EnqueueResult, EnqueueSummary
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob, default_store_path
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
@@ -344,3 +344,32 @@ def test_one_call_with_many_files_finds_each_earlier_job_and_makes_no_double(
     assert results[1200].job_id == results[1001].job_id  # named twice: the same job
     assert results[1201].job_id == results[2].job_id == before[1].job_id
     assert store.counters(second).total == 1200
+
+
+def test_the_new_jobs_of_one_call_get_the_ids_their_rows_have(store: JobStore) -> None:
+    """Each result's id names its own file, in order: also after the newest jobs were
+    removed (SQLite gives their ids again) and beside requeued and failed jobs."""
+    first = store.new_batch()
+    old = store.enqueue_files(
+        [NewJob(source=f"/data/mba/old{n}.csv", size=n, bucket="b", key=f"k/old{n}")
+         for n in range(5)],
+        first, requeue_done=False,
+    )  # fmt: skip
+    store.remove([old[-1].job_id, old[-2].job_id])
+    jobs = [
+        NewJob(source="/data/mba/old0.csv", size=0, bucket="b", key="k/old0"),  # requeued
+        *(NewJob(source=f"/data/mba/new{n}.csv", size=n, bucket="b", key=f"k/new{n}")
+          for n in range(300)),
+        NewJob(source="/data/mba/bad.csv", size=0, state=JobState.FAILED, error="unreadable"),
+    ]  # fmt: skip
+    second = store.new_batch()
+    results = store.enqueue_files(jobs, second, requeue_done=False)
+    assert results[0] == EnqueueResult(old[0].job_id, Enqueued.REQUEUED)
+    new_ids = [r.job_id for r in results[1:]]
+    assert new_ids == list(range(old[-2].job_id, old[-2].job_id + 301))
+    for job, result in zip(jobs, results, strict=True):
+        stored = store.get(result.job_id)
+        assert stored is not None
+        assert (stored.source, stored.key, stored.batch_id) == (job.source, job.key, second)
+    assert store.get(results[-1].job_id).state is JobState.FAILED  # type: ignore[union-attr]
+    assert store.counters(second).total == 302

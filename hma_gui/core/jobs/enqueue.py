@@ -10,7 +10,8 @@ they are, and two processes never both decide to upload a file. For a file
 the job is                      this enqueue
 ==============================  ============================================
 done, same size and mtime, and  not queued again: `Enqueued.DONE_BEFORE`
-the ctime not after it finished (``requeue_done`` queues it again: ``--again``)
+the ctime over a second before  (``requeue_done`` queues it again: ``--again``)
+its upload began
 queued in a batch whose owner   left alone: `Enqueued.HELD` (that process
 (or running in a process) is    uploads it; this one must neither move it nor
 alive                           upload it)
