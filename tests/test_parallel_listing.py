@@ -125,6 +125,32 @@ def test_the_command_line_s_client_lists_a_nested_tree_exactly_too(
         assert got == expected, prefix
 
 
+def test_a_directory_bucket_is_listed_as_one_plain_chain(s3_env: S3Env) -> None:
+    """S3 Express directory buckets (named ``…--x-s3``) list out of key order and take no
+    StartAfter: their listing must stay the plain chain, however many pages it has.
+
+    moto has no directory buckets (botocore asks them for a session first), so the
+    requests for such a name go to the test bucket: the walk they ask for is recorded.
+    """
+    _put(s3_env, _nested())
+    expected, chain_calls = _plain(s3_env, "mba/", 3)
+    asked: list[dict[str, Any]] = []
+
+    def list_page(**kwargs: Any) -> dict[str, Any]:
+        asked.append(dict(kwargs))
+        assert kwargs["Bucket"] == "mba--use1-az4--x-s3"
+        return s3_env.client.list_objects_v2(  # type: ignore[attr-defined,no-any-return]
+            **{**kwargs, "Bucket": s3_env.mba_bucket}
+        )
+
+    items = list_prefix(list_page, "mba--use1-az4--x-s3", "mba/", page_size=3, workers=8)
+    assert [(o["Key"], o["Size"], o["ETag"]) for o in items] == expected
+    assert chain_calls > 3  # long enough that another bucket's listing would split
+    assert len(asked) == chain_calls
+    assert not [a for a in asked if "Delimiter" in a or "StartAfter" in a]
+    assert [("ContinuationToken" in a) for a in asked] == [False] + [True] * (chain_calls - 1)
+
+
 def test_a_flat_folder_costs_what_one_chain_costs(s3_env: S3Env) -> None:
     _put(s3_env, _flat())
     expected, chain_calls = _plain(s3_env, "flat/", 7)
