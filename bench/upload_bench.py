@@ -411,6 +411,7 @@ def targets(results: list[Measurement]) -> list[str]:
         for label, value, bound in checks
         if math.isfinite(value)
     ]
+    lines += paired(results, "small", "files_per_s", "s5cmd")
     floor = med("obstore-floor", "small", "cpu_ms_per_file")
     if math.isfinite(floor):
         lines.append(
@@ -418,6 +419,26 @@ def targets(results: list[Measurement]) -> list[str]:
             f"{floor:.2f} ms/file here, hma-ingest {cpu - floor:+.2f} ms/file above it"
         )
     return lines
+
+
+def paired(results: list[Measurement], dataset: str, attr: str, peer: str) -> list[str]:
+    """hma-ingest against `peer` round by round: the two ran minutes apart at most, so a
+    round's ratio is freer of the machine's drift than the ratio of two medians."""
+    by_round: dict[int, dict[str, float]] = {}
+    for m in results:
+        if m.dataset == dataset and m.tool in ("hma-ingest", peer):
+            by_round.setdefault(m.round, {})[m.tool] = getattr(m, attr)
+    ratios = sorted(
+        r["hma-ingest"] / r[peer] for r in by_round.values() if "hma-ingest" in r and peer in r
+    )
+    if not ratios:
+        return []
+    ahead = sum(r >= 1.0 for r in ratios)
+    return [
+        f"- {dataset} files, round by round: hma-ingest/{peer} {attr.replace('_per_', '/')} = "
+        f"{median(ratios):.2f} median, {ratios[0]:.2f}–{ratios[-1]:.2f}; "
+        f"≥ 1.0 in {ahead} of {len(ratios)} rounds"
+    ]
 
 
 def machine_note() -> str:
