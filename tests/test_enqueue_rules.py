@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from hma_gui.core.jobs.enqueue import CLOCK_GRAIN_NS, Enqueued, EnqueueResult, EnqueueSummary
+from hma_gui.core.jobs.enqueue import Enqueued, EnqueueResult, EnqueueSummary
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob, default_store_path
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
+from tests.file_clock import settle
 
 
 @pytest.fixture
@@ -35,12 +36,6 @@ def new_job(path: Path) -> NewJob:
         source=str(path), size=info.st_size, mtime_ns=info.st_mtime_ns, bucket="b",
         key=f"mba/csv/{path.name}",
     )  # fmt: skip
-
-
-def settled() -> None:
-    """Wait until a file written just now is older than the clock-grain margin: only then
-    does its upload count as having read its last change (`_unchanged_since`)."""
-    time.sleep(CLOCK_GRAIN_NS / 1e9 + 0.05)
 
 
 def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
@@ -72,7 +67,7 @@ def enqueue_again(store: JobStore, path: Path, *, requeue_done: bool = False) ->
 def test_a_done_unchanged_file_is_not_queued_again(store: JobStore, tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes(b"one\n")
-    settled()
+    settle()
     job_id = uploaded(store, path)
     batch = store.new_batch("again")
     [result] = store.enqueue_files([new_job(path)], batch, requeue_done=False)
@@ -115,7 +110,7 @@ def test_a_done_file_rewritten_in_place_is_queued(store: JobStore, tmp_path: Pat
     """
     path = tmp_path / "a.csv"
     path.write_bytes(b"one\n")
-    settled()
+    settle()
     uploaded(store, path)
     rewrite_keeping_size_and_mtime(path, b"two\n")
     assert enqueue_again(store, path) is Enqueued.NEW
@@ -126,7 +121,7 @@ def test_a_file_changed_while_it_was_uploading_is_queued(store: JobStore, tmp_pa
     may be the old ones, so the file is not "uploaded and unchanged since"."""
     path = tmp_path / "a.csv"
     path.write_bytes(b"one\n")
-    settled()
+    settle()
     batch = store.new_batch("first")
     store.enqueue_files([new_job(path)], batch, requeue_done=False)
     [claimed] = store.claim(1, batch)
@@ -147,7 +142,7 @@ def test_a_file_changed_just_before_its_upload_began_is_checked_again(
     path.write_bytes(b"one\n")
     uploaded(store, path)
     assert enqueue_again(store, path) is Enqueued.NEW
-    settled()
+    settle()
     [claimed] = store.claim(1)
     info = path.stat()
     store.mark_done(claimed.id, etag="e", md5="m", size=info.st_size, mtime_ns=info.st_mtime_ns)
@@ -271,7 +266,7 @@ def test_upload_leaves_out_what_it_uploaded_unless_asked_again(
     folder.mkdir()
     for name in ("a.csv", "b.csv"):
         (folder / name).write_bytes(name.encode() * 10)
-    settled()
+    settle()
     first = run_cli("upload", str(folder), "--json", "--no-check-s3")
     assert first.code == 0, first.err
     assert json.loads(first.out)["uploaded"] == 2

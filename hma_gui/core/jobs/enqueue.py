@@ -40,18 +40,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from hma_gui.core.files.change_clock import settled_before
 from hma_gui.core.files.path_text import printable
 from hma_gui.core.jobs.records import JobState, NewJob
 from hma_gui.core.jobs.shared_links import SENT_OWNER
 from hma_gui.core.jobs.store_db import decision_code
 from hma_gui.core.processes import owner_is_alive
 from hma_gui.core.sqlite_wal import in_chunks
-
-# How far before an upload began a file's last change must be for the file to count as
-# unchanged since (`_unchanged_since`): the kernel's timestamp clock lags ours by up to a
-# tick (1-10 ms by HZ); a margin well above it costs only a re-check of a file changed
-# within it before its upload.
-CLOCK_GRAIN_NS = 1_000_000_000
 
 
 class Enqueued(StrEnum):
@@ -210,13 +205,13 @@ class Enqueue:
 def _unchanged_since(job: NewJob, row: tuple[Any, ...]) -> bool:
     """Same size and mtime as uploaded, and no change of the file since its upload read it.
 
-    A rewrite that keeps size and mtime shows only in the ctime, which the kernel stamps
-    from a clock coarser than ours (a tick, 4 ms here; more on other file systems). A
-    ctime within `CLOCK_GRAIN_NS` of the moment the upload began is therefore "racily
-    clean", as git calls it: the file may have changed in the same tick after it was read,
-    so it is not trusted and the file gets a new job (whose S3 check finds an identical
-    object by its MD5 and skips it). Before, the ctime was compared with the upload's end:
-    a change during the upload, or in the tick after it, was missed.
+    A rewrite that keeps size and mtime shows only in the ctime, and only when it falls
+    in a later tick of the kernel's clock (`change_clock`). A ctime within a grain of the
+    moment the upload began is "racily clean": the file may have changed in the same
+    tick after it was read, so it is not trusted and the file gets a new job (whose S3
+    check finds an identical object by its MD5 and skips it). Before, the ctime was
+    compared with the upload's end: a change during the upload, or in the tick after
+    it, was missed.
     """
     size, mtime_ns, started_at, finished_at = row[4], row[5], row[6], row[7]
     if job.size != size or job.mtime_ns is None or job.mtime_ns != mtime_ns:
@@ -228,7 +223,7 @@ def _unchanged_since(job: NewJob, row: tuple[Any, ...]) -> bool:
         ctime_ns = Path(job.source).stat().st_ctime_ns
     except OSError:
         return False  # gone or unreadable: the upload will say so
-    return ctime_ns < int(read_at * 1_000_000_000) - CLOCK_GRAIN_NS
+    return settled_before(ctime_ns, read_at)
 
 
 @dataclass(frozen=True)
