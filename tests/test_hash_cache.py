@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import builtins
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from hma_gui.core import app_dirs
-from hma_gui.core.hashes.file_identity import FileIdentity, HashRecord
+from hma_gui.core.files.file_filter import FileFilter
+from hma_gui.core.files.file_walk import walk_files
+from hma_gui.core.hashes.file_identity import CachedHashes, FileIdentity, HashRecord
 from hma_gui.core.hashes.hash_cache import HashCache, default_cache_path
 from tests.dupes_trees import md5hex
+from tests.file_clock import settle
 
 
 def test_lookup_needs_the_same_size_mtime_and_inode(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"abc")
+    settle()  # written, not only held for this process (`change_clock`)
     info = path.stat()
     with HashCache(tmp_path / "c.db") as cache:
         cache.store(path, info, "0" * 32)
@@ -35,6 +41,7 @@ def test_lookup_needs_the_same_size_mtime_and_inode(tmp_path: Path) -> None:
 def test_single_stores_are_batched_seen_at_once_and_kept_on_close(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"abc")
+    settle()
     info = path.stat()
     with HashCache(tmp_path / "c.db") as cache:
         cache.store(path, info, "1" * 32)
@@ -193,3 +200,71 @@ def test_walk_tuple_lookup_agrees_with_identity_lookups_in_both_query_shapes(
             assert "/d/sub1/caf\udce9" not in batched
             assert batched["/d/sub0/f14"] == ("h14", f"{14:032d}")
         assert len(cache.lookup_files(walked)) == 2500 - 4
+
+
+def test_a_hash_of_a_file_changed_just_now_serves_this_process_and_is_not_written(
+    tmp_path: Path,
+) -> None:
+    """Within a grain of its last change, a file could change again in the same tick of
+    the kernel's clock with its identity unchanged: its hash serves this process (the
+    upload after a duplicate check reads the file once) but is not written, so a later
+    run hashes it again; once the file has aged, its hash is written."""
+    path, other = tmp_path / "f.csv", tmp_path / "g.csv"
+    path.write_bytes(b"abc")
+    other.write_bytes(b"xyz")
+    identity = FileIdentity.of(other, other.stat())
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, path.stat(), "1" * 32)
+        cache.store_many([HashRecord(identity, head="2" * 32)])
+        cache.store_many([HashRecord(identity, md5="3" * 32)])
+        cache.store_etags(identity, {5 * 1024 * 1024: "abc-2"})
+        assert cache.lookup(path, path.stat()) == "1" * 32
+        hit = cache.lookup_many([identity])[identity.path]
+        assert (hit.head, hit.md5) == ("2" * 32, "3" * 32)
+        [walked] = walk_files([str(other)], FileFilter.build()).files
+        assert cache.lookup_files([walked]) == {str(other): ("2" * 32, "3" * 32)}
+        with HashCache(tmp_path / "c.db") as same_process:  # the upload's, after the check's
+            assert same_process.lookup(path, path.stat()) == "1" * 32
+        assert cache.count() == 0  # nothing written
+        assert cache.lookup_etag(identity, 5 * 1024 * 1024) is None
+    later = subprocess.run(  # another process: hashes the file again
+        [sys.executable, "-c", _LOOKUP, str(tmp_path / "c.db"), str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert later.stdout.strip() == "None"
+    settle()
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, path.stat(), "1" * 32)
+        cache.forget([str(other)])
+        assert cache.lookup_many([identity]) == {}  # forgotten: held ones too
+    later = subprocess.run(
+        [sys.executable, "-c", _LOOKUP, str(tmp_path / "c.db"), str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert later.stdout.strip() == "1" * 32
+
+
+_LOOKUP = """
+import sys
+from pathlib import Path
+from hma_gui.core.hashes.hash_cache import HashCache
+with HashCache(Path(sys.argv[1])) as cache:
+    print(cache.lookup(sys.argv[2], Path(sys.argv[2]).stat()))
+"""
+
+
+def test_the_held_hashes_are_bounded_oldest_first() -> None:
+    from hma_gui.core.hashes.fresh_hashes import HELD_MAX, FreshHashes
+
+    held = FreshHashes()
+    ids = [FileIdentity(f"/w/f{n}", n, n, n, n) for n in range(HELD_MAX + 1)]
+    held.add(HashRecord(ids[0], md5="0" * 32))
+    held.add(HashRecord(ids[1], md5="1" * 32))
+    held.add(HashRecord(ids[0], head="h" * 32))  # known again: the newest now, md5 kept
+    for identity in ids[2:]:
+        held.add(HashRecord(identity, md5="2" * 32))
+    assert held.get(ids[1]) is None  # one too many: the oldest went
+    assert held.get(ids[2]) == CachedHashes(None, "2" * 32)
+    assert held.get(ids[0]) == CachedHashes("h" * 32, "0" * 32)
+    assert held.get(ids[-1]) == CachedHashes(None, "2" * 32)
+    assert held.get(FileIdentity("/w/f0", 0, 0, 0, 1)) is None  # another ctime: not it

@@ -17,6 +17,7 @@ from hma_gui.core.hashes.hash_cache import HashCache
 from hma_gui.core.progress import CancelToken
 from tests.conftest import require_tool
 from tests.dupes_trees import build_tricky_tree, inode_sets, jdupes_groups, write
+from tests.file_clock import settle
 
 
 def our_groups(root: Path, **kwargs: object) -> tuple[set[frozenset[str]], object]:
@@ -81,6 +82,7 @@ def test_only_files_with_equal_first_4_kib_are_read_in_full(tmp_path: Path) -> N
 def test_a_second_scan_reads_no_file_and_a_touched_file_is_rehashed(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     cases = build_tricky_tree(tree)
+    settle()  # hashes of files changed just now are not written (`change_clock`)
     cache_path = tmp_path / "cache.db"
     with HashCache(cache_path) as cache:
         first = LocalDuplicateFinder(cache=cache).scan([tree])
@@ -127,6 +129,7 @@ def test_a_file_that_changes_or_vanishes_before_it_is_read_is_reported_not_group
 def test_a_file_rewritten_to_match_another_is_not_grouped_by_stale_hashes(tmp_path: Path) -> None:
     a = write(tmp_path / "a.bin", b"x" * 5000)
     b = write(tmp_path / "b.bin", b"y" * 5000)
+    settle()  # written hashes: the stale ones a later run could meet
     cache_path = tmp_path / "cache.db"
     with HashCache(cache_path) as cache:
         assert LocalDuplicateFinder(cache=cache).scan([tmp_path]).groups == []

@@ -21,6 +21,7 @@ from hma_gui.core.hashes.hash_cache import CACHE_FILE, HashCache
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
 from tests.dupes_trees import md5hex
+from tests.file_clock import settle
 
 
 def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
@@ -38,6 +39,7 @@ def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
 def test_the_cache_misses_after_an_in_place_rewrite(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"version one\n")
+    settle()  # the written entry is what a later run meets (`change_clock`)
     info = path.stat()
     with HashCache(tmp_path / "c.db") as cache:
         cache.store(path, info, md5hex(b"version one\n"))
@@ -99,15 +101,13 @@ def test_an_in_place_rewrite_is_uploaded_with_its_new_bytes_and_md5(
     path = folder / "data.csv"
     rows = 9 * 1024 * 1024 // 8  # above the in-memory size: streamed, with the cache's MD5
     path.write_bytes(b"a,b\n1,2\n" * rows)
+    settle()  # so the first upload writes the file's MD5 to the hash cache
     first = run_cli("upload", str(folder), "--json")
     assert first.code == 0, first.err
     assert (app_dirs.data_dir() / CACHE_FILE).exists()
     new = b"a,b\n3,4\n" * rows
-    # The ctime is stamped from the kernel's coarse clock, up to a tick behind the
-    # time.time() the job's finished_at holds: a rewrite in the same tick as the end of
-    # the upload would look older than it (as in the watched test below and
-    # test_enqueue_rules). CI on 0e22889's successor failed here without the pause.
-    time.sleep(0.05)
+    # no pause: a rewrite in the same tick of the kernel's clock as the upload's end is
+    # caught too (`change_clock`; CI on 0acadb7 failed here before, without one)
     rewrite_keeping_size_and_mtime(path, new)
     again = run_cli("upload", str(folder), "--json", "--on-duplicate", "overwrite")
     assert again.code == 0, again.err

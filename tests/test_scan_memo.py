@@ -23,6 +23,7 @@ from hma_gui.core.files.file_walk import walk_files
 from hma_gui.core.hashes.hash_cache import HashCache
 from tests.cli_runner import run_cli
 from tests.dupes_trees import build_tricky_tree, write
+from tests.file_clock import settle
 from tests.test_local_duplicates import _count_opens
 from tests.test_rewritten_in_place import rewrite_keeping_size_and_mtime
 
@@ -46,6 +47,7 @@ def shape(result: LocalScanResult) -> Any:
 def test_an_unchanged_tree_is_answered_from_the_kept_scan_reading_nothing(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     build_tricky_tree(tree)
+    settle()  # a scan of a tree written just now is not kept (`change_clock`)
     cache_path = tmp_path / "cache.db"
     first = scan(tree, cache_path)
     with HashCache(cache_path) as cache:
@@ -86,8 +88,11 @@ def test_any_change_to_the_tree_is_scanned_again(
     tree = tmp_path / "tree"
     cases = build_tricky_tree(tree)
     (tree / "new").mkdir()
+    settle()
     cache_path = tmp_path / "cache.db"
     before = scan(tree, cache_path)
+    with HashCache(cache_path) as cache:  # kept: what follows is a change it must see
+        assert cache.recall_scan(scan_memo.scan_key(walk_files([tree], FileFilter.build()).files))
     change(cases, tree)
     after = scan(tree, cache_path)
     assert shape(after) == shape(scan(tree, None))
@@ -98,6 +103,7 @@ def test_a_scan_that_met_a_problem_is_not_kept(tmp_path: Path) -> None:
     same = os.urandom(9000)
     write(tmp_path / "tree" / "a.csv", same)
     vanishing = write(tmp_path / "tree" / "b.csv", same)
+    settle()  # else not kept for its age alone
     walked = walk_files([tmp_path / "tree"], FileFilter.build()).files
     vanishing.unlink()  # after the walk: the scan cannot read it
     with HashCache(tmp_path / "cache.db") as cache:
@@ -111,6 +117,7 @@ def test_forgetting_or_clearing_the_cache_drops_kept_scans_and_a_damaged_one_is_
 ) -> None:
     tree = tmp_path / "tree"
     cases = build_tricky_tree(tree)
+    settle()
     cache_path = tmp_path / "cache.db"
     first = scan(tree, cache_path)
     key = scan_memo.scan_key(walk_files([tree], FileFilter.build()).files)
@@ -129,8 +136,26 @@ def test_forgetting_or_clearing_the_cache_drops_kept_scans_and_a_damaged_one_is_
 def test_check_duplicates_prints_the_same_report_from_a_kept_scan(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     build_tricky_tree(tree)
+    settle()
     first = run_cli("check-duplicates", str(tree))
     again = run_cli("check-duplicates", str(tree))
     assert first.code == again.code and first.out == again.out and first.out
     uncached = run_cli("check-duplicates", "--no-cache", str(tree))
     assert uncached.out == first.out
+
+
+def test_a_tree_changed_just_before_its_scan_is_not_kept(tmp_path: Path) -> None:
+    """A file changed within a grain of the walk could change again in the same tick of
+    the kernel's clock without its identity showing it: such a scan is not kept (the
+    next run reads the files again); once the tree has aged, a scan is kept."""
+    tree = tmp_path / "tree"
+    build_tricky_tree(tree)
+    cache_path = tmp_path / "cache.db"
+    key = scan_memo.scan_key(walk_files([tree], FileFilter.build()).files)
+    scan(tree, cache_path)
+    with HashCache(cache_path) as cache:
+        assert cache.recall_scan(key) is None
+    settle()
+    scan(tree, cache_path)
+    with HashCache(cache_path) as cache:
+        assert cache.recall_scan(key) is not None

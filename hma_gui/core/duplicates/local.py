@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from hma_gui.core.duplicates import scan_memo
+from hma_gui.core.files.change_clock import settled_before
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.file_walk import WalkedFile, WalkResult, walk_files
 from hma_gui.core.hashes.file_hasher import HEAD_BYTES, FileHasher, HashTask
@@ -223,23 +224,31 @@ class LocalDuplicateFinder:
     def scan_walked(self, walked: WalkResult) -> LocalScanResult:
         """Group the duplicates among the files of a walk; its issues are the scan's first."""
         started = time.monotonic()
-        result = self.find(walked.files)
+        result = self.find(walked.files, walked_at=time.time() - walked.seconds)
         result.issues[:0] = [ScanIssue(i.path, i.reason) for i in walked.issues]
         result.stats.filtered = walked.filtered
         result.stats.seconds = walked.seconds + time.monotonic() - started
         return result
 
-    def find(self, files: Sequence[WalkedFile]) -> LocalScanResult:
-        """Group walked `files` (path, size, mtime_ns, inode, device, ctime_ns) by content."""
+    def find(
+        self, files: Sequence[WalkedFile], *, walked_at: float | None = None
+    ) -> LocalScanResult:
+        """Group walked `files` (path, size, mtime_ns, inode, device, ctime_ns) by content.
+
+        `walked_at`: when their walk began (``time.time()``), if not just now.
+        """
         if not self.keep_scans or self.cache is None:
             return self._find(files)
+        at = time.time() if walked_at is None else walked_at
         key = scan_memo.scan_key(files)
         kept = self.cache.recall_scan(key)
         with pause_gc():
             result = LocalScanResult.from_kept(kept) if kept is not None else None
         if result is None:
             result = self._find(files)
-            if not result.issues:  # complete: a scan with problems meets them again
+            # complete (a scan with problems meets them again), and no file changed just
+            # before the walk saw it, in the tick its identity cannot tell (`change_clock`)
+            if not result.issues and all(settled_before(f[5], at) for f in files):
                 self.cache.remember_scan(key, result.kept())
         return result
 

@@ -13,9 +13,11 @@ the skew of an NTP-synced share; what it costs is that a file changed less than 
 second before its upload gets a new job next time, whose S3 check skips it when S3
 holds the same bytes.
 
-The hash cache does not apply it yet: a hash kept for a file changed in the same tick
-right after it was read would be trusted by a later run (the uploader's reuse is
-checked by the ETag; a duplicate check's "already in S3" is not).
+The hash cache does the same (`hashes.hash_cache`): a hash of a file changed less than
+a grain before it was stored is not written, and serves only the process that computed
+it (`hashes.fresh_hashes`); a whole duplicate scan is kept only when no file it walked
+changed within a grain before the walk began (`duplicates.local`). Otherwise a later
+run would trust a stale hash, and could call a changed file "already in S3".
 """
 
 from __future__ import annotations

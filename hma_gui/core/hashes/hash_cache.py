@@ -12,6 +12,9 @@ the MD5 of the whole file, the multipart ETags computed for given part
 sizes (the S3 check compares objects uploaded in parts by recomputing them), and
 the last few whole duplicate scans, by the identities of every file they walked.
 
+Hashes of a file changed less than a second before they were read are not written:
+they serve this process only (`fresh_hashes`, `files.change_clock`).
+
 It is a SQLite file in the data directory (WAL mode), shared by the desktop
 app, the CLI and the watcher: it survives restarts, several processes may use
 it at once, and one instance may be used from many threads. It implements the
@@ -31,12 +34,15 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hma_gui.core import app_dirs
+from hma_gui.core.files.change_clock import settled_before
 from hma_gui.core.files.path_text import is_valid_text
 from hma_gui.core.hashes.file_identity import CachedHashes, FileIdentity, HashRecord, Identified
+from hma_gui.core.hashes.fresh_hashes import fresh_for
 from hma_gui.core.sqlite_wal import connect_wal, in_chunks, write_transaction
 
 if TYPE_CHECKING:
@@ -102,6 +108,7 @@ class HashCache:
         self.path = path or default_cache_path()
         self._lock = threading.RLock()
         self._pending: dict[str, HashRecord] = {}  # `store`d, not yet written
+        self._fresh = fresh_for(self.path)  # of files changed just before: never written
         self._conn = self._open()
 
     # ------------------------------------------------------------------ plumbing
@@ -159,6 +166,9 @@ class HashCache:
             pending = self._pending.get(identity.path)
         if pending is not None and pending.identity == identity:
             return pending.md5
+        fresh = self._fresh.get(identity)
+        if fresh is not None and fresh.md5 is not None:
+            return fresh.md5
         found = self.lookup_many([identity])
         hit = found.get(identity.path)
         return hit.md5 if hit else None
@@ -166,6 +176,9 @@ class HashCache:
     def store(self, path: StrPath, info: os.stat_result, md5: str) -> None:
         """Remember one MD5 (the uploader, once per file): written in batches, not each."""
         record = HashRecord(FileIdentity.of(path, info), md5=md5)
+        if not _settled(info.st_ctime_ns, time.time()):
+            self._fresh.add(record)
+            return
         with self._lock:
             self._pending[record.identity.path] = record
             if len(self._pending) >= _PENDING_MAX:
@@ -201,6 +214,12 @@ class HashCache:
         except sqlite3.Error as exc:
             logger.warning("hash cache lookup failed, hashing instead: %s", exc)
             return {}
+        for path in self._fresh.held(wanted):
+            want = wanted[path]
+            identity = FileIdentity(path, want.size, want.mtime_ns, want.inode, _ctime_of(want))
+            held = self._fresh.get(identity)
+            if held is not None:
+                found[path] = held
         return found
 
     def lookup_files(
@@ -233,6 +252,11 @@ class HashCache:
         except sqlite3.Error as exc:
             logger.warning("hash cache lookup failed, hashing instead: %s", exc)
             return {}
+        for path in self._fresh.held(wanted):
+            walked = wanted[path]
+            held = self._fresh.get(FileIdentity(path, *walked[1:4], walked[5]))
+            if held is not None:
+                found[path] = (held.head, held.md5)
         return found
 
     def _rows_for(self, wanted: Collection[str]) -> Iterator[list[Any]]:
@@ -274,12 +298,16 @@ class HashCache:
     def store_many(self, records: Iterable[HashRecord]) -> None:
         """Remember hashes in one transaction; failures are logged, never raised."""
         now = time.time()
-        rows = [
-            (r.identity.path, r.identity.size, r.identity.mtime_ns, r.identity.inode,
-             _ctime_of(r.identity), r.head, r.md5, now)
-            for r in records
-            if (r.head is not None or r.md5 is not None) and is_valid_text(r.identity.path)
-        ]  # fmt: skip
+        rows = []
+        for r in records:
+            if (r.head is None and r.md5 is None) or not is_valid_text(r.identity.path):
+                continue
+            ctime_ns = _ctime_of(r.identity)
+            if not _settled(ctime_ns, now):
+                self._fresh.add(HashRecord(replace(r.identity, ctime_ns=ctime_ns), r.head, r.md5))
+                continue
+            rows.append((r.identity.path, r.identity.size, r.identity.mtime_ns,
+                         r.identity.inode, ctime_ns, r.head, r.md5, now))  # fmt: skip
         if not rows:
             return
         try:
@@ -341,6 +369,8 @@ class HashCache:
         if not is_valid_text(identity.path):
             return
         ctime_ns = _ctime_of(identity)
+        if not _settled(ctime_ns, time.time()):
+            return  # changed just before: computed again when asked (`change_clock`)
         rows = [
             (identity.path, part, identity.size, identity.mtime_ns, identity.inode, ctime_ns, etag)
             for part, etag in etags.items()
@@ -365,6 +395,7 @@ class HashCache:
 
     def forget(self, paths: Sequence[str]) -> int:
         """Drop the entries of these paths (a file the user says has changed)."""
+        self._fresh.forget(paths)
         with self._lock:
             for path in paths:
                 self._pending.pop(path, None)
@@ -379,6 +410,7 @@ class HashCache:
 
     def clear(self) -> int:
         """Forget everything; return how many files were cached. The file shrinks too."""
+        self._fresh.clear()
         with self._lock:
             self._pending.clear()
         with self._transaction() as cur:
@@ -389,6 +421,11 @@ class HashCache:
         with self._lock:
             self._conn.execute("VACUUM")
         return removed
+
+
+def _settled(ctime_ns: int | None, now: float) -> bool:
+    """To be written: changed a grain before, or unseen (such a row matches no file seen)."""
+    return ctime_ns is None or settled_before(ctime_ns, now)
 
 
 def _ctime_of(file: Identified) -> int | None:
