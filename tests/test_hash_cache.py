@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,15 @@ def test_the_held_hashes_are_bounded_oldest_first() -> None:
     assert held.get(ids[0]) == CachedHashes("h" * 32, "0" * 32)
     assert held.get(ids[-1]) == CachedHashes(None, "2" * 32)
     assert held.get(FileIdentity("/w/f0", 0, 0, 0, 1)) is None  # another ctime: not it
+
+
+def test_a_stored_md5_is_judged_by_when_its_read_began(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"abc")
+    read_at = time.time()
+    settle()  # aged by the time it is stored, not when it was read
+    with HashCache(tmp_path / "c.db") as cache:
+        cache.store(path, path.stat(), "1" * 32, read_at)
+        assert cache.count() == 0
+        cache.store(path, path.stat(), "1" * 32)  # read just now: a grain after the change
+        assert cache.count() == 1

@@ -92,7 +92,9 @@ class _KnownMd5:
         self.lookups += 1
         return self.md5
 
-    def store(self, path: Path, info: os.stat_result, md5: str) -> None:
+    def store(
+        self, path: Path, info: os.stat_result, md5: str, read_at: float | None = None
+    ) -> None:
         raise AssertionError("a known MD5 is not stored again")
 
 
@@ -217,3 +219,22 @@ def test_a_file_rewritten_while_it_streams_is_reported_as_changed(
         uploader.upload(path, s3_env.mba_bucket, "moving.bin", progress=rewrite_once)
     uploader.close()
     assert caught.value.retryable
+
+
+def test_the_md5_of_a_file_changed_just_before_its_streamed_put_is_not_written(
+    s3_env: Any, proxy: FaultProxy, tmp_path: Path, transfer: str
+) -> None:
+    """The hash cache judges the MD5 by when the read began, not by when the PUT ended: a
+    file changed just before could change again in that tick unseen (`change_clock`)."""
+    from hma_gui.core.hashes.hash_cache import HashCache
+
+    path = _file(tmp_path / "fresh.bin", IN_MEMORY_MAX + MiB)
+    proxy.latency = 1.3  # the PUT ends over a second after the file was written
+    with HashCache(tmp_path / "h.db") as cache:
+        config = UploadConfig(transfer=transfer)
+        uploader = Uploader(make_s3_client(load_settings()), config, md5_cache=cache)
+        result = uploader.upload(path, s3_env.mba_bucket, "fresh.bin")
+        uploader.close()
+        assert result.md5 == _md5(path)
+        assert cache.lookup(path, path.stat()) == result.md5  # this process reuses it
+        assert cache.count() == 0  # a later run reads the file again

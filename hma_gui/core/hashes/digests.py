@@ -20,14 +20,19 @@ class Md5Cache(Protocol):
 
     def lookup(self, path: StrPath, info: os.stat_result) -> str | None: ...
 
-    def store(self, path: StrPath, info: os.stat_result, md5: str) -> None: ...
+    def store(
+        self, path: StrPath, info: os.stat_result, md5: str, read_at: float | None = None
+    ) -> None:
+        """`read_at`: when the read that gave `md5` began (``time.time()``), if not just now."""
 
 
 class NoMd5Cache:
     def lookup(self, path: StrPath, info: os.stat_result) -> str | None:
         return None
 
-    def store(self, path: StrPath, info: os.stat_result, md5: str) -> None:
+    def store(
+        self, path: StrPath, info: os.stat_result, md5: str, read_at: float | None = None
+    ) -> None:
         return None
 
 

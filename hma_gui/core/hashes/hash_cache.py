@@ -11,9 +11,8 @@ fingerprint of the first 4 KiB (``head``, what the duplicate finder compares fir
 the MD5 of the whole file, the multipart ETags computed for given part
 sizes (the S3 check compares objects uploaded in parts by recomputing them), and
 the last few whole duplicate scans, by the identities of every file they walked.
-
-Hashes of a file changed less than a second before they were read are not written:
-they serve this process only (`fresh_hashes`, `files.change_clock`).
+Hashes of a file changed under a second before they were read serve this process only
+(`fresh_hashes`, `files.change_clock`).
 
 It is a SQLite file in the data directory (WAL mode), shared by the desktop
 app, the CLI and the watcher: it survives restarts, several processes may use
@@ -166,17 +165,18 @@ class HashCache:
             pending = self._pending.get(identity.path)
         if pending is not None and pending.identity == identity:
             return pending.md5
-        fresh = self._fresh.get(identity)
-        if fresh is not None and fresh.md5 is not None:
+        if (fresh := self._fresh.get(identity)) is not None and fresh.md5 is not None:
             return fresh.md5
         found = self.lookup_many([identity])
         hit = found.get(identity.path)
         return hit.md5 if hit else None
 
-    def store(self, path: StrPath, info: os.stat_result, md5: str) -> None:
+    def store(
+        self, path: StrPath, info: os.stat_result, md5: str, read_at: float | None = None
+    ) -> None:
         """Remember one MD5 (the uploader, once per file): written in batches, not each."""
         record = HashRecord(FileIdentity.of(path, info), md5=md5)
-        if not _settled(info.st_ctime_ns, time.time()):
+        if not _settled(info.st_ctime_ns, time.time() if read_at is None else read_at):
             self._fresh.add(record)
             return
         with self._lock:

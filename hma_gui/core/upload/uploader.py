@@ -5,8 +5,7 @@
   Files up to 1 MiB go through obstore when it is installed (`fast_put.FastPut`,
   ``HMA_TRANSFER``): the same guarantees, S3 checking ``x-amz-checksum-sha256``
   instead of ``Content-MD5``, for a third of botocore's client CPU per request.
-  Larger single PUTs go through `stream_put.StreamPut` (http.client, our SigV4: botocore's
-  request), so that only a multipart upload waits ~0.25 s for botocore's client.
+  Larger single PUTs go through `stream_put.StreamPut` (http.client, our SigV4).
 * A streamed PUT whose MD5 is known already (the hash cache: the duplicate check
   computed it) carries ``Content-MD5`` as well. Otherwise the file is read once:
   its MD5 is computed in the pass that sends it, and the ETag S3 computed from
@@ -31,8 +30,7 @@
   obstore; a rewound body reports negative progress, so progress never passes
   100 %. A cancel stops a request in flight (`upload_body`).
 * One `BandwidthLimit` paces every body the uploader sends (`set_bwlimit`).
-* A file that changes while it is read is detected (size and mtime before and
-  after) and not uploaded half-old, half-new.
+* A file that changes while it is read is detected (size and mtime before and after).
 """
 
 from __future__ import annotations
@@ -42,6 +40,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from typing import IO, TYPE_CHECKING, Any
 
 import botocore.exceptions as bce
@@ -287,6 +286,7 @@ class Uploader:
         md5_hex = self._md5_cache.lookup(path, info)
         if md5_hex is None and self._config.sse == "aws:kms":
             md5_hex = self._file_md5(path, info, cancel)  # KMS ETags are no MD5s
+        read_at = time.time()
         with open(path, "rb", buffering=0) as raw:
             if identity(os.fstat(raw.fileno())) != identity(info):
                 raise SourceFileError("the file changed after it was hashed", retryable=True)
@@ -308,7 +308,7 @@ class Uploader:
             self._delete_bad_copy(bucket, key, etag)  # before `_verify` says so
         self._verify(etag, sent_md5, bucket, key)
         if md5_hex is None:
-            self._md5_cache.store(path, info, sent_md5)
+            self._md5_cache.store(path, info, sent_md5, read_at)
         return UploadResult(
             etag, sent_md5, info.st_size, info.st_mtime_ns, 0, response.get("ServerSideEncryption")
         )
@@ -432,9 +432,10 @@ class Uploader:
     def _file_md5(self, path: StrPath, info: os.stat_result, cancel: CancelToken) -> str:
         md5_hex = self._md5_cache.lookup(path, info)
         if md5_hex is None:
+            read_at = time.time()
             md5_hex = md5_file(path, cancel=cancel)
             check_unchanged(path, info)
-            self._md5_cache.store(path, info, md5_hex)
+            self._md5_cache.store(path, info, md5_hex, read_at)
         return md5_hex
 
     # ----------------------------------------------------------------- checks
