@@ -21,7 +21,7 @@ from hma_gui.core.jobs.enqueue import Enqueued, EnqueueResult, EnqueueSummary
 from hma_gui.core.jobs.store import JobState, JobStore, NewJob, default_store_path
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
-from tests.file_clock import settle
+from tests.file_clock import rewrite_keeping_size_and_mtime, settle
 
 
 @pytest.fixture
@@ -36,16 +36,6 @@ def new_job(path: Path) -> NewJob:
         source=str(path), size=info.st_size, mtime_ns=info.st_mtime_ns, bucket="b",
         key=f"mba/csv/{path.name}",
     )  # fmt: skip
-
-
-def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
-    """An in-place rewrite as `cp -p` or `rsync -t --inplace` makes it: only the ctime moves."""
-    before = path.stat()
-    with open(path, "r+b") as handle:
-        handle.write(data)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
 
 
 def uploaded(store: JobStore, path: Path) -> int:

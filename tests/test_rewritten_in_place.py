@@ -7,7 +7,6 @@ the uploader (stat results) nor to the duplicate check (the walk's tuples).
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -21,19 +20,7 @@ from hma_gui.core.hashes.hash_cache import CACHE_FILE, HashCache
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
 from tests.dupes_trees import md5hex
-from tests.file_clock import settle
-
-
-def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
-    before = path.stat()
-    assert len(data) == before.st_size
-    with open(path, "r+b") as handle:  # in place: same inode
-        handle.write(data)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
-        before.st_size, before.st_mtime_ns, before.st_ino,
-    )  # fmt: skip
+from tests.file_clock import rewrite_keeping_size_and_mtime, settle
 
 
 def test_the_cache_misses_after_an_in_place_rewrite(tmp_path: Path) -> None:

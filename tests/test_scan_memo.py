@@ -23,9 +23,8 @@ from hma_gui.core.files.file_walk import walk_files
 from hma_gui.core.hashes.hash_cache import HashCache
 from tests.cli_runner import run_cli
 from tests.dupes_trees import build_tricky_tree, write
-from tests.file_clock import settle
+from tests.file_clock import rewrite_keeping_size_and_mtime, settle
 from tests.test_local_duplicates import _count_opens
-from tests.test_rewritten_in_place import rewrite_keeping_size_and_mtime
 
 
 def scan(tree: Path, cache_path: Path | None) -> LocalScanResult:

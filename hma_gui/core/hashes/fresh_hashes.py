@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from hma_gui.core.hashes.file_identity import CachedHashes, FileIdentity, HashRecord
+
+T = TypeVar("T")
 
 HELD_MAX = 50_000  # records held at most (the oldest go first): ~10 MB
 
@@ -57,12 +60,17 @@ class FreshHashes:
             return None
         return CachedHashes(record.head, record.md5)
 
-    def held(self, paths: Iterable[str]) -> list[str]:
-        """Those of `paths` something is held for (none, and no work, most of the time)."""
+    def held_for(
+        self, wanted: Mapping[str, T], identity: Callable[[T], FileIdentity]
+    ) -> dict[str, CachedHashes]:
+        """The hashes held for `wanted` files (by path), each looked up by its `identity`.
+
+        Nothing held, the common case: no work per file.
+        """
         with self._lock:
-            if not self._records:
-                return []
-            return [path for path in paths if path in self._records]
+            paths = [path for path in wanted if path in self._records] if self._records else []
+        found = {path: self.get(identity(wanted[path])) for path in paths}
+        return {path: hashes for path, hashes in found.items() if hashes is not None}
 
     def forget(self, paths: Iterable[str]) -> None:
         with self._lock:

@@ -214,12 +214,7 @@ class HashCache:
         except sqlite3.Error as exc:
             logger.warning("hash cache lookup failed, hashing instead: %s", exc)
             return {}
-        for path in self._fresh.held(wanted):
-            want = wanted[path]
-            identity = FileIdentity(path, want.size, want.mtime_ns, want.inode, _ctime_of(want))
-            held = self._fresh.get(identity)
-            if held is not None:
-                found[path] = held
+        found.update(self._fresh.held_for(wanted, _identity_of))
         return found
 
     def lookup_files(
@@ -252,11 +247,8 @@ class HashCache:
         except sqlite3.Error as exc:
             logger.warning("hash cache lookup failed, hashing instead: %s", exc)
             return {}
-        for path in self._fresh.held(wanted):
-            walked = wanted[path]
-            held = self._fresh.get(FileIdentity(path, *walked[1:4], walked[5]))
-            if held is not None:
-                found[path] = (held.head, held.md5)
+        held = self._fresh.held_for(wanted, lambda w: FileIdentity(w[0], *w[1:4], w[5]))
+        found.update((path, (h.head, h.md5)) for path, h in held.items())
         return found
 
     def _rows_for(self, wanted: Collection[str]) -> Iterator[list[Any]]:
@@ -426,6 +418,10 @@ class HashCache:
 def _settled(ctime_ns: int | None, now: float) -> bool:
     """To be written: changed a grain before, or unseen (such a row matches no file seen)."""
     return ctime_ns is None or settled_before(ctime_ns, now)
+
+
+def _identity_of(file: Identified) -> FileIdentity:
+    return FileIdentity(file.path, file.size, file.mtime_ns, file.inode, _ctime_of(file))
 
 
 def _ctime_of(file: Identified) -> int | None:
