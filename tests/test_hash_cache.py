@@ -271,13 +271,50 @@ def test_the_held_hashes_are_bounded_oldest_first() -> None:
     assert held.get(FileIdentity("/w/f0", 0, 0, 0, 1)) is None  # another ctime: not it
 
 
-def test_a_stored_md5_is_judged_by_when_its_read_began(tmp_path: Path) -> None:
-    path = tmp_path / "f.csv"
+def test_stored_hashes_are_judged_by_when_their_read_began(tmp_path: Path) -> None:
+    path, other = tmp_path / "f.csv", tmp_path / "g.csv"
     path.write_bytes(b"abc")
+    other.write_bytes(b"xyz")
+    identity = FileIdentity.of(other, other.stat())
     read_at = time.time()
-    settle()  # aged by the time it is stored, not when it was read
+    settle()  # aged by the time they are stored, not when they were read
+    part = 5 * 1024 * 1024
     with HashCache(tmp_path / "c.db") as cache:
         cache.store(path, path.stat(), "1" * 32, read_at)
+        cache.store_many([HashRecord(identity, "2" * 32, "3" * 32, read_at)])
+        cache.store_etags(identity, {part: "abc-2"}, read_at)
         assert cache.count() == 0
+        assert cache.lookup_etag(identity, part) is None
+        assert cache.lookup_many([identity])[identity.path].md5 == "3" * 32  # held: served
         cache.store(path, path.stat(), "1" * 32)  # read just now: a grain after the change
-        assert cache.count() == 1
+        cache.store_many([HashRecord(identity, "2" * 32, "3" * 32)])
+        cache.store_etags(identity, {part: "abc-2"})
+        assert cache.count() == 2
+        assert cache.lookup_etag(identity, part) == "abc-2"
+
+
+def test_the_hasher_judges_its_hashes_by_when_its_pass_began(tmp_path: Path) -> None:
+    """A pass over many files stores their hashes at its end, which may be well over a
+    grain after a file was read: a file changed just before the pass is not written."""
+    from hma_gui.core.hashes.file_hasher import FileHasher, HashTask
+
+    class SlowStart:  # the first pass's first progress report takes longer than a grain
+        slept = False
+
+        def update(self, done: int, total: int | None, message: str = "") -> None:
+            if not self.slept:
+                self.slept = True
+                settle()
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"abc" * 2000)
+    info = path.stat()
+    task = HashTask(str(path), info.st_size, info.st_mtime_ns, info.st_ino)
+    with HashCache(tmp_path / "c.db") as cache:
+        hasher = FileHasher(cache=cache, workers=1, progress=SlowStart())
+        hasher.full([task])
+        assert task.md5 == md5hex(b"abc" * 2000)
+        assert cache.count() == 0  # a later run hashes it again
+        assert cache.lookup(path, path.stat()) == task.md5  # this process does not
+        hasher.full([HashTask(str(path), info.st_size, info.st_mtime_ns, info.st_ino)])
+        assert cache.count() == 1  # now aged before the pass began

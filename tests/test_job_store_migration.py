@@ -21,6 +21,7 @@ from hma_gui.core.jobs.enqueue import Enqueued
 from hma_gui.core.jobs.schema import (
     _V1,
     _V3,
+    _V6,
     SCHEMA_VERSION,
     V1_WAITING_ERROR,
     _split,
@@ -73,7 +74,7 @@ def test_waiting_jobs_become_waiting_and_the_others_are_unchanged(v1_store: Path
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
         assert store.has_waiting()
-    assert user_version(v1_store) == SCHEMA_VERSION == 6
+    assert user_version(v1_store) == SCHEMA_VERSION == 7
     with sqlite3.connect(v1_store) as conn:  # schema 3: no write condition, no multipart yet
         assert (
             conn.execute("SELECT COUNT(*) FROM jobs WHERE expected_etag IS NOT NULL").fetchone()[0]
@@ -168,7 +169,7 @@ def test_a_schema_3_store_holds_its_no_scope_failures_and_keeps_the_rest(tmp_pat
     with JobStore(path) as store:
         jobs = {Path(j.source).name: j for j in store.jobs()}
         counters = store.counters()
-    assert user_version(path) == SCHEMA_VERSION == 6
+    assert user_version(path) == SCHEMA_VERSION == 7
     assert {n: j.state for n, j in jobs.items()} == {
         "README.md": JobState.NEEDS_SCOPE,
         "gone.csv": JobState.FAILED,
@@ -222,7 +223,7 @@ def test_a_schema_4_store_gets_batch_owners_and_its_batches_have_none(tmp_path: 
             requeue_done=False,
         )
         after = {Path(j.source).name: j for j in store.jobs()}
-    assert user_version(path) == SCHEMA_VERSION == 6
+    assert user_version(path) == SCHEMA_VERSION == 7
     with sqlite3.connect(path) as conn:
         owners = dict(conn.execute("SELECT id, owner FROM batches").fetchall())
     assert owners[7] is None  # made before owners were recorded
@@ -258,10 +259,42 @@ def test_a_schema_5_store_gains_the_shared_queue_links_and_keeps_its_owners(
     assert "shared_sent" not in tables
     with JobStore(path) as store:
         jobs = {Path(j.source).name: j for j in store.jobs()}
-    assert user_version(path) == SCHEMA_VERSION == 6
+    assert user_version(path) == SCHEMA_VERSION == 7
     with sqlite3.connect(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         owners = dict(conn.execute("SELECT id, owner FROM batches").fetchall())
     assert "shared_sent" in tables
     assert owners[7] == "host:1:2"
     assert jobs["new.csv"].batch_id == 7
+
+
+def test_a_schema_6_ledger_row_is_judged_by_when_it_was_written_until_uploaded_again(
+    tmp_path: Path,
+) -> None:
+    """Schema 7 records when each upload began (``uploaded.read_at``); a row written before
+    has none, and the watcher judges a later change by the row's ``uploaded_at``."""
+    path = tmp_path / "jobs.db"
+    schema_4_store(path)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE batches ADD COLUMN owner TEXT")
+    for statement in _split(_V6):
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag, uploaded_at)"
+        " VALUES ('b', 'mba/csv/old.csv', '/x/old.csv', 5, 1, 'm', '\"e\"', 100.0)"
+    )
+    db.execute("PRAGMA user_version = 6")
+    db.commit()
+    db.close()
+    with JobStore(path) as store:
+        before = store.uploaded_record("b", "mba/csv/old.csv")
+        batch = store.new_batch("again")
+        store.enqueue([NewJob(source="/x/old.csv", size=5, bucket="b", key="mba/csv/old.csv")],
+                      batch)  # fmt: skip
+        [claimed] = store.claim(1, batch)
+        store.mark_done(claimed.id, etag='"f"', md5="n")
+        after = store.uploaded_record("b", "mba/csv/old.csv")
+    assert user_version(path) == SCHEMA_VERSION == 7
+    assert before is not None and (before.read_at, before.upload_began) == (None, 100.0)
+    assert after is not None and after.read_at == claimed.started_at
+    assert after.upload_began == claimed.started_at <= after.uploaded_at

@@ -17,6 +17,7 @@ from hma_gui.core.duplicates.local import LocalDuplicateFinder
 from hma_gui.core.files.file_filter import FileFilter
 from hma_gui.core.files.file_walk import walk_files
 from hma_gui.core.hashes.hash_cache import CACHE_FILE, HashCache
+from hma_gui.core.jobs.store import JobStore, NewJob
 from tests.cli_runner import run_cli
 from tests.conftest import S3Env
 from tests.dupes_trees import md5hex
@@ -124,3 +125,41 @@ def test_a_watched_file_rewritten_in_place_is_uploaded_again(s3_env: S3Env, tmp_
     with WatchSession(folder, tmp_path / "jobs.db", settle=0.3) as session:
         time.sleep(1.5)
         assert session.store.counters(session.batch).total == 0
+
+
+@pytest.mark.integration
+def test_a_watched_file_rewritten_during_its_upload_is_uploaded_again(
+    s3_env: S3Env, tmp_path: Path
+) -> None:
+    """The watcher counts a file as unchanged since its upload only when its ctime lies a
+    clock grain before the upload *began*. A rewrite that keeps size and mtime after the
+    upload's last look at the file, before its end was recorded, is older than the
+    ledger's row, yet the bytes sent were the old ones."""
+    from tests.watch_harness import WatchSession, wait_until
+
+    folder = tmp_path / "mba"
+    folder.mkdir()
+    path = folder / "w.csv"
+    old, new = b"watched v1\n", b"watched v2\n"
+    path.write_bytes(old)
+    settle()  # an old file: only the rewrite during the upload is new
+    key = "mba/csv/w.csv"
+    with JobStore(tmp_path / "jobs.db") as store:  # an upload, as a runner records it
+        batch = store.new_batch("earlier upload")
+        info = path.stat()
+        store.enqueue(
+            [NewJob(source=str(path), root=str(folder), size=info.st_size,
+                    mtime_ns=info.st_mtime_ns, scope="mba", bucket=s3_env.mba_bucket, key=key)],
+            batch,
+        )  # fmt: skip
+        [claimed] = store.claim(1, batch)
+        etag = s3_env.client.put_object(Bucket=s3_env.mba_bucket, Key=key, Body=old)["ETag"]
+        rewrite_keeping_size_and_mtime(path, new)  # after the upload's last look
+        store.mark_done(claimed.id, etag=etag, md5=md5hex(old), size=info.st_size,
+                        mtime_ns=info.st_mtime_ns)  # fmt: skip
+        record = store.uploaded_record(s3_env.mba_bucket, key)
+    assert record is not None and record.read_at == claimed.started_at
+    assert path.stat().st_ctime_ns < record.uploaded_at * 1e9  # older than the row
+    with WatchSession(folder, tmp_path / "jobs.db", settle=0.3) as session:
+        session.wait_done(1)
+    wait_until(lambda: s3_env.read(s3_env.mba_bucket, key) == new, 10)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,8 +105,9 @@ class _Md5s:
             info = path.stat()
             md5 = self._cache.lookup(path, info)
             if md5 is None:
+                read_at = time.time()
                 md5 = md5_file(path, cancel=self._cancel)
-                self._cache.store(path, info, md5)
+                self._cache.store(path, info, md5, read_at)
             return md5
         except Cancelled:
             raise

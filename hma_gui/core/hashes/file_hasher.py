@@ -120,6 +120,7 @@ class FileHasher:
     def heads(self, tasks: Sequence[HashTask], message: str = "comparing first 4 KiB") -> None:
         """Give every task without a head its head hash (small files: their MD5 as well)."""
         todo = [t for t in tasks if t.head is None and t.error is None]
+        read_at = time.time()
         # Small reads: one thread while the page cache serves them, many once the disk does.
         try:
             self._run(
@@ -127,7 +128,7 @@ class FileHasher:
                 threads=self.workers * 2, adaptive=True,
             )  # fmt: skip
         finally:  # cancelled or not, what was hashed is kept
-            self._remember(todo)
+            self._remember(todo, read_at)
 
     def full(self, tasks: Sequence[HashTask], message: str = "hashing") -> None:
         """Give every task its MD5 (and the multipart ETags it asks for)."""
@@ -137,20 +138,22 @@ class FileHasher:
             if t.error is None
             and (t.md5 is None or any(p not in (t.etags or {}) for p in t.part_sizes))
         ]
+        read_at = time.time()
         # Large reads: hashlib releases the GIL, so the threads hash in parallel.
         try:
             self._run(todo, self._read_full, message, lambda t: t.size, threads=self.workers)
         finally:
-            self._remember(todo)
+            self._remember(todo, read_at)
 
-    def _remember(self, tasks: Sequence[HashTask]) -> None:
+    def _remember(self, tasks: Sequence[HashTask], read_at: float) -> None:
+        """Keep what was hashed, judged by `read_at`: before any of `tasks` was read."""
         if self.cache is None:
             return
         done = [t for t in tasks if t.error is None]
-        self.cache.store_many(HashRecord(t.identity, t.head, t.md5) for t in done)
+        self.cache.store_many(HashRecord(t.identity, t.head, t.md5, read_at) for t in done)
         for task in done:
             if task.etags:
-                self.cache.store_etags(task.identity, task.etags)
+                self.cache.store_etags(task.identity, task.etags, read_at)
 
     def _run(
         self,

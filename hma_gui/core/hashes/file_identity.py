@@ -46,8 +46,12 @@ class CachedHashes:
 
 @dataclass(frozen=True, slots=True)
 class HashRecord:
-    """One file's hashes to remember; a None hash leaves a known one in place."""
+    """One file's hashes to remember; a None hash leaves a known one in place.
+
+    `read_at`: when the read that gave them began (``time.time()``); None: just now.
+    """
 
     identity: FileIdentity
     head: str | None = None
     md5: str | None = None
+    read_at: float | None = None

@@ -295,7 +295,7 @@ class HashCache:
             if (r.head is None and r.md5 is None) or not is_valid_text(r.identity.path):
                 continue
             ctime_ns = _ctime_of(r.identity)
-            if not _settled(ctime_ns, now):
+            if not _settled(ctime_ns, now if r.read_at is None else r.read_at):
                 self._fresh.add(HashRecord(replace(r.identity, ctime_ns=ctime_ns), r.head, r.md5))
                 continue
             rows.append((r.identity.path, r.identity.size, r.identity.mtime_ns,
@@ -357,11 +357,13 @@ class HashCache:
             return None
         return str(row[4])
 
-    def store_etags(self, identity: FileIdentity, etags: dict[int, str]) -> None:
+    def store_etags(
+        self, identity: FileIdentity, etags: dict[int, str], read_at: float | None = None
+    ) -> None:
         if not is_valid_text(identity.path):
             return
         ctime_ns = _ctime_of(identity)
-        if not _settled(ctime_ns, time.time()):
+        if not _settled(ctime_ns, time.time() if read_at is None else read_at):
             return  # changed just before: computed again when asked (`change_clock`)
         rows = [
             (identity.path, part, identity.size, identity.mtime_ns, identity.inode, ctime_ns, etag)

@@ -137,7 +137,8 @@ class JobQueries:
     def uploaded_record(self, bucket: str, key: str) -> UploadedRecord | None:
         """What was last uploaded to ``bucket/key`` by this store, if anything."""
         rows = self._read(
-            "SELECT bucket, key, source, size, mtime_ns, md5, etag, uploaded_at FROM uploaded"
+            "SELECT bucket, key, source, size, mtime_ns, md5, etag, uploaded_at, read_at"
+            " FROM uploaded"
             " WHERE bucket = ? AND key = ?",
             (bucket, key),
         )
@@ -146,7 +147,8 @@ class JobQueries:
     def uploaded_since(self, when: float) -> list[UploadedRecord]:
         """Ledger rows written at or after `when` (time.time()): what a listing may lack."""
         rows = self._read(
-            "SELECT bucket, key, source, size, mtime_ns, md5, etag, uploaded_at FROM uploaded"
+            "SELECT bucket, key, source, size, mtime_ns, md5, etag, uploaded_at, read_at"
+            " FROM uploaded"
             " WHERE uploaded_at >= ? ORDER BY uploaded_at",
             (when,),
         )

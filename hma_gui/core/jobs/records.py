@@ -117,7 +117,13 @@ class UploadedRecord:
     mtime_ns: int | None
     md5: str | None
     etag: str | None
-    uploaded_at: float
+    uploaded_at: float  # when the row was written
+    read_at: float | None = None  # when that upload began (None: written before schema 7)
+
+    @property
+    def upload_began(self) -> float:
+        """When the upload began, as best known: a change of the file is judged by it."""
+        return self.uploaded_at if self.read_at is None else self.read_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,10 @@
 6. ``shared_sent``: the jobs this store's window sent to a shared queue, each with
    the message it went as and the outcome last seen (a restarted window still
    follows them).
+7. ``uploaded.read_at``: when the upload that wrote a ledger row began (its job's
+   ``started_at``), by which the watcher judges whether the file changed since
+   (`files.change_clock`); rows of earlier schemas have none and are judged by
+   ``uploaded_at``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import sqlite3
 
 from hma_gui.core.errors import HmaError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -241,6 +245,8 @@ CREATE TABLE IF NOT EXISTS shared_sent (
 CREATE INDEX IF NOT EXISTS shared_sent_checked ON shared_sent(outcome, checked_at);
 """
 
+_V7 = "ALTER TABLE uploaded ADD COLUMN read_at REAL"
+
 
 def migrate(cur: sqlite3.Cursor) -> None:
     """Bring the schema to `SCHEMA_VERSION` inside the caller's transaction."""
@@ -265,6 +271,8 @@ def migrate(cur: sqlite3.Cursor) -> None:
     if version < 6:
         for statement in _split(_V6):
             cur.execute(statement)
+    if version < 7:
+        cur.execute(_V7)
     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 

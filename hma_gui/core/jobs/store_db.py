@@ -91,10 +91,11 @@ def record_done_many(
          for job_id, etag, md5, size, mtime_ns in done],
     )  # fmt: skip
     cur.executemany(
-        "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag, uploaded_at)"
-        " SELECT bucket, key, source, size, mtime_ns, md5, ?, ? FROM jobs WHERE id = ?"
+        "INSERT INTO uploaded(bucket, key, source, size, mtime_ns, md5, etag, uploaded_at,"
+        " read_at)"
+        " SELECT bucket, key, source, size, mtime_ns, md5, ?, ?, started_at FROM jobs WHERE id = ?"
         " ON CONFLICT(bucket, key) DO UPDATE SET source = excluded.source,"
         " size = excluded.size, mtime_ns = excluded.mtime_ns, md5 = excluded.md5,"
-        " etag = excluded.etag, uploaded_at = excluded.uploaded_at",
+        " etag = excluded.etag, uploaded_at = excluded.uploaded_at, read_at = excluded.read_at",
         [(etag, now, job_id) for job_id, etag, _md5, _size, _mtime in done],
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -192,11 +193,12 @@ class JobForwarding:
             known = self._cache.lookup(path, info) if self._cache is not None else None
             if known is not None:
                 return known
+            read_at = time.time()
             md5 = md5_file(path)
         except OSError:
             return None  # gone or unreadable here: the time rule decides (`written_etag`)
         if self._cache is not None:
-            self._cache.store(path, info, md5)
+            self._cache.store(path, info, md5, read_at)
         return md5
 
 

@@ -33,6 +33,7 @@ from watchdog.observers import Observer
 
 from hma_gui.core.config.settings import Settings, WatchFolderSettings
 from hma_gui.core.errors import HmaError
+from hma_gui.core.files.change_clock import settled_before
 from hma_gui.core.files.discovery import FoundFile, discover
 from hma_gui.core.files.file_filter import OUTSIDE_LINK, FileFilter, leads_outside
 from hma_gui.core.files.file_walk import NOT_REGULAR
@@ -301,17 +302,19 @@ class FolderWatcher:
         md5: str | None = None
         record = self._store.uploaded_record(target.bucket, target.key)
         if record is not None and record.source == str(path) and record.size == info.st_size:
-            # Same mtime is "unchanged" unless the ctime moved after the upload: an in-place
-            # rewrite that kept the mtime (cp -p, rsync -t --inplace) then gets hashed.
-            if record.mtime_ns == info.st_mtime_ns and info.st_ctime_ns <= (
-                record.uploaded_at * 1e9
+            # Same mtime is "unchanged" only if the last change (ctime) lies a clock grain
+            # before the upload began: an in-place rewrite that kept the mtime (cp -p,
+            # rsync -t --inplace), or one during the upload, gets hashed (`change_clock`).
+            if record.mtime_ns == info.st_mtime_ns and settled_before(
+                info.st_ctime_ns, record.upload_began
             ):
                 return None
+            read_at = time.time()
             try:
                 md5 = self._md5_cache.lookup(path, info) or md5_file(path)
             except OSError:
                 return None  # vanished meanwhile; its events will tell
-            self._md5_cache.store(path, info, md5)
+            self._md5_cache.store(path, info, md5, read_at)
             if md5 == record.md5:
                 self._store.note_unchanged(target.bucket, target.key, info.st_mtime_ns)
                 self.activity[folder.path].unchanged += 1
