@@ -172,6 +172,8 @@ def test_a_watched_folder_skips_what_s3_holds_and_updates_its_own_uploads(
         (folder / "new-copy.csv").write_bytes(b"new here, version 2\n")
         watch.settled(6)
         assert watch.check.inventory.requests.list_calls == lists  # type: ignore[union-attr]
+        [activity] = watch.watcher.activity.values()
+        assert activity.last_message == "skipped new-copy.csv (a copy)"  # the window's words
         states = watch.states()
         [skipped] = [j for j in watch.store.jobs() if j.source.endswith("new-copy.csv")]
     assert states["new.csv"] == [JobState.DONE, JobState.DONE]

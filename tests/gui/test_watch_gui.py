@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from hma_gui.core import app_dirs
 from hma_gui.core.config.settings import WatchFolderSettings, load_settings
 from hma_gui.core.config.settings_file import read_settings_file
-from hma_gui.core.jobs.store import Counters, JobState, JobStore
+from hma_gui.core.jobs.store import Counters, JobState, JobStore, NewJob
 from hma_gui.ui.shell.tray import NotificationBatcher
 from hma_gui.ui.watch.panel import WatchPanel
 from hma_gui.ui.watch.service import WatchService
@@ -111,7 +111,38 @@ def test_adding_a_folder_saves_it_and_watches_it(
     [job] = service._store.jobs(state=JobState.QUEUED)
     assert (job.source, job.key) == (str(folder / "member.csv"), "mba/csv/exports/member.csv")
     qtbot.waitUntil(lambda: panel.table.item(0, 5).text() == "1", timeout=WAIT_MS)
-    assert "queued member.csv" in panel.table.item(0, 3).text()
+    assert panel.table.item(0, 3).text() == "uploading, 1 left"
+    assert panel.table.item(0, 4).text().startswith("queued member.csv, ")
+    # once its file is uploaded, the folder is just watched: no stale "queued …" status
+    [claimed] = service._store.claim(1, service.batch_id)
+    service._store.mark_done(claimed.id, etag='"e"', md5=None)
+    panel.refresh()
+    assert panel.table.item(0, 3).text() == "watching"
+    assert panel.table.item(0, 4).text().startswith("queued member.csv, ")
+
+
+def test_a_folder_with_files_held_for_a_decision_says_so(
+    qtbot: QtBot, service: WatchService, tmp_path: Path
+) -> None:
+    folder = (tmp_path / "mba").resolve()
+    folder.mkdir()
+    service.apply(load_settings(watch_settle_seconds=0.3))
+    service.add_folder(WatchFolderSettings(path=folder, scope="mba"))
+    panel = WatchPanel(service, ["mba"])
+    qtbot.addWidget(panel)
+    assert panel.table.item(0, 3).text() == "watching"
+    held = [
+        NewJob(source=str(folder / f"{n}.csv"), root=str(folder), size=1, bucket="b",
+               key=f"mba/csv/{n}.csv", state=JobState.WAITING)
+        for n in range(2)
+    ]  # fmt: skip
+    queued = NewJob(source=str(folder / "q.csv"), root=str(folder), size=1, bucket="b",
+                    key="mba/csv/q.csv")  # fmt: skip
+    other = NewJob(source="/elsewhere/x.csv", root="/elsewhere", size=1, bucket="b",
+                   key="mba/csv/x.csv")  # fmt: skip
+    service._store.enqueue([*held, queued, other], service.batch_id)
+    panel.refresh()
+    assert panel.table.item(0, 3).text() == "uploading, 1 left; 2 to decide (Duplicates tab)"
 
 
 def test_pausing_and_removing_a_folder(qtbot: QtBot, service: WatchService, tmp_path: Path) -> None:

@@ -96,6 +96,18 @@ class JobQueries:
     def ids(self) -> list[int]:
         return [int(r[0]) for r in self._read("SELECT id FROM jobs ORDER BY id")]
 
+    def unfinished_by_root(self, batch_id: int) -> dict[str, dict[JobState, int]]:
+        """Queued, running and waiting jobs of `batch_id` per root folder (a watched one)."""
+        rows = self._read(
+            "SELECT root, state, COUNT(*) FROM jobs WHERE state IN ('queued', 'running',"
+            " 'waiting') AND batch_id = ? AND root IS NOT NULL GROUP BY root, state",
+            (batch_id,),
+        )
+        found: dict[str, dict[JobState, int]] = {}
+        for root, state, count in rows:
+            found.setdefault(str(root), {})[JobState(state)] = int(count)
+        return found
+
     def counters(self, batch_id: int | None = None) -> Counters:
         where, params = ("WHERE batch_id = ?", (batch_id,)) if batch_id is not None else ("", ())
         rows = self._read(

@@ -112,6 +112,7 @@ class JobStore:
         self.changed_page = reads.changed_page
         self.ids = reads.ids
         self.counters = reads.counters
+        self.unfinished_by_root = reads.unfinished_by_root
         self.uploaded_record = reads.uploaded_record
         self.uploaded_since = reads.uploaded_since
         self.pending_job = reads.pending_job

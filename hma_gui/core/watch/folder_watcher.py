@@ -54,6 +54,16 @@ POLL_SECONDS = 0.25
 JobPreparer = Callable[[list[NewJob]], list[NewJob]]
 
 
+# What the window says a watched folder did last with a file it took in, by the job's state.
+_NOTES = {
+    JobState.QUEUED: "queued {}",
+    JobState.SKIPPED: "skipped {} (a copy)",
+    JobState.WAITING: "held {} for a duplicate decision",
+    JobState.FAILED: "cannot upload {}",
+    JobState.NEEDS_SCOPE: "{} needs a scope",
+}
+
+
 @dataclass
 class FolderActivity:
     """What the window shows per watched folder."""
@@ -256,7 +266,8 @@ class FolderWatcher:
             folder = self._folder_of(Path(job.source))
             if folder is not None and result.queued_here:
                 self.activity[folder.path].queued += 1
-                self._note(folder, f"queued {Path(job.source).name}")
+                note = _NOTES.get(job.state, "took in {}")
+                self._note(folder, note.format(Path(job.source).name))
         if self._on_enqueued is not None:
             self._on_enqueued(ids)
         return ids

@@ -49,6 +49,16 @@ def describe_filters(folder: WatchFolderSettings) -> str:
     return "; ".join(parts) or "all file types"
 
 
+def describe_work(to_upload: int, to_decide: int) -> str:
+    """A watched folder's state: what of it is still to be done, or "watching"."""
+    parts = []
+    if to_upload:
+        parts.append(f"uploading, {to_upload} left")
+    if to_decide:
+        parts.append(f"{to_decide} to decide (Duplicates tab)")
+    return "; ".join(parts) or "watching"
+
+
 def describe_age(moment: float | None, now: float | None = None) -> str:
     if moment is None:
         return "—"
@@ -262,13 +272,16 @@ class WatchPanel(QWidget):
         elif activity is None:
             status = "starting"
         else:
-            status = activity.last_message
+            status = describe_work(row.to_upload, row.to_decide)
+        last = "—"
+        if activity is not None and activity.last_event is not None:
+            last = f"{activity.last_message}, {describe_age(activity.last_event)}"
         return [
             str(config.path),
             config.scope,
             describe_filters(config),
             status,
-            describe_age(activity.last_event if activity else None),
+            last,
             str(activity.queued) if activity else "0",
         ]
 

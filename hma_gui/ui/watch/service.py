@@ -53,6 +53,8 @@ class WatchRow:
     config: WatchFolderSettings
     activity: FolderActivity | None  # None while the folder is not watched (disabled, missing)
     problem: str | None = None
+    to_upload: int = 0  # its files queued or uploading now
+    to_decide: int = 0  # its files waiting for a duplicate decision
 
 
 @dataclass(frozen=True)
@@ -199,11 +201,28 @@ class WatchService(QObject):
 
     def rows(self) -> list[WatchRow]:
         activity = self._watcher.activity if self._watcher else {}
+        unfinished = self._unfinished()
         rows = []
         for config in self.folders:
             resolved = config.path.expanduser().resolve()
-            rows.append(WatchRow(config, activity.get(resolved), self._problems.get(config.path)))
+            states = unfinished.get(str(resolved), {})
+            rows.append(
+                WatchRow(
+                    config, activity.get(resolved), self._problems.get(config.path),
+                    to_upload=states.get(JobState.QUEUED, 0) + states.get(JobState.RUNNING, 0),
+                    to_decide=states.get(JobState.WAITING, 0),
+                )
+            )  # fmt: skip
         return rows
+
+    def _unfinished(self) -> dict[str, dict[JobState, int]]:
+        """The watched folders' unfinished jobs; no query while their batch has none."""
+        if self._watcher is None or not self._batch:  # not watching (or stopped)
+            return {}
+        counters = self._store.counters(self._batch)  # kept by triggers: O(1)
+        if not (counters.queued or counters.running or counters.waiting):
+            return {}
+        return self._store.unfinished_by_root(self._batch)
 
     # ------------------------------------------------------------- editing the list
 
