@@ -140,6 +140,39 @@ def test_the_suggestion_skips_what_s3_has_and_keeps_one_copy(
     )
 
 
+def test_labels_sizes_and_dates_fit_their_columns_and_never_lose_their_start(
+    qtbot: QtBot, dialog: DuplicateReviewDialog
+) -> None:
+    """The views elide paths on the left; cut that way, "16.2 KiB" would read "…6.2 KiB"
+    and "Elsewhere in S3" "…where in S3" (seen at 1280 points)."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    dialog.resize(1280, 800)  # wide enough that no column is hidden
+    dialog.pages.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not dialog.groups_view.isColumnHidden(GroupColumn.MD5), timeout=5000)
+
+    checks = (
+        (dialog.findings_view, dialog.findings_model, QModelIndex(), (
+            FindingColumn.CLASS, FindingColumn.LOCAL_SIZE, FindingColumn.LOCAL_MODIFIED,
+            FindingColumn.S3_SIZE, FindingColumn.S3_MODIFIED, FindingColumn.HOW)),
+        (dialog.groups_view, dialog.groups_model, dialog.groups_model.index(0, 0), (
+            GroupColumn.SIZE, GroupColumn.MODIFIED, GroupColumn.MD5)),
+    )  # fmt: skip
+    for view, model, parent, columns in checks:
+        metrics = view.fontMetrics()
+        for column in columns:
+            assert not view.isColumnHidden(column), column
+            delegate = view.itemDelegateForColumn(column)
+            assert delegate is not None, column
+            for row in range(model.rowCount(parent)):
+                index = model.index(row, column, parent)
+                text = str(index.data() or "")
+                assert metrics.horizontalAdvance(text) + 8 <= view.columnWidth(column), text
+                option = QStyleOptionViewItem()
+                delegate.initStyleOption(option, index)
+                assert option.textElideMode == Qt.TextElideMode.ElideRight
+
+
 def edit_decision(qtbot: QtBot, view: object, index: QModelIndex, label: str) -> None:
     """Open the decision cell's combo box, pick `label`: the delegate's way."""
     view.setCurrentIndex(index)  # type: ignore[attr-defined]
