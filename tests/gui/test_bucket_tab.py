@@ -27,7 +27,7 @@ from hma_gui.core.s3.client import make_s3_client
 from hma_gui.core.upload.store_run import upload_queued
 from hma_gui.core.upload.upload_config import UploadConfig
 from hma_gui.core.upload.uploader import Uploader
-from hma_gui.ui.bucket.model import ENCRYPTION, MD5, NAME, PENDING, SIZE, SOURCE
+from hma_gui.ui.bucket.model import ENCRYPTION, MD5, MODIFIED, NAME, PENDING, SIZE, SOURCE
 from hma_gui.ui.bucket.tab import BucketTab
 from hma_gui.ui.session import Session
 from hma_gui.ui.settings.dialog import SettingsDialog
@@ -190,6 +190,9 @@ def test_encryption_and_md5_are_fetched_for_the_rows_on_screen(
     show_and_list(qtbot, tab)
     qtbot.waitUntil(lambda: tab.model.rows[0].head is not None, timeout=WAIT_MS)
     assert (text(tab, 0, ENCRYPTION), text(tab, 0, MD5)) == ("SSE-S3", md5)
+    metrics = tab.view.fontMetrics()
+    for column in (SIZE, MODIFIED, ENCRYPTION):  # whole, not "2026-12-0…" (seen at 1400 px)
+        assert metrics.horizontalAdvance(text(tab, 0, column)) + 8 <= tab.view.columnWidth(column)
     first, last = tab.visible_rows()
     assert first == 0 and 5 < last < 100
     qtbot.waitUntil(lambda: tab.model.rows[last].head is not None, timeout=WAIT_MS)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from hma_gui.core.duplicates.decisions import DuplicateReview
 from hma_gui.core.duplicates.report import DuplicateReport, format_for
 from hma_gui.ui import theme
+from hma_gui.ui.columns import MINUTE_SAMPLE, SIZE_SAMPLE, fit_columns
 from hma_gui.ui.duplicates.groups_model import GroupColumn, GroupsModel
 from hma_gui.ui.duplicates.models import (
     CHOICES_ROLE,
@@ -146,34 +147,6 @@ def configure_view(view: QTableView | QTreeView, stretch: int) -> None:
         view.setUniformRowHeights(True)  # 10,000 rows: no per-row size queries
 
 
-class ElideRightDelegate(QStyledItemDelegate):
-    """Labels, sizes and dates lose their end when cut, not their start: the view elides
-    on the left for the paths, which would show "16.2 KiB" as "…6.2 KiB"."""
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: Any) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideRight
-
-
-# The widest text of each column that is not a path (measured in the view's font).
-_SIZE_SAMPLE = "1023.9 MiB"
-_DATE_SAMPLE = "2026-12-07 23:36"
-
-
-def fit_columns(view: QTableView | QTreeView, samples: dict[int, str]) -> None:
-    """Give each column the width of its widest sample or its title, whichever is wider,
-    and elide it on the right; so no label, size or date is cut at the usual sizes."""
-    header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
-    text, title = view.fontMetrics(), header.fontMetrics()
-    model = view.model()
-    delegate = ElideRightDelegate(view)  # owned by the view
-    for column, sample in samples.items():
-        name = str(model.headerData(column, Qt.Orientation.Horizontal))
-        width = max(text.horizontalAdvance(sample) + 24, title.horizontalAdvance(name) + 32)
-        view.setColumnWidth(column, width)
-        view.setItemDelegateForColumn(column, delegate)
-
-
 def findings_view(model: FindingsModel) -> QTableView:
     view = QTableView()
     view.setModel(model)
@@ -181,8 +154,8 @@ def findings_view(model: FindingsModel) -> QTableView:
     view.horizontalHeader().setSectionResizeMode(FindingColumn.KEY, QHeaderView.ResizeMode.Stretch)
     fit_columns(view, {
         FindingColumn.CLASS: max(CLASS_LABELS.values(), key=len),
-        FindingColumn.LOCAL_SIZE: _SIZE_SAMPLE, FindingColumn.LOCAL_MODIFIED: _DATE_SAMPLE,
-        FindingColumn.S3_SIZE: _SIZE_SAMPLE, FindingColumn.S3_MODIFIED: _DATE_SAMPLE,
+        FindingColumn.LOCAL_SIZE: SIZE_SAMPLE, FindingColumn.LOCAL_MODIFIED: MINUTE_SAMPLE,
+        FindingColumn.S3_SIZE: SIZE_SAMPLE, FindingColumn.S3_MODIFIED: MINUTE_SAMPLE,
         FindingColumn.HOW: "multipart ETag",
     })  # fmt: skip
     view.setColumnWidth(FindingColumn.DECISION, 124)
@@ -195,8 +168,8 @@ def groups_view(model: GroupsModel) -> QTreeView:
     view.setModel(model)
     configure_view(view, GroupColumn.FILE)
     fit_columns(view, {
-        GroupColumn.SIZE: _SIZE_SAMPLE, GroupColumn.MODIFIED: _DATE_SAMPLE,
-        GroupColumn.MD5: "0" * 32, GroupColumn.WASTED: _SIZE_SAMPLE,
+        GroupColumn.SIZE: SIZE_SAMPLE, GroupColumn.MODIFIED: MINUTE_SAMPLE,
+        GroupColumn.MD5: "0" * 32, GroupColumn.WASTED: SIZE_SAMPLE,
     })  # fmt: skip
     view.setColumnWidth(GroupColumn.DECISION, 124)
     fit_screen.hide_columns_when_narrow(view, GROUPS_NARROW)
