@@ -174,6 +174,7 @@ def test_a_watched_folder_skips_what_s3_holds_and_updates_its_own_uploads(
         assert watch.check.inventory.requests.list_calls == lists  # type: ignore[union-attr]
         [activity] = watch.watcher.activity.values()
         assert activity.last_message == "skipped new-copy.csv (a copy)"  # the window's words
+        assert activity.queued == 2  # new.csv twice; the three copies S3 had and this one not
         states = watch.states()
         [skipped] = [j for j in watch.store.jobs() if j.source.endswith("new-copy.csv")]
     assert states["new.csv"] == [JobState.DONE, JobState.DONE]

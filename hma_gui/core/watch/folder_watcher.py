@@ -70,7 +70,7 @@ class FolderActivity:
 
     path: Path
     scope: str
-    queued: int = 0
+    queued: int = 0  # files queued for upload (a skipped copy or a held file is not)
     unchanged: int = 0
     last_event: float | None = None
     last_message: str = "watching"
@@ -265,7 +265,8 @@ class FolderWatcher:
         for job, result in zip(jobs, results, strict=True):
             folder = self._folder_of(Path(job.source))
             if folder is not None and result.queued_here:
-                self.activity[folder.path].queued += 1
+                if job.state is JobState.QUEUED:  # not a skipped copy, a held or failed file
+                    self.activity[folder.path].queued += 1
                 note = _NOTES.get(job.state, "took in {}")
                 self._note(folder, note.format(Path(job.source).name))
         if self._on_enqueued is not None:
