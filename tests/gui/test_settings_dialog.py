@@ -107,3 +107,29 @@ def test_aws_profiles_come_from_the_users_aws_config(qtbot: QtBot) -> None:
     assert items == [DEFAULT_PROFILE, "analytics", "default"]
     d.profile.setCurrentText("analytics")
     assert d.values()["aws_profile"] == "analytics"
+
+
+def test_every_spin_box_wears_the_themes_frame(qtbot: QtBot, qapp: object) -> None:
+    """The style sheet named QSpinBox only: the decimal "a file is done after" box kept
+    the platform's plain frame among the themed fields (QAbstractSpinBox covers both)."""
+    from PySide6.QtWidgets import QApplication
+
+    from hma_gui.ui import theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.styleSheet()
+    theme.apply(app)
+    try:
+        d = dialog(qtbot)
+        d.resize(700, 650)
+        d.show()
+        qtbot.waitExposed(d)
+
+        def top_border(widget: object) -> str:
+            image = widget.grab().toImage()  # type: ignore[attr-defined]
+            return str(image.pixelColor(image.width() // 2, 0).name())
+
+        assert top_border(d.settle) == top_border(d.concurrency) == theme.current("#d5dce6")
+    finally:
+        app.setStyleSheet(before)
