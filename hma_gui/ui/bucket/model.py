@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QTableView
 
 from hma_gui.core.rate_meter import format_bytes
 from hma_gui.core.s3.bucket_listing import ObjectHead, S3Object
+from hma_gui.ui.columns import SECOND_SAMPLE, SIZE_SAMPLE, fit_columns
 
 COLUMNS = ("Name", "Size", "Modified", "Encryption", "MD5", "Local source")
 NAME, SIZE, MODIFIED, ENCRYPTION, MD5, SOURCE = range(len(COLUMNS))
@@ -202,3 +204,9 @@ class BucketModel(QAbstractTableModel):
 
     def row(self, index: int) -> BucketRow:
         return self.rows[index]
+
+
+def fit_widths(view: QTableView) -> None:
+    """Size, date and encryption columns as wide as their widest text (`columns`)."""
+    widest_sse = max(ENCRYPTIONS.values(), key=len)
+    fit_columns(view, {SIZE: SIZE_SAMPLE, MODIFIED: SECOND_SAMPLE, ENCRYPTION: widest_sse})

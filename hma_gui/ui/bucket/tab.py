@@ -48,17 +48,7 @@ from hma_gui.core.s3.bucket_listing import (
 from hma_gui.core.s3.client import S3Client, make_s3_client
 from hma_gui.ui import icons
 from hma_gui.ui.bucket.actions import BucketActions
-from hma_gui.ui.bucket.model import (
-    ENCRYPTION,
-    ENCRYPTIONS,
-    MD5,
-    MODIFIED,
-    NAME,
-    SIZE,
-    SOURCE,
-    BucketModel,
-)
-from hma_gui.ui.columns import SECOND_SAMPLE, SIZE_SAMPLE, fit_columns
+from hma_gui.ui.bucket.model import ENCRYPTION, MD5, MODIFIED, NAME, SOURCE, BucketModel, fit_widths
 from hma_gui.ui.session import Session
 from hma_gui.ui.shell import fit_screen
 from hma_gui.ui.tasks import run_task
@@ -160,10 +150,7 @@ class BucketTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.resizeSection(NAME, 360)
-        fit_columns(self.view, {
-            SIZE: SIZE_SAMPLE, MODIFIED: SECOND_SAMPLE,
-            ENCRYPTION: max(ENCRYPTIONS.values(), key=len),
-        })  # fmt: skip
+        fit_widths(self.view)
         header.setSortIndicator(NAME, Qt.SortOrder.AscendingOrder)  # S3's own listing order
         self.view.setSortingEnabled(True)  # the objects listed so far; pages join the order
         fit_screen.hide_columns_when_narrow(self.view, NARROW_HIDES)
