@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -225,8 +226,12 @@ class WatchPanel(QWidget):
 
     # ------------------------------------------------------------- view
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()  # the folders' work is counted only while the tab is shown
+
     def refresh(self) -> None:
-        rows = self.service.rows()
+        rows = self.service.rows(work=self.isVisible())
         selected = self.selected_path()
         skipped = self.service.skipped
         self.table.setRowCount(len(rows))
