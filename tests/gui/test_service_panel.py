@@ -84,6 +84,7 @@ def test_the_service_tab_shows_the_queue_and_redrives(
 
     panel = ServicePanel(client, settings)
     qtbot.addWidget(panel)
+    assert not (panel.dead_view.isHidden() or panel.workers_view.isHidden())
     with qtbot.waitSignal(panel.refreshed, timeout=30_000):
         panel.refresh()
     text = panel.counters.text()
@@ -107,6 +108,8 @@ def test_without_a_shared_queue_the_tab_says_so(qtbot: QtBot, tmp_path: Path) ->
         qtbot.addWidget(panel)
         assert "No shared queue" in panel.counters.text()
         assert not panel.redrive_button.isEnabled()
+        assert panel.dead_view.isHidden() and panel.workers_view.isHidden()  # no empty tables
+        assert panel.sent_view.isHidden()
         panel.shutdown()
 
 

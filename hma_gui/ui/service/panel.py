@@ -88,6 +88,7 @@ class ServicePanel(QWidget):
         self.sent_view, self.sent = _table(("File", "Target", "Outcome", "Reason"))
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        self._queue_widgets: list[QWidget] = []  # shown only with a shared queue
         for title, view in (
             ("Dead letters (failed too often; fix the reason, then Redrive)", self.dead_view),
             ("Workers seen recently", self.workers_view),
@@ -97,6 +98,8 @@ class ServicePanel(QWidget):
             label.setProperty("role", "muted")
             layout.addWidget(label)
             layout.addWidget(view, 1)
+            self._queue_widgets += [label, view]
+        layout.addStretch(0)  # without a queue the message stays at the top
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -120,6 +123,8 @@ class ServicePanel(QWidget):
             )
         self.redrive_button.setEnabled(not local)
         self.refresh_button.setEnabled(not local)
+        for widget in self._queue_widgets:  # no empty tables of a queue there is not
+            widget.setVisible(not local)
         return local
 
     # ------------------------------------------------------------- refresh
