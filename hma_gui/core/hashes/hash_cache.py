@@ -176,7 +176,7 @@ class HashCache:
     ) -> None:
         """Remember one MD5 (the uploader, once per file): written in batches, not each."""
         record = HashRecord(FileIdentity.of(path, info), md5=md5)
-        if not _settled(info.st_ctime_ns, time.time() if read_at is None else read_at):
+        if not _settled(info.st_ctime_ns, read_at):
             self._fresh.add(record)
             return
         with self._lock:
@@ -363,7 +363,7 @@ class HashCache:
         if not is_valid_text(identity.path):
             return
         ctime_ns = _ctime_of(identity)
-        if not _settled(ctime_ns, time.time() if read_at is None else read_at):
+        if not _settled(ctime_ns, read_at):
             return  # changed just before: computed again when asked (`change_clock`)
         rows = [
             (identity.path, part, identity.size, identity.mtime_ns, identity.inode, ctime_ns, etag)
@@ -417,9 +417,10 @@ class HashCache:
         return removed
 
 
-def _settled(ctime_ns: int | None, now: float) -> bool:
-    """To be written: changed a grain before, or unseen (such a row matches no file seen)."""
-    return ctime_ns is None or settled_before(ctime_ns, now)
+def _settled(ctime_ns: int | None, read_at: float | None) -> bool:
+    """To be written: changed a grain before the read began (None: just now), or unseen
+    (such a row matches no file seen)."""
+    return ctime_ns is None or settled_before(ctime_ns, time.time() if read_at is None else read_at)
 
 
 def _identity_of(file: Identified) -> FileIdentity:
